@@ -1,0 +1,26 @@
+// Package sink defines what a destination receives — encoded WELF records —
+// and implements the local destinations: standard output and files.
+//
+// Network destinations (syslog carriers, forward) live in internal/transport
+// and satisfy the same Sink interface.
+package sink
+
+import "time"
+
+// Record is one encoded WELF record on its way to a destination.
+type Record struct {
+	Time     time.Time // event time, for carriers with their own timestamp (syslog, forward)
+	Severity int       // the WELF pri, 0..7, for the syslog PRI
+	Host     string    // the WELF fw: gateway host, for the syslog HOSTNAME
+	Line     []byte    // the WELF record without terminator; valid only during Send
+}
+
+// Sink delivers records to one destination.
+type Sink interface {
+	// Send delivers recs in order. It returns only when every record has been
+	// handed to the destination or an error occurred; it must not retain recs
+	// or their Line bytes after returning. Implementations bound every wait.
+	Send(recs []Record) error
+	// Close releases the destination; Send must not be called afterwards.
+	Close() error
+}
