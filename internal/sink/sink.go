@@ -5,7 +5,10 @@
 // and satisfy the same Sink interface.
 package sink
 
-import "time"
+import (
+	"fmt"
+	"time"
+)
 
 // Record is one encoded WELF record on its way to a destination.
 type Record struct {
@@ -24,3 +27,16 @@ type Sink interface {
 	// Close releases the destination; Send must not be called afterwards.
 	Close() error
 }
+
+// PartialError reports that a Send delivered the first Sent records of its
+// batch, in order, before failing with Err; a retry resends only the rest.
+type PartialError struct {
+	Sent int
+	Err  error
+}
+
+func (e *PartialError) Error() string {
+	return fmt.Sprintf("%v (after %d records)", e.Err, e.Sent)
+}
+
+func (e *PartialError) Unwrap() error { return e.Err }
