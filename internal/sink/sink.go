@@ -36,7 +36,7 @@ type PartialError struct {
 }
 
 func (e *PartialError) Error() string {
-	return fmt.Sprintf("%v (after %d records)", e.Err, e.Sent)
+	return fmt.Sprintf("%v (after %d records were sent)", e.Err, e.Sent)
 }
 
 func (e *PartialError) Unwrap() error { return e.Err }

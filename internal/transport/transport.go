@@ -1,0 +1,331 @@
+package transport
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"sort"
+	"sync"
+	"time"
+
+	"github.com/welfbridge/welfbridge/internal/sink"
+	"github.com/welfbridge/welfbridge/internal/syslog"
+)
+
+// Default timeouts.
+const (
+	DefaultDialTimeout  = 5 * time.Second  // connect and TLS handshake together
+	DefaultWriteTimeout = 10 * time.Second // one write of a batch
+)
+
+// Config configures a carrier.
+type Config struct {
+	Network string // "udp", "tcp" or "tls"
+	Address string // host:port
+	// Syslog formats each record. Its MaxSize is not enforced here: the
+	// records arrive already capped by the WELF encoder (see syslog.HeaderLen).
+	Syslog syslog.Options
+	// Framing delimits messages on TCP and TLS: octet counting (the zero
+	// value) or LF. UDP sends one unframed message per datagram.
+	Framing syslog.Framing
+	// TLS is for "tls", normally from NewTLSConfig; nil means its defaults
+	// (system roots, verification on). An empty ServerName is taken from
+	// the host part of Address.
+	TLS          *tls.Config
+	DialTimeout  time.Duration // 0 means DefaultDialTimeout
+	WriteTimeout time.Duration // 0 means DefaultWriteTimeout
+}
+
+// ErrTooLarge is wrapped by the error for a message that does not fit into a
+// UDP datagram. Resending cannot help; the WELF size cap prevents it.
+var ErrTooLarge = errors.New("message too large for a UDP datagram")
+
+// maxDatagram is the largest UDP payload over IPv4 (65535 minus the IP and
+// UDP headers); IPv6 allows 20 bytes more.
+const maxDatagram = 65507
+
+// flushSize bounds the stream buffer: a batch larger than this is written in
+// several writes rather than held in memory whole.
+const flushSize = 1 << 20
+
+// New returns a carrier for cfg. It does not connect: the first Send does.
+func New(cfg Config) (sink.Sink, error) {
+	c := &carrier{cfg: cfg, name: "syslog " + cfg.Network + "://" + cfg.Address}
+	switch cfg.Network {
+	case "udp":
+	case "tcp", "tls":
+		c.stream = true
+	default:
+		return nil, fmt.Errorf("unknown syslog network %q: want udp, tcp or tls", cfg.Network)
+	}
+	host, _, err := net.SplitHostPort(cfg.Address)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", c.name, err)
+	}
+	if err := cfg.Syslog.Validate(); err != nil {
+		return nil, fmt.Errorf("%s: %w", c.name, err)
+	}
+	if c.stream && cfg.Framing != syslog.FramingOctetCounting && cfg.Framing != syslog.FramingLF {
+		return nil, fmt.Errorf("%s: framing %v cannot delimit messages on a stream", c.name, cfg.Framing)
+	}
+	if cfg.Network == "tls" {
+		if cfg.TLS == nil {
+			if cfg.TLS, err = NewTLSConfig(TLSOptions{}); err != nil {
+				return nil, err
+			}
+		}
+		c.tls = cfg.TLS.Clone()
+		if c.tls.ServerName == "" {
+			c.tls.ServerName = host
+		}
+	}
+	if c.cfg.DialTimeout <= 0 {
+		c.cfg.DialTimeout = DefaultDialTimeout
+	}
+	if c.cfg.WriteTimeout <= 0 {
+		c.cfg.WriteTimeout = DefaultWriteTimeout
+	}
+	c.ctx, c.cancel = context.WithCancel(context.Background())
+	return c, nil
+}
+
+// carrier is a sink.Sink for one syslog destination. Send is not safe for
+// concurrent use; Close may be called concurrently with Send.
+type carrier struct {
+	cfg    Config
+	name   string // "syslog tcp://host:port", prefixes every error
+	stream bool
+	tls    *tls.Config // nil unless "tls"
+
+	// Reused by Send.
+	buf     []byte // the batch (stream) or one datagram
+	msg     []byte // one message before framing
+	ends    []int  // where each record of the batch ends in buf
+	discard [512]byte
+
+	ctx    context.Context // canceled by Close, to abort a dial
+	cancel context.CancelFunc
+
+	mu     sync.Mutex // guards conn and closed
+	conn   net.Conn   // nil when not connected
+	closed bool
+}
+
+// Send formats recs and writes them: one datagram per record for UDP, one
+// write per batch (per flushSize bytes) for TCP and TLS. On failure it drops
+// the connection; the next Send reconnects. The error names the destination
+// and the failed step; it is a *sink.PartialError when some records were sent.
+func (c *carrier) Send(recs []sink.Record) error {
+	if len(recs) == 0 {
+		return nil
+	}
+	conn, err := c.connection()
+	if err != nil {
+		return fmt.Errorf("%s: %w", c.name, err)
+	}
+	var sent int
+	if c.stream {
+		sent, err = c.writeStream(conn, recs)
+	} else {
+		sent, err = c.writeDatagrams(conn, recs)
+	}
+	if err != nil {
+		c.disconnect(conn)
+		err = fmt.Errorf("%s: %w", c.name, err)
+		if sent > 0 {
+			return &sink.PartialError{Sent: sent, Err: err}
+		}
+		return err
+	}
+	return nil
+}
+
+// Close closes the connection. A Send blocked in connecting or writing
+// returns with an error.
+func (c *carrier) Close() error {
+	c.mu.Lock()
+	conn, closed := c.conn, c.closed
+	c.conn, c.closed = nil, true
+	c.mu.Unlock()
+	if closed {
+		return nil
+	}
+	c.cancel()
+	if conn == nil {
+		return nil
+	}
+	if err := conn.Close(); err != nil {
+		return fmt.Errorf("%s: close: %w", c.name, cause(err))
+	}
+	return nil
+}
+
+// connection returns a live connection, connecting when there is none or
+// when the receiver has closed the one there is.
+func (c *carrier) connection() (net.Conn, error) {
+	c.mu.Lock()
+	conn, closed := c.conn, c.closed
+	c.mu.Unlock()
+	if closed {
+		return nil, net.ErrClosed
+	}
+	if conn != nil {
+		if !c.stream || c.peerOpen(conn) {
+			return conn, nil
+		}
+		c.disconnect(conn)
+	}
+	conn, err := c.dial()
+	if err != nil {
+		return nil, err
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.closed {
+		conn.Close()
+		return nil, net.ErrClosed
+	}
+	c.conn = conn
+	return conn, nil
+}
+
+func (c *carrier) dial() (net.Conn, error) {
+	ctx, cancel := context.WithTimeout(c.ctx, c.cfg.DialTimeout)
+	defer cancel()
+	network := c.cfg.Network
+	if network == "tls" {
+		network = "tcp"
+	}
+	var dialer net.Dialer
+	conn, err := dialer.DialContext(ctx, network, c.cfg.Address)
+	if err != nil {
+		return nil, fmt.Errorf("connect: %w", cause(err))
+	}
+	if c.tls == nil {
+		return conn, nil
+	}
+	tlsConn := tls.Client(conn, c.tls)
+	if err := tlsConn.HandshakeContext(ctx); err != nil {
+		conn.Close()
+		return nil, fmt.Errorf("TLS handshake: %w", cause(err))
+	}
+	return tlsConn, nil
+}
+
+// disconnect closes conn and forgets it unless Close already did.
+func (c *carrier) disconnect(conn net.Conn) {
+	c.mu.Lock()
+	if c.conn == conn {
+		c.conn = nil
+	}
+	c.mu.Unlock()
+	conn.Close() // the connection failed already; closing it cannot fail more usefully
+}
+
+// Probing an idle stream connection: probeWait bounds one read of whatever
+// is readable, probeRounds how often a receiver may keep sending before the
+// connection is given up.
+const (
+	probeWait   = 10 * time.Millisecond
+	probeRounds = 3
+)
+
+// peerOpen reports whether the receiver still has conn open. Syslog
+// receivers never send, so nothing readable is the answer for a live
+// connection and costs one non-blocking system call. Something readable is
+// read through conn (so TLS processes session tickets and close_notify) until
+// the stream ends or fails (closed) or the read times out (open).
+func (c *carrier) peerOpen(conn net.Conn) bool {
+	raw := conn
+	if tlsConn, ok := conn.(*tls.Conn); ok {
+		raw = tlsConn.NetConn()
+	}
+	for range probeRounds {
+		if quiet(raw) {
+			return true
+		}
+		if err := conn.SetReadDeadline(time.Now().Add(probeWait)); err != nil {
+			return false
+		}
+		var err error
+		for err == nil {
+			_, err = conn.Read(c.discard[:])
+		}
+		if !errors.Is(err, os.ErrDeadlineExceeded) {
+			return false
+		}
+		// An expired deadline would fail the next peek before it peeks.
+		if err := conn.SetReadDeadline(time.Time{}); err != nil {
+			return false
+		}
+	}
+	// Still readable: either a receiver that keeps talking or a read that
+	// timed out before it started. A new connection is the safe answer.
+	return false
+}
+
+// writeStream writes recs in as few writes as flushSize allows and returns
+// how many records were written completely.
+func (c *carrier) writeStream(conn net.Conn, recs []sink.Record) (int, error) {
+	buf, ends := c.buf[:0], c.ends[:0]
+	defer func() { c.buf, c.ends = buf[:0], ends[:0] }()
+	sent := 0
+	for i := range recs {
+		c.msg = syslog.AppendMessage(c.msg[:0], &recs[i], &c.cfg.Syslog)
+		buf = syslog.AppendFramed(buf, c.msg, c.cfg.Framing)
+		ends = append(ends, len(buf))
+		if len(buf) < flushSize && i < len(recs)-1 {
+			continue
+		}
+		if err := conn.SetWriteDeadline(time.Now().Add(c.cfg.WriteTimeout)); err != nil {
+			return sent, fmt.Errorf("write: %w", cause(err))
+		}
+		n, err := conn.Write(buf)
+		if err != nil {
+			// The records wholly within the first n bytes are in the socket.
+			return sent + sort.SearchInts(ends, n+1), fmt.Errorf("write: %w", cause(err))
+		}
+		sent = i + 1
+		buf, ends = buf[:0], ends[:0]
+	}
+	return sent, nil
+}
+
+// writeDatagrams sends one datagram per record and returns how many were
+// sent.
+func (c *carrier) writeDatagrams(conn net.Conn, recs []sink.Record) (int, error) {
+	if err := conn.SetWriteDeadline(time.Now().Add(c.cfg.WriteTimeout)); err != nil {
+		return 0, fmt.Errorf("write: %w", cause(err))
+	}
+	for i := range recs {
+		c.buf = syslog.AppendMessage(c.buf[:0], &recs[i], &c.cfg.Syslog)
+		if len(c.buf) > maxDatagram {
+			return i, fmt.Errorf("record %d has %d bytes: %w", i, len(c.buf), ErrTooLarge)
+		}
+		if _, err := conn.Write(c.buf); err != nil {
+			return i, fmt.Errorf("write: %w", cause(err))
+		}
+	}
+	return len(recs), nil
+}
+
+// cause strips the wrappers of the net and os packages, which repeat the
+// operation and addresses that the carrier's own message already names.
+func cause(err error) error {
+	for {
+		var inner error
+		switch e := err.(type) {
+		case *net.OpError:
+			inner = e.Err
+		case *os.SyscallError:
+			inner = e.Err
+		}
+		if inner == nil {
+			return err
+		}
+		err = inner
+	}
+}
