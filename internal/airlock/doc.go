@@ -1,0 +1,14 @@
+// Package airlock decodes Airlock Gateway (WAF) JSON log messages into a
+// reusable, typed field set and maps such a field set to WELF fields.
+//
+// A Record is filled either field by field with Set (when Fluent Bit already
+// parsed the JSON into a map) or from a raw line with ParseLine (JSON object
+// possibly behind a syslog or "<time> <host> " prefix, or a Kibana export
+// document). Records are meant to be reused: one per goroutine, Reset between
+// messages. Once a record's buffers have grown to the size of the messages,
+// decoding and mapping a message do not allocate.
+//
+// Values are byte slices. Unless Own has been called they may point into the
+// caller's buffer (the Fluent Bit chunk or the line passed to ParseLine) and
+// are valid only as long as that buffer is.
+package airlock

@@ -1,0 +1,116 @@
+package airlock
+
+import (
+	"bytes"
+	"encoding/json"
+	"strings"
+	"testing"
+	"unicode/utf8"
+)
+
+func FuzzParseLine(f *testing.F) {
+	for _, ex := range examples {
+		f.Add(readFixture(f, ex.file))
+	}
+	f.Add(readFixture(f, "prefix_rfc3164.log"))
+	f.Add([]byte(`{"message":"\ud83d\ude00 \ud800 \u00e9 \"q\" \/","x":{"a":[1,2.5e3,null]},"front_src_port":443,"sess_auth":true}`))
+	f.Add([]byte(`{"_index":"i","_source":{"log_id":"WR-SG-SUMMARY","a.b":"c"},"fields":{}}`))
+	f.Add([]byte(`<134>Mar  5 09:12:44 gw01 SG_child[1]: {"a" 1}`))
+	f.Add([]byte(`{"front_dst_ip":"2001:db8::1","front_dst_port":"443","src":"x","k\u0000":"\u0000"}`))
+
+	var r Record
+	f.Fuzz(func(t *testing.T, line []byte) {
+		buf := bytes.Clone(line)
+		err := ParseLine(buf, &r)
+		checkAgainstEncodingJSON(t, line, &r, err)
+		if err != nil {
+			if got := dump(&r); got != "" {
+				t.Fatalf("record after error %v:\n%s", err, got)
+			}
+			return
+		}
+		fields, welf := dump(&r), welfOf(&r)
+		checkWELFKeys(t, welf)
+
+		// An owned record must not depend on the line any more.
+		r.Own()
+		for i := range buf {
+			buf[i] = '#'
+		}
+		if got := dump(&r); got != fields {
+			t.Fatalf("after Own and overwrite:\n%s\nwant:\n%s", got, fields)
+		}
+		if got := welfOf(&r); got != welf {
+			t.Fatalf("WELF after Own and overwrite:\n%s\nwant:\n%s", got, welf)
+		}
+	})
+}
+
+// checkAgainstEncodingJSON compares with encoding/json on lines that are
+// exactly one valid JSON object without a Kibana _source: ParseLine must
+// accept them and decode every known field alike.
+func checkAgainstEncodingJSON(t *testing.T, line []byte, r *Record, err error) {
+	t.Helper()
+	var m map[string]json.RawMessage
+	if !utf8.Valid(line) || json.Unmarshal(line, &m) != nil || m == nil {
+		return
+	}
+	if _, export := m["_source"]; export {
+		return
+	}
+	if err != nil {
+		t.Fatalf("ParseLine rejects valid JSON: %v", err)
+	}
+	for key, raw := range m {
+		f, ok := LookupField([]byte(key))
+		if !ok {
+			continue
+		}
+		var want []byte
+		switch raw[0] {
+		case '"':
+			var s string
+			if err := json.Unmarshal(raw, &s); err != nil {
+				t.Fatal(err)
+			}
+			want = []byte(s)
+		case '{', '[':
+			var compact bytes.Buffer
+			if err := json.Compact(&compact, raw); err != nil {
+				t.Fatal(err)
+			}
+			want = compact.Bytes()
+		case 'n':
+			want = nil
+		default:
+			want = raw
+		}
+		if isAbsent(want) {
+			want = nil
+		}
+		if got := r.Get(f); !bytes.Equal(got, want) || (got == nil) != (want == nil) {
+			t.Fatalf("%s = %q, encoding/json says %q", key, got, want)
+		}
+	}
+}
+
+// checkWELFKeys fails unless every key is valid for WELF and written once,
+// as internal/welf.Builder requires.
+func checkWELFKeys(t *testing.T, welf string) {
+	t.Helper()
+	seen := map[string]bool{}
+	for _, l := range strings.Split(strings.TrimSuffix(welf, "\n"), "\n") {
+		if l == "" {
+			continue
+		}
+		_, kv, _ := strings.Cut(l, " ")
+		key, _, _ := strings.Cut(kv, "=")
+		if key == "" || strings.Trim(key, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_") != "" {
+			t.Fatalf("invalid WELF key %q", key)
+		}
+		if seen[key] {
+			t.Fatalf("WELF key %q written twice:\n%s", key, welf)
+		}
+		seen[key] = true
+	}
+}

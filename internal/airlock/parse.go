@@ -1,0 +1,372 @@
+package airlock
+
+import (
+	"bytes"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"math/bits"
+	"strings"
+	"unicode/utf16"
+	"unicode/utf8"
+
+	jsoniter "github.com/json-iterator/go"
+)
+
+// ParseLine decodes one raw Airlock line into r, which is reset first.
+//
+// Everything before the first '{' is ignored: a syslog header such as
+// "<134>Mar  5 09:12:44 gw01 SG_child[20417]: ", an RFC 5424 header, or the
+// "<ISO time> <host> " prefix of forwarded lines. Airlock puts its own time
+// and host inside the JSON, so the prefix carries nothing that is needed.
+// Everything after the object's closing brace is ignored too (line ends,
+// syslog trailers).
+//
+// A Kibana/Elasticsearch export document ({"_index":..., "_source":{...},
+// "fields":{...}}) yields the fields of _source only; the rest of the
+// document after _source is not read.
+//
+// Values are slices of line where the JSON text can be used as is; strings
+// with escapes and non-string values (numbers, booleans, nested objects and
+// arrays as compact JSON text) are stored in r's arena. null, like "<n/a>",
+// means absent. On error r holds no fields.
+func ParseLine(line []byte, r *Record) error {
+	r.Reset()
+	start := bytes.IndexByte(line, '{')
+	if start < 0 {
+		return errors.New("no JSON object in line")
+	}
+	p := newParser(line, start, r)
+	err := p.object(true)
+	p.release()
+	if err != nil {
+		r.clearFields()
+	}
+	return err
+}
+
+// setSource reads the JSON text of a Kibana export's _source into r,
+// replacing what r held. On error r holds no fields.
+func (r *Record) setSource(text []byte) error {
+	r.clearFields()
+	start := 0
+	for start < len(text) && isSpace(text[start]) {
+		start++
+	}
+	if start == len(text) || text[start] != '{' {
+		return errors.New("JSON value is not an object")
+	}
+	p := newParser(text, start, r)
+	err := p.object(false)
+	p.release()
+	if err != nil {
+		r.clearFields()
+		return err
+	}
+	r.fromSource = true
+	return nil
+}
+
+// parser reads one JSON object. It scans the object's own structure itself
+// and leaves non-string values to jsoniter: jsoniter's object readers
+// (ReadObject, ReadObjectCB) return each key as a newly allocated string,
+// which alone would cost one allocation per field on the hot path.
+type parser struct {
+	src  []byte
+	pos  int
+	rec  *Record
+	iter *jsoniter.Iterator // borrowed on the first non-string value
+}
+
+const endOfInput = -1
+
+func newParser(src []byte, start int, r *Record) parser {
+	// Unescaped strings, compacted JSON and captured numbers are never longer
+	// than their source text, so this is all the arena the parse can need.
+	r.reserve(len(src) - start)
+	return parser{src: src, pos: start, rec: r}
+}
+
+func (p *parser) release() {
+	if p.iter != nil {
+		p.iter.ResetBytes(nil) // do not let the pool keep the caller's buffer alive
+		jsoniter.ConfigFastest.ReturnIterator(p.iter)
+		p.iter = nil
+	}
+}
+
+// object reads the object starting at p.pos into the record. At top level,
+// a _source member holding an object replaces the record's content and ends
+// the parse (Kibana export).
+func (p *parser) object(top bool) error {
+	p.pos++ // '{'
+	p.skipSpace()
+	if p.peek() == '}' {
+		p.pos++
+		return nil
+	}
+	for {
+		if c := p.peek(); c != '"' {
+			return p.unexpected(c, "expected string key")
+		}
+		key, err := p.readString()
+		if err != nil {
+			return err
+		}
+		p.skipSpace()
+		if c := p.peek(); c != ':' {
+			return p.unexpected(c, "expected ':' after key")
+		}
+		p.pos++
+		p.skipSpace()
+
+		if top && string(key) == "_source" {
+			if p.peek() != '{' {
+				return fmt.Errorf("invalid Kibana export at offset %d: _source: JSON value is not an object", p.pos)
+			}
+			p.rec.clearFields()
+			return p.object(false)
+		}
+
+		val, err := p.value()
+		if err != nil {
+			return err
+		}
+		p.rec.set(key, val)
+
+		p.skipSpace()
+		switch c := p.peek(); c {
+		case ',':
+			p.pos++
+			p.skipSpace()
+		case '}':
+			p.pos++
+			return nil
+		default:
+			return p.unexpected(c, "expected ',' or '}' after value")
+		}
+	}
+}
+
+// value reads any JSON value. null yields nil.
+func (p *parser) value() ([]byte, error) {
+	switch c := p.peek(); {
+	case c == '"':
+		return p.readString()
+	case c == '{' || c == '[' || c == 't' || c == 'f' || c == 'n' || c == '-' || (c >= '0' && c <= '9'):
+		return p.capture(byte(c))
+	default:
+		return nil, p.unexpected(c, "expected a value")
+	}
+}
+
+// capture lets jsoniter validate and skip a non-string value and stores its
+// text in the arena: numbers as written, objects and arrays compacted.
+func (p *parser) capture(first byte) ([]byte, error) {
+	if p.iter == nil {
+		p.iter = jsoniter.ConfigFastest.BorrowIterator(nil)
+	}
+	p.iter.ResetBytes(p.src[p.pos:])
+	arena := p.rec.arena
+	start := len(arena)
+	// Appends into the arena's spare capacity (reserved by newParser).
+	arena = p.iter.SkipAndAppendBytes(arena)
+	if err := p.iter.Error; err != nil {
+		reason := "unexpected end of input"
+		if err != io.EOF {
+			reason = "invalid value: " + jsoniterReason(err)
+		}
+		return nil, fmt.Errorf("invalid JSON at offset %d: %s", p.pos, reason)
+	}
+	p.pos += len(arena) - start
+	val := arena[start:]
+	if first == '{' || first == '[' {
+		val = compactJSON(val)
+	}
+	if string(val) == "null" {
+		return nil, nil
+	}
+	p.rec.arena = arena[:start+len(val)]
+	return val[:len(val):len(val)], nil
+}
+
+// jsoniterReason strips the input excerpt jsoniter appends to its errors.
+func jsoniterReason(err error) string {
+	msg := err.Error()
+	if i := strings.Index(msg, ", error found in #"); i >= 0 {
+		msg = msg[:i]
+	}
+	return msg
+}
+
+// readString reads the string starting at p.pos ('"').
+func (p *parser) readString() ([]byte, error) {
+	open := p.pos
+	start := open + 1
+	end := quoteOrBackslash(p.src, start)
+	if end == len(p.src) {
+		return nil, fmt.Errorf("invalid JSON at offset %d: unterminated string", open)
+	}
+	if p.src[end] == '\\' {
+		return p.readEscapedString(open)
+	}
+	p.pos = end + 1
+	return p.src[start:end:end], nil
+}
+
+// quoteOrBackslash returns the index of the first '"' or '\\' in b at or
+// after i, or len(b). It tests eight bytes at a time: strings are most of
+// an Airlock line, and most are too short for bytes.IndexByte to pay off.
+func quoteOrBackslash(b []byte, i int) int {
+	const ones, highs = 0x0101010101010101, 0x8080808080808080
+	for ; i+8 <= len(b); i += 8 {
+		x := binary.LittleEndian.Uint64(b[i:])
+		q, s := x^(ones*'"'), x^(ones*'\\')
+		// The lowest high bit set marks the first zero byte of q or s, that
+		// is the first quote or backslash (borrows only run upwards).
+		if m := ((q-ones)&^q | (s-ones)&^s) & highs; m != 0 {
+			return i + bits.TrailingZeros64(m)/8
+		}
+	}
+	for ; i < len(b); i++ {
+		if b[i] == '"' || b[i] == '\\' {
+			return i
+		}
+	}
+	return len(b)
+}
+
+// readEscapedString decodes the string starting at open ('"') into the
+// arena. Like encoding/json it turns invalid UTF-16 surrogates into U+FFFD;
+// raw control characters are accepted.
+func (p *parser) readEscapedString(open int) ([]byte, error) {
+	src := p.src
+	arena := p.rec.arena
+	start := len(arena)
+	i := open + 1
+	for {
+		plain := i
+		i = quoteOrBackslash(src, i)
+		arena = append(arena, src[plain:i]...)
+		if i >= len(src) || i+1 >= len(src) && src[i] == '\\' {
+			return nil, fmt.Errorf("invalid JSON at offset %d: unterminated string", open)
+		}
+		if src[i] == '"' {
+			p.pos = i + 1
+			p.rec.arena = arena
+			return arena[start:len(arena):len(arena)], nil
+		}
+		width := 2 // of the escape sequence
+		switch esc := src[i+1]; esc {
+		case '"', '\\', '/':
+			arena = append(arena, esc)
+		case 'b':
+			arena = append(arena, '\b')
+		case 'f':
+			arena = append(arena, '\f')
+		case 'n':
+			arena = append(arena, '\n')
+		case 'r':
+			arena = append(arena, '\r')
+		case 't':
+			arena = append(arena, '\t')
+		case 'u':
+			r, ok := hex4(src[i+2:])
+			if !ok {
+				return nil, fmt.Errorf(`invalid JSON at offset %d: invalid \u escape`, i)
+			}
+			width = 6
+			if utf16.IsSurrogate(r) {
+				// Only a high surrogate followed by an escaped low one makes a
+				// rune; otherwise the next escape is decoded on its own.
+				high := r
+				r = utf8.RuneError
+				if i+12 <= len(src) && src[i+6] == '\\' && src[i+7] == 'u' {
+					if low, ok := hex4(src[i+8:]); ok {
+						if pair := utf16.DecodeRune(high, low); pair != utf8.RuneError {
+							r, width = pair, 12
+						}
+					}
+				}
+			}
+			arena = utf8.AppendRune(arena, r)
+		default:
+			return nil, fmt.Errorf("invalid JSON at offset %d: invalid escape character %q after backslash", i, esc)
+		}
+		i += width
+	}
+}
+
+// hex4 parses four hex digits.
+func hex4(b []byte) (rune, bool) {
+	if len(b) < 4 {
+		return 0, false
+	}
+	var r rune
+	for _, c := range b[:4] {
+		switch {
+		case c >= '0' && c <= '9':
+			c -= '0'
+		case c >= 'a' && c <= 'f':
+			c -= 'a' - 10
+		case c >= 'A' && c <= 'F':
+			c -= 'A' - 10
+		default:
+			return 0, false
+		}
+		r = r<<4 | rune(c)
+	}
+	return r, true
+}
+
+// compactJSON removes insignificant whitespace from valid JSON text in place.
+func compactJSON(b []byte) []byte {
+	w := 0
+	inString, escaped := false, false
+	for _, c := range b {
+		switch {
+		case inString:
+			switch {
+			case escaped:
+				escaped = false
+			case c == '\\':
+				escaped = true
+			case c == '"':
+				inString = false
+			}
+		case isSpace(c):
+			continue
+		case c == '"':
+			inString = true
+		}
+		b[w] = c
+		w++
+	}
+	return b[:w]
+}
+
+func (p *parser) peek() int {
+	if p.pos >= len(p.src) {
+		return endOfInput
+	}
+	return int(p.src[p.pos])
+}
+
+func (p *parser) skipSpace() {
+	for p.pos < len(p.src) && isSpace(p.src[p.pos]) {
+		p.pos++
+	}
+}
+
+func isSpace(c byte) bool {
+	return c == ' ' || c == '\t' || c == '\n' || c == '\r'
+}
+
+// unexpected reports the byte c (or the end of input) at p.pos.
+func (p *parser) unexpected(c int, expected string) error {
+	if c == endOfInput {
+		return fmt.Errorf("invalid JSON at offset %d: unexpected end of input", p.pos)
+	}
+	return fmt.Errorf("invalid JSON at offset %d: %s, found %q", p.pos, expected, byte(c))
+}

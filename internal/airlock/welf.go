@@ -1,0 +1,408 @@
+package airlock
+
+import "bytes"
+
+// FieldWriter receives WELF fields; internal/welf.Builder satisfies it.
+// Str and Bytes take structured values (addresses, IDs, codes, paths), Text
+// and TextBytes free text that an encoder may shorten to respect a size cap.
+// An implementation must not keep val after the call returns: WriteWELF
+// reuses the buffer it composes values in.
+type FieldWriter interface {
+	Str(key, val string)
+	Bytes(key string, val []byte)
+	Text(key, val string)
+	TextBytes(key string, val []byte)
+	Int(key string, v int64)
+	Has(key string) bool
+}
+
+// WriteWELF writes the record's WELF fields, not the header, in the canonical
+// order of welf.md §5.1 followed by extensions. It works on whatever fields
+// the record holds, so it serves a single message as well as several
+// correlated ones merged into one record. A field is written only when its
+// source is present; values are written as Airlock logged them.
+//
+// The header is the caller's: time from Time (@timestamp), fw from host,
+// pri from Severity (priority).
+//
+// Standard fields:
+//
+//	WELF        Airlock source                                          writer
+//	rule        block_type "/" constraint; either alone if the other    Str
+//	            is absent
+//	proto       vhost_proto                                             Str
+//	src         client_ip, else front_src_ip                            Str
+//	srcport     front_src_port, only if src is front_src_ip (client_ip  Str
+//	            absent or equal to it): the port must belong to src
+//	dst         back_dst_ip, else back_host_ip, else vhost_ip           Str
+//	dstport     the port of the chosen dst: back_dst_port,              Str
+//	            back_host_port or vhost_port
+//	dstname     vhost                                                   Str
+//	user        audit_token                                             Str
+//	op          http_method                                             Str
+//	arg         entry_path, plus "?" entry_query if present; without    Str
+//	            entry_path, the path and query of entry_url
+//	result      http_status                                             Str
+//	sent        req_size                                                Str
+//	rcvd        resp_size                                               Str
+//	duration    lifetime (session end, seconds)                         Str
+//	cat         attack_type                                             Str
+//	cat_action  "block" for WR-SG-BLOCK* and WR-SG-BLOCKDET* messages   Str
+//	            and for any record with block_type or attack_type
+//	msg         session end (WR-SG-SESS-005): reason, else message;     Text
+//	            back-end (WR-SG-BACK-*): message " (error_code N)";
+//	            conntrace and summary: none, their message is fixed
+//	            text; any record: none for the conntrace text
+//	            "Connection Trace"; otherwise message
+//	ref         http_referrer                                           Text
+//	agent       http_user_agent                                         Text
+//
+// Extensions, in this order (key = Airlock name unless stated):
+//
+//	log_id req_id sess_id corr_id corr_id_2 corr_id_3 mapping tenant        Str
+//	tech_client_id                                                          Str
+//	tech_client_display_name tech_client_label                              Text
+//	tech_client_subscription_id sess_auth action th_mode                    Str
+//	position                                                                Text
+//	error_code (unless in msg)                                              Str
+//	reason (unless in msg)                                                  Text
+//	front_src front_dst back_src back_dst          ip:port of the           Str
+//	back_host_addr (back_host_ip:back_host_port)   *_ip/*_port pairs,
+//	vhost_addr (vhost_ip:vhost_port)               "[v6]:port" for IPv6
+//	back_host back_host_proto backend_url vhost_proto_vers                  Str
+//	http_redirect_url http_accept_lang                                      Str
+//	tls_sess_id tls_proto tls_cipher (front_tls_sess_id/_proto/_cipher)     Str
+//	tls_client_dn (front_tls_client_subject_dn)                             Text
+//	geoip_continent geoip_country geoip_location file                       Str
+//	unknown fields: key with every byte outside [A-Za-z0-9_] replaced by    Text
+//	"_", prefixed "x_" if it is a standard WELF name; skipped if a field
+//	of that key was already written
+//
+// An address pair is written only when its IP is present and it says
+// something src/srcport, dst/dstport or an earlier pair did not: in a
+// connection trace src/srcport is front_src and dst/dstport back_dst, so
+// front_dst and back_src are the extensions; in a request summary dst is
+// back_host_addr and vhost_addr is the extension.
+//
+// Not written: @timestamp, host, priority (header), program, pid, facility,
+// log_cat, rcpt_id (envelope of the gateway's logger), entry_url (arg,
+// dstname and proto carry it), and the fixed message texts named above.
+func (r *Record) WriteWELF(w FieldWriter) {
+	v := &r.values
+	kind := r.Kind()
+
+	switch blockType, constraint := v[FieldBlockType], v[FieldConstraint]; {
+	case blockType != nil && constraint != nil:
+		r.scratch = append(append(append(r.scratch[:0], blockType...), '/'), constraint...)
+		w.Bytes("rule", r.scratch)
+	case blockType != nil:
+		w.Bytes("rule", blockType)
+	case constraint != nil:
+		w.Bytes("rule", constraint)
+	}
+	r.writeStr(w, "proto", FieldVhostProto)
+
+	src, srcPort := r.source()
+	dst, dstPort := r.destination()
+	if src != nil {
+		w.Bytes("src", src)
+		if srcPort != nil {
+			w.Bytes("srcport", srcPort)
+		}
+	}
+	if dst != nil {
+		w.Bytes("dst", dst)
+		if dstPort != nil {
+			w.Bytes("dstport", dstPort)
+		}
+	}
+	r.writeStr(w, "dstname", FieldVhost)
+	r.writeStr(w, "user", FieldAuditToken)
+	r.writeStr(w, "op", FieldHTTPMethod)
+	if arg := r.appendArg(r.scratch[:0]); len(arg) > 0 {
+		r.scratch = arg
+		w.Bytes("arg", arg)
+	}
+	r.writeStr(w, "result", FieldHTTPStatus)
+	r.writeStr(w, "sent", FieldReqSize)
+	r.writeStr(w, "rcvd", FieldRespSize)
+	r.writeStr(w, "duration", FieldLifetime)
+	r.writeStr(w, "cat", FieldAttackType)
+	if kind == KindBlock || kind == KindBlockDetail || v[FieldBlockType] != nil || v[FieldAttackType] != nil {
+		w.Str("cat_action", "block")
+	}
+
+	reasonInMsg, errorCodeInMsg := false, false
+	message := v[FieldMessage]
+	switch {
+	case kind == KindSessionEnd && v[FieldReason] != nil:
+		w.TextBytes("msg", v[FieldReason])
+		reasonInMsg = true
+	case kind == KindBackend && message != nil && v[FieldErrorCode] != nil:
+		r.scratch = append(append(r.scratch[:0], message...), " (error_code "...)
+		r.scratch = append(append(r.scratch, v[FieldErrorCode]...), ')')
+		w.TextBytes("msg", r.scratch)
+		errorCodeInMsg = true
+	case kind == KindConntrace || kind == KindSummary || string(message) == conntraceMessage:
+		// The message is fixed text: nothing to say.
+	default:
+		r.writeText(w, "msg", FieldMessage)
+	}
+	r.writeText(w, "ref", FieldHTTPReferrer)
+	r.writeText(w, "agent", FieldHTTPUserAgent)
+
+	r.writeExtensions(w, extensionsBefore[:])
+	if !errorCodeInMsg {
+		r.writeStr(w, "error_code", FieldErrorCode)
+	}
+	if !reasonInMsg {
+		r.writeText(w, "reason", FieldReason)
+	}
+	r.writeEndpoints(w, endpoint{src, srcPort}, endpoint{dst, dstPort})
+	r.writeExtensions(w, extensionsAfter[:])
+	r.writeExtra(w)
+}
+
+// conntraceMessage is the fixed message of WR-SG-CONNTRACE.
+const conntraceMessage = "Connection Trace"
+
+type extension struct {
+	key   string
+	field Field
+	text  bool
+}
+
+var extensionsBefore = [...]extension{
+	{"log_id", FieldLogID, false},
+	{"req_id", FieldReqID, false},
+	{"sess_id", FieldSessID, false},
+	{"corr_id", FieldCorrID, false},
+	{"corr_id_2", FieldCorrID2, false},
+	{"corr_id_3", FieldCorrID3, false},
+	{"mapping", FieldMapping, false},
+	{"tenant", FieldTenant, false},
+	{"tech_client_id", FieldTechClientID, false},
+	{"tech_client_display_name", FieldTechClientDisplayName, true},
+	{"tech_client_label", FieldTechClientLabel, true},
+	{"tech_client_subscription_id", FieldTechClientSubscriptionID, false},
+	{"sess_auth", FieldSessAuth, false},
+	{"action", FieldAction, false},
+	{"th_mode", FieldThMode, false},
+	{"position", FieldPosition, true},
+}
+
+var extensionsAfter = [...]extension{
+	{"back_host", FieldBackHost, false},
+	{"back_host_proto", FieldBackHostProto, false},
+	{"backend_url", FieldBackendURL, false},
+	{"vhost_proto_vers", FieldVhostProtoVers, false},
+	{"http_redirect_url", FieldHTTPRedirectURL, false},
+	{"http_accept_lang", FieldHTTPAcceptLang, false},
+	{"tls_sess_id", FieldFrontTLSSessID, false},
+	{"tls_proto", FieldFrontTLSProto, false},
+	{"tls_cipher", FieldFrontTLSCipher, false},
+	{"tls_client_dn", FieldFrontTLSClientSubjectDN, true},
+	{"geoip_continent", FieldGeoIPContinent, false},
+	{"geoip_country", FieldGeoIPCountry, false},
+	{"geoip_location", FieldGeoIPLocation, false},
+	{"file", FieldFile, false},
+}
+
+func (r *Record) writeExtensions(w FieldWriter, exts []extension) {
+	for _, e := range exts {
+		if e.text {
+			r.writeText(w, e.key, e.field)
+		} else {
+			r.writeStr(w, e.key, e.field)
+		}
+	}
+}
+
+func (r *Record) writeStr(w FieldWriter, key string, f Field) {
+	if v := r.values[f]; v != nil {
+		w.Bytes(key, v)
+	}
+}
+
+func (r *Record) writeText(w FieldWriter, key string, f Field) {
+	if v := r.values[f]; v != nil {
+		w.TextBytes(key, v)
+	}
+}
+
+// source picks src and, if it belongs to it, srcport.
+func (r *Record) source() (ip, port []byte) {
+	client, front := r.values[FieldClientIP], r.values[FieldFrontSrcIP]
+	ip = client
+	if ip == nil {
+		ip = front
+	}
+	if front != nil && bytes.Equal(ip, front) {
+		port = r.values[FieldFrontSrcPort]
+	}
+	return ip, port
+}
+
+// destination picks dst, preferring the back-end the gateway connected to
+// over the configured back-end host over the gateway's own listener, and the
+// port of the same pair.
+func (r *Record) destination() (ip, port []byte) {
+	for _, e := range [...]struct{ ip, port Field }{
+		{FieldBackDstIP, FieldBackDstPort},
+		{FieldBackHostIP, FieldBackHostPort},
+		{FieldVhostIP, FieldVhostPort},
+	} {
+		if ip := r.values[e.ip]; ip != nil {
+			return ip, r.values[e.port]
+		}
+	}
+	return nil, nil
+}
+
+// appendArg appends entry_path[?entry_query], or the path and query of
+// entry_url when entry_path is absent.
+func (r *Record) appendArg(dst []byte) []byte {
+	path, query := r.values[FieldEntryPath], r.values[FieldEntryQuery]
+	if path == nil && query == nil {
+		return append(dst, pathOfURL(r.values[FieldEntryURL])...)
+	}
+	dst = append(dst, path...)
+	if query != nil {
+		dst = append(append(dst, '?'), query...)
+	}
+	return dst
+}
+
+// pathOfURL returns the path and query of an absolute URL, without fragment.
+func pathOfURL(url []byte) []byte {
+	if i := bytes.Index(url, []byte("://")); i >= 0 {
+		rest := url[i+len("://"):]
+		j := bytes.IndexAny(rest, "/?#")
+		if j < 0 {
+			return nil
+		}
+		url = rest[j:]
+	}
+	if i := bytes.IndexByte(url, '#'); i >= 0 {
+		url = url[:i]
+	}
+	return url
+}
+
+type endpoint struct{ ip, port []byte }
+
+func (e endpoint) equal(o endpoint) bool {
+	return bytes.Equal(e.ip, o.ip) && bytes.Equal(e.port, o.port)
+}
+
+var endpointFields = [...]struct {
+	key      string
+	ip, port Field
+}{
+	{"front_src", FieldFrontSrcIP, FieldFrontSrcPort},
+	{"front_dst", FieldFrontDstIP, FieldFrontDstPort},
+	{"back_src", FieldBackSrcIP, FieldBackSrcPort},
+	{"back_dst", FieldBackDstIP, FieldBackDstPort},
+	{"back_host_addr", FieldBackHostIP, FieldBackHostPort},
+	{"vhost_addr", FieldVhostIP, FieldVhostPort},
+}
+
+// writeEndpoints writes the address pairs not already expressed by src,
+// dst or an earlier pair.
+func (r *Record) writeEndpoints(w FieldWriter, src, dst endpoint) {
+	var written [len(endpointFields) + 2]endpoint
+	written[0], written[1] = src, dst
+	n := 2
+next:
+	for _, ef := range endpointFields {
+		e := endpoint{r.values[ef.ip], r.values[ef.port]}
+		if e.ip == nil {
+			continue
+		}
+		for _, seen := range written[:n] {
+			if e.equal(seen) {
+				continue next
+			}
+		}
+		written[n] = e
+		n++
+		r.scratch = appendHostPort(r.scratch[:0], e.ip, e.port)
+		w.Bytes(ef.key, r.scratch)
+	}
+}
+
+// appendHostPort appends ip:port, with an IPv6 address in brackets, or ip
+// alone without a port.
+func appendHostPort(dst, ip, port []byte) []byte {
+	if port == nil {
+		return append(dst, ip...)
+	}
+	if bytes.IndexByte(ip, ':') >= 0 {
+		dst = append(append(append(dst, '['), ip...), ']')
+	} else {
+		dst = append(dst, ip...)
+	}
+	return append(append(dst, ':'), port...)
+}
+
+// writeExtra passes the unknown fields through as text.
+func (r *Record) writeExtra(w FieldWriter) {
+	for _, kv := range r.extra {
+		key := r.extraKey(kv.Key)
+		if key == "" || w.Has(key) {
+			continue
+		}
+		w.TextBytes(key, kv.Value)
+	}
+}
+
+// maxKeyCache bounds the sanitized keys a Record remembers.
+const maxKeyCache = 32
+
+// extraKey returns the WELF key for an unknown field's key. Keys repeat from
+// record to record, so their string forms are cached rather than allocated
+// each time.
+func (r *Record) extraKey(raw []byte) string {
+	// Room for the "x_" a standard name gets is kept in front.
+	buf := append(r.scratch[:0], "x_"...)
+	for _, c := range raw {
+		if !isKeyByte(c) {
+			c = '_'
+		}
+		buf = append(buf, c)
+	}
+	r.scratch = buf
+	if len(raw) == 0 {
+		return ""
+	}
+	if !isStandardKey(buf[2:]) {
+		buf = buf[2:]
+	}
+	for _, k := range r.keys {
+		if k == string(buf) {
+			return k
+		}
+	}
+	k := string(buf)
+	if len(r.keys) < maxKeyCache {
+		r.keys = append(r.keys, k)
+	}
+	return k
+}
+
+func isKeyByte(c byte) bool {
+	return 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '_'
+}
+
+// isStandardKey reports whether key is a WELF header or standard field
+// name, which an unknown field must not pose as.
+func isStandardKey(key []byte) bool {
+	switch string(key) {
+	case "id", "time", "fw", "pri",
+		"rule", "proto", "src", "srcport", "srcname", "dst", "dstport", "dstname",
+		"user", "op", "arg", "result", "sent", "rcvd", "duration", "vpn", "type",
+		"cat", "cat_action", "msg", "ref", "agent":
+		return true
+	}
+	return false
+}
