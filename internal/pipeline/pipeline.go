@@ -1,0 +1,341 @@
+// Package pipeline is what one welf output instance does with a chunk:
+// decode its events in place, decode each record (Airlock JSON, as a parsed
+// map or a raw line), encode it as WELF and hand the batch to the
+// destination.
+//
+// Flush may run concurrently for one instance (Fluent Bit's "workers"), so
+// all per-chunk scratch space lives in a worker taken from a pool, and the
+// shared parts (counters, sink) are safe for concurrent use.
+package pipeline
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/welfbridge/welfbridge/internal/airlock"
+	"github.com/welfbridge/welfbridge/internal/config"
+	"github.com/welfbridge/welfbridge/internal/event"
+	"github.com/welfbridge/welfbridge/internal/flblog"
+	"github.com/welfbridge/welfbridge/internal/sink"
+	"github.com/welfbridge/welfbridge/internal/welf"
+)
+
+// reportsPerChunk bounds how many bad records of one chunk are logged one by
+// one; the rest are summed up in one line, so a broken input cannot flood the
+// host's log.
+const reportsPerChunk = 5
+
+// defaultPri is the WELF pri of a record that carries no priority: 6, "information".
+const defaultPri = 6
+
+// unparsedPri is the WELF pri of a record welfbridge could not decode: 4, "warning".
+const unparsedPri = 4
+
+// Counters are the totals of an instance since Init.
+type Counters struct {
+	Events    uint64 // events decoded from chunks
+	Written   uint64 // WELF records handed to the destination
+	Unparsed  uint64 // records that were not Airlock records (emitted or dropped per Unparsed_Records)
+	Malformed uint64 // events that could not be decoded at all
+	Truncated uint64 // WELF records shortened to Max_Size
+}
+
+func (c Counters) String() string {
+	return fmt.Sprintf("events=%d written=%d unparsed=%d malformed=%d truncated=%d",
+		c.Events, c.Written, c.Unparsed, c.Malformed, c.Truncated)
+}
+
+// Pipeline processes the chunks of one output instance.
+type Pipeline struct {
+	cfg  *config.Config
+	sink sink.Sink
+	log  *flblog.Logger
+
+	workers sync.Pool
+
+	events, written, unparsed, malformed, truncated atomic.Uint64
+}
+
+// New returns a Pipeline that writes to s. It owns s from now on.
+func New(cfg *config.Config, s sink.Sink, log *flblog.Logger) (*Pipeline, error) {
+	if cfg == nil || s == nil {
+		return nil, errors.New("pipeline: missing configuration or destination")
+	}
+	if cfg.Source == config.SourceMWG {
+		return nil, errors.New("Source: mwg: MWG connection-trace decoding is not available in this build yet")
+	}
+	p := &Pipeline{cfg: cfg, sink: s, log: log}
+	p.workers.New = func() any { return p.newWorker() }
+	return p, nil
+}
+
+// Counters returns the totals so far.
+func (p *Pipeline) Counters() Counters {
+	return Counters{
+		Events: p.events.Load(), Written: p.written.Load(), Unparsed: p.unparsed.Load(),
+		Malformed: p.malformed.Load(), Truncated: p.truncated.Load(),
+	}
+}
+
+// Result is what one Flush did.
+type Result struct {
+	Events, Written, Unparsed, Malformed int
+}
+
+// Flush processes one chunk. chunk is only read, and only during the call.
+// A bad record is counted and reported and the rest of the chunk goes on; an
+// error means the destination did not take the batch, so the caller should
+// let Fluent Bit retry the chunk.
+func (p *Pipeline) Flush(chunk []byte, tag string) (Result, error) {
+	w := p.workers.Get().(*worker)
+	defer p.workers.Put(w)
+	w.reset(tag)
+
+	w.dec.Reset(chunk)
+	var ev event.Event
+	for {
+		err := w.dec.Next(&ev)
+		if err == nil {
+			w.res.Events++
+			w.process(&ev)
+			continue
+		}
+		if err == io.EOF {
+			break
+		}
+		w.res.Malformed++
+		bad, ok := err.(*event.Error) // the decoder returns only io.EOF and *event.Error
+		if !ok || bad.Fatal {
+			w.report("chunk decoding stopped, rest of the chunk lost: %v", err)
+			break
+		}
+		w.report("malformed event dropped: %v", bad)
+	}
+	if w.suppressed > 0 {
+		p.log.Warnf("%d more bad records in this chunk (tag %q) not reported one by one", w.suppressed, tag)
+	}
+
+	p.events.Add(uint64(w.res.Events))
+	p.unparsed.Add(uint64(w.res.Unparsed))
+	p.malformed.Add(uint64(w.res.Malformed))
+	p.truncated.Add(uint64(w.truncated))
+	if len(w.spans) == 0 {
+		return w.res, nil
+	}
+	if err := p.sink.Send(w.batch()); err != nil {
+		return w.res, fmt.Errorf("destination %s: %w", p.cfg.Destination, err)
+	}
+	w.res.Written = len(w.spans)
+	p.written.Add(uint64(w.res.Written))
+	return w.res, nil
+}
+
+// Close flushes nothing further and releases the destination.
+func (p *Pipeline) Close() error {
+	return p.sink.Close()
+}
+
+// worker holds the scratch space of one Flush; it is reused across chunks.
+type worker struct {
+	p   *Pipeline
+	tag string
+	res Result
+
+	dec     event.Decoder
+	rec     airlock.Record
+	welf    *welf.Builder
+	scratch []byte // text forms of non-string values of the current record
+
+	lines      []byte // encoded records of this chunk, back to back
+	spans      []span
+	out        []sink.Record
+	truncated  int
+	reported   int
+	suppressed int
+
+	// The last gateway host seen, so a run of records from one host does not
+	// allocate a string per record.
+	hostBytes []byte
+	hostStr   string
+}
+
+type span struct {
+	start, end int
+	time       time.Time
+	pri        int
+	host       string
+}
+
+func (p *Pipeline) newWorker() *worker {
+	return &worker{p: p, welf: welf.NewBuilder(welf.Options{Location: p.cfg.Location, MaxSize: p.cfg.MaxSize})}
+}
+
+func (w *worker) reset(tag string) {
+	w.tag = tag
+	w.res = Result{}
+	w.lines = w.lines[:0]
+	w.spans = w.spans[:0]
+	w.truncated, w.reported, w.suppressed = 0, 0, 0
+}
+
+func (w *worker) report(format string, args ...any) {
+	if w.reported >= reportsPerChunk {
+		w.suppressed++
+		return
+	}
+	w.reported++
+	w.p.log.Warnf(format, args...)
+}
+
+// process decodes one event's record and encodes what it yields.
+func (w *worker) process(ev *event.Event) {
+	line, reason := w.decode(ev.Body)
+	if reason != "" {
+		w.unparsedRecord(ev, line, reason)
+		return
+	}
+	w.encodeAirlock(&w.rec, ev.Time)
+}
+
+// decode fills w.rec from an event body. A body is an Airlock record either
+// as a map of its fields (Fluent Bit's json parser ran), or as a raw line
+// under Log_Key (or "message", when that holds a JSON object), or as a
+// Kibana export with the record under "_source". On failure it returns the
+// raw line, if there was one, and the reason.
+func (w *worker) decode(body event.Map) (line []byte, reason string) {
+	rec := &w.rec
+	rec.Reset()
+	w.scratch = w.scratch[:0]
+	var message []byte
+	logKey := w.p.cfg.LogKey
+	for it := body.Iter(); it.Next(); {
+		key, val := it.Key(), it.Value()
+		if string(key) == logKey {
+			if val.Kind() == event.KindString {
+				line = val.Bytes()
+			}
+			continue // a raw line is decoded below, never passed through as a field
+		}
+		var text []byte
+		if val.Kind() == event.KindString {
+			text = val.Bytes()
+		} else {
+			start := len(w.scratch)
+			w.scratch = val.AppendText(w.scratch)
+			text = w.scratch[start:]
+		}
+		if string(key) == "message" {
+			message = text
+		}
+		rec.Set(key, text)
+	}
+	if rec.Has(airlock.FieldLogID) {
+		return nil, ""
+	}
+	if line == nil && len(message) > 0 && bytes.HasPrefix(bytes.TrimSpace(message), []byte("{")) {
+		line = message
+	}
+	if line == nil {
+		return nil, fmt.Sprintf("no Airlock log_id and no %q line in record", logKey)
+	}
+	if err := airlock.ParseLine(line, rec); err != nil {
+		return line, err.Error()
+	}
+	if !rec.Has(airlock.FieldLogID) {
+		return line, "JSON object has no log_id: not an Airlock log record"
+	}
+	return nil, ""
+}
+
+// encodeAirlock encodes one Airlock record as WELF.
+func (w *worker) encodeAirlock(rec *airlock.Record, evTime time.Time) {
+	t, ok := rec.Time()
+	if !ok {
+		t = evTime
+	}
+	pri, ok := rec.Severity()
+	if !ok {
+		pri = defaultPri
+	}
+	host := w.fw(rec.Get(airlock.FieldHost))
+	w.welf.Begin(welf.Header{ID: w.p.cfg.WELFID, Time: t, FW: host, Pri: pri})
+	rec.WriteWELF(w.welf)
+	w.finish(t, pri, host)
+}
+
+// unparsedRecord reports a record that is not an Airlock record and, unless
+// configured to drop it, forwards it as a WELF record that carries the
+// reason and the raw text, so no evidence is lost silently.
+func (w *worker) unparsedRecord(ev *event.Event, line []byte, reason string) {
+	w.res.Unparsed++
+	if line == nil {
+		start := len(w.scratch)
+		w.scratch = ev.Body.AppendJSON(w.scratch)
+		line = w.scratch[start:]
+	}
+	w.report("record not decoded (%s): %s", reason, preview(line))
+	if w.p.cfg.Unparsed == config.UnparsedDrop {
+		return
+	}
+	host := w.fw(nil)
+	w.welf.Begin(welf.Header{ID: w.p.cfg.WELFID, Time: ev.Time, FW: host, Pri: unparsedPri})
+	w.welf.Str("tag", w.tag)
+	w.welf.Text("msg", "welfbridge: record not decoded: "+reason)
+	w.welf.TextBytes("raw", line)
+	w.finish(ev.Time, unparsedPri, host)
+}
+
+// fw picks the WELF fw value: the configured FW, else the record's gateway
+// host, else this machine's name.
+func (w *worker) fw(recordHost []byte) string {
+	switch {
+	case w.p.cfg.FW != "":
+		return w.p.cfg.FW
+	case len(recordHost) == 0:
+		return w.p.cfg.Hostname
+	case !bytes.Equal(recordHost, w.hostBytes):
+		w.hostBytes = append(w.hostBytes[:0], recordHost...)
+		w.hostStr = string(recordHost)
+	}
+	return w.hostStr
+}
+
+// finish completes the record in the builder and queues it for the batch.
+func (w *worker) finish(t time.Time, pri int, host string) {
+	rec, err := w.welf.Finish()
+	if err != nil {
+		w.res.Unparsed++
+		w.report("record not encoded: %v", err)
+		return
+	}
+	if w.welf.Truncated() {
+		w.truncated++
+	}
+	start := len(w.lines)
+	w.lines = append(w.lines, rec...)
+	w.spans = append(w.spans, span{start: start, end: len(w.lines), time: t, pri: pri, host: host})
+}
+
+// batch turns the queued spans into sink records over w.lines (which no
+// longer grows, so the slices stay valid).
+func (w *worker) batch() []sink.Record {
+	w.out = w.out[:0]
+	for _, s := range w.spans {
+		w.out = append(w.out, sink.Record{Time: s.time, Severity: s.pri, Host: s.host, Line: w.lines[s.start:s.end]})
+	}
+	return w.out
+}
+
+// preview shortens a raw line for a log message.
+func preview(line []byte) string {
+	const max = 200
+	if len(line) > max {
+		return fmt.Sprintf("%q…", line[:max])
+	}
+	return fmt.Sprintf("%q", line)
+}

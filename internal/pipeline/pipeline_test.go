@@ -1,0 +1,230 @@
+package pipeline
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/welfbridge/welfbridge/internal/config"
+	"github.com/welfbridge/welfbridge/internal/event/eventtest"
+	"github.com/welfbridge/welfbridge/internal/flblog"
+	"github.com/welfbridge/welfbridge/internal/sink"
+)
+
+var evTime = time.Date(2024, 3, 5, 8, 0, 0, 0, time.UTC)
+
+// summaryLine is an Airlock request summary as the appliance writes it.
+const summaryLine = `2024-03-05T09:12:44.331+01:00 gw01 {"@timestamp":"2024-03-05T09:12:44.331+01:00","host":"gw01","program":"SG_child","pid":"20417","priority":"info","facility":"user","log_id":"WR-SG-SUMMARY","log_cat":"X","req_id":"ZebVfGq3rXx9Qm2kYcE1HwAAAEk","sess_id":"3f9a6c0d2b7e48a1c5d0e9f8a7b6c5d4","corr_id":"<n/a>","mapping":"shop","audit_token":"<n/a>","sess_auth":"false","client_ip":"198.51.100.23","vhost":"shop.example.com","vhost_ip":"203.0.113.10","vhost_port":"443","vhost_proto":"https","vhost_proto_vers":"HTTP/2","http_method":"GET","entry_url":"https://shop.example.com/cart?item=42","entry_path":"/cart","entry_query":"item=42","backend_url":"http://10.20.1.17:8080/cart?item=42","back_host":"app1.internal","back_host_ip":"10.20.1.17","back_host_port":"8080","back_host_proto":"http","http_status":"200","http_redirect_url":"<n/a>","http_referrer":"https://shop.example.com/","http_user_agent":"Mozilla/5.0 (X11; Linux x86_64; rv:123.0) Gecko/20100101 Firefox/123.0","http_accept_lang":"de-CH","req_size":"612","resp_size":"18342"}`
+
+// summaryWELF is what summaryLine becomes with Time_Zone UTC.
+const summaryWELF = `id=firewall time="2024-03-05 08:12:44" fw=gw01 pri=6 proto=https src=198.51.100.23 dst=10.20.1.17 dstport=8080 dstname=shop.example.com op=GET arg=/cart?item=42 result=200 sent=612 rcvd=18342 ref=https://shop.example.com/ agent="Mozilla/5.0 (X11; Linux x86_64; rv:123.0) Gecko/20100101 Firefox/123.0" log_id=WR-SG-SUMMARY req_id=ZebVfGq3rXx9Qm2kYcE1HwAAAEk sess_id=3f9a6c0d2b7e48a1c5d0e9f8a7b6c5d4 mapping=shop sess_auth=false vhost_addr=203.0.113.10:443 back_host=app1.internal back_host_proto=http backend_url=http://10.20.1.17:8080/cart?item=42 vhost_proto_vers=HTTP/2 http_accept_lang=de-CH`
+
+func testConfig(mutate ...func(*config.Config)) *config.Config {
+	c := &config.Config{
+		Destination: config.Destination{Scheme: "stdout"}, LogKey: "log", WELFID: "firewall",
+		Location: time.UTC, Hostname: "collector",
+	}
+	for _, m := range mutate {
+		m(c)
+	}
+	return c
+}
+
+// newTest returns a pipeline writing LF-terminated records to out and
+// logging to logs.
+func newTest(t testing.TB, cfg *config.Config, out, logs *bytes.Buffer) *Pipeline {
+	t.Helper()
+	log := flblog.New(logs, "welf", "welf.0", flblog.Info).WithClock(func() time.Time { return evTime })
+	p, err := New(cfg, sink.NewWriter(out, false), log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func TestFlushRawLineAndMap(t *testing.T) {
+	var chunk []byte
+	chunk = eventtest.AppendV2(chunk, evTime, map[string]any{"log": summaryLine, "file": "/var/log/airlock.log"})
+	// The same record as Fluent Bit's json parser hands it over: a map.
+	chunk = eventtest.AppendV2(chunk, evTime, map[string]any{
+		"@timestamp": "2024-03-05T09:12:44.331+01:00", "host": "gw01", "priority": "warning", "log_id": "WR-SG-SUMMARY",
+		"client_ip": "198.51.100.23", "http_method": "POST", "entry_path": "/login", "http_status": 403, "req_size": 77,
+	})
+	var out, logs bytes.Buffer
+	p := newTest(t, testConfig(), &out, &logs)
+	res, err := p.Flush(chunk, "airlock")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := summaryWELF + "\n" +
+		`id=firewall time="2024-03-05 08:12:44" fw=gw01 pri=4 src=198.51.100.23 op=POST arg=/login result=403 sent=77 log_id=WR-SG-SUMMARY` + "\n"
+	if out.String() != want {
+		t.Errorf("output:\n%s\nwant:\n%s", out.String(), want)
+	}
+	if res != (Result{Events: 2, Written: 2}) {
+		t.Errorf("result %+v", res)
+	}
+	if logs.Len() != 0 {
+		t.Errorf("unexpected log lines:\n%s", logs.String())
+	}
+}
+
+func TestFlushBadRecordsGoOn(t *testing.T) {
+	var chunk []byte
+	chunk = eventtest.AppendV2(chunk, evTime, map[string]any{"log": "not json"})
+	chunk = append(chunk, 0x92, 0x01, 0x02)                                          // a well-formed msgpack array that is no event
+	chunk = eventtest.AppendV2(chunk, evTime, map[string]any{"other": "x", "n": 1}) // no Airlock fields, no line
+	chunk = eventtest.AppendV2(chunk, evTime, map[string]any{"log": summaryLine})
+	chunk = append(chunk, 0x92, 0x92, 0xd7) // truncated: the rest of the chunk is lost
+
+	for _, tt := range []struct {
+		mode    config.Unparsed
+		out     string
+		written int
+	}{
+		{config.UnparsedEmit,
+			`id=firewall time="2024-03-05 08:00:00" fw=collector pri=4 tag=airlock msg="welfbridge: record not decoded: no JSON object in line" raw="not json"` + "\n" +
+				`id=firewall time="2024-03-05 08:00:00" fw=collector pri=4 tag=airlock msg="welfbridge: record not decoded: no Airlock log_id and no \x22log\x22 line in record" raw={\x22n\x22:1,\x22other\x22:\x22x\x22}` + "\n" +
+				summaryWELF + "\n", 3},
+		{config.UnparsedDrop, summaryWELF + "\n", 1},
+	} {
+		var out, logs bytes.Buffer
+		p := newTest(t, testConfig(func(c *config.Config) { c.Unparsed = tt.mode }), &out, &logs)
+		res, err := p.Flush(chunk, "airlock")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if out.String() != tt.out {
+			t.Errorf("mode %d output:\n%s\nwant:\n%s", tt.mode, out.String(), tt.out)
+		}
+		if want := (Result{Events: 3, Written: tt.written, Unparsed: 2, Malformed: 2}); res != want {
+			t.Errorf("result %+v want %+v", res, want)
+		}
+		if got := logs.String(); got != wantBadLogs {
+			t.Errorf("mode %d logs:\n%s\nwant:\n%s", tt.mode, got, wantBadLogs)
+		}
+		if c := p.Counters(); c.Events != 3 || c.Unparsed != 2 || c.Malformed != 2 || int(c.Written) != tt.written {
+			t.Errorf("counters %s", c)
+		}
+	}
+}
+
+// wantBadLogs are the reports of TestFlushBadRecordsGoOn: one per bad
+// record, each with its reason.
+const wantBadLogs = `[2024/03/05 08:00:00] [ warn] [output:welf:welf.0] record not decoded (no JSON object in line): "not json"
+[2024/03/05 08:00:00] [ warn] [output:welf:welf.0] malformed event dropped: event #1 at offset 27: record is not a map (got int)
+[2024/03/05 08:00:00] [ warn] [output:welf:welf.0] record not decoded (no Airlock log_id and no "log" line in record): "{\"n\":1,\"other\":\"x\"}"
+[2024/03/05 08:00:00] [ warn] [output:welf:welf.0] chunk decoding stopped, rest of the chunk lost: event #4 at offset 1113: truncated msgpack object at offset 1115 (3 bytes abandoned)
+`
+
+func TestFlushReportsAreBounded(t *testing.T) {
+	var chunk []byte
+	for i := 0; i < 40; i++ {
+		chunk = eventtest.AppendV2(chunk, evTime, map[string]any{"log": "garbage"})
+	}
+	var out, logs bytes.Buffer
+	p := newTest(t, testConfig(func(c *config.Config) { c.Unparsed = config.UnparsedDrop }), &out, &logs)
+	if _, err := p.Flush(chunk, "t"); err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSuffix(logs.String(), "\n"), "\n")
+	if len(lines) != reportsPerChunk+1 {
+		t.Fatalf("want %d log lines, got %d:\n%s", reportsPerChunk+1, len(lines), logs.String())
+	}
+	if want := `[2024/03/05 08:00:00] [ warn] [output:welf:welf.0] 35 more bad records in this chunk (tag "t") not reported one by one`; lines[reportsPerChunk] != want {
+		t.Errorf("got  %s\nwant %s", lines[reportsPerChunk], want)
+	}
+}
+
+func TestFlushDestinationErrorAsksForRetry(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "sub", "out.welf")
+	if err := os.Mkdir(filepath.Dir(path), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	f, err := sink.OpenFile(path, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := New(testConfig(), f, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.RemoveAll(filepath.Dir(path)); err != nil { // the file and its directory vanish
+		t.Fatal(err)
+	}
+	_, err = p.Flush(eventtest.AppendV2(nil, evTime, map[string]any{"log": summaryLine}), "t")
+	want := "destination stdout: file destination: open " + path + ": no such file or directory"
+	if err == nil || err.Error() != want {
+		t.Errorf("got  %v\nwant %s", err, want)
+	}
+}
+
+func TestConcurrentFlushes(t *testing.T) {
+	var chunk []byte
+	for i := 0; i < 50; i++ {
+		chunk = eventtest.AppendV2(chunk, evTime, map[string]any{"log": summaryLine})
+	}
+	var out, logs bytes.Buffer
+	p := newTest(t, testConfig(), &out, &logs)
+	var wg sync.WaitGroup
+	for g := 0; g < 4; g++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := 0; i < 20; i++ {
+				if _, err := p.Flush(chunk, "t"); err != nil {
+					t.Error(err)
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	want := strings.Repeat(summaryWELF+"\n", 4*20*50)
+	if out.String() != want {
+		t.Errorf("concurrent output differs: %d bytes, want %d", out.Len(), len(want))
+	}
+	if c := p.Counters(); c.Events != 4000 || c.Written != 4000 {
+		t.Errorf("counters %s", c)
+	}
+}
+
+func TestNewRejectsMWGUntilSupported(t *testing.T) {
+	_, err := New(testConfig(func(c *config.Config) { c.Source = config.SourceMWG }), sink.NewWriter(&bytes.Buffer{}, false), nil)
+	if want := "Source: mwg: MWG connection-trace decoding is not available in this build yet"; err == nil || err.Error() != want {
+		t.Errorf("got %v, want %s", err, want)
+	}
+}
+
+// BenchmarkFlush runs the whole flush path — chunk decoding, Airlock
+// decoding, WELF encoding, handing the batch to a destination — on a
+// realistic 1 MiB chunk of raw Airlock lines.
+func BenchmarkFlush(b *testing.B) {
+	var chunk []byte
+	n := 0
+	for len(chunk) < 1<<20 {
+		chunk = eventtest.AppendV2(chunk, evTime, map[string]any{"log": summaryLine})
+		n++
+	}
+	var logs bytes.Buffer
+	p := newTest(b, testConfig(), new(bytes.Buffer), &logs)
+	p.sink = sink.NewWriter(discard{}, false)
+	b.SetBytes(int64(len(chunk)))
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if _, err := p.Flush(chunk, "airlock"); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(n)*float64(b.N)/b.Elapsed().Seconds(), "records/s")
+	b.ReportMetric(float64(n), "records/chunk")
+}
+
+type discard struct{}
+
+func (discard) Write(p []byte) (int, error) { return len(p), nil }

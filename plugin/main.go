@@ -1,0 +1,210 @@
+// Command out_welf is the welfbridge Fluent Bit output plugin, built with
+// -buildmode=c-shared into out_welf.so and loaded by Fluent Bit's Go proxy.
+//
+// This file is the only cgo code: the exported FLBPlugin* functions, kept
+// thin. Each one recovers panics, logs them in Fluent Bit's style and returns
+// FLB_ERROR, because nothing the plugin does may end the host process. A
+// recovered panic is the last line of defence only: once Fluent Bit has
+// re-installed its signal handlers (after SIGHUP or SIGCONT) a nil
+// dereference is fatal, so every pointer Fluent Bit hands over is checked.
+package main
+
+/*
+#include <stdlib.h>
+*/
+import "C"
+
+import (
+	"fmt"
+	"os"
+	"runtime/debug"
+	"sync"
+	"time"
+	"unsafe"
+
+	"github.com/fluent/fluent-bit-go/output"
+
+	"github.com/welfbridge/welfbridge/internal/config"
+	"github.com/welfbridge/welfbridge/internal/flblog"
+	"github.com/welfbridge/welfbridge/internal/pipeline"
+	"github.com/welfbridge/welfbridge/internal/sink"
+)
+
+const (
+	pluginName        = "welf"
+	pluginDescription = "WELF for SIEMs from Airlock Gateway logs and MWG connection traces"
+)
+
+// exitTimeout bounds FLBPluginExitCtx: Fluent Bit does not bound it, and a
+// hung exit hangs the host's shutdown until it is killed.
+const exitTimeout = 5 * time.Second
+
+// instance is what FLBPluginSetContext stores for one [OUTPUT] section.
+type instance struct {
+	name     string // welf.0, welf.1 … as Fluent Bit names its instances
+	log      *flblog.Logger
+	pipeline *pipeline.Pipeline
+	exitOnce sync.Once
+}
+
+// Global state lives here only: Fluent Bit gives a Go plugin no other place.
+var (
+	mu sync.Mutex
+	// nextInstance numbers instances in Init order, as Fluent Bit does. A
+	// hot reload calls FLBPluginRegister again before the new Inits, so the
+	// numbering restarts there too.
+	nextInstance int
+	// pluginLog reports problems that happen outside any instance.
+	pluginLog = flblog.New(os.Stderr, pluginName, pluginName, flblog.Info)
+)
+
+// recoverTo turns a panic into a logged error and FLB_ERROR.
+func recoverTo(log *flblog.Logger, where string, ret *int) {
+	if r := recover(); r != nil {
+		log.Errorf("%s: internal error (recovered panic): %v\n%s", where, r, debug.Stack())
+		*ret = output.FLB_ERROR
+	}
+}
+
+//export FLBPluginRegister
+func FLBPluginRegister(def unsafe.Pointer) (ret int) {
+	defer recoverTo(pluginLog, "register", &ret)
+	if def == nil {
+		pluginLog.Errorf("register: Fluent Bit passed no plugin definition")
+		return -1
+	}
+	mu.Lock()
+	nextInstance = 0
+	mu.Unlock()
+	return output.FLBPluginRegister(def, pluginName, pluginDescription)
+}
+
+//export FLBPluginInit
+func FLBPluginInit(plugin unsafe.Pointer) (ret int) {
+	defer recoverTo(pluginLog, "init", &ret)
+	if plugin == nil {
+		pluginLog.Errorf("init: Fluent Bit passed no plugin instance")
+		return output.FLB_ERROR
+	}
+	mu.Lock()
+	name := fmt.Sprintf("%s.%d", pluginName, nextInstance)
+	nextInstance++
+	mu.Unlock()
+	log := flblog.New(os.Stderr, pluginName, name, flblog.Info)
+
+	// Every property is read here and only here: the plugin pointer is
+	// shared by all instances and re-pointed at each Init.
+	hostname, _ := os.Hostname() // "" falls back to "localhost" in config
+	cfg, err := config.Parse(func(key string) string { return output.FLBPluginConfigKey(plugin, key) }, hostname)
+	if err != nil {
+		log.Errorf("invalid configuration:\n%v", err)
+		return output.FLB_ERROR
+	}
+	dest, err := openDestination(cfg)
+	if err != nil {
+		log.Errorf("%v", err)
+		return output.FLB_ERROR
+	}
+	p, err := pipeline.New(cfg, dest, log)
+	if err != nil {
+		dest.Close()
+		log.Errorf("%v", err)
+		return output.FLB_ERROR
+	}
+	output.FLBPluginSetContext(plugin, &instance{name: name, log: log, pipeline: p})
+	log.Infof("destination=%s source=%s log_key=%s welf_id=%s time_zone=%s", cfg.Destination, cfg.Source, cfg.LogKey, cfg.WELFID, cfg.Location)
+	return output.FLB_OK
+}
+
+func openDestination(cfg *config.Config) (sink.Sink, error) {
+	switch cfg.Destination.Scheme {
+	case "file":
+		return sink.OpenFile(cfg.Destination.Path, cfg.CRLF)
+	default:
+		return sink.NewWriter(os.Stdout, cfg.CRLF), nil
+	}
+}
+
+// lookup returns the instance behind a context pointer, or nil.
+func lookup(ctx unsafe.Pointer) *instance {
+	if ctx == nil {
+		return nil
+	}
+	inst, _ := output.FLBPluginGetContext(ctx).(*instance)
+	return inst
+}
+
+// FLBPluginFlushCtx receives one chunk. Fluent Bit passes the size as size_t
+// (fluent-bit-go declares int); size_t is what the caller really passes.
+//
+//export FLBPluginFlushCtx
+func FLBPluginFlushCtx(ctx, data unsafe.Pointer, size C.size_t, tag *C.char) (ret int) {
+	inst := lookup(ctx)
+	if inst == nil {
+		pluginLog.Errorf("flush: unknown instance context")
+		return output.FLB_ERROR
+	}
+	defer recoverTo(inst.log, "flush", &ret)
+	if data == nil || size == 0 {
+		return output.FLB_OK
+	}
+	var tagStr string
+	if tag != nil {
+		tagStr = C.GoString(tag)
+	}
+	chunk := unsafe.Slice((*byte)(data), int(size)) // read in place; never kept past this call
+	if _, err := inst.pipeline.Flush(chunk, tagStr); err != nil {
+		inst.log.Warnf("flush: %v; chunk will be retried", err)
+		return output.FLB_RETRY
+	}
+	return output.FLB_OK
+}
+
+//export FLBPluginExitCtx
+func FLBPluginExitCtx(ctx unsafe.Pointer) (ret int) {
+	inst := lookup(ctx)
+	if inst == nil {
+		return output.FLB_OK
+	}
+	defer recoverTo(inst.log, "exit", &ret)
+	inst.exitOnce.Do(func() { inst.close() })
+	return output.FLB_OK
+}
+
+// close shuts the instance down within exitTimeout.
+func (inst *instance) close() {
+	done := make(chan error, 1)
+	go func() { done <- inst.pipeline.Close() }()
+	select {
+	case err := <-done:
+		if err != nil {
+			inst.log.Errorf("exit: %v", err)
+		}
+	case <-time.After(exitTimeout):
+		inst.log.Errorf("exit: destination did not close within %s; giving up on it", exitTimeout)
+	}
+	inst.log.Infof("exit: %s", inst.pipeline.Counters())
+}
+
+// FLBPluginExit is only called by Fluent Bit when FLBPluginExitCtx is not
+// exported; it is here for hosts that look for it, and has nothing to do.
+//
+//export FLBPluginExit
+func FLBPluginExit() int {
+	return output.FLB_OK
+}
+
+//export FLBPluginUnregister
+func FLBPluginUnregister(def unsafe.Pointer) {
+	defer func() {
+		if r := recover(); r != nil {
+			pluginLog.Errorf("unregister: internal error (recovered panic): %v", r)
+		}
+	}()
+	if def == nil {
+		return
+	}
+	output.FLBPluginUnregister(def)
+}
+
+func main() {}
