@@ -76,7 +76,7 @@ func TestFlushRawLineAndMap(t *testing.T) {
 func TestFlushBadRecordsGoOn(t *testing.T) {
 	var chunk []byte
 	chunk = eventtest.AppendV2(chunk, evTime, map[string]any{"log": "not json"})
-	chunk = append(chunk, 0x92, 0x01, 0x02)                                          // a well-formed msgpack array that is no event
+	chunk = append(chunk, 0x92, 0x01, 0x02)                                         // a well-formed msgpack array that is no event
 	chunk = eventtest.AppendV2(chunk, evTime, map[string]any{"other": "x", "n": 1}) // no Airlock fields, no line
 	chunk = eventtest.AppendV2(chunk, evTime, map[string]any{"log": summaryLine})
 	chunk = append(chunk, 0x92, 0x92, 0xd7) // truncated: the rest of the chunk is lost
