@@ -12,8 +12,6 @@ package config
 import (
 	"errors"
 	"fmt"
-	"net/url"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
@@ -41,19 +39,6 @@ func (s Source) String() string {
 	return "auto"
 }
 
-// Destination is where encoded records go.
-type Destination struct {
-	Scheme string // "stdout" or "file"
-	Path   string // absolute path, for "file"
-}
-
-func (d Destination) String() string {
-	if d.Scheme == "file" {
-		return "file://" + d.Path
-	}
-	return d.Scheme
-}
-
 // Unparsed says what happens to a record that cannot be decoded.
 type Unparsed uint8
 
@@ -71,9 +56,13 @@ type Config struct {
 	FW          string         // fixed WELF fw value; "" = the record's gateway host, else Hostname
 	Location    *time.Location // zone of the WELF time field
 	CRLF        bool           // terminate records with CR LF (else LF)
-	MaxSize     int            // cap on an encoded WELF record; 0 = none
+	MaxSize     int            // cap on a whole message (WELF record, plus the syslog header on syslog carriers); 0 = none
 	Unparsed    Unparsed
 	Hostname    string // this machine's name, resolved once by the caller
+
+	Syslog  Syslog  // syslog carriers (udp, tcp, tls, relp)
+	TLS     TLS     // TLS carriers (tls, relp+tls, forward+tls)
+	Forward Forward // forward destinations
 }
 
 // Keys, as documented in the README. Fluent Bit matches them case-insensitively.
@@ -102,7 +91,11 @@ func Parse(get Getter, hostname string) (*Config, error) {
 	c.FW = p.fw()
 	c.Location = p.timeZone()
 	c.CRLF = p.lineEnding(c.Destination.Scheme == "file")
-	c.MaxSize = p.size(KeyMaxSize, 0)
+	c.Syslog = p.syslog(c.Destination)
+	c.TLS = p.tls(c.Destination)
+	c.Forward = p.forward(c.Destination)
+	c.MaxSize = p.size(KeyMaxSize, int64(defaultMaxSize(c.Destination, c.Syslog)))
+	p.checkMaxSize(c.Destination, c.MaxSize)
 	c.Unparsed = p.unparsed()
 	if c.FW == "" && hostname == "" {
 		hostname = "localhost"
@@ -123,25 +116,6 @@ func (p *parser) value(key string) string { return strings.TrimSpace(p.get(key))
 
 func (p *parser) fail(key, val, allowed string) {
 	p.errs = append(p.errs, fmt.Errorf("%s: invalid value %q: %s", key, val, allowed))
-}
-
-func (p *parser) destination() Destination {
-	v := p.value(KeyDestination)
-	if v == "" || strings.EqualFold(v, "stdout") {
-		return Destination{Scheme: "stdout"}
-	}
-	const allowed = "allowed: stdout, file:///absolute/path"
-	u, err := url.Parse(v)
-	if err != nil || !strings.EqualFold(u.Scheme, "file") {
-		p.fail(KeyDestination, v, allowed)
-		return Destination{}
-	}
-	if u.Host != "" && u.Host != "localhost" || u.RawQuery != "" || u.Fragment != "" ||
-		!filepath.IsAbs(u.Path) || strings.HasSuffix(u.Path, "/") {
-		p.fail(KeyDestination, v, allowed+" (an absolute file path, e.g. file:///var/log/welf/airlock.log)")
-		return Destination{}
-	}
-	return Destination{Scheme: "file", Path: filepath.Clean(u.Path)}
 }
 
 func (p *parser) source() Source {

@@ -1,6 +1,7 @@
 package config
 
 import (
+	"github.com/welfbridge/welfbridge/internal/syslog"
 	"strings"
 	"testing"
 	"time"
@@ -18,6 +19,8 @@ func props(m map[string]string) Getter {
 	}
 }
 
+var defaultSyslog = Syslog{Format: syslog.FormatRFC5424, Facility: 16, AppName: "welfbridge", Framing: syslog.FramingOctetCounting}
+
 func TestParseDefaults(t *testing.T) {
 	c, err := Parse(props(nil), "gw-host")
 	if err != nil {
@@ -26,6 +29,7 @@ func TestParseDefaults(t *testing.T) {
 	want := Config{
 		Destination: Destination{Scheme: "stdout"}, Source: SourceAuto, LogKey: "log", WELFID: "firewall",
 		Location: time.Local, CRLF: false, Unparsed: UnparsedEmit, Hostname: "gw-host",
+		Syslog: defaultSyslog, TLS: TLS{Verify: true}, Forward: Forward{Tag: "welf"},
 	}
 	if *c != want {
 		t.Errorf("defaults:\n got %+v\nwant %+v", *c, want)
@@ -45,6 +49,7 @@ func TestParseValues(t *testing.T) {
 		Destination: Destination{Scheme: "file", Path: "/var/log/welf/out.log"}, Source: SourceAirlock,
 		LogKey: "message", WELFID: "WebGW", FW: "10.0.0.1", Location: time.UTC, CRLF: false, MaxSize: 8192,
 		Unparsed: UnparsedDrop, Hostname: "h",
+		Syslog: defaultSyslog, TLS: TLS{Verify: true}, Forward: Forward{Tag: "welf"},
 	}
 	if *c != want {
 		t.Errorf("got %+v\nwant %+v", *c, want)
@@ -65,9 +70,19 @@ func TestParseErrors(t *testing.T) {
 	tests := []struct {
 		key, val, want string
 	}{
-		{"Destination", "ftp://x", `Destination: invalid value "ftp://x": allowed: stdout, file:///absolute/path`},
-		{"Destination", "file://relative/path", `Destination: invalid value "file://relative/path": allowed: stdout, file:///absolute/path (an absolute file path, e.g. file:///var/log/welf/airlock.log)`},
-		{"Destination", "file:///var/log/", `Destination: invalid value "file:///var/log/": allowed: stdout, file:///absolute/path (an absolute file path, e.g. file:///var/log/welf/airlock.log)`},
+		{"Destination", "ftp://x", `Destination: invalid value "ftp://x": ` + destinationsAllowed},
+		{"Destination", "file://relative/path", `Destination: invalid value "file://relative/path": allowed: file:///absolute/path (an absolute file path, e.g. file:///var/log/welf/airlock.log)`},
+		{"Destination", "file:///var/log/", `Destination: invalid value "file:///var/log/": allowed: file:///absolute/path (an absolute file path, e.g. file:///var/log/welf/airlock.log)`},
+		{"Destination", "tcp://:514", `Destination: invalid value "tcp://:514": allowed: tcp://host[:port] with a host name or address and a port from 1 to 65535 (default 514)`},
+		{"Destination", "udp://siem:70000", `Destination: invalid value "udp://siem:70000": allowed: udp://host[:port] with a host name or address and a port from 1 to 65535 (default 514)`},
+		{"Destination", "forward://fb/path", `Destination: invalid value "forward://fb/path": allowed: forward://host[:port] with a host name or address and a port from 1 to 65535 (default 24224)`},
+		{"Syslog_Format", "cef", `Syslog_Format: invalid value "cef": allowed: rfc5424, rfc3164, raw`},
+		{"Syslog_Facility", "local9", `Syslog_Facility: invalid value "local9": allowed: a number from 0 to 23 or a name: kern, user, mail, daemon, auth, syslog, lpr, news, uucp, cron, authpriv, ftp, ntp, security, console, solaris-cron, local0 … local7`},
+		{"Syslog_Appname", "two words", `Syslog_Appname: invalid value "two words": allowed: 1 to 48 printable ASCII characters without spaces`},
+		{"Framing", "lf", `Framing: invalid value "lf": framing applies only to tcp:// and tls:// destinations`},
+		{"TLS_CA_File", "/etc/ca.pem", `TLS_CA_File: invalid value "/etc/ca.pem": TLS settings apply only to tls://, relp+tls:// and forward+tls:// destinations`},
+		{"TLS_Verify", "maybe", `TLS_Verify: invalid value "maybe": allowed: on, off`},
+		{"Forward_Tag", "x", `Forward_Tag: invalid value "x": applies only to forward:// and forward+tls:// destinations`},
 		{"Source", "syslog", `Source: invalid value "syslog": allowed: auto, airlock, mwg`},
 		{"Log_Key", "my key", `Log_Key: invalid value "my key": allowed: a record key without spaces or quotes`},
 		{"WELF_Id", "fire wall", `WELF_Id: invalid value "fire wall": allowed: 1 to 64 printable ASCII characters without spaces or quotes`},
@@ -111,5 +126,53 @@ func TestParseSize(t *testing.T) {
 		if (err == nil) != tt.ok || got != tt.want {
 			t.Errorf("ParseSize(%q) = %d, %v; want %d, ok=%v", tt.in, got, err, tt.want, tt.ok)
 		}
+	}
+}
+
+func TestNetworkDestinations(t *testing.T) {
+	tests := []struct {
+		props   map[string]string
+		dest    Destination
+		maxSize int
+		syslog  Syslog
+	}{
+		{map[string]string{"Destination": "udp://siem.example.com"}, Destination{Scheme: "udp", Address: "siem.example.com:514"}, 2048,
+			Syslog{Format: syslog.FormatRFC5424, Facility: 16, AppName: "welfbridge", Framing: syslog.FramingNone}},
+		{map[string]string{"Destination": "TCP://10.1.2.3:1514", "Framing": "lf", "Syslog_Format": "rfc3164", "Syslog_Facility": "auth"}, Destination{Scheme: "tcp", Address: "10.1.2.3:1514"}, 1024,
+			Syslog{Format: syslog.FormatRFC3164, Facility: 4, AppName: "welfbridge", Framing: syslog.FramingLF}},
+		{map[string]string{"Destination": "tls://[2001:db8::1]", "Syslog_Appname": "gw", "Syslog_Hostname": "proxy-1"}, Destination{Scheme: "tls", Address: "[2001:db8::1]:6514"}, 8192,
+			Syslog{Format: syslog.FormatRFC5424, Facility: 16, AppName: "gw", Hostname: "proxy-1", Framing: syslog.FramingOctetCounting}},
+		{map[string]string{"Destination": "relp+tls://siem", "Max_Size": "4K"}, Destination{Scheme: "relp+tls", Address: "siem:2514"}, 4096, defaultSyslog},
+		{map[string]string{"Destination": "forward://127.0.0.1"}, Destination{Scheme: "forward", Address: "127.0.0.1:24224"}, 0, defaultSyslog},
+	}
+	for _, tt := range tests {
+		c, err := Parse(props(tt.props), "h")
+		if err != nil {
+			t.Errorf("%v: %v", tt.props, err)
+			continue
+		}
+		if c.Destination != tt.dest || c.MaxSize != tt.maxSize || c.Syslog != tt.syslog {
+			t.Errorf("%v:\n got %+v max %d %+v\nwant %+v max %d %+v", tt.props, c.Destination, c.MaxSize, c.Syslog, tt.dest, tt.maxSize, tt.syslog)
+		}
+	}
+}
+
+func TestTLSSettings(t *testing.T) {
+	c, err := Parse(props(map[string]string{"Destination": "tls://siem", "TLS_CA_File": "/etc/ca.pem", "TLS_Cert_File": "/etc/c.pem",
+		"TLS_Key_File": "/etc/k.pem", "TLS_Server_Name": "siem.example.com", "TLS_Verify": "off"}), "h")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := TLS{CAFile: "/etc/ca.pem", CertFile: "/etc/c.pem", KeyFile: "/etc/k.pem", ServerName: "siem.example.com", Verify: false}
+	if c.TLS != want {
+		t.Errorf("got %+v want %+v", c.TLS, want)
+	}
+	_, err = Parse(props(map[string]string{"Destination": "tls://siem", "TLS_Cert_File": "/etc/c.pem"}), "h")
+	if want := `TLS_Cert_File: invalid value "/etc/c.pem": a client certificate needs both TLS_Cert_File and TLS_Key_File`; err == nil || err.Error() != want {
+		t.Errorf("got %v want %s", err, want)
+	}
+	_, err = Parse(props(map[string]string{"Destination": "udp://siem", "Max_Size": "0"}), "h")
+	if want := `Max_Size: invalid value "0": a UDP message must fit in one datagram: 1 to 65507 bytes`; err == nil || err.Error() != want {
+		t.Errorf("got %v want %s", err, want)
 	}
 }

@@ -76,6 +76,11 @@ func NewBuilder(opt Options) *Builder {
 	}
 }
 
+// SetMaxSize changes the size cap from the next Finish on. Carriers whose
+// own header length varies per record (syslog) use it to give each record
+// exactly the room that is left.
+func (b *Builder) SetMaxSize(n int) { b.opt.MaxSize = n }
+
 // Begin discards the previous record and starts a new one with the header
 // fields id, time, fw and pri. The time is rendered in Options.Location.
 func (b *Builder) Begin(h Header) {

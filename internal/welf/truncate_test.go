@@ -213,3 +213,23 @@ func TestTruncateMinimal(t *testing.T) {
 		}
 	}
 }
+
+func TestSetMaxSizeAppliesToNextRecord(t *testing.T) {
+	b := NewBuilder(Options{Location: time.UTC})
+	rec := func() string {
+		b.Begin(Header{ID: "firewall", Time: time.Date(2024, 3, 5, 8, 0, 0, 0, time.UTC), FW: "gw", Pri: 6})
+		b.Text("msg", "0123456789")
+		out, err := b.Finish()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return string(out)
+	}
+	if got, want := rec(), `id=firewall time="2024-03-05 08:00:00" fw=gw pri=6 msg=0123456789`; got != want {
+		t.Errorf("no cap: got %s", got)
+	}
+	b.SetMaxSize(60)
+	if got, want := rec(), `id=firewall time="2024-03-05 08:00:00" fw=gw pri=6 msg=01234`; got != want {
+		t.Errorf("cap 60: got %s want %s", got, want)
+	}
+}
