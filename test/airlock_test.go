@@ -213,10 +213,10 @@ func TestHostileValues(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := []welf.Field{
-		{"id", "firewall"}, {"time", "2024-03-05 08:00:00"}, {"fw", "gw01"}, {"pri", "4"},
-		{"src", "198.51.100.23"}, {"op", "GET"}, {"arg", hostile["entry_path"]},
-		{"cat_action", "block"}, {"msg", hostile["message"]}, {"ref", hostile["http_referrer"]},
-		{"agent", hostile["http_user_agent"]}, {"log_id", "WR-SG-BLOCK-110-01"}, {"req_id", "R1"},
+		f("id", "firewall"), f("time", "2024-03-05 08:00:00"), f("fw", "gw01"), f("pri", "4"),
+		f("src", "198.51.100.23"), f("op", "GET"), f("arg", hostile["entry_path"]),
+		f("cat_action", "block"), f("msg", hostile["message"]), f("ref", hostile["http_referrer"]),
+		f("agent", hostile["http_user_agent"]), f("log_id", "WR-SG-BLOCK-110-01"), f("req_id", "R1"),
 	}
 	if fmt.Sprint(fields) != fmt.Sprint(want) {
 		t.Errorf("strict decoder:\n got %q\nwant %q", fields, want)
@@ -235,6 +235,9 @@ func TestHostileValues(t *testing.T) {
 		t.Errorf("Lire sees %d fields, want %d: %q", len(lire), len(want), lire)
 	}
 }
+
+// f is a WELF field, for tables of expected fields.
+func f(key, value string) welf.Field { return welf.Field{Key: key, Value: value} }
 
 // jsonString encodes s as a JSON string, keeping invalid UTF-8 bytes as
 // \u00XX escapes would change them; Airlock writes raw bytes, so do we.
