@@ -25,9 +25,9 @@ import (
 	"github.com/fluent/fluent-bit-go/output"
 
 	"github.com/welfbridge/welfbridge/internal/config"
+	"github.com/welfbridge/welfbridge/internal/destination"
 	"github.com/welfbridge/welfbridge/internal/flblog"
 	"github.com/welfbridge/welfbridge/internal/pipeline"
-	"github.com/welfbridge/welfbridge/internal/sink"
 )
 
 const (
@@ -100,29 +100,20 @@ func FLBPluginInit(plugin unsafe.Pointer) (ret int) {
 		log.Errorf("invalid configuration:\n%v", err)
 		return output.FLB_ERROR
 	}
-	dest, err := openDestination(cfg)
+	dest, err := destination.Open(cfg, os.Stdout, log)
 	if err != nil {
 		log.Errorf("%v", err)
 		return output.FLB_ERROR
 	}
 	p, err := pipeline.New(cfg, dest, log)
 	if err != nil {
-		dest.Close()
+		dest.Sink.Close()
 		log.Errorf("%v", err)
 		return output.FLB_ERROR
 	}
 	output.FLBPluginSetContext(plugin, &instance{name: name, log: log, pipeline: p})
 	log.Infof("destination=%s source=%s log_key=%s welf_id=%s time_zone=%s", cfg.Destination, cfg.Source, cfg.LogKey, cfg.WELFID, cfg.Location)
 	return output.FLB_OK
-}
-
-func openDestination(cfg *config.Config) (sink.Sink, error) {
-	switch cfg.Destination.Scheme {
-	case "file":
-		return sink.OpenFile(cfg.Destination.Path, cfg.CRLF)
-	default:
-		return sink.NewWriter(os.Stdout, cfg.CRLF), nil
-	}
 }
 
 // lookup returns the instance behind a context pointer, or nil.

@@ -19,6 +19,7 @@ import (
 
 	"github.com/welfbridge/welfbridge/internal/airlock"
 	"github.com/welfbridge/welfbridge/internal/config"
+	"github.com/welfbridge/welfbridge/internal/destination"
 	"github.com/welfbridge/welfbridge/internal/event"
 	"github.com/welfbridge/welfbridge/internal/flblog"
 	"github.com/welfbridge/welfbridge/internal/sink"
@@ -52,24 +53,25 @@ func (c Counters) String() string {
 
 // Pipeline processes the chunks of one output instance.
 type Pipeline struct {
-	cfg  *config.Config
-	sink sink.Sink
-	log  *flblog.Logger
+	cfg      *config.Config
+	sink     sink.Sink
+	overhead func(*sink.Record) int // the destination's header bytes per record; nil = none
+	log      *flblog.Logger
 
 	workers sync.Pool
 
 	events, written, unparsed, malformed, truncated atomic.Uint64
 }
 
-// New returns a Pipeline that writes to s. It owns s from now on.
-func New(cfg *config.Config, s sink.Sink, log *flblog.Logger) (*Pipeline, error) {
-	if cfg == nil || s == nil {
+// New returns a Pipeline that writes to dest. It owns dest from now on.
+func New(cfg *config.Config, dest *destination.Destination, log *flblog.Logger) (*Pipeline, error) {
+	if cfg == nil || dest == nil || dest.Sink == nil {
 		return nil, errors.New("pipeline: missing configuration or destination")
 	}
 	if cfg.Source == config.SourceMWG {
 		return nil, errors.New("Source: mwg: MWG connection-trace decoding is not available in this build yet")
 	}
-	p := &Pipeline{cfg: cfg, sink: s, log: log}
+	p := &Pipeline{cfg: cfg, sink: dest.Sink, overhead: dest.Overhead, log: log}
 	p.workers.New = func() any { return p.newWorker() }
 	return p, nil
 }
@@ -263,7 +265,7 @@ func (w *worker) encodeAirlock(rec *airlock.Record, evTime time.Time) {
 		pri = defaultPri
 	}
 	host := w.fw(rec.Get(airlock.FieldHost))
-	w.welf.Begin(welf.Header{ID: w.p.cfg.WELFID, Time: t, FW: host, Pri: pri})
+	w.begin(t, pri, host)
 	rec.WriteWELF(w.welf)
 	w.finish(t, pri, host)
 }
@@ -283,11 +285,22 @@ func (w *worker) unparsedRecord(ev *event.Event, line []byte, reason string) {
 		return
 	}
 	host := w.fw(nil)
-	w.welf.Begin(welf.Header{ID: w.p.cfg.WELFID, Time: ev.Time, FW: host, Pri: unparsedPri})
+	w.begin(ev.Time, unparsedPri, host)
 	w.welf.Str("tag", w.tag)
 	w.welf.Text("msg", "welfbridge: record not decoded: "+reason)
 	w.welf.TextBytes("raw", line)
 	w.finish(ev.Time, unparsedPri, host)
+}
+
+// begin starts a WELF record. On carriers with a header of their own
+// (syslog), Max_Size caps the whole message, so the WELF record gets what
+// this record's header leaves.
+func (w *worker) begin(t time.Time, pri int, host string) {
+	if w.p.overhead != nil && w.p.cfg.MaxSize > 0 {
+		room := w.p.cfg.MaxSize - w.p.overhead(&sink.Record{Time: t, Severity: pri, Host: host})
+		w.welf.SetMaxSize(max(room, 1))
+	}
+	w.welf.Begin(welf.Header{ID: w.p.cfg.WELFID, Time: t, FW: host, Pri: pri})
 }
 
 // fw picks the WELF fw value: the configured FW, else the record's gateway

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/welfbridge/welfbridge/internal/config"
+	"github.com/welfbridge/welfbridge/internal/destination"
 	"github.com/welfbridge/welfbridge/internal/event/eventtest"
 	"github.com/welfbridge/welfbridge/internal/flblog"
 	"github.com/welfbridge/welfbridge/internal/sink"
@@ -39,7 +40,7 @@ func testConfig(mutate ...func(*config.Config)) *config.Config {
 func newTest(t testing.TB, cfg *config.Config, out, logs *bytes.Buffer) *Pipeline {
 	t.Helper()
 	log := flblog.New(logs, "welf", "welf.0", flblog.Info).WithClock(func() time.Time { return evTime })
-	p, err := New(cfg, sink.NewWriter(out, false), log)
+	p, err := New(cfg, &destination.Destination{Sink: sink.NewWriter(out, false)}, log)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -150,7 +151,7 @@ func TestFlushDestinationErrorAsksForRetry(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	p, err := New(testConfig(), f, nil)
+	p, err := New(testConfig(), &destination.Destination{Sink: f}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -194,7 +195,7 @@ func TestConcurrentFlushes(t *testing.T) {
 }
 
 func TestNewRejectsMWGUntilSupported(t *testing.T) {
-	_, err := New(testConfig(func(c *config.Config) { c.Source = config.SourceMWG }), sink.NewWriter(&bytes.Buffer{}, false), nil)
+	_, err := New(testConfig(func(c *config.Config) { c.Source = config.SourceMWG }), &destination.Destination{Sink: sink.NewWriter(&bytes.Buffer{}, false)}, nil)
 	if want := "Source: mwg: MWG connection-trace decoding is not available in this build yet"; err == nil || err.Error() != want {
 		t.Errorf("got %v, want %s", err, want)
 	}
