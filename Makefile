@@ -12,8 +12,9 @@ export CGO_ENABLED := 1
 PLUGIN  := build/out_welf.so
 HARNESS := build/flbhost
 # Debian packages the build and the tests need: gcc and libc headers for cgo
-# and the harness.
-APT_PACKAGES := gcc libc6-dev
+# and the harness; rsyslog (with its TLS drivers and RELP input) as the real
+# syslog receiver of the delivery tests; openssl for their certificates.
+APT_PACKAGES := gcc libc6-dev rsyslog rsyslog-gnutls rsyslog-openssl rsyslog-relp openssl
 # How long `make test` runs each fuzz target beyond its seed corpus.
 FUZZTIME ?= 4s
 PREFIX  ?= /usr/local/lib/fluent-bit
