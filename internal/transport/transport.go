@@ -11,6 +11,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/welfbridge/welfbridge/internal/netprobe"
 	"github.com/welfbridge/welfbridge/internal/sink"
 	"github.com/welfbridge/welfbridge/internal/syslog"
 )
@@ -244,7 +245,7 @@ func (c *carrier) peerOpen(conn net.Conn) bool {
 		raw = tlsConn.NetConn()
 	}
 	for range probeRounds {
-		if quiet(raw) {
+		if netprobe.Quiet(raw) {
 			return true
 		}
 		if err := conn.SetReadDeadline(time.Now().Add(probeWait)); err != nil {

@@ -1,16 +1,16 @@
 //go:build unix
 
-package transport
+package netprobe
 
 import (
 	"net"
 	"syscall"
 )
 
-// quiet reports whether nothing at all is readable on conn, the end of the
+// Quiet reports whether nothing at all is readable on conn, the end of the
 // stream and a pending error included, without blocking and without
 // consuming anything.
-func quiet(conn net.Conn) bool {
+func Quiet(conn net.Conn) bool {
 	sc, ok := conn.(syscall.Conn)
 	if !ok {
 		return false

@@ -1,0 +1,295 @@
+package forward
+
+import (
+	"bytes"
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"sync"
+	"time"
+
+	"github.com/welfbridge/welfbridge/internal/netprobe"
+	"github.com/welfbridge/welfbridge/internal/sink"
+)
+
+// Defaults for the zero values of Config.
+const (
+	DefaultTag          = "welf"
+	DefaultAckTimeout   = 10 * time.Second // one ack, from the end of the write
+	DefaultDialTimeout  = 5 * time.Second  // connect and TLS handshake together
+	DefaultWriteTimeout = 10 * time.Second // one message of at most about 1 MiB
+)
+
+// Config configures a Client.
+type Config struct {
+	Address    string // host:port of the in_forward input (which listens on 24224 by default)
+	Tag        string // tag of every event; empty means DefaultTag
+	RequireAck bool   // ask for an ack of every message and wait for it
+	// Timeouts; zero or negative means the default.
+	AckTimeout, DialTimeout, WriteTimeout time.Duration
+	// TLS, when not nil, secures the connection, normally with the
+	// configuration the caller built from its TLS options. An empty
+	// ServerName is taken from the host part of Address.
+	TLS *tls.Config
+}
+
+var _ sink.Sink = (*Client)(nil)
+
+// Client is a sink.Sink that sends records to one forward receiver. Send and
+// Close are safe for concurrent use: Sends run one after another, and Close
+// aborts a Send that is waiting.
+type Client struct {
+	cfg  Config
+	name string // "forward tcp://host:port", prefixes every error
+	tls  *tls.Config
+
+	ctx    context.Context // canceled by Close, to abort a dial
+	cancel context.CancelFunc
+
+	sendMu sync.Mutex // serializes Send; guards the fields up to mu
+	msg    []byte     // the message being sent
+	chunks chunkIDs
+	reply  [maxReplySize]byte
+	probe  [512]byte // what peerOpen reads from an idle connection
+
+	mu     sync.Mutex // guards conn and closed
+	conn   net.Conn   // nil when not connected
+	closed bool
+}
+
+// New returns a client for cfg. It does not connect: the first Send does.
+func New(cfg Config) (*Client, error) {
+	scheme := "tcp"
+	if cfg.TLS != nil {
+		scheme = "tls"
+	}
+	c := &Client{cfg: cfg, name: "forward " + scheme + "://" + cfg.Address, chunks: newChunkIDs()}
+	host, _, err := net.SplitHostPort(cfg.Address)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", c.name, err)
+	}
+	if cfg.TLS != nil {
+		c.tls = cfg.TLS.Clone()
+		if c.tls.ServerName == "" {
+			c.tls.ServerName = host
+		}
+	}
+	if c.cfg.Tag == "" {
+		c.cfg.Tag = DefaultTag
+	}
+	if c.cfg.AckTimeout <= 0 {
+		c.cfg.AckTimeout = DefaultAckTimeout
+	}
+	if c.cfg.DialTimeout <= 0 {
+		c.cfg.DialTimeout = DefaultDialTimeout
+	}
+	if c.cfg.WriteTimeout <= 0 {
+		c.cfg.WriteTimeout = DefaultWriteTimeout
+	}
+	c.ctx, c.cancel = context.WithCancel(context.Background())
+	return c, nil
+}
+
+// Send sends recs in messages of at most about 1 MiB, waiting for the ack of
+// each before the next when acks are required. On failure it drops the
+// connection; the next Send reconnects. The error names the destination and
+// the failed step; it is a *sink.PartialError when whole messages were
+// delivered first.
+func (c *Client) Send(recs []sink.Record) error {
+	if len(recs) == 0 {
+		return nil
+	}
+	c.sendMu.Lock()
+	defer c.sendMu.Unlock()
+	conn, err := c.connection()
+	if err != nil {
+		return fmt.Errorf("%s: %w", c.name, err)
+	}
+	now := time.Now() // the time of records without one
+	sent := 0
+	for sent < len(recs) {
+		n, err := c.deliver(conn, recs[sent:], now)
+		if err != nil {
+			c.disconnect(conn)
+			err = fmt.Errorf("%s: %w", c.name, err)
+			if sent > 0 {
+				return &sink.PartialError{Sent: sent, Err: err}
+			}
+			return err
+		}
+		sent += n
+	}
+	return nil
+}
+
+// deliver sends one message with as many of recs as fit and, when acks are
+// required, waits for its ack. It returns how many records the message
+// carried.
+func (c *Client) deliver(conn net.Conn, recs []sink.Record, now time.Time) (int, error) {
+	var chunk []byte
+	if c.cfg.RequireAck {
+		chunk = c.chunks.next()
+	}
+	var n int
+	c.msg, n = appendMessage(c.msg[:0], c.cfg.Tag, recs, now, chunk, maxEntriesSize)
+	if err := conn.SetWriteDeadline(time.Now().Add(c.cfg.WriteTimeout)); err != nil {
+		return 0, fmt.Errorf("write: %w", cause(err))
+	}
+	if _, err := conn.Write(c.msg); err != nil {
+		return 0, fmt.Errorf("write: %w", cause(err))
+	}
+	if chunk == nil {
+		return n, nil
+	}
+	if err := conn.SetReadDeadline(time.Now().Add(c.cfg.AckTimeout)); err != nil {
+		return 0, fmt.Errorf("wait for ack: %w", cause(err))
+	}
+	reply, err := readReply(conn, c.reply[:])
+	if err != nil {
+		return 0, fmt.Errorf("wait for ack: %w", cause(err))
+	}
+	ack, err := ackedChunk(reply)
+	if err != nil {
+		return 0, err
+	}
+	if !bytes.Equal(ack, chunk) {
+		return 0, fmt.Errorf("ack %q does not match chunk %q", ack, chunk)
+	}
+	return n, nil
+}
+
+// Close closes the connection. A Send blocked in connecting, writing or
+// waiting for an ack returns with an error.
+func (c *Client) Close() error {
+	c.mu.Lock()
+	conn, closed := c.conn, c.closed
+	c.conn, c.closed = nil, true
+	c.mu.Unlock()
+	if closed {
+		return nil
+	}
+	c.cancel()
+	if conn == nil {
+		return nil
+	}
+	if err := conn.Close(); err != nil {
+		return fmt.Errorf("%s: close: %w", c.name, cause(err))
+	}
+	return nil
+}
+
+// connection returns a live connection, connecting when there is none or
+// when the receiver has closed the one there is.
+func (c *Client) connection() (net.Conn, error) {
+	c.mu.Lock()
+	conn, closed := c.conn, c.closed
+	c.mu.Unlock()
+	if closed {
+		return nil, net.ErrClosed
+	}
+	if conn != nil {
+		if c.peerOpen(conn) {
+			return conn, nil
+		}
+		c.disconnect(conn)
+	}
+	conn, err := c.dial()
+	if err != nil {
+		return nil, err
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.closed {
+		conn.Close()
+		return nil, net.ErrClosed
+	}
+	c.conn = conn
+	return conn, nil
+}
+
+func (c *Client) dial() (net.Conn, error) {
+	ctx, cancel := context.WithTimeout(c.ctx, c.cfg.DialTimeout)
+	defer cancel()
+	var dialer net.Dialer
+	conn, err := dialer.DialContext(ctx, "tcp", c.cfg.Address)
+	if err != nil {
+		return nil, fmt.Errorf("connect: %w", cause(err))
+	}
+	if c.tls == nil {
+		return conn, nil
+	}
+	tlsConn := tls.Client(conn, c.tls)
+	if err := tlsConn.HandshakeContext(ctx); err != nil {
+		conn.Close()
+		return nil, fmt.Errorf("TLS handshake: %w", cause(err))
+	}
+	return tlsConn, nil
+}
+
+// disconnect closes conn and forgets it unless Close already did.
+func (c *Client) disconnect(conn net.Conn) {
+	c.mu.Lock()
+	if c.conn == conn {
+		c.conn = nil
+	}
+	c.mu.Unlock()
+	conn.Close() // the connection failed already; closing it cannot fail more usefully
+}
+
+// Probing an idle connection: probeWait bounds one read of whatever is
+// readable, probeRounds how often TLS may process records before the
+// connection is given up.
+const (
+	probeWait   = 10 * time.Millisecond
+	probeRounds = 3
+)
+
+// peerOpen reports whether the receiver still has the idle conn open. A
+// receiver sends nothing but the ack Send waits for, so nothing readable is
+// the answer for a live connection and costs one non-blocking system call.
+// Something readable is read through conn (so TLS processes session tickets
+// and close_notify): the end of the stream, an error or any data (a reply
+// nobody asked for) means the connection is not to be used; a read that
+// times out without data means it is open.
+func (c *Client) peerOpen(conn net.Conn) bool {
+	raw := conn
+	if tlsConn, ok := conn.(*tls.Conn); ok {
+		raw = tlsConn.NetConn()
+	}
+	for range probeRounds {
+		if netprobe.Quiet(raw) {
+			return true
+		}
+		if err := conn.SetReadDeadline(time.Now().Add(probeWait)); err != nil {
+			return false
+		}
+		n, err := conn.Read(c.probe[:])
+		if n > 0 || !errors.Is(err, os.ErrDeadlineExceeded) {
+			return false
+		}
+	}
+	// Still readable without data: TLS records keep arriving, or the read
+	// timed out before it started. A new connection is the safe answer.
+	return false
+}
+
+// cause strips the wrappers of the net and os packages, which repeat the
+// operation and addresses that the client's own message already names.
+func cause(err error) error {
+	for {
+		var inner error
+		switch e := err.(type) {
+		case *net.OpError:
+			inner = e.Err
+		case *os.SyscallError:
+			inner = e.Err
+		}
+		if inner == nil {
+			return err
+		}
+		err = inner
+	}
+}

@@ -1,0 +1,28 @@
+package forward
+
+import (
+	"bytes"
+	"testing"
+
+	"github.com/tinylib/msgp/msgp"
+)
+
+// FuzzAckedChunk feeds arbitrary replies, as a hostile receiver could send
+// them, to the ack parser: it must return an id or an error, never panic,
+// and an id must be a string the reply contains.
+func FuzzAckedChunk(f *testing.F) {
+	f.Add([]byte("\x81\xa3ack\xa2id"))
+	f.Add([]byte("\x82\xa1x\x01\xa3ack\xa2id"))
+	f.Add([]byte("\x81\xa3ack\xc4\x02id"))
+	f.Add([]byte("\x91\x01"))
+	f.Add([]byte("\xdf\xff\xff\xff\xff"))
+	f.Fuzz(func(t *testing.T, reply []byte) {
+		id, err := ackedChunk(reply)
+		if err != nil {
+			return
+		}
+		if !bytes.Contains(reply, msgp.AppendStringFromBytes(nil, id)) {
+			t.Errorf("id %q is not a string of reply %x", id, reply)
+		}
+	})
+}
