@@ -1,0 +1,537 @@
+package mwg
+
+import (
+	"bytes"
+	"path"
+	"strings"
+)
+
+// ftpCommand returns the upper-case name of a known FTP command (RFC 959,
+// 2228, 2389, 2428, 3659 and common X-variants), or "".
+func ftpCommand(b []byte) string {
+	var up [4]byte
+	if len(b) < 3 || len(b) > len(up) {
+		return ""
+	}
+	for i, c := range b {
+		if !isAlpha(c) {
+			return ""
+		}
+		up[i] = c &^ 0x20
+	}
+	switch string(up[:len(b)]) {
+	case "USER":
+		return "USER"
+	case "PASS":
+		return "PASS"
+	case "ACCT":
+		return "ACCT"
+	case "CWD":
+		return "CWD"
+	case "XCWD":
+		return "XCWD"
+	case "CDUP":
+		return "CDUP"
+	case "XCUP":
+		return "XCUP"
+	case "PWD":
+		return "PWD"
+	case "XPWD":
+		return "XPWD"
+	case "QUIT":
+		return "QUIT"
+	case "REIN":
+		return "REIN"
+	case "PORT":
+		return "PORT"
+	case "PASV":
+		return "PASV"
+	case "EPRT":
+		return "EPRT"
+	case "EPSV":
+		return "EPSV"
+	case "TYPE":
+		return "TYPE"
+	case "STRU":
+		return "STRU"
+	case "MODE":
+		return "MODE"
+	case "RETR":
+		return "RETR"
+	case "STOR":
+		return "STOR"
+	case "STOU":
+		return "STOU"
+	case "APPE":
+		return "APPE"
+	case "ALLO":
+		return "ALLO"
+	case "REST":
+		return "REST"
+	case "RNFR":
+		return "RNFR"
+	case "RNTO":
+		return "RNTO"
+	case "ABOR":
+		return "ABOR"
+	case "DELE":
+		return "DELE"
+	case "RMD":
+		return "RMD"
+	case "XRMD":
+		return "XRMD"
+	case "MKD":
+		return "MKD"
+	case "XMKD":
+		return "XMKD"
+	case "LIST":
+		return "LIST"
+	case "NLST":
+		return "NLST"
+	case "MLSD":
+		return "MLSD"
+	case "MLST":
+		return "MLST"
+	case "SITE":
+		return "SITE"
+	case "SYST":
+		return "SYST"
+	case "STAT":
+		return "STAT"
+	case "HELP":
+		return "HELP"
+	case "NOOP":
+		return "NOOP"
+	case "FEAT":
+		return "FEAT"
+	case "OPTS":
+		return "OPTS"
+	case "AUTH":
+		return "AUTH"
+	case "PBSZ":
+		return "PBSZ"
+	case "PROT":
+		return "PROT"
+	case "CCC":
+		return "CCC"
+	case "SIZE":
+		return "SIZE"
+	case "MDTM":
+		return "MDTM"
+	case "LANG":
+		return "LANG"
+	case "HOST":
+		return "HOST"
+	case "CLNT":
+		return "CLNT"
+	}
+	return ""
+}
+
+// ftpReported reports whether a command makes a transaction of its own:
+// the transfer commands, which open a data connection, and the commands
+// that change the server's files.
+func ftpReported(cmd string) bool {
+	switch cmd {
+	case "RETR", "STOR", "STOU", "APPE", "LIST", "NLST", "MLSD",
+		"DELE", "RMD", "XRMD", "MKD", "XMKD", "RNTO":
+		return true
+	}
+	return false
+}
+
+// ftpTransfer reports whether a command uses the data connection.
+func ftpTransfer(cmd string) bool {
+	switch cmd {
+	case "RETR", "STOR", "STOU", "APPE", "LIST", "NLST", "MLSD":
+		return true
+	}
+	return false
+}
+
+// splitCommand splits "CMD[ SP arg]".
+func splitCommand(b []byte) (cmd, arg []byte) {
+	if i := bytes.IndexByte(b, ' '); i >= 0 {
+		return b[:i], b[i+1:]
+	}
+	return b, nil
+}
+
+// parseReply parses "ddd", "ddd text" or "ddd-text".
+func parseReply(b []byte) (code int, sep byte, text []byte, ok bool) {
+	code, ok = digitsAt(b, 0, 3)
+	if !ok || code < 100 || code > 599 {
+		return 0, 0, nil, false
+	}
+	if len(b) == 3 {
+		return code, ' ', nil, true
+	}
+	if b[3] != ' ' && b[3] != '-' {
+		return 0, 0, nil, false
+	}
+	return code, b[3], b[4:], true
+}
+
+// hostPort6 finds "h1,h2,h3,h4,p1,p2" in b (PORT argument, 227 reply) and
+// returns the port.
+func hostPort6(b []byte) int {
+	for i := 0; i < len(b); i++ {
+		if !isDigit(b[i]) || (i > 0 && isDigit(b[i-1])) {
+			continue
+		}
+		var v [6]int
+		j, k := i, 0
+		for ; k < len(v); k++ {
+			start := j
+			for j < len(b) && isDigit(b[j]) && j-start < 3 {
+				j++
+			}
+			n, ok := digitsAt(b, start, j-start)
+			if j == start || !ok || n > 255 {
+				break
+			}
+			v[k] = n
+			if k < len(v)-1 {
+				if j >= len(b) || b[j] != ',' {
+					break
+				}
+				j++
+			}
+		}
+		if k == len(v) {
+			return v[4]<<8 | v[5]
+		}
+	}
+	return 0
+}
+
+// epsvPort parses the port of a 229 reply: "(|||port|)".
+func epsvPort(b []byte) int {
+	i := bytes.Index(b, []byte("|||"))
+	if i < 0 {
+		return 0
+	}
+	b = b[i+3:]
+	j := bytes.IndexByte(b, '|')
+	if j < 0 {
+		return 0
+	}
+	return atoiPort(string(b[:j]))
+}
+
+// eprtPort parses the port of an EPRT argument: "|1|132.235.1.2|6275|"
+// (any delimiter).
+func eprtPort(b []byte) int {
+	if len(b) < 1 {
+		return 0
+	}
+	parts := bytes.Split(b[1:], b[:1])
+	if len(parts) < 3 {
+		return 0
+	}
+	return atoiPort(string(parts[2]))
+}
+
+// pwdPath extracts the quoted directory of a 257 reply.
+func pwdPath(text []byte) []byte {
+	i := bytes.IndexByte(text, '"')
+	if i < 0 {
+		return nil
+	}
+	j := bytes.IndexByte(text[i+1:], '"')
+	if j < 0 {
+		return nil
+	}
+	return text[i+1 : i+1+j]
+}
+
+// ftpReply is the state of a multi-line reply ("123-" … "123 ").
+type ftpReply struct {
+	multi bool
+	code  int
+	id    uint64
+}
+
+// ftpDecoder decodes an FTP control connection. Every command is paired
+// with its final reply in FIFO order; only transfer and file-changing
+// commands and failed logins become transactions, the others update the
+// session (user, working directory, data port). PASS arguments are never
+// read.
+type ftpDecoder struct {
+	s        *Stream
+	user     string
+	host     string
+	port     int
+	cwd      string
+	strs     int // len of the session strings
+	dataPort int
+	reply    [2]ftpReply // per layer
+}
+
+func (f *ftpDecoder) startLine(b []byte) (dir, bool) {
+	if _, _, _, ok := parseReply(b); ok {
+		return dirResponse, true
+	}
+	if cmd, _ := splitCommand(b); ftpCommand(cmd) != "" {
+		return dirRequest, true
+	}
+	return 0, false
+}
+
+func (f *ftpDecoder) claim(l layer, d dir) claim {
+	if d == dirResponse && f.reply[l].multi {
+		return claimLine
+	}
+	return claimNone
+}
+
+func (f *ftpDecoder) endFrame(layer, dir) {}
+
+func (f *ftpDecoder) tlsData() {}
+
+func (f *ftpDecoder) retained() int { return f.strs }
+
+func (f *ftpDecoder) feed(l layer, d dir, line []byte) []byte {
+	body := trimCR(line)
+	w := wireLen(line)
+	if d == dirRequest {
+		f.command(l, body, w)
+	} else {
+		f.replyLine(l, body, w)
+	}
+	return nil
+}
+
+func (f *ftpDecoder) command(l layer, body []byte, w int64) {
+	s := f.s
+	if isBlank(body) {
+		return
+	}
+	cmdb, arg := splitCommand(body)
+	cmd := ftpCommand(cmdb)
+	if cmd == "" {
+		if isBinary(body) {
+			s.undecoded(l, dirRequest, w)
+		}
+		return // not a command we know: ignored
+	}
+	id := s.open(l)
+	p := s.get(id)
+	if p == nil {
+		return
+	}
+	p.silent, p.reqDone = true, true
+	p.tx.Proto, p.tx.Method, p.tx.ReqBytes = "ftp", cmd, w
+	switch cmd {
+	case "USER":
+		f.setUser(arg)
+	case "PASS", "ACCT":
+		// The argument is a secret: not even looked at.
+	case "PORT":
+		p.tx.DataPort = hostPort6(arg)
+	case "EPRT":
+		p.tx.DataPort = eprtPort(arg)
+	case "CWD", "XCWD":
+		p.tx.Target = s.keep(p, arg) // applied when the reply accepts it
+	}
+	p.tx.User, p.tx.Host, p.tx.Port = s.share(p, f.user), s.share(p, f.host), f.port
+	if ftpReported(cmd) {
+		p.silent = false
+		p.tx.Target = s.keep(p, arg)
+		p.tx.Path = f.resolve(p, p.tx.Target)
+		if ftpTransfer(cmd) {
+			p.tx.DataPort = f.dataPort
+		}
+	}
+}
+
+// setUser takes the USER argument. On client-facing sides MWG's FTP proxy
+// takes "user@host[:port]", so the host comes from there.
+func (f *ftpDecoder) setUser(arg []byte) {
+	user, host := arg, []byte(nil)
+	if f.s.name.clientSide() {
+		if i := bytes.LastIndexByte(arg, '@'); i > 0 {
+			user, host = arg[:i], arg[i+1:]
+		}
+	}
+	f.user = f.session(f.user, user)
+	hp := f.session(f.host, host)
+	f.host, f.port = splitHostPort(hp)
+	if f.host != "" && f.port == 0 {
+		f.port = defaultPort("ftp")
+	}
+}
+
+// session replaces a session string with a copy of b.
+func (f *ftpDecoder) session(old string, b []byte) string {
+	f.strs -= len(old)
+	if string(b) == old {
+		f.strs += len(old)
+		return old
+	}
+	n := min(len(b), max(f.s.room(), 0))
+	str := string(b[:n])
+	f.strs += len(str)
+	return str
+}
+
+// resolve makes an FTP path argument absolute against the working
+// directory, when that is known.
+func (f *ftpDecoder) resolve(p *pending, arg string) string {
+	switch {
+	case strings.HasPrefix(arg, "/"):
+		return arg
+	case f.cwd == "":
+		return arg
+	case arg == "":
+		return f.cwd
+	}
+	joined := path.Join(f.cwd, arg)
+	if len(joined) > f.s.room() {
+		return arg
+	}
+	p.retained += len(joined)
+	f.s.strs += len(joined)
+	return joined
+}
+
+func (f *ftpDecoder) replyLine(l layer, body []byte, w int64) {
+	s := f.s
+	r := &f.reply[l]
+	if r.multi {
+		s.add(r.id, dirResponse, w)
+		if code, sep, text, ok := parseReply(body); ok && code == r.code && sep == ' ' {
+			r.multi = false
+			f.final(r.id, code, text)
+		}
+		return
+	}
+	if isBlank(body) {
+		return
+	}
+	code, sep, text, ok := parseReply(body)
+	if !ok {
+		if isBinary(body) {
+			s.undecoded(l, dirResponse, w)
+		}
+		return
+	}
+	id := f.awaiting(l)
+	s.add(id, dirResponse, w)
+	if sep == '-' {
+		*r = ftpReply{multi: true, code: code, id: id}
+		return
+	}
+	f.final(id, code, text)
+}
+
+// awaiting returns the oldest command of layer l without final reply, 0
+// for an unsolicited reply (the greeting).
+func (f *ftpDecoder) awaiting(l layer) uint64 {
+	for i := range f.s.q {
+		if p := &f.s.q[i]; p.layer == l && !p.respDone && !p.noResp {
+			return p.id
+		}
+	}
+	return 0
+}
+
+// final applies a complete reply to command id.
+func (f *ftpDecoder) final(id uint64, code int, text []byte) {
+	s := f.s
+	p := s.get(id)
+	if p == nil {
+		return
+	}
+	if code < 200 {
+		s.interim(p, code)
+		return
+	}
+	p.tx.Status = code
+	ok := code < 400
+	switch p.tx.Method {
+	case "USER", "PASS":
+		p.silent = ok // a failed login is reported
+	case "PASV":
+		if port := hostPort6(text); ok && port > 0 {
+			f.dataPort = port
+		}
+	case "EPSV":
+		if port := epsvPort(text); ok && port > 0 {
+			f.dataPort = port
+		}
+	case "PORT", "EPRT":
+		if ok && p.tx.DataPort > 0 {
+			f.dataPort = p.tx.DataPort
+		}
+	case "CWD", "XCWD":
+		if ok && p.tx.Target != "" {
+			dir := p.tx.Target
+			if !strings.HasPrefix(dir, "/") && f.cwd != "" {
+				dir = path.Join(f.cwd, dir)
+			}
+			f.cwd = f.session(f.cwd, []byte(dir))
+		}
+	case "CDUP", "XCUP":
+		if ok && f.cwd != "" {
+			f.cwd = f.session(f.cwd, []byte(path.Dir(f.cwd)))
+		}
+	case "PWD", "XPWD":
+		if dir := pwdPath(text); ok && len(dir) > 0 {
+			f.cwd = f.session(f.cwd, dir)
+		}
+	}
+	s.done(id, dirResponse)
+}
+
+// flush keeps the session across an idle flush (the control connection
+// goes on) but not when the file is replaced.
+func (f *ftpDecoder) flush(reason FlushReason) {
+	f.reply = [2]ftpReply{}
+	if reason == FlushTruncated {
+		*f = ftpDecoder{s: f.s}
+	}
+}
+
+// ftpData counts the bytes of an FTP data connection (CL, SD files): one
+// transaction per Flush, joined with the control connection's transfer
+// command by connection id.
+type ftpData struct {
+	s   *Stream
+	run uint64
+}
+
+func (f *ftpData) startLine([]byte) (dir, bool) { return 0, false }
+
+func (f *ftpData) claim(layer, dir) claim { return claimNone }
+
+func (f *ftpData) endFrame(layer, dir) {}
+
+func (f *ftpData) tlsData() {}
+
+func (f *ftpData) retained() int { return 0 }
+
+func (f *ftpData) feed(l layer, d dir, line []byte) []byte {
+	s := f.s
+	p := s.get(f.run)
+	if p == nil {
+		f.run = s.open(l)
+		if p = s.get(f.run); p == nil {
+			return nil
+		}
+		p.held, p.noResp, p.reqDone, p.respDone = true, true, true, true
+		p.tx.Proto = "ftp"
+	}
+	s.add(f.run, d, wireLen(line))
+	return nil
+}
+
+func (f *ftpData) flush(reason FlushReason) {
+	if p := f.s.get(f.run); p != nil {
+		p.held = false
+		if reason != FlushIdle {
+			p.missing = "data connection still open"
+		}
+	}
+	f.run = 0
+}

@@ -1,0 +1,476 @@
+package mwg
+
+import "fmt"
+
+// field names the header fields the decoders keep or act on.
+type field uint8
+
+const (
+	fieldOther field = iota
+	fieldHost
+	fieldUserAgent
+	fieldReferer
+	fieldContentLength
+	fieldTransferEncoding
+	fieldProxyAuthorization
+	fieldXForwardedFor
+	fieldForwarded
+	fieldUpgrade
+	fieldEncapsulated
+	fieldPreview
+	fieldXClientIP
+	fieldXAuthenticatedUser
+)
+
+func fieldOf(name []byte) field {
+	switch len(name) {
+	case 4:
+		if equalFold(name, "host") {
+			return fieldHost
+		}
+	case 7:
+		switch {
+		case equalFold(name, "referer"):
+			return fieldReferer
+		case equalFold(name, "upgrade"):
+			return fieldUpgrade
+		case equalFold(name, "preview"):
+			return fieldPreview
+		}
+	case 9:
+		if equalFold(name, "forwarded") {
+			return fieldForwarded
+		}
+	case 10:
+		if equalFold(name, "user-agent") {
+			return fieldUserAgent
+		}
+	case 11:
+		if equalFold(name, "x-client-ip") {
+			return fieldXClientIP
+		}
+	case 12:
+		if equalFold(name, "encapsulated") {
+			return fieldEncapsulated
+		}
+	case 14:
+		if equalFold(name, "content-length") {
+			return fieldContentLength
+		}
+	case 15:
+		if equalFold(name, "x-forwarded-for") {
+			return fieldXForwardedFor
+		}
+	case 17:
+		if equalFold(name, "transfer-encoding") {
+			return fieldTransferEncoding
+		}
+	case 19:
+		if equalFold(name, "proxy-authorization") {
+			return fieldProxyAuthorization
+		}
+	case 20:
+		if equalFold(name, "x-authenticated-user") {
+			return fieldXAuthenticatedUser
+		}
+	}
+	return fieldOther
+}
+
+// msgState is where one direction of an HTTP connection stands.
+type msgState uint8
+
+const (
+	msgIdle       msgState = iota // between messages
+	msgHeaders                    // inside a header block
+	msgBody                       // inside a framed body
+	msgUntilClose                 // response body delimited by the end of the connection
+	msgTunnel                     // after CONNECT, Upgrade or the HTTP/2 preface: counted, not parsed
+	msgSkip                       // after a malformed message: counted until the next start line
+)
+
+// httpHalf is one direction of one layer of an HTTP connection.
+type httpHalf struct {
+	state   msgState
+	id      uint64 // pending transaction the message belongs to (0: none)
+	hdr     int64  // header block bytes so far
+	f       framing
+	length  int64 // Content-Length, -1 when absent
+	chunked bool
+	status  int
+}
+
+// httpDecoder decodes HTTP/1.x in both layers. Requests and responses of a
+// layer pair in FIFO order, which covers keep-alive and pipelining.
+type httpDecoder struct {
+	s    *Stream
+	half [2][2]httpHalf
+	// tunnel is, per layer, the CONNECT whose tunnel carries the decrypted
+	// layer; it stays open (counting handshake bytes) until decrypted data
+	// arrives.
+	tunnel [2]uint64
+}
+
+func httpProto(l layer) string {
+	if l == layerTLS {
+		return "https"
+	}
+	return "http"
+}
+
+func httpPort(l layer) int {
+	if l == layerTLS {
+		return 443
+	}
+	return 80
+}
+
+func (h *httpDecoder) startLine(b []byte) (dir, bool) {
+	if h.isStart(dirResponse, b) {
+		return dirResponse, true
+	}
+	if h.isStart(dirRequest, b) {
+		return dirRequest, true
+	}
+	return 0, false
+}
+
+func (h *httpDecoder) isStart(d dir, b []byte) bool {
+	if d == dirResponse {
+		_, ok := parseStatusLine(b, "HTTP")
+		return ok
+	}
+	_, ok := parseRequestLine(b, "HTTP")
+	return ok
+}
+
+func (h *httpDecoder) claim(l layer, d dir) claim {
+	if m := &h.half[l][d]; m.state == msgBody {
+		return m.f.claim()
+	}
+	return claimNone
+}
+
+func (h *httpDecoder) endFrame(l layer, d dir) {
+	m := &h.half[l][d]
+	if m.state != msgBody {
+		return
+	}
+	n, done := m.f.finish()
+	h.s.add(m.id, d, n)
+	if done {
+		h.done(l, d, m)
+	}
+}
+
+func (h *httpDecoder) tlsData() {
+	id := h.tunnel[layerPlain]
+	if id == 0 {
+		return
+	}
+	h.tunnel[layerPlain] = 0
+	if p := h.s.get(id); p != nil {
+		p.held = false
+		h.s.drain()
+	}
+}
+
+func (h *httpDecoder) retained() int { return 0 }
+
+func (h *httpDecoder) feed(l layer, d dir, line []byte) []byte {
+	for {
+		next, again := h.step(l, d, line)
+		if !again {
+			return next
+		}
+		line = next
+	}
+}
+
+// step consumes line. It returns the line again, with again set, when the
+// message state changed and the line must be read in the new state, or the
+// rest of the line after a framed body.
+func (h *httpDecoder) step(l layer, d dir, line []byte) (next []byte, again bool) {
+	s := h.s
+	m := &h.half[l][d]
+	body := trimCR(line)
+	w := wireLen(line)
+	switch m.state {
+	case msgIdle:
+		switch {
+		case isBlank(body): // blank lines between messages are tolerated and not counted
+		case d == dirRequest:
+			h.request(l, m, body, w)
+		default:
+			h.response(l, m, body, w)
+		}
+	case msgHeaders:
+		if h.isStart(d, body) {
+			s.fail(m.id, dirName(d)+" headers truncated")
+			h.done(l, d, m)
+			return line, true
+		}
+		s.add(m.id, d, w)
+		m.hdr += w
+		switch {
+		case len(body) == 0:
+			h.endHeaders(l, d, m)
+		case m.hdr > int64(s.opts.MaxHeaderBytes):
+			s.fail(m.id, "header block too large")
+			m.state = msgSkip
+		case isWSP(body[0]): // obs-fold continuation of a field we do not keep whole
+		default:
+			if name, value, ok := splitHeader(body); ok {
+				h.header(d, m, name, value)
+			}
+		}
+	case msgBody:
+		if m.f.mode != frameLength && m.f.mode != frameChunkData && h.isStart(d, body) {
+			s.fail(m.id, dirName(d)+" body truncated")
+			h.done(l, d, m)
+			return line, true
+		}
+		if p := s.get(m.id); d == dirRequest && m.f.seen == 0 && p != nil && p.respDone && h.isStart(d, body) {
+			// Answered with a final status before any of the body came
+			// (a 407 to "Expect: 100-continue"): the client sent none.
+			s.note(p, "request body not sent")
+			h.done(l, d, m)
+			return line, true
+		}
+		n, rest, done, bad := m.f.take(line)
+		s.add(m.id, d, n)
+		switch {
+		case bad:
+			s.fail(m.id, "malformed chunk size")
+			m.state = msgSkip
+		case done:
+			h.done(l, d, m)
+		}
+		return rest, false
+	case msgUntilClose:
+		// A status line opening a chunk ends a body that waits for the
+		// connection to close: the trace shows the next exchange.
+		if s.first && h.isStart(d, body) {
+			h.done(l, d, m)
+			return line, true
+		}
+		s.add(m.id, d, w)
+	case msgTunnel:
+		s.add(m.id, d, w)
+	case msgSkip:
+		if h.isStart(d, body) {
+			h.done(l, d, m)
+			return line, true
+		}
+		s.add(m.id, d, w)
+	}
+	return nil, false
+}
+
+// request starts a request message.
+func (h *httpDecoder) request(l layer, m *httpHalf, body []byte, w int64) {
+	s := h.s
+	rl, ok := parseRequestLine(body, "HTTP")
+	if !ok && isBinary(body) {
+		s.undecoded(l, dirRequest, w)
+		return
+	}
+	id := s.open(l)
+	*m = httpHalf{state: msgHeaders, id: id, hdr: w, length: -1}
+	p := s.get(id)
+	if p == nil {
+		return
+	}
+	p.tx.Proto, p.tx.Port, p.tx.ReqBytes = httpProto(l), httpPort(l), w
+	if !ok {
+		s.note(p, "malformed request line")
+		return
+	}
+	p.tx.Method = s.method(p, rl.method)
+	s.setTarget(p, rl.target, p.tx.Method == "CONNECT")
+	if p.tx.Method == "PRI" && rl.major == 2 {
+		// HTTP/2 connection preface: the rest of the layer is binary frames.
+		p.broken = true
+		s.note(p, "http2 not decoded")
+		h.openTunnel(l, id, false)
+	}
+}
+
+// response starts a response message, paired with the oldest request of
+// the layer still waiting for one.
+func (h *httpDecoder) response(l layer, m *httpHalf, body []byte, w int64) {
+	s := h.s
+	status, ok := parseStatusLine(body, "HTTP")
+	if !ok && isBinary(body) {
+		s.undecoded(l, dirResponse, w)
+		return
+	}
+	id := s.answer(l, httpProto(l))
+	*m = httpHalf{state: msgHeaders, id: id, hdr: w, length: -1, status: status}
+	p := s.get(id)
+	if p == nil {
+		return
+	}
+	s.add(id, dirResponse, w)
+	switch {
+	case !ok:
+		s.note(p, "malformed status line")
+	case status < 200 && status != 101:
+		s.interim(p, status)
+	default:
+		p.tx.Status = status
+	}
+}
+
+func (h *httpDecoder) header(d dir, m *httpHalf, name, value []byte) {
+	s := h.s
+	f := fieldOf(name)
+	switch f {
+	case fieldContentLength:
+		n, ok := parseDec(value)
+		switch {
+		case !ok:
+			s.fail(m.id, "malformed Content-Length")
+		case m.length >= 0 && m.length != n:
+			s.fail(m.id, "conflicting Content-Length")
+		default:
+			m.length = n
+		}
+		return
+	case fieldTransferEncoding:
+		m.chunked = equalFold(lastToken(value), "chunked")
+		return
+	}
+	p := s.get(m.id)
+	if p == nil {
+		return
+	}
+	if d == dirResponse {
+		if f == fieldUpgrade && m.status == 101 {
+			s.note(p, "upgraded to "+string(value))
+		}
+		return
+	}
+	switch f {
+	case fieldHost:
+		if p.tx.Host == "" {
+			host, port := splitHostPort(s.keep(p, hostValue(value)))
+			p.tx.Host = host
+			if port != 0 {
+				p.tx.Port = port
+			}
+		}
+	case fieldUserAgent:
+		if p.tx.UserAgent == "" {
+			p.tx.UserAgent = s.keep(p, value)
+		}
+	case fieldReferer:
+		if p.tx.Referer == "" {
+			p.tx.Referer = s.keepURL(p, value)
+		}
+	case fieldProxyAuthorization:
+		var user [256]byte
+		if n := basicUser(value, user[:]); n > 0 && p.tx.User == "" {
+			p.tx.User = s.keep(p, user[:n])
+		}
+	case fieldXForwardedFor:
+		if p.tx.ClientAddr == "" {
+			p.tx.ClientAddr = s.keep(p, firstToken(value))
+		}
+	case fieldForwarded:
+		if p.tx.ClientAddr == "" {
+			p.tx.ClientAddr = s.keep(p, forwardedFor(value))
+		}
+	}
+}
+
+func (h *httpDecoder) endHeaders(l layer, d dir, m *httpHalf) {
+	p := h.s.get(m.id)
+	method := ""
+	if p != nil {
+		method = p.tx.Method
+	}
+	if d == dirRequest {
+		switch {
+		case method == "CONNECT":
+			h.done(l, d, m)
+		case m.chunked:
+			m.state, m.f = msgBody, framing{mode: frameChunkSize}
+		case m.length > 0:
+			m.state, m.f = msgBody, framing{mode: frameLength, rem: m.length, size: m.length}
+		default:
+			h.done(l, d, m)
+		}
+		return
+	}
+	st := m.status
+	switch {
+	case st >= 100 && st < 200 && st != 101:
+		// Interim: the request still waits for its final response.
+		*m = httpHalf{}
+	case st == 101 || method == "CONNECT" && st >= 200 && st < 300:
+		h.openTunnel(l, m.id, method == "CONNECT")
+	case method == "HEAD" || st == 204 || st == 304 || m.length == 0:
+		h.done(l, d, m)
+	case m.chunked:
+		m.state, m.f = msgBody, framing{mode: frameChunkSize}
+	case m.length > 0:
+		m.state, m.f = msgBody, framing{mode: frameLength, rem: m.length, size: m.length}
+	default:
+		m.state = msgUntilClose
+	}
+}
+
+// openTunnel switches both directions of layer l to counting into
+// transaction id, which stays open until Flush or, for a CONNECT, until
+// decrypted data arrives.
+func (h *httpDecoder) openTunnel(l layer, id uint64, connect bool) {
+	if p := h.s.get(id); p != nil {
+		p.held, p.reqDone, p.respDone, p.noResp = true, true, true, true
+	}
+	h.half[l] = [2]httpHalf{{state: msgTunnel, id: id}, {state: msgTunnel, id: id}}
+	if connect {
+		h.tunnel[l] = id
+	}
+}
+
+// done ends the message in m.
+func (h *httpDecoder) done(l layer, d dir, m *httpHalf) {
+	id := m.id
+	*m = httpHalf{}
+	h.s.done(id, d)
+}
+
+func (h *httpDecoder) flush(FlushReason) {
+	for l := range h.half {
+		for d := range h.half[l] {
+			m := &h.half[l][d]
+			if p := h.s.get(m.id); p != nil {
+				name := dirName(dir(d))
+				switch m.state {
+				case msgHeaders:
+					p.missing = name + " headers truncated"
+				case msgBody:
+					switch {
+					case m.f.claim() == claimBytesEnd && m.f.mode == frameLength:
+						// Short only by the CRs tail may have removed.
+						h.endFrame(layer(l), dir(d))
+					case m.f.mode == frameLength:
+						p.missing = fmt.Sprintf("%s body %d of %d bytes", name, m.f.size-m.f.rem, m.f.size)
+					default:
+						p.missing = name + " body truncated"
+					}
+				case msgUntilClose, msgSkip:
+					// The end of the connection ends these.
+					if dir(d) == dirRequest {
+						p.reqDone = true
+					} else {
+						p.respDone = true
+					}
+				}
+			}
+			*m = httpHalf{}
+		}
+	}
+	h.tunnel = [2]uint64{}
+}

@@ -1,0 +1,428 @@
+package mwg
+
+import (
+	"bytes"
+	"encoding/base64"
+)
+
+// section is an entry of the ICAP Encapsulated header (RFC 3507 §4.4.1).
+type section uint8
+
+const (
+	secNone section = iota
+	secReqHdr
+	secResHdr
+	secReqBody
+	secResBody
+	secOptBody
+	secNullBody
+)
+
+func sectionOf(b []byte) section {
+	switch {
+	case equalFold(b, "req-hdr"):
+		return secReqHdr
+	case equalFold(b, "res-hdr"):
+		return secResHdr
+	case equalFold(b, "req-body"):
+		return secReqBody
+	case equalFold(b, "res-body"):
+		return secResBody
+	case equalFold(b, "opt-body"):
+		return secOptBody
+	case equalFold(b, "null-body"):
+		return secNullBody
+	}
+	return secNone
+}
+
+func (sec section) isBody() bool { return sec >= secReqBody }
+
+// maxSections is the most entries a valid Encapsulated header has
+// (req-hdr, res-hdr and one body).
+const maxSections = 3
+
+// parseEncapsulated parses "req-hdr=0, res-hdr=137, res-body=296": known
+// names, offsets starting at 0 and never decreasing, at most one body entry
+// and only at the end.
+func parseEncapsulated(v []byte) (secs [maxSections]section, n int, ok bool) {
+	last := int64(0)
+	for len(v) > 0 {
+		var e []byte
+		if i := bytes.IndexByte(v, ','); i >= 0 {
+			e, v = v[:i], v[i+1:]
+		} else {
+			e, v = v, nil
+		}
+		e = trimWSP(e)
+		eq := bytes.IndexByte(e, '=')
+		if eq < 0 || n == maxSections || (n > 0 && secs[n-1].isBody()) {
+			return secs, 0, false
+		}
+		sec := sectionOf(trimWSP(e[:eq]))
+		off, okOff := parseDec(trimWSP(e[eq+1:]))
+		if sec == secNone || !okOff || off < last || (n == 0 && off != 0) {
+			return secs, 0, false
+		}
+		secs[n], last = sec, off
+		n++
+	}
+	return secs, n, n > 0
+}
+
+// icapState is where one direction of an ICAP connection stands.
+type icapState uint8
+
+const (
+	icapIdle     icapState = iota
+	icapHeaders            // the ICAP header block
+	icapEmbedded           // an encapsulated HTTP header block
+	icapBody               // the chunked encapsulated body
+	icapPreview            // request: preview sent, the rest may follow a 100 Continue
+	icapSkip               // after a malformed message, until the next start line
+)
+
+type icapHalf struct {
+	state    icapState
+	id       uint64
+	hdr      int64
+	status   int
+	secs     [maxSections]section
+	nsec     int
+	next     int     // index of the next section in secs
+	sec      section // section being read
+	embFirst bool    // the next line starts the encapsulated header block
+	preview  bool
+	f        framing
+}
+
+// icapDecoder decodes ICAP/1.0 (RFC 3507): the ICAP message, the
+// encapsulated HTTP request or response line and the chunked body, which is
+// counted.
+type icapDecoder struct {
+	s    *Stream
+	half [2][2]icapHalf
+}
+
+func (c *icapDecoder) startLine(b []byte) (dir, bool) {
+	if c.isStart(dirResponse, b) {
+		return dirResponse, true
+	}
+	if c.isStart(dirRequest, b) {
+		return dirRequest, true
+	}
+	return 0, false
+}
+
+func (c *icapDecoder) isStart(d dir, b []byte) bool {
+	if d == dirResponse {
+		_, ok := parseStatusLine(b, "ICAP")
+		return ok
+	}
+	_, ok := parseRequestLine(b, "ICAP")
+	return ok
+}
+
+func (c *icapDecoder) claim(l layer, d dir) claim {
+	if m := &c.half[l][d]; m.state == icapBody {
+		return m.f.claim()
+	}
+	return claimNone
+}
+
+func (c *icapDecoder) endFrame(l layer, d dir) {
+	m := &c.half[l][d]
+	if m.state != icapBody {
+		return
+	}
+	n, _ := m.f.finish() // chunk data: the body goes on with the next chunk size
+	c.s.add(m.id, d, n)
+}
+
+func (c *icapDecoder) tlsData() {}
+
+func (c *icapDecoder) retained() int { return 0 }
+
+func (c *icapDecoder) feed(l layer, d dir, line []byte) []byte {
+	for {
+		next, again := c.step(l, d, line)
+		if !again {
+			return next
+		}
+		line = next
+	}
+}
+
+// step is httpDecoder.step for ICAP.
+func (c *icapDecoder) step(l layer, d dir, line []byte) (next []byte, again bool) {
+	s := c.s
+	m := &c.half[l][d]
+	body := trimCR(line)
+	w := wireLen(line)
+	switch m.state {
+	case icapIdle:
+		switch {
+		case isBlank(body):
+		case d == dirRequest:
+			c.request(l, m, body, w)
+		default:
+			c.response(l, m, body, w)
+		}
+	case icapHeaders, icapEmbedded:
+		if c.isStart(d, body) {
+			s.fail(m.id, dirName(d)+" headers truncated")
+			c.done(l, d, m)
+			return line, true
+		}
+		s.add(m.id, d, w)
+		m.hdr += w
+		switch {
+		case m.state == icapEmbedded && m.embFirst:
+			m.embFirst = false
+			c.embeddedStart(m, body)
+		case len(body) == 0:
+			if m.state == icapHeaders {
+				c.endHeaders(l, d, m)
+			} else {
+				c.nextSection(l, d, m)
+			}
+		case m.hdr > int64(s.opts.MaxHeaderBytes):
+			s.fail(m.id, "header block too large")
+			m.state = icapSkip
+		case isWSP(body[0]):
+		default:
+			if name, value, ok := splitHeader(body); ok {
+				c.header(d, m, name, value)
+			}
+		}
+	case icapBody:
+		if m.f.mode != frameChunkData && c.isStart(d, body) {
+			s.fail(m.id, dirName(d)+" body truncated")
+			c.done(l, d, m)
+			return line, true
+		}
+		n, rest, done, bad := m.f.take(line)
+		s.add(m.id, d, n)
+		switch {
+		case bad:
+			s.fail(m.id, "malformed chunk size")
+			m.state = icapSkip
+		case done:
+			c.bodyDone(l, d, m)
+		}
+		return rest, false
+	case icapPreview:
+		switch {
+		case isBlank(body):
+		case c.isStart(d, body):
+			*m = icapHalf{}
+			return line, true
+		default:
+			// The rest of the body, after the server's 100 Continue.
+			if p := s.get(m.id); p != nil {
+				p.reqDone = false
+			}
+			m.state, m.preview, m.f = icapBody, false, framing{mode: frameChunkSize}
+			return line, true
+		}
+	case icapSkip:
+		if c.isStart(d, body) {
+			c.done(l, d, m)
+			return line, true
+		}
+		s.add(m.id, d, w)
+	}
+	return nil, false
+}
+
+func (c *icapDecoder) request(l layer, m *icapHalf, body []byte, w int64) {
+	s := c.s
+	rl, ok := parseRequestLine(body, "ICAP")
+	if !ok && isBinary(body) {
+		s.undecoded(l, dirRequest, w)
+		return
+	}
+	id := s.open(l)
+	*m = icapHalf{state: icapHeaders, id: id, hdr: w}
+	p := s.get(id)
+	if p == nil {
+		return
+	}
+	p.tx.Proto, p.tx.Port, p.tx.ReqBytes = "icap", defaultPort("icap"), w
+	if !ok {
+		s.note(p, "malformed request line")
+		return
+	}
+	p.tx.Method = s.method(p, rl.method)
+	s.setTarget(p, rl.target, false)
+}
+
+func (c *icapDecoder) response(l layer, m *icapHalf, body []byte, w int64) {
+	s := c.s
+	status, ok := parseStatusLine(body, "ICAP")
+	if !ok && isBinary(body) {
+		s.undecoded(l, dirResponse, w)
+		return
+	}
+	id := s.answer(l, "icap")
+	*m = icapHalf{state: icapHeaders, id: id, hdr: w, status: status}
+	p := s.get(id)
+	if p == nil {
+		return
+	}
+	s.add(id, dirResponse, w)
+	switch {
+	case !ok:
+		s.note(p, "malformed status line")
+	case status < 200:
+		s.interim(p, status)
+	default:
+		p.tx.Status = status
+	}
+}
+
+func (c *icapDecoder) header(d dir, m *icapHalf, name, value []byte) {
+	s := c.s
+	p := s.get(m.id)
+	if m.state == icapEmbedded {
+		if p != nil && m.sec == secReqHdr && p.tx.HTTP.Host == "" && fieldOf(name) == fieldHost {
+			p.tx.HTTP.Host, _ = splitHostPort(s.keep(p, hostValue(value)))
+		}
+		return
+	}
+	switch f := fieldOf(name); {
+	case f == fieldEncapsulated:
+		secs, n, ok := parseEncapsulated(value)
+		if !ok {
+			s.fail(m.id, "malformed Encapsulated header")
+			return
+		}
+		m.secs, m.nsec = secs, n
+	case f == fieldPreview:
+		m.preview = d == dirRequest
+	case p == nil || d == dirResponse:
+	case f == fieldHost && p.tx.Host == "":
+		host, port := splitHostPort(s.keep(p, hostValue(value)))
+		p.tx.Host = host
+		if port != 0 {
+			p.tx.Port = port
+		}
+	case f == fieldXClientIP && p.tx.ClientAddr == "":
+		p.tx.ClientAddr = s.keep(p, value)
+	case f == fieldXAuthenticatedUser && p.tx.User == "":
+		var buf [256]byte
+		p.tx.User = s.keep(p, authenticatedUser(value, buf[:]))
+	}
+}
+
+// authenticatedUser decodes X-Authenticated-User: base64 of
+// "scheme://user" (e.g. "WinNT://CORP/alice") or, if not base64, the value
+// itself; the scheme is dropped.
+func authenticatedUser(v, buf []byte) []byte {
+	if base64.StdEncoding.DecodedLen(len(v)) <= len(buf) {
+		if n, err := base64.StdEncoding.Decode(buf, v); err == nil && !isBinary(buf[:n]) {
+			v = buf[:n]
+		}
+	}
+	if i := bytes.Index(v, []byte("://")); i >= 0 {
+		v = v[i+3:]
+	}
+	return v
+}
+
+// embeddedStart reads the first line of an encapsulated header block.
+func (c *icapDecoder) embeddedStart(m *icapHalf, body []byte) {
+	s := c.s
+	p := s.get(m.id)
+	if p == nil {
+		return
+	}
+	if m.sec == secResHdr {
+		if status, ok := parseStatusLine(body, "HTTP"); ok {
+			p.tx.HTTP.Status = status
+		} else {
+			s.note(p, "malformed encapsulated status line")
+		}
+		return
+	}
+	rl, ok := parseRequestLine(body, "HTTP")
+	if !ok {
+		s.note(p, "malformed encapsulated request line")
+		return
+	}
+	if p.tx.HTTP.Method != "" { // an adapted request from the ICAP server: keep the original
+		return
+	}
+	p.tx.HTTP.Method = s.method(p, rl.method)
+	t := s.target(p, rl.target, p.tx.HTTP.Method == "CONNECT", 0)
+	p.tx.HTTP.Target, p.tx.HTTP.Host = t.text, t.host
+}
+
+func (c *icapDecoder) endHeaders(l layer, d dir, m *icapHalf) {
+	if d == dirResponse && m.status == 100 {
+		*m = icapHalf{} // interim: the request waits for the final response
+		return
+	}
+	m.next = 0
+	c.nextSection(l, d, m)
+}
+
+// nextSection moves on to the next Encapsulated entry.
+func (c *icapDecoder) nextSection(l layer, d dir, m *icapHalf) {
+	if m.next >= m.nsec {
+		c.done(l, d, m)
+		return
+	}
+	m.sec = m.secs[m.next]
+	m.next++
+	switch m.sec {
+	case secReqHdr, secResHdr:
+		m.state, m.embFirst, m.hdr = icapEmbedded, true, 0
+	case secNullBody:
+		c.done(l, d, m)
+	default:
+		m.state, m.f = icapBody, framing{mode: frameChunkSize}
+	}
+}
+
+func (c *icapDecoder) bodyDone(l layer, d dir, m *icapHalf) {
+	if d == dirRequest && m.preview && !m.f.ieof {
+		// Preview sent: the server answers, or sends 100 Continue and the
+		// rest of the body follows. Until then the request counts as done.
+		id := m.id
+		m.state = icapPreview
+		c.s.done(id, dirRequest)
+		return
+	}
+	c.done(l, d, m)
+}
+
+func (c *icapDecoder) done(l layer, d dir, m *icapHalf) {
+	id := m.id
+	*m = icapHalf{}
+	c.s.done(id, d)
+}
+
+func (c *icapDecoder) flush(FlushReason) {
+	for l := range c.half {
+		for d := range c.half[l] {
+			m := &c.half[l][d]
+			if p := c.s.get(m.id); p != nil {
+				name := dirName(dir(d))
+				switch m.state {
+				case icapHeaders, icapEmbedded:
+					p.missing = name + " headers truncated"
+				case icapBody:
+					p.missing = name + " body truncated"
+				case icapSkip:
+					if dir(d) == dirRequest {
+						p.reqDone = true
+					} else {
+						p.respDone = true
+					}
+				}
+			}
+			*m = icapHalf{}
+		}
+	}
+}

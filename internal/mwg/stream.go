@@ -1,0 +1,685 @@
+package mwg
+
+import (
+	"bytes"
+	"strings"
+	"time"
+	"unsafe"
+)
+
+// claim is how strongly the message in progress holds on to the next line.
+type claim uint8
+
+const (
+	claimNone     claim = iota // the next line may be a marker or start any message
+	claimLine                  // content does not re-route the line; markers still count (FTP multi-line reply)
+	claimBytes                 // framed data is still expected: markers and start lines are data
+	claimBytesEnd              // framed data may be complete: a marker or start line ends the frame
+)
+
+// decoder is a protocol parser behind a Stream. It keeps one message state
+// per layer and direction and records transactions through the Stream.
+type decoder interface {
+	// startLine classifies a line (CR removed) as the start of a request
+	// or response of the protocol.
+	startLine(body []byte) (dir, bool)
+	claim(l layer, d dir) claim
+	// endFrame ends the framed data in progress (see claimBytesEnd).
+	endFrame(l layer, d dir)
+	// feed consumes one payload line as delivered (CR kept if present).
+	// When a framed body ends inside the line, it returns the rest of the
+	// line, which the tokenizer reads as a line of its own.
+	feed(l layer, d dir, line []byte) (rest []byte)
+	// tlsData is called before each line of the decrypted layer.
+	tlsData()
+	// flush ends every message in progress, noting what is missing in
+	// the pending transactions, and resets the decoder.
+	flush(reason FlushReason)
+	// retained is the number of string bytes the decoder keeps itself.
+	retained() int
+}
+
+// pending is a transaction being assembled.
+type pending struct {
+	tx       Transaction
+	id       uint64
+	layer    layer
+	reqDone  bool
+	respDone bool
+	held     bool   // tunnel or undecoded run: stays open until released
+	noResp   bool   // takes no response
+	silent   bool   // dropped instead of emitted (FTP commands that are no transaction)
+	broken   bool   // a message ended abnormally: not Complete
+	missing  string // for Flush: what the decoder was still waiting for
+	retained int    // string bytes held by tx
+}
+
+const pendingSize = int(unsafe.Sizeof(pending{}))
+
+// Stream decodes the lines of one trace file into transactions. It is not
+// safe for concurrent use; use one Stream per file.
+type Stream struct {
+	name  Name
+	opts  Options
+	emit  func(Transaction)
+	dec   decoder
+	proto string // Name.Proto in lower case, for undecoded data
+
+	// Tokenizer.
+	marked     bool // a marker line was seen: the preamble is over
+	layer      layer
+	cur        dir
+	mark       mark
+	orient     Orientation
+	chunkNew   bool  // the current chunk has had no non-blank payload line yet
+	first      bool  // the line being fed is the first non-blank one of its chunk
+	chunkRem   int64 // bytes announced by marker metadata still expected
+	chunkSlack int64
+
+	// Clock and addresses from metadata.
+	now        time.Time
+	date       [3]int // year, month, day of the last date seen
+	tod        time.Duration
+	hasTOD     bool
+	src, dst   string
+	undecoding uint64 // the open undecoded run, 0 if none
+
+	// Pending transactions, oldest first; ids are consecutive from qFirst.
+	q       []pending
+	qFirst  uint64
+	seq     int
+	orphans [2]int // per layer: evicted requests whose responses are still to come
+	strs    int    // string bytes retained by q
+	fixed   int    // Size of an empty stream
+}
+
+// NewStream returns a Stream for the file name. emit receives each
+// transaction as soon as it is complete (and the rest from Flush); it must
+// not call back into the Stream.
+//
+// The decoder follows name.Proto: FTP control (side ending in C: CC, SC),
+// FTP data (any other FTP side: CL, SD), ICAP, and HTTP for everything else.
+func NewStream(name Name, opts Options, emit func(Transaction)) *Stream {
+	s := &Stream{name: name, opts: opts.withDefaults(), emit: emit, proto: strings.ToLower(name.Proto), qFirst: 1, date: [3]int{1, 1, 1}}
+	if s.emit == nil {
+		s.emit = func(Transaction) {}
+	}
+	var decSize uintptr
+	switch {
+	case name.Proto == "FTP" && strings.HasSuffix(name.Side, "C"):
+		d := &ftpDecoder{s: s}
+		s.dec, decSize = d, unsafe.Sizeof(*d)
+	case name.Proto == "FTP":
+		d := &ftpData{s: s}
+		s.dec, decSize = d, unsafe.Sizeof(*d)
+	case name.Proto == "ICAP":
+		d := &icapDecoder{s: s}
+		s.dec, decSize = d, unsafe.Sizeof(*d)
+	default:
+		d := &httpDecoder{s: s}
+		s.dec, decSize = d, unsafe.Sizeof(*d)
+	}
+	s.fixed = int(unsafe.Sizeof(*s) + decSize)
+	s.resetTokenizer()
+	return s
+}
+
+func (s *Stream) resetTokenizer() {
+	s.marked, s.layer, s.cur, s.mark = false, layerPlain, dirRequest, markNone
+	s.orient = OrientationUnknown
+	if s.opts.MarkerMode == MarkerDirection {
+		s.orient = OrientationNormal
+	}
+	s.chunkNew, s.chunkRem, s.chunkSlack = false, 0, 0
+}
+
+// Orientation reports which marker pair carries requests (MarkerAuto: as
+// calibrated so far).
+func (s *Stream) Orientation() Orientation { return s.orient }
+
+// Size reports the bytes the Stream retains: its own structures, the
+// pending transactions and every string copied out of the lines. It never
+// exceeds Options.MaxHeaderBytes.
+func (s *Stream) Size() int {
+	return s.fixed + cap(s.q)*pendingSize + s.strs + len(s.src) + len(s.dst) + s.dec.retained()
+}
+
+// Feed consumes one record of the tail input: a line without its LF, or
+// several lines joined by LF (so "a\n" is "a" and an empty line). A
+// trailing CR is kept for byte counting and ignored for recognition.
+func (s *Stream) Feed(record []byte) {
+	for {
+		i := bytes.IndexByte(record, '\n')
+		if i < 0 {
+			s.line(record)
+			return
+		}
+		s.line(record[:i])
+		record = record[i+1:]
+	}
+}
+
+// Flush emits every pending transaction, incomplete ones with
+// Complete=false and a Msg saying what is missing, and resets the protocol
+// state: the next line starts afresh.
+func (s *Stream) Flush(reason FlushReason) {
+	s.dec.flush(reason)
+	s.undecoding = 0
+	for len(s.q) > 0 {
+		s.finish(&s.q[0], reason)
+		s.pop()
+	}
+	s.q = nil // an idle file shrinks back to an empty stream
+	s.orphans = [2]int{}
+	s.chunkRem, s.chunkSlack = 0, 0
+	if reason == FlushTruncated {
+		s.resetTokenizer()
+		s.now, s.date, s.tod, s.hasTOD, s.src, s.dst = time.Time{}, [3]int{1, 1, 1}, 0, false, "", ""
+	}
+}
+
+func (s *Stream) line(line []byte) {
+	for rest := s.token(line, false); rest != nil; {
+		rest = s.token(rest, true)
+	}
+}
+
+// token reads one line, or with cont the rest of one, and returns the rest
+// of it when a framed body ended inside it.
+func (s *Stream) token(line []byte, cont bool) []byte {
+	if ml, ok := parseMarkerLine(line, s.opts.TimestampPrefix); ok {
+		c := s.dec.claim(s.layer, s.cur)
+		if c != claimBytes && s.chunkRem <= s.chunkSlack {
+			return s.marker(&ml, c)
+		}
+	}
+	if !s.marked {
+		s.preamble(trimCR(line))
+		return nil
+	}
+	return s.payload(line, cont)
+}
+
+// preamble takes what metadata it finds in a line before the first marker
+// and ignores the rest: before a marker no data can be placed in a message
+// (this is also where tail lands when it starts in the middle of a file).
+func (s *Stream) preamble(body []byte) {
+	m := meta{count: -1}
+	for i := 0; i < len(body); {
+		if isWSP(body[i]) {
+			i++
+			continue
+		}
+		n := metaToken(body, i, &m)
+		if n == 0 {
+			for i < len(body) && !isWSP(body[i]) {
+				i++
+			}
+		}
+		i += n
+	}
+	s.applyMeta(&m, dirRequest)
+}
+
+// marker opens a chunk.
+func (s *Stream) marker(ml *markerLine, c claim) []byte {
+	if c == claimBytesEnd {
+		s.dec.endFrame(s.layer, s.cur)
+	}
+	s.marked, s.mark = true, ml.mark
+	d := ml.mark.dir()
+	switch s.opts.MarkerMode {
+	case MarkerRegion:
+		// Openers and closers delimit layers; outside "[[[ … ]]]" is plain.
+		s.layer = layerPlain
+		if ml.mark == markOpen {
+			s.layer = layerTLS
+		}
+	default:
+		if s.orient == OrientationMirrored {
+			d ^= 1
+		}
+		s.layer, s.cur = ml.mark.layer(), d
+	}
+	s.chunkNew = true
+	s.chunkRem, s.chunkSlack = max(ml.meta.count, 0), 0
+	s.applyMeta(&ml.meta, d)
+	if ml.hasPayload {
+		return s.payload(ml.payload, false)
+	}
+	return nil
+}
+
+// payload routes one payload line to a direction and feeds it. cont says
+// the line is the rest of one already counted against chunkRem.
+func (s *Stream) payload(line []byte, cont bool) []byte {
+	body := trimCR(line)
+	if s.chunkRem > 0 && !cont {
+		s.chunkRem -= wireLen(line)
+		if len(line) == len(body) {
+			s.chunkSlack++
+		}
+	}
+	blank := isBlank(body)
+	first := s.chunkNew && !blank
+	if first {
+		s.chunkNew = false
+	}
+	if s.layer == layerTLS {
+		s.dec.tlsData()
+	}
+	d := s.cur
+	if c := s.dec.claim(s.layer, d); c != claimBytes && c != claimLine && !blank {
+		if k, ok := s.dec.startLine(body); ok {
+			s.closeUndecoded()
+			if c == claimBytesEnd {
+				s.dec.endFrame(s.layer, d)
+			}
+			if s.opts.MarkerMode != MarkerDirection {
+				if first && s.opts.MarkerMode == MarkerAuto && s.orient == OrientationUnknown {
+					s.orient = OrientationNormal
+					if s.mark.dir() != k {
+						s.orient = OrientationMirrored
+					}
+				}
+				d = k
+			}
+		}
+	}
+	s.cur, s.first = d, first
+	rest := s.dec.feed(s.layer, d, line)
+	s.first = false
+	return rest
+}
+
+// applyMeta takes times and addresses from marker metadata. d is the
+// direction of the chunk the marker opens.
+func (s *Stream) applyMeta(m *meta, d dir) {
+	s.clock(&m.stamp)
+	switch m.naddr {
+	case 0:
+		return
+	case 1:
+		// A lone address is the peer: the client on client-facing sides.
+		if s.name.clientSide() {
+			s.setAddr(&s.src, m.addrs[0])
+		} else {
+			s.setAddr(&s.dst, m.addrs[0])
+		}
+		return
+	}
+	from, to := m.addrs[0], m.addrs[1]
+	if m.reverse {
+		from, to = to, from
+	}
+	if d == dirResponse {
+		from, to = to, from
+	}
+	s.setAddr(&s.src, from)
+	s.setAddr(&s.dst, to)
+}
+
+func (s *Stream) setAddr(a *string, b []byte) {
+	if string(b) != *a && len(b)-len(*a) <= s.room() {
+		*a = string(b)
+	}
+}
+
+// clock advances the stream's time from a stamp. A time of day without a
+// date takes the last date seen (year 1 if none) and rolls over to the next
+// day when it goes back by more than 12 hours.
+func (s *Stream) clock(st *stamp) {
+	if !st.date && !st.clock {
+		return
+	}
+	if st.date {
+		s.date = [3]int{st.year, st.month, st.day}
+	}
+	if !st.clock {
+		s.now = time.Date(s.date[0], time.Month(s.date[1]), s.date[2], 0, 0, 0, 0, s.opts.Location)
+		return
+	}
+	tod := time.Duration(st.hour)*time.Hour + time.Duration(st.min)*time.Minute + time.Duration(st.sec)*time.Second + time.Duration(st.nsec)
+	if !st.date && s.hasTOD && tod < s.tod-12*time.Hour {
+		next := time.Date(s.date[0], time.Month(s.date[1]), s.date[2]+1, 0, 0, 0, 0, time.UTC)
+		s.date = [3]int{next.Year(), int(next.Month()), next.Day()}
+	}
+	s.tod, s.hasTOD = tod, true
+	loc := s.opts.Location
+	if st.zone {
+		loc = time.UTC
+	}
+	s.now = time.Date(s.date[0], time.Month(s.date[1]), s.date[2], st.hour, st.min, st.sec, st.nsec, loc)
+	if st.zone {
+		s.now = s.now.Add(-time.Duration(st.offset) * time.Second)
+	}
+}
+
+// get returns the pending transaction id, or nil when it is gone.
+func (s *Stream) get(id uint64) *pending {
+	if id < s.qFirst || id-s.qFirst >= uint64(len(s.q)) {
+		return nil
+	}
+	return &s.q[id-s.qFirst]
+}
+
+// open appends a pending transaction of layer l and returns its id. When
+// the queue cannot grow within MaxHeaderBytes the oldest one is evicted.
+func (s *Stream) open(l layer) uint64 {
+	if len(s.q) == cap(s.q) {
+		grow := max(2, cap(s.q))
+		if s.Size()+grow*pendingSize+reserve <= s.opts.MaxHeaderBytes || len(s.q) == 0 {
+			q := make([]pending, len(s.q), cap(s.q)+grow)
+			copy(q, s.q)
+			s.q = q
+		} else {
+			s.evict()
+		}
+	}
+	id := s.qFirst + uint64(len(s.q))
+	s.q = append(s.q, pending{id: id, layer: l})
+	p := &s.q[len(s.q)-1]
+	p.tx.Start, p.tx.End = s.now, s.now
+	p.tx.SrcAddr, p.tx.DstAddr = s.share(p, s.src), s.share(p, s.dst)
+	if l == layerTLS {
+		p.tx.TLS = TLSInspected
+	}
+	return id
+}
+
+// reserve is kept free of strings so that the queue can always grow by
+// one step of two entries.
+const reserve = 2 * pendingSize
+
+// evict emits the oldest pending transaction as incomplete to make room.
+func (s *Stream) evict() {
+	p := &s.q[0]
+	if !p.respDone && !p.noResp {
+		s.orphans[p.layer]++
+	}
+	if p.id == s.undecoding {
+		s.undecoding = 0
+	}
+	p.tx.Complete = false
+	s.note(p, "evicted: header cap reached")
+	s.pop()
+}
+
+// answer returns the pending transaction the next response of layer l
+// belongs to, opening one without request if there is none.
+func (s *Stream) answer(l layer, proto string) uint64 {
+	if s.orphans[l] > 0 {
+		s.orphans[l]--
+		return 0
+	}
+	for i := range s.q {
+		p := &s.q[i]
+		if p.layer == l && !p.respDone && !p.noResp {
+			if p.tx.SrcAddr == "" && p.tx.DstAddr == "" {
+				p.tx.SrcAddr, p.tx.DstAddr = s.share(p, s.src), s.share(p, s.dst)
+			}
+			return p.id
+		}
+	}
+	id := s.open(l)
+	if p := s.get(id); p != nil {
+		p.reqDone, p.broken, p.tx.Proto = true, true, proto
+		s.note(p, "response without request")
+	}
+	return id
+}
+
+// add counts n bytes of direction d for transaction id.
+func (s *Stream) add(id uint64, d dir, n int64) {
+	p := s.get(id)
+	if p == nil {
+		return
+	}
+	if d == dirRequest {
+		p.tx.ReqBytes += n
+	} else {
+		p.tx.RespBytes += n
+	}
+	p.tx.End = s.now
+}
+
+// done marks one direction of transaction id complete and emits what can be.
+func (s *Stream) done(id uint64, d dir) {
+	if p := s.get(id); p != nil {
+		if d == dirRequest {
+			p.reqDone = true
+		} else {
+			p.respDone = true
+		}
+	}
+	s.drain()
+}
+
+// fail marks transaction id broken with a notice.
+func (s *Stream) fail(id uint64, msg string) {
+	if p := s.get(id); p != nil {
+		p.broken = true
+		s.note(p, msg)
+	}
+}
+
+// interim records an informational status.
+func (s *Stream) interim(p *pending, status int) {
+	const size = maxInterim * int(unsafe.Sizeof(0))
+	if p.tx.Interim == nil {
+		if s.room() < size {
+			return
+		}
+		p.tx.Interim = make([]int, 0, maxInterim)
+		p.retained += size
+		s.strs += size
+	}
+	if len(p.tx.Interim) < maxInterim {
+		p.tx.Interim = append(p.tx.Interim, status)
+	}
+}
+
+// undecoded counts a line that no decoder understands (binary data outside
+// any message) into the open undecoded run, which lasts until the next
+// start line.
+func (s *Stream) undecoded(l layer, d dir, n int64) {
+	p := s.get(s.undecoding)
+	if p == nil {
+		s.undecoding = s.open(l)
+		if p = s.get(s.undecoding); p == nil {
+			return
+		}
+		p.held, p.noResp, p.reqDone, p.respDone, p.broken = true, true, true, true, true
+		p.tx.Proto = s.proto
+		s.note(p, "binary data not decoded")
+	}
+	s.add(p.id, d, n)
+}
+
+func (s *Stream) closeUndecoded() {
+	p := s.get(s.undecoding)
+	s.undecoding = 0
+	if p != nil {
+		p.held = false
+		s.drain()
+	}
+}
+
+// drain emits the complete transactions at the head of the queue.
+func (s *Stream) drain() {
+	for len(s.q) > 0 {
+		p := &s.q[0]
+		if !p.reqDone || !p.respDone || p.held {
+			return
+		}
+		p.tx.Complete = !p.broken
+		s.pop()
+	}
+}
+
+// finish completes the head transaction for Flush.
+func (s *Stream) finish(p *pending, reason FlushReason) {
+	if p.reqDone && p.respDone {
+		p.tx.Complete = !p.broken
+		if p.missing == "" {
+			return
+		}
+	}
+	p.tx.Complete = false
+	detail := p.missing
+	if detail == "" {
+		detail = "no response"
+		if !p.reqDone {
+			detail = "request truncated"
+		}
+	}
+	s.note(p, "incomplete ("+reason.String()+"): "+detail)
+}
+
+// pop emits (unless silent) and removes the head transaction.
+func (s *Stream) pop() {
+	p := &s.q[0]
+	if !p.silent {
+		tx := p.tx
+		tx.Conn, tx.Seq = s.name, s.seq
+		s.seq++
+		s.emit(tx)
+	}
+	s.strs -= p.retained
+	n := copy(s.q, s.q[1:])
+	s.q[n] = pending{}
+	s.q = s.q[:n]
+	s.qFirst++
+}
+
+// note appends a notice to the transaction's Msg (once), unless that would
+// exceed MaxHeaderBytes.
+func (s *Stream) note(p *pending, msg string) {
+	old := p.tx.Msg
+	switch {
+	case old == "":
+	case strings.Contains(old, msg):
+		return
+	default:
+		msg = old + "; " + msg
+	}
+	grow := len(msg) - len(old)
+	if s.Size()+grow > s.opts.MaxHeaderBytes {
+		return
+	}
+	p.tx.Msg = msg
+	p.retained += grow
+	s.strs += grow
+}
+
+// room is how many more string bytes may be retained.
+func (s *Stream) room() int {
+	return s.opts.MaxHeaderBytes - reserve - s.Size()
+}
+
+// share gives transaction p a string the Stream keeps as well (metadata
+// addresses, the FTP session), counting it for p too, since it outlives
+// the Stream's copy when that changes.
+func (s *Stream) share(p *pending, str string) string {
+	if len(str) > s.room() {
+		return ""
+	}
+	p.retained += len(str)
+	s.strs += len(str)
+	return str
+}
+
+// keep copies b for transaction p within MaxHeaderBytes, truncating it
+// (with a notice) when there is not enough room.
+func (s *Stream) keep(p *pending, b []byte) string {
+	return s.keep2(p, b, nil)
+}
+
+// keep2 is keep for the concatenation of a and b.
+func (s *Stream) keep2(p *pending, a, b []byte) string {
+	if len(a)+len(b) == 0 {
+		return ""
+	}
+	if room := s.room(); len(a)+len(b) > room {
+		room = max(room, 0)
+		s.note(p, "header cap reached")
+		if len(a) > room {
+			a, b = a[:room], nil
+		} else {
+			b = b[:room-len(a)]
+		}
+	}
+	str := string(a) + string(b)
+	p.retained += len(str)
+	s.strs += len(str)
+	return str
+}
+
+// method returns the method name, without allocating for common ones.
+func (s *Stream) method(p *pending, b []byte) string {
+	switch string(b) {
+	case "GET":
+		return "GET"
+	case "POST":
+		return "POST"
+	case "HEAD":
+		return "HEAD"
+	case "PUT":
+		return "PUT"
+	case "DELETE":
+		return "DELETE"
+	case "OPTIONS":
+		return "OPTIONS"
+	case "CONNECT":
+		return "CONNECT"
+	case "PATCH":
+		return "PATCH"
+	case "TRACE":
+		return "TRACE"
+	case "PRI":
+		return "PRI"
+	case "REQMOD":
+		return "REQMOD"
+	case "RESPMOD":
+		return "RESPMOD"
+	}
+	return s.keep(p, b)
+}
+
+// setTarget records a request target: Target and Path, and Host and Port
+// when the target names them (absolute URL, CONNECT authority).
+func (s *Stream) setTarget(p *pending, raw []byte, connect bool) {
+	t := s.target(p, raw, connect, p.tx.Port)
+	p.tx.Target, p.tx.Path = t.text, t.path
+	if t.host != "" {
+		p.tx.Host = t.host
+	}
+	if t.port != 0 {
+		p.tx.Port = t.port
+	}
+}
+
+// target copies a request target without credentials and locates its parts.
+func (s *Stream) target(p *pending, raw []byte, connect bool, defPort int) target {
+	head, tail, authStart, absolute := withoutUserinfo(raw, connect)
+	t := target{text: s.keep2(p, head, tail)}
+	if len(t.text) < len(head)+len(tail) { // truncated: do not trust the parts
+		t.path = t.text
+		return t
+	}
+	t.locate(authStart, absolute, connect, defPort)
+	return t
+}
+
+// keepURL copies a URL (a Referer) without credentials.
+func (s *Stream) keepURL(p *pending, raw []byte) string {
+	head, tail, _, _ := withoutUserinfo(raw, false)
+	return s.keep2(p, head, tail)
+}
+
+func dirName(d dir) string {
+	if d == dirRequest {
+		return "request"
+	}
+	return "response"
+}
