@@ -35,13 +35,15 @@ const (
 	pluginDescription = "WELF for SIEMs from Airlock Gateway logs and MWG connection traces"
 )
 
-// exitTimeout bounds FLBPluginExitCtx: Fluent Bit does not bound it, and a
-// hung exit hangs the host's shutdown until it is killed.
-const exitTimeout = 5 * time.Second
+// exitMargin is how much longer than Shutdown_Timeout FLBPluginExitCtx
+// waits at most: Fluent Bit does not bound it, and a hung exit hangs the
+// host's shutdown until it is killed.
+const exitMargin = 5 * time.Second
 
 // instance is what FLBPluginSetContext stores for one [OUTPUT] section.
 type instance struct {
 	name     string // welf.0, welf.1 … as Fluent Bit names its instances
+	exitWait time.Duration
 	log      *flblog.Logger
 	pipeline *pipeline.Pipeline
 	exitOnce sync.Once
@@ -111,7 +113,7 @@ func FLBPluginInit(plugin unsafe.Pointer) (ret int) {
 		log.Errorf("%v", err)
 		return output.FLB_ERROR
 	}
-	output.FLBPluginSetContext(plugin, &instance{name: name, log: log, pipeline: p})
+	output.FLBPluginSetContext(plugin, &instance{name: name, log: log, pipeline: p, exitWait: cfg.Delivery.ShutdownTimeout + exitMargin})
 	log.Infof("destination=%s source=%s log_key=%s welf_id=%s time_zone=%s", cfg.Destination, cfg.Source, cfg.LogKey, cfg.WELFID, cfg.Location)
 	return output.FLB_OK
 }
@@ -145,7 +147,9 @@ func FLBPluginFlushCtx(ctx, data unsafe.Pointer, size C.size_t, tag *C.char) (re
 	}
 	chunk := unsafe.Slice((*byte)(data), int(size)) // read in place; never kept past this call
 	if _, err := inst.pipeline.Flush(chunk, tagStr); err != nil {
-		inst.log.Warnf("flush: %v; chunk will be retried", err)
+		if err != pipeline.ErrBusy { // busy is reported once per episode by the pipeline
+			inst.log.Warnf("flush: %v; chunk will be retried", err)
+		}
 		return output.FLB_RETRY
 	}
 	return output.FLB_OK
@@ -171,8 +175,8 @@ func (inst *instance) close() {
 		if err != nil {
 			inst.log.Errorf("exit: %v", err)
 		}
-	case <-time.After(exitTimeout):
-		inst.log.Errorf("exit: destination did not close within %s; giving up on it", exitTimeout)
+	case <-time.After(inst.exitWait):
+		inst.log.Errorf("exit: destination did not close within %s; giving up on it", inst.exitWait)
 	}
 	inst.log.Infof("exit: %s", inst.pipeline.Counters())
 }

@@ -60,9 +60,10 @@ type Config struct {
 	Unparsed    Unparsed
 	Hostname    string // this machine's name, resolved once by the caller
 
-	Syslog  Syslog  // syslog carriers (udp, tcp, tls, relp)
-	TLS     TLS     // TLS carriers (tls, relp+tls, forward+tls)
-	Forward Forward // forward destinations
+	Syslog   Syslog   // syslog carriers (udp, tcp, tls, relp)
+	TLS      TLS      // TLS carriers (tls, relp+tls, forward+tls)
+	Forward  Forward  // forward destinations
+	Delivery Delivery // network destinations
 }
 
 // Keys, as documented in the README. Fluent Bit matches them case-insensitively.
@@ -94,6 +95,7 @@ func Parse(get Getter, hostname string) (*Config, error) {
 	c.Syslog = p.syslog(c.Destination)
 	c.TLS = p.tls(c.Destination)
 	c.Forward = p.forward(c.Destination)
+	c.Delivery = p.delivery(c.Destination)
 	c.MaxSize = p.size(KeyMaxSize, int64(defaultMaxSize(c.Destination, c.Syslog)))
 	p.checkMaxSize(c.Destination, c.MaxSize)
 	c.Unparsed = p.unparsed()

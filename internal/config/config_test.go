@@ -1,10 +1,12 @@
 package config
 
 import (
-	"github.com/welfbridge/welfbridge/internal/syslog"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/welfbridge/welfbridge/internal/delivery"
+	"github.com/welfbridge/welfbridge/internal/syslog"
 )
 
 // props returns a Getter over m with Fluent Bit's case-insensitive lookup.
@@ -19,6 +21,8 @@ func props(m map[string]string) Getter {
 	}
 }
 
+var defaultDelivery = Delivery{QueueMaxBytes: 16 << 20, SpoolMaxBytes: 256 << 20, ShutdownTimeout: 5 * time.Second, StatsInterval: time.Minute}
+
 var defaultSyslog = Syslog{Format: syslog.FormatRFC5424, Facility: 16, AppName: "welfbridge", Framing: syslog.FramingOctetCounting}
 
 func TestParseDefaults(t *testing.T) {
@@ -29,7 +33,7 @@ func TestParseDefaults(t *testing.T) {
 	want := Config{
 		Destination: Destination{Scheme: "stdout"}, Source: SourceAuto, LogKey: "log", WELFID: "firewall",
 		Location: time.Local, CRLF: false, Unparsed: UnparsedEmit, Hostname: "gw-host",
-		Syslog: defaultSyslog, TLS: TLS{Verify: true}, Forward: Forward{Tag: "welf"},
+		Syslog: defaultSyslog, TLS: TLS{Verify: true}, Forward: Forward{Tag: "welf"}, Delivery: defaultDelivery,
 	}
 	if *c != want {
 		t.Errorf("defaults:\n got %+v\nwant %+v", *c, want)
@@ -49,7 +53,7 @@ func TestParseValues(t *testing.T) {
 		Destination: Destination{Scheme: "file", Path: "/var/log/welf/out.log"}, Source: SourceAirlock,
 		LogKey: "message", WELFID: "WebGW", FW: "10.0.0.1", Location: time.UTC, CRLF: false, MaxSize: 8192,
 		Unparsed: UnparsedDrop, Hostname: "h",
-		Syslog: defaultSyslog, TLS: TLS{Verify: true}, Forward: Forward{Tag: "welf"},
+		Syslog: defaultSyslog, TLS: TLS{Verify: true}, Forward: Forward{Tag: "welf"}, Delivery: defaultDelivery,
 	}
 	if *c != want {
 		t.Errorf("got %+v\nwant %+v", *c, want)
@@ -82,6 +86,9 @@ func TestParseErrors(t *testing.T) {
 		{"Framing", "lf", `Framing: invalid value "lf": framing applies only to tcp:// and tls:// destinations`},
 		{"TLS_CA_File", "/etc/ca.pem", `TLS_CA_File: invalid value "/etc/ca.pem": TLS settings apply only to tls://, relp+tls:// and forward+tls:// destinations`},
 		{"TLS_Verify", "maybe", `TLS_Verify: invalid value "maybe": allowed: on, off`},
+		{"Spool_Dir", "/var/spool/welf", `Spool_Dir: invalid value "/var/spool/welf": applies only to network destinations (udp, tcp, tls, relp, forward)`},
+		{"Shutdown_Timeout", "soon", "Shutdown_Timeout: invalid value \"soon\": allowed: a duration such as 500ms, 30s, 5m or 1h, or a whole number of seconds\n" +
+			"Shutdown_Timeout: invalid value \"soon\": applies only to network destinations (udp, tcp, tls, relp, forward)"},
 		{"Forward_Tag", "x", `Forward_Tag: invalid value "x": applies only to forward:// and forward+tls:// destinations`},
 		{"Source", "syslog", `Source: invalid value "syslog": allowed: auto, airlock, mwg`},
 		{"Log_Key", "my key", `Log_Key: invalid value "my key": allowed: a record key without spaces or quotes`},
@@ -174,5 +181,23 @@ func TestTLSSettings(t *testing.T) {
 	_, err = Parse(props(map[string]string{"Destination": "udp://siem", "Max_Size": "0"}), "h")
 	if want := `Max_Size: invalid value "0": a UDP message must fit in one datagram: 1 to 65507 bytes`; err == nil || err.Error() != want {
 		t.Errorf("got %v want %s", err, want)
+	}
+}
+
+func TestDeliverySettings(t *testing.T) {
+	c, err := Parse(props(map[string]string{"Destination": "tcp://siem", "Queue_Max_Bytes": "1M", "Spool_Dir": "/var/spool/welf",
+		"Spool_Max_Bytes": "2G", "Spool_Fsync": "always", "Shutdown_Timeout": "10", "Stats_Interval": "0"}), "h")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := Delivery{QueueMaxBytes: 1 << 20, SpoolDir: "/var/spool/welf", SpoolMaxBytes: 2 << 30, SpoolFsync: delivery.FsyncAlways,
+		ShutdownTimeout: 10 * time.Second, StatsInterval: 0}
+	if c.Delivery != want {
+		t.Errorf("got %+v want %+v", c.Delivery, want)
+	}
+	_, err = Parse(props(map[string]string{"Destination": "tcp://siem", "Spool_Dir": "spool", "Spool_Fsync": "sometimes"}), "h")
+	want2 := "Spool_Fsync: invalid value \"sometimes\": allowed: always, interval, off\nSpool_Dir: invalid value \"spool\": allowed: an absolute directory path"
+	if err == nil || err.Error() != want2 {
+		t.Errorf("got %v\nwant %s", err, want2)
 	}
 }

@@ -1,7 +1,13 @@
 // Package destination opens the sink a configured Destination names: the
 // local ones (stdout, files) and the network carriers (syslog over UDP, TCP
-// and TLS). It is the one place that knows which package serves which
-// scheme, and how much room each carrier's own header takes from Max_Size.
+// and TLS; the forward protocol). It is the one place that knows which
+// package serves which scheme, and how much room each carrier's own header
+// takes from Max_Size.
+//
+// Network carriers are always behind the delivery engine: Fluent Bit's
+// flush only hands records over and never waits on the network, and the
+// engine's admission check lets the flush return FLB_RETRY before it
+// touches any state when the outbound buffer is full.
 package destination
 
 import (
@@ -10,15 +16,15 @@ import (
 	"io"
 
 	"github.com/welfbridge/welfbridge/internal/config"
+	"github.com/welfbridge/welfbridge/internal/delivery"
+	"github.com/welfbridge/welfbridge/internal/forward"
 	"github.com/welfbridge/welfbridge/internal/sink"
 	"github.com/welfbridge/welfbridge/internal/syslog"
 	"github.com/welfbridge/welfbridge/internal/transport"
 )
 
 // Logger is what the destination reports through.
-type Logger interface {
-	Warnf(format string, args ...any)
-}
+type Logger = delivery.Logger
 
 // Destination is an open destination.
 type Destination struct {
@@ -27,6 +33,9 @@ type Destination struct {
 	// takes for rec (its Time, Severity and Host set); nil when the WELF
 	// record is the whole message.
 	Overhead func(rec *sink.Record) int
+	// Admit reports whether the destination takes another chunk now; nil
+	// when it always does (local destinations write synchronously).
+	Admit func() bool
 }
 
 // Open opens the destination cfg names. stdout is where records go for the
@@ -42,10 +51,59 @@ func Open(cfg *config.Config, stdout io.Writer, log Logger) (*Destination, error
 			return nil, err
 		}
 		return &Destination{Sink: f}, nil
-	case d.Syslog() && !d.TLS() || d.Scheme == "tls":
-		return openSyslog(cfg, log)
 	}
-	return nil, fmt.Errorf("%s: destination %s is not available in this build", config.KeyDestination, d)
+	carrier, overhead, err := openCarrier(cfg, log)
+	if err != nil {
+		return nil, err
+	}
+	engine, err := delivery.New(carrier, deliveryOptions(cfg, log))
+	if err != nil {
+		carrier.Close()
+		return nil, fmt.Errorf("%s: %w", config.KeySpoolDir, err)
+	}
+	return &Destination{Sink: engine, Overhead: overhead, Admit: engine.Admit}, nil
+}
+
+// openCarrier opens the network carrier of cfg's destination and says how
+// much room its header takes.
+func openCarrier(cfg *config.Config, log Logger) (sink.Sink, func(*sink.Record) int, error) {
+	d := cfg.Destination
+	var tlsConf *tls.Config
+	if d.TLS() {
+		c, err := tlsConfig(cfg, log)
+		if err != nil {
+			return nil, nil, err
+		}
+		tlsConf = c
+	}
+	switch d.Scheme {
+	case "udp", "tcp", "tls":
+		opts := syslogOptions(cfg)
+		s, err := transport.New(transport.Config{Network: d.Scheme, Address: d.Address, Syslog: opts, Framing: cfg.Syslog.Framing, TLS: tlsConf})
+		if err != nil {
+			return nil, nil, err
+		}
+		return s, func(rec *sink.Record) int { return syslog.HeaderLen(rec, &opts) }, nil
+	case "forward", "forward+tls":
+		c, err := forward.New(forward.Config{Address: d.Address, Tag: cfg.Forward.Tag, RequireAck: cfg.Forward.RequireAck, TLS: tlsConf})
+		if err != nil {
+			return nil, nil, err
+		}
+		return c, nil, nil
+	}
+	return nil, nil, fmt.Errorf("%s: destination %s is not available in this build", config.KeyDestination, d)
+}
+
+func deliveryOptions(cfg *config.Config, log Logger) delivery.Options {
+	c := cfg.Delivery
+	stats := c.StatsInterval
+	if stats == 0 {
+		stats = -1 // the engine's "off"
+	}
+	return delivery.Options{
+		QueueMaxBytes: c.QueueMaxBytes, SpoolDir: c.SpoolDir, SpoolMaxBytes: c.SpoolMaxBytes, SpoolFsync: c.SpoolFsync,
+		ShutdownTimeout: c.ShutdownTimeout, StatsInterval: stats, Log: log,
+	}
 }
 
 // syslogOptions are the header options of the syslog carriers.
@@ -55,23 +113,6 @@ func syslogOptions(cfg *config.Config) syslog.Options {
 		Format: s.Format, Facility: s.Facility, AppName: s.AppName, Hostname: s.Hostname,
 		LocalHostname: cfg.Hostname, MaxSize: cfg.MaxSize,
 	}
-}
-
-func openSyslog(cfg *config.Config, log Logger) (*Destination, error) {
-	opts := syslogOptions(cfg)
-	tc := transport.Config{Network: cfg.Destination.Scheme, Address: cfg.Destination.Address, Syslog: opts, Framing: cfg.Syslog.Framing}
-	if cfg.Destination.TLS() {
-		tlsConfig, err := tlsConfig(cfg, log)
-		if err != nil {
-			return nil, err
-		}
-		tc.TLS = tlsConfig
-	}
-	s, err := transport.New(tc)
-	if err != nil {
-		return nil, err
-	}
-	return &Destination{Sink: s, Overhead: func(rec *sink.Record) int { return syslog.HeaderLen(rec, &opts) }}, nil
 }
 
 func tlsConfig(cfg *config.Config, log Logger) (*tls.Config, error) {

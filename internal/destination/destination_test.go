@@ -14,10 +14,12 @@ import (
 	"github.com/welfbridge/welfbridge/internal/sink"
 )
 
-// logs collects warnings.
+// logs collects warnings and errors.
 type logs []string
 
-func (l *logs) Warnf(format string, args ...any) { *l = append(*l, fmt.Sprintf(format, args...)) }
+func (l *logs) Infof(string, ...any)              {}
+func (l *logs) Warnf(format string, args ...any)  { *l = append(*l, fmt.Sprintf(format, args...)) }
+func (l *logs) Errorf(format string, args ...any) { *l = append(*l, fmt.Sprintf(format, args...)) }
 
 func parse(t *testing.T, props map[string]string) *config.Config {
 	t.Helper()
@@ -61,7 +63,8 @@ func TestStdoutAndFile(t *testing.T) {
 	}
 }
 
-// TestUDPSyslog sends through the UDP carrier to a real loopback socket.
+// TestUDPSyslog sends through the delivery engine and the UDP carrier to a
+// real loopback socket.
 func TestUDPSyslog(t *testing.T) {
 	conn, err := net.ListenPacket("udp", "127.0.0.1:0")
 	if err != nil {
@@ -88,6 +91,9 @@ func TestUDPSyslog(t *testing.T) {
 	}
 	if got, want := d.Overhead(&rec), len(want)-len(rec.Line); got != want {
 		t.Errorf("overhead %d, want %d", got, want)
+	}
+	if d.Admit == nil || !d.Admit() {
+		t.Error("a network destination must offer admission control, and admit an empty queue")
 	}
 }
 

@@ -56,7 +56,9 @@ type Pipeline struct {
 	cfg      *config.Config
 	sink     sink.Sink
 	overhead func(*sink.Record) int // the destination's header bytes per record; nil = none
+	admit    func() bool            // the destination's admission check; nil = always
 	log      *flblog.Logger
+	busy     atomic.Bool // the last admission check said no
 
 	workers sync.Pool
 
@@ -71,7 +73,7 @@ func New(cfg *config.Config, dest *destination.Destination, log *flblog.Logger) 
 	if cfg.Source == config.SourceMWG {
 		return nil, errors.New("Source: mwg: MWG connection-trace decoding is not available in this build yet")
 	}
-	p := &Pipeline{cfg: cfg, sink: dest.Sink, overhead: dest.Overhead, log: log}
+	p := &Pipeline{cfg: cfg, sink: dest.Sink, overhead: dest.Overhead, admit: dest.Admit, log: log}
 	p.workers.New = func() any { return p.newWorker() }
 	return p, nil
 }
@@ -89,11 +91,27 @@ type Result struct {
 	Events, Written, Unparsed, Malformed int
 }
 
+// ErrBusy says the destination's outbound buffer is full: the chunk was not
+// looked at, and Fluent Bit should keep it and retry later.
+var ErrBusy = errors.New("destination busy: outbound buffer full")
+
 // Flush processes one chunk. chunk is only read, and only during the call.
-// A bad record is counted and reported and the rest of the chunk goes on; an
-// error means the destination did not take the batch, so the caller should
-// let Fluent Bit retry the chunk.
+// A bad record is counted and reported and the rest of the chunk goes on.
+// An error means the chunk should be retried by Fluent Bit: ErrBusy before
+// anything was done, any other error when the destination did not take the
+// batch.
 func (p *Pipeline) Flush(chunk []byte, tag string) (Result, error) {
+	if p.admit != nil {
+		if !p.admit() {
+			if !p.busy.Swap(true) {
+				p.log.Warnf("destination %s is not keeping up: outbound buffer full, chunks go back to Fluent Bit for retry", p.cfg.Destination)
+			}
+			return Result{}, ErrBusy
+		}
+		if p.busy.Swap(false) {
+			p.log.Infof("destination %s takes chunks again", p.cfg.Destination)
+		}
+	}
 	w := p.workers.Get().(*worker)
 	defer p.workers.Put(w)
 	w.reset(tag)

@@ -229,3 +229,31 @@ func BenchmarkFlush(b *testing.B) {
 type discard struct{}
 
 func (discard) Write(p []byte) (int, error) { return len(p), nil }
+
+func TestFlushBusyTouchesNothing(t *testing.T) {
+	var out, logs bytes.Buffer
+	log := flblog.New(&logs, "welf", "welf.0", flblog.Info).WithClock(func() time.Time { return evTime })
+	admit := false
+	p, err := New(testConfig(), &destination.Destination{Sink: sink.NewWriter(&out, false), Admit: func() bool { return admit }}, log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	chunk := eventtest.AppendV2(nil, evTime, map[string]any{"log": summaryLine})
+	for i := 0; i < 3; i++ {
+		if res, err := p.Flush(chunk, "t"); err != ErrBusy || res != (Result{}) {
+			t.Fatalf("busy flush %d: %+v, %v", i, res, err)
+		}
+	}
+	if c := p.Counters(); c != (Counters{}) || out.Len() != 0 {
+		t.Fatalf("a refused chunk changed state: %s, output %q", c, out.String())
+	}
+	admit = true
+	if _, err := p.Flush(chunk, "t"); err != nil {
+		t.Fatal(err)
+	}
+	want := "[2024/03/05 08:00:00] [ warn] [output:welf:welf.0] destination stdout is not keeping up: outbound buffer full, chunks go back to Fluent Bit for retry\n" +
+		"[2024/03/05 08:00:00] [ info] [output:welf:welf.0] destination stdout takes chunks again\n"
+	if logs.String() != want || out.String() != summaryWELF+"\n" {
+		t.Errorf("logs:\n%s\noutput:\n%s", logs.String(), out.String())
+	}
+}
