@@ -54,6 +54,13 @@ const harnessTime = "2024-03-05T08:00:00Z"
 // with the plugin loaded like `fluent-bit -e`, and returns what it printed.
 func runHarness(t *testing.T, conf string, args ...string) run {
 	t.Helper()
+	return startHarness(t, conf, args...)()
+}
+
+// startHarness starts the harness like runHarness and returns a function
+// that waits for it to end.
+func startHarness(t *testing.T, conf string, args ...string) (wait func() run) {
+	t.Helper()
 	dir := t.TempDir()
 	confPath := filepath.Join(dir, "fluent-bit.conf")
 	if err := os.WriteFile(confPath, []byte(conf), 0o644); err != nil {
@@ -64,14 +71,20 @@ func runHarness(t *testing.T, conf string, args ...string) run {
 	cmd.Dir = dir
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	err := cmd.Run()
-	r := run{stdout: stdout.String(), stderr: stderr.String()}
-	if exitErr, ok := err.(*exec.ExitError); ok {
-		r.exit = exitErr.ExitCode()
-	} else if err != nil {
+	if err := cmd.Start(); err != nil {
 		t.Fatalf("harness: %v", err)
 	}
-	return r
+	return func() run {
+		t.Helper()
+		err := cmd.Wait()
+		r := run{stdout: stdout.String(), stderr: stderr.String()}
+		if exitErr, ok := err.(*exec.ExitError); ok {
+			r.exit = exitErr.ExitCode()
+		} else if err != nil {
+			t.Fatalf("harness: %v", err)
+		}
+		return r
+	}
 }
 
 // mustRun is runHarness for runs that must succeed.
