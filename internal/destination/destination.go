@@ -18,6 +18,7 @@ import (
 	"github.com/welfbridge/welfbridge/internal/config"
 	"github.com/welfbridge/welfbridge/internal/delivery"
 	"github.com/welfbridge/welfbridge/internal/forward"
+	"github.com/welfbridge/welfbridge/internal/relp"
 	"github.com/welfbridge/welfbridge/internal/sink"
 	"github.com/welfbridge/welfbridge/internal/syslog"
 	"github.com/welfbridge/welfbridge/internal/transport"
@@ -84,6 +85,13 @@ func openCarrier(cfg *config.Config, log Logger) (sink.Sink, func(*sink.Record) 
 			return nil, nil, err
 		}
 		return s, func(rec *sink.Record) int { return syslog.HeaderLen(rec, &opts) }, nil
+	case "relp", "relp+tls":
+		opts := syslogOptions(cfg)
+		c, err := relp.New(relp.Config{Address: d.Address, Syslog: opts, TLS: tlsConf})
+		if err != nil {
+			return nil, nil, err
+		}
+		return relpCarrier{c, log}, func(rec *sink.Record) int { return syslog.HeaderLen(rec, &opts) }, nil
 	case "forward", "forward+tls":
 		c, err := forward.New(forward.Config{Address: d.Address, Tag: cfg.Forward.Tag, RequireAck: cfg.Forward.RequireAck, TLS: tlsConf})
 		if err != nil {
@@ -92,6 +100,21 @@ func openCarrier(cfg *config.Config, log Logger) (sink.Sink, func(*sink.Record) 
 		return c, nil, nil
 	}
 	return nil, nil, fmt.Errorf("%s: destination %s is not available in this build", config.KeyDestination, d)
+}
+
+// relpCarrier reports the RELP client's counters when it closes, so that
+// the records resent after a lost acknowledgement — possible duplicates at
+// the receiver — are counted in the log.
+type relpCarrier struct {
+	*relp.Client
+	log Logger
+}
+
+func (c relpCarrier) Close() error {
+	err := c.Client.Close()
+	st := c.Stats()
+	c.log.Infof("relp: acknowledged=%d resent=%d possible_duplicates=%d reconnects=%d", st.Sent, st.Resent, st.PossibleDuplicates, st.Reconnects)
+	return err
 }
 
 func deliveryOptions(cfg *config.Config, log Logger) delivery.Options {

@@ -40,6 +40,12 @@ type Config struct {
 	PTCP bool // imptcp, plain
 	RELP bool // imrelp, plain
 	TLS  *TLS // an imtcp input with a TLS stream driver
+	// Direct runs rsyslog's main queue in Direct mode: an input hands each
+	// message to the output actions before it returns, so an imrelp
+	// acknowledgement means "written". With the default in-memory queue
+	// rsyslog acknowledges on enqueue and a SIGKILL loses what it
+	// acknowledged but had not written yet.
+	Direct bool
 }
 
 // TLS configures the TLS input.
@@ -254,7 +260,12 @@ func (s *Server) configure(cfg Config) error {
 	if err := os.MkdirAll(work, 0o700); err != nil {
 		return err
 	}
+	mainQueue := ""
+	if cfg.Direct {
+		mainQueue = `main_queue(queue.type="Direct")` + "\n"
+	}
 	conf := fmt.Sprintf(`global(workDirectory=%q maxMessageSize="64k" net.enableDNS="off")
+%s
 # RFC 3164 puts a space between "TAG:" and MSG; it is not part of MSG.
 parser(name="rsyslogtest.rfc3164" type="pmrfc3164" remove.msgFirstSpace="on")
 template(name="msg" type="string" string="%%msg%%\n")
@@ -263,7 +274,7 @@ ruleset(name="recv" parser=["rsyslog.rfc5424", "rsyslogtest.rfc3164"]) {
 	action(type="omfile" file=%q template="msg")
 	action(type="omfile" file=%q template="raw")
 }
-%s`, work, filepath.Join(s.dir, "msg.log"), filepath.Join(s.dir, "raw.log"), inputs.String())
+%s`, work, mainQueue, filepath.Join(s.dir, "msg.log"), filepath.Join(s.dir, "raw.log"), inputs.String())
 	return os.WriteFile(filepath.Join(s.dir, "rsyslog.conf"), []byte(conf), 0o600)
 }
 
