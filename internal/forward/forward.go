@@ -4,14 +4,12 @@ import (
 	"bytes"
 	"context"
 	"crypto/tls"
-	"errors"
 	"fmt"
 	"net"
-	"os"
 	"sync"
 	"time"
 
-	"github.com/welfbridge/welfbridge/internal/netprobe"
+	"github.com/welfbridge/welfbridge/internal/netconn"
 	"github.com/welfbridge/welfbridge/internal/sink"
 )
 
@@ -53,7 +51,7 @@ type Client struct {
 	msg    []byte     // the message being sent
 	chunks chunkIDs
 	reply  [maxReplySize]byte
-	probe  [512]byte // what peerOpen reads from an idle connection
+	probe  [512]byte // what netconn.PeerOpen reads from an idle connection
 
 	mu     sync.Mutex // guards conn and closed
 	conn   net.Conn   // nil when not connected
@@ -136,20 +134,20 @@ func (c *Client) deliver(conn net.Conn, recs []sink.Record, now time.Time) (int,
 	var n int
 	c.msg, n = appendMessage(c.msg[:0], c.cfg.Tag, recs, now, chunk, maxEntriesSize)
 	if err := conn.SetWriteDeadline(time.Now().Add(c.cfg.WriteTimeout)); err != nil {
-		return 0, fmt.Errorf("write: %w", cause(err))
+		return 0, fmt.Errorf("write: %w", netconn.Cause(err))
 	}
 	if _, err := conn.Write(c.msg); err != nil {
-		return 0, fmt.Errorf("write: %w", cause(err))
+		return 0, fmt.Errorf("write: %w", netconn.Cause(err))
 	}
 	if chunk == nil {
 		return n, nil
 	}
 	if err := conn.SetReadDeadline(time.Now().Add(c.cfg.AckTimeout)); err != nil {
-		return 0, fmt.Errorf("wait for ack: %w", cause(err))
+		return 0, fmt.Errorf("wait for ack: %w", netconn.Cause(err))
 	}
 	reply, err := readReply(conn, c.reply[:])
 	if err != nil {
-		return 0, fmt.Errorf("wait for ack: %w", cause(err))
+		return 0, fmt.Errorf("wait for ack: %w", netconn.Cause(err))
 	}
 	ack, err := ackedChunk(reply)
 	if err != nil {
@@ -176,7 +174,7 @@ func (c *Client) Close() error {
 		return nil
 	}
 	if err := conn.Close(); err != nil {
-		return fmt.Errorf("%s: close: %w", c.name, cause(err))
+		return fmt.Errorf("%s: close: %w", c.name, netconn.Cause(err))
 	}
 	return nil
 }
@@ -191,7 +189,7 @@ func (c *Client) connection() (net.Conn, error) {
 		return nil, net.ErrClosed
 	}
 	if conn != nil {
-		if c.peerOpen(conn) {
+		if netconn.PeerOpen(conn, c.probe[:], true) {
 			return conn, nil
 		}
 		c.disconnect(conn)
@@ -213,20 +211,7 @@ func (c *Client) connection() (net.Conn, error) {
 func (c *Client) dial() (net.Conn, error) {
 	ctx, cancel := context.WithTimeout(c.ctx, c.cfg.DialTimeout)
 	defer cancel()
-	var dialer net.Dialer
-	conn, err := dialer.DialContext(ctx, "tcp", c.cfg.Address)
-	if err != nil {
-		return nil, fmt.Errorf("connect: %w", cause(err))
-	}
-	if c.tls == nil {
-		return conn, nil
-	}
-	tlsConn := tls.Client(conn, c.tls)
-	if err := tlsConn.HandshakeContext(ctx); err != nil {
-		conn.Close()
-		return nil, fmt.Errorf("TLS handshake: %w", cause(err))
-	}
-	return tlsConn, nil
+	return netconn.Dial(ctx, "tcp", c.cfg.Address, c.tls)
 }
 
 // disconnect closes conn and forgets it unless Close already did.
@@ -237,59 +222,4 @@ func (c *Client) disconnect(conn net.Conn) {
 	}
 	c.mu.Unlock()
 	conn.Close() // the connection failed already; closing it cannot fail more usefully
-}
-
-// Probing an idle connection: probeWait bounds one read of whatever is
-// readable, probeRounds how often TLS may process records before the
-// connection is given up.
-const (
-	probeWait   = 10 * time.Millisecond
-	probeRounds = 3
-)
-
-// peerOpen reports whether the receiver still has the idle conn open. A
-// receiver sends nothing but the ack Send waits for, so nothing readable is
-// the answer for a live connection and costs one non-blocking system call.
-// Something readable is read through conn (so TLS processes session tickets
-// and close_notify): the end of the stream, an error or any data (a reply
-// nobody asked for) means the connection is not to be used; a read that
-// times out without data means it is open.
-func (c *Client) peerOpen(conn net.Conn) bool {
-	raw := conn
-	if tlsConn, ok := conn.(*tls.Conn); ok {
-		raw = tlsConn.NetConn()
-	}
-	for range probeRounds {
-		if netprobe.Quiet(raw) {
-			return true
-		}
-		if err := conn.SetReadDeadline(time.Now().Add(probeWait)); err != nil {
-			return false
-		}
-		n, err := conn.Read(c.probe[:])
-		if n > 0 || !errors.Is(err, os.ErrDeadlineExceeded) {
-			return false
-		}
-	}
-	// Still readable without data: TLS records keep arriving, or the read
-	// timed out before it started. A new connection is the safe answer.
-	return false
-}
-
-// cause strips the wrappers of the net and os packages, which repeat the
-// operation and addresses that the client's own message already names.
-func cause(err error) error {
-	for {
-		var inner error
-		switch e := err.(type) {
-		case *net.OpError:
-			inner = e.Err
-		case *os.SyscallError:
-			inner = e.Err
-		}
-		if inner == nil {
-			return err
-		}
-		err = inner
-	}
 }

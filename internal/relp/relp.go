@@ -15,6 +15,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/welfbridge/welfbridge/internal/netconn"
 	"github.com/welfbridge/welfbridge/internal/sink"
 	"github.com/welfbridge/welfbridge/internal/syslog"
 )
@@ -217,7 +218,7 @@ func (c *Client) Close() error {
 	}
 	err := c.closeSession(conn)
 	if closeErr := conn.Close(); err == nil && closeErr != nil {
-		err = fmt.Errorf("close: %w", cause(closeErr))
+		err = fmt.Errorf("close: %w", netconn.Cause(closeErr))
 	}
 	if err != nil {
 		return fmt.Errorf("%s: %w", c.name, err)
@@ -291,22 +292,17 @@ func (c *Client) connection() (net.Conn, error) {
 func (c *Client) connect() (net.Conn, error) {
 	ctx, cancel := context.WithTimeout(c.ctx, c.cfg.DialTimeout)
 	defer cancel()
-	var dialer net.Dialer
-	conn, err := dialer.DialContext(ctx, "tcp", c.cfg.Address)
+	conn, err := netconn.Dial(ctx, "tcp", c.cfg.Address, c.tls)
 	if err != nil {
-		return nil, fmt.Errorf("connect: %w", cause(err))
+		return nil, err
 	}
 	c.raw = nil
-	if tcp, ok := conn.(*net.TCPConn); ok {
-		c.raw, _ = tcp.SyscallConn() // on failure, quiet and ackQuickly do without
+	tcp := conn
+	if tlsConn, ok := conn.(*tls.Conn); ok {
+		tcp = tlsConn.NetConn()
 	}
-	if c.tls != nil {
-		tlsConn := tls.Client(conn, c.tls)
-		if err := tlsConn.HandshakeContext(ctx); err != nil {
-			conn.Close()
-			return nil, fmt.Errorf("TLS handshake: %w", cause(err))
-		}
-		conn = tlsConn
+	if sc, ok := tcp.(syscall.Conn); ok {
+		c.raw, _ = sc.SyscallConn() // on failure, ackQuickly does without
 	}
 	// The deadline ends a session open the server does not answer; Close
 	// ends one by closing the connection.
@@ -324,11 +320,11 @@ func (c *Client) connect() (net.Conn, error) {
 // "syslog" command.
 func (c *Client) open(conn net.Conn, deadline time.Time) error {
 	if err := conn.SetDeadline(deadline); err != nil {
-		return fmt.Errorf("write: %w", cause(err))
+		return fmt.Errorf("write: %w", netconn.Cause(err))
 	}
 	c.buf = appendFrame(c.buf[:0], 1, "open", openOffers)
 	if _, err := conn.Write(c.buf); err != nil {
-		return fmt.Errorf("write: %w", cause(err))
+		return fmt.Errorf("write: %w", netconn.Cause(err))
 	}
 	c.reader.reset(conn)
 	f, err := c.reader.read()
@@ -365,11 +361,11 @@ func (c *Client) closeSession(conn net.Conn) error {
 		return nil
 	}
 	if err := conn.SetDeadline(time.Now().Add(closeTimeout)); err != nil {
-		return fmt.Errorf("close session: %w", cause(err))
+		return fmt.Errorf("close session: %w", netconn.Cause(err))
 	}
 	c.buf = appendFrame(c.buf[:0], c.txnr, "close", nil)
 	if _, err := conn.Write(c.buf); err != nil {
-		return fmt.Errorf("close session: write: %w", cause(err))
+		return fmt.Errorf("close session: write: %w", netconn.Cause(err))
 	}
 	f, err := c.reader.read()
 	if err != nil {
@@ -417,12 +413,12 @@ func (c *Client) write(conn net.Conn, recs []sink.Record) (int, error) {
 			continue
 		}
 		if err := conn.SetWriteDeadline(time.Now().Add(c.cfg.WriteTimeout)); err != nil {
-			return written, fmt.Errorf("write: %w", cause(err))
+			return written, fmt.Errorf("write: %w", netconn.Cause(err))
 		}
 		n, err := conn.Write(buf)
 		if err != nil {
 			// The frames wholly within the first n bytes are in the socket.
-			return written + sort.SearchInts(ends, n+1), fmt.Errorf("write: %w", cause(err))
+			return written + sort.SearchInts(ends, n+1), fmt.Errorf("write: %w", netconn.Cause(err))
 		}
 		written = i + 1
 		buf, ends = buf[:0], ends[:0]
@@ -436,7 +432,7 @@ func (c *Client) write(conn net.Conn, recs []sink.Record) (int, error) {
 func (c *Client) readAcks(conn net.Conn, outstanding int) (int, error) {
 	ackQuickly(c.raw)
 	if err := conn.SetReadDeadline(time.Now().Add(c.cfg.AckTimeout)); err != nil {
-		return 0, fmt.Errorf("read: %w", cause(err))
+		return 0, fmt.Errorf("read: %w", netconn.Cause(err))
 	}
 	acked := 0
 	for acked < outstanding {
@@ -462,14 +458,6 @@ func (c *Client) readAcks(conn net.Conn, outstanding int) (int, error) {
 	return acked, nil
 }
 
-// Probing an idle connection: probeWait bounds one read of whatever is
-// readable, probeRounds how often the server may keep sending before the
-// connection is given up.
-const (
-	probeWait   = 10 * time.Millisecond
-	probeRounds = 3
-)
-
 // peerOpen reports whether the server still has the session open. A RELP
 // server speaks only when asked, except for "serverclose", so anything
 // readable on an idle session means its end, unless it is a TLS record
@@ -479,23 +467,7 @@ func (c *Client) peerOpen(conn net.Conn) bool {
 	if c.reader.buffered() > 0 {
 		return false
 	}
-	for range probeRounds {
-		if quiet(c.raw) {
-			return true
-		}
-		if err := conn.SetReadDeadline(time.Now().Add(probeWait)); err != nil {
-			return false
-		}
-		n, err := conn.Read(c.probe[:])
-		if n > 0 || !errors.Is(err, os.ErrDeadlineExceeded) {
-			return false
-		}
-		// An expired deadline would fail the next peek before it peeks.
-		if err := conn.SetReadDeadline(time.Time{}); err != nil {
-			return false
-		}
-	}
-	return false
+	return netconn.PeerOpen(conn, c.probe[:], true)
 }
 
 // errServerClose is the error for the server's "serverclose".
@@ -536,7 +508,7 @@ func readError(err error) error {
 	case errors.Is(err, errBadFrame):
 		return err
 	}
-	return fmt.Errorf("read: %w", cause(err))
+	return fmt.Errorf("read: %w", netconn.Cause(err))
 }
 
 // offered returns the value of the offer name in the DATA of an answer to
@@ -563,23 +535,4 @@ func listed(list []byte, item string) bool {
 		}
 	}
 	return false
-}
-
-// cause strips the wrappers of the net and os packages that repeat the
-// operation and addresses the client's own message already names, also
-// where crypto/tls wraps them. An OpError without a network is kept: TLS
-// uses one to say that an alert came from the server ("remote error").
-func cause(err error) error {
-	for {
-		var opErr *net.OpError
-		var sysErr *os.SyscallError
-		switch {
-		case errors.As(err, &opErr) && opErr.Net != "":
-			err = opErr.Err
-		case errors.As(err, &sysErr):
-			err = sysErr.Err
-		default:
-			return err
-		}
-	}
 }

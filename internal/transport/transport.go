@@ -6,12 +6,11 @@ import (
 	"errors"
 	"fmt"
 	"net"
-	"os"
 	"sort"
 	"sync"
 	"time"
 
-	"github.com/welfbridge/welfbridge/internal/netprobe"
+	"github.com/welfbridge/welfbridge/internal/netconn"
 	"github.com/welfbridge/welfbridge/internal/sink"
 	"github.com/welfbridge/welfbridge/internal/syslog"
 )
@@ -159,7 +158,7 @@ func (c *carrier) Close() error {
 		return nil
 	}
 	if err := conn.Close(); err != nil {
-		return fmt.Errorf("%s: close: %w", c.name, cause(err))
+		return fmt.Errorf("%s: close: %w", c.name, netconn.Cause(err))
 	}
 	return nil
 }
@@ -174,7 +173,7 @@ func (c *carrier) connection() (net.Conn, error) {
 		return nil, net.ErrClosed
 	}
 	if conn != nil {
-		if !c.stream || c.peerOpen(conn) {
+		if !c.stream || netconn.PeerOpen(conn, c.discard[:], false) {
 			return conn, nil
 		}
 		c.disconnect(conn)
@@ -200,20 +199,7 @@ func (c *carrier) dial() (net.Conn, error) {
 	if network == "tls" {
 		network = "tcp"
 	}
-	var dialer net.Dialer
-	conn, err := dialer.DialContext(ctx, network, c.cfg.Address)
-	if err != nil {
-		return nil, fmt.Errorf("connect: %w", cause(err))
-	}
-	if c.tls == nil {
-		return conn, nil
-	}
-	tlsConn := tls.Client(conn, c.tls)
-	if err := tlsConn.HandshakeContext(ctx); err != nil {
-		conn.Close()
-		return nil, fmt.Errorf("TLS handshake: %w", cause(err))
-	}
-	return tlsConn, nil
+	return netconn.Dial(ctx, network, c.cfg.Address, c.tls)
 }
 
 // disconnect closes conn and forgets it unless Close already did.
@@ -224,48 +210,6 @@ func (c *carrier) disconnect(conn net.Conn) {
 	}
 	c.mu.Unlock()
 	conn.Close() // the connection failed already; closing it cannot fail more usefully
-}
-
-// Probing an idle stream connection: probeWait bounds one read of whatever
-// is readable, probeRounds how often a receiver may keep sending before the
-// connection is given up.
-const (
-	probeWait   = 10 * time.Millisecond
-	probeRounds = 3
-)
-
-// peerOpen reports whether the receiver still has conn open. Syslog
-// receivers never send, so nothing readable is the answer for a live
-// connection and costs one non-blocking system call. Something readable is
-// read through conn (so TLS processes session tickets and close_notify) until
-// the stream ends or fails (closed) or the read times out (open).
-func (c *carrier) peerOpen(conn net.Conn) bool {
-	raw := conn
-	if tlsConn, ok := conn.(*tls.Conn); ok {
-		raw = tlsConn.NetConn()
-	}
-	for range probeRounds {
-		if netprobe.Quiet(raw) {
-			return true
-		}
-		if err := conn.SetReadDeadline(time.Now().Add(probeWait)); err != nil {
-			return false
-		}
-		var err error
-		for err == nil {
-			_, err = conn.Read(c.discard[:])
-		}
-		if !errors.Is(err, os.ErrDeadlineExceeded) {
-			return false
-		}
-		// An expired deadline would fail the next peek before it peeks.
-		if err := conn.SetReadDeadline(time.Time{}); err != nil {
-			return false
-		}
-	}
-	// Still readable: either a receiver that keeps talking or a read that
-	// timed out before it started. A new connection is the safe answer.
-	return false
 }
 
 // writeStream writes recs in as few writes as flushSize allows and returns
@@ -282,12 +226,12 @@ func (c *carrier) writeStream(conn net.Conn, recs []sink.Record) (int, error) {
 			continue
 		}
 		if err := conn.SetWriteDeadline(time.Now().Add(c.cfg.WriteTimeout)); err != nil {
-			return sent, fmt.Errorf("write: %w", cause(err))
+			return sent, fmt.Errorf("write: %w", netconn.Cause(err))
 		}
 		n, err := conn.Write(buf)
 		if err != nil {
 			// The records wholly within the first n bytes are in the socket.
-			return sent + sort.SearchInts(ends, n+1), fmt.Errorf("write: %w", cause(err))
+			return sent + sort.SearchInts(ends, n+1), fmt.Errorf("write: %w", netconn.Cause(err))
 		}
 		sent = i + 1
 		buf, ends = buf[:0], ends[:0]
@@ -299,7 +243,7 @@ func (c *carrier) writeStream(conn net.Conn, recs []sink.Record) (int, error) {
 // sent.
 func (c *carrier) writeDatagrams(conn net.Conn, recs []sink.Record) (int, error) {
 	if err := conn.SetWriteDeadline(time.Now().Add(c.cfg.WriteTimeout)); err != nil {
-		return 0, fmt.Errorf("write: %w", cause(err))
+		return 0, fmt.Errorf("write: %w", netconn.Cause(err))
 	}
 	for i := range recs {
 		c.buf = syslog.AppendMessage(c.buf[:0], &recs[i], &c.cfg.Syslog)
@@ -307,26 +251,8 @@ func (c *carrier) writeDatagrams(conn net.Conn, recs []sink.Record) (int, error)
 			return i, fmt.Errorf("record %d has %d bytes: %w", i, len(c.buf), ErrTooLarge)
 		}
 		if _, err := conn.Write(c.buf); err != nil {
-			return i, fmt.Errorf("write: %w", cause(err))
+			return i, fmt.Errorf("write: %w", netconn.Cause(err))
 		}
 	}
 	return len(recs), nil
-}
-
-// cause strips the wrappers of the net and os packages, which repeat the
-// operation and addresses that the carrier's own message already names.
-func cause(err error) error {
-	for {
-		var inner error
-		switch e := err.(type) {
-		case *net.OpError:
-			inner = e.Err
-		case *os.SyscallError:
-			inner = e.Err
-		}
-		if inner == nil {
-			return err
-		}
-		err = inner
-	}
 }

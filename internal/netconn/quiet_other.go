@@ -1,6 +1,6 @@
 //go:build !unix
 
-package netprobe
+package netconn
 
 import "net"
 

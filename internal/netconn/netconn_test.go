@@ -1,0 +1,80 @@
+package netconn
+
+import (
+	"context"
+	"net"
+	"testing"
+	"time"
+)
+
+// pair returns a connected client and server over loopback TCP.
+func pair(t *testing.T) (client, server net.Conn) {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	accepted := make(chan net.Conn, 1)
+	go func() {
+		c, _ := ln.Accept()
+		accepted <- c
+	}()
+	client, err = Dial(context.Background(), "tcp", ln.Addr().String(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	server = <-accepted
+	t.Cleanup(func() { client.Close(); server.Close() })
+	return client, server
+}
+
+// settle gives loopback time to deliver what the peer did; PeerOpen's
+// answer does not depend on how long that takes, only on whether it happened.
+func settle() { time.Sleep(50 * time.Millisecond) }
+
+func TestPeerOpen(t *testing.T) {
+	buf := make([]byte, 64)
+
+	c, _ := pair(t)
+	if !PeerOpen(c, buf, true) {
+		t.Error("silent open peer: want open")
+	}
+
+	c, s := pair(t)
+	s.Close()
+	settle()
+	if PeerOpen(c, buf, false) {
+		t.Error("peer closed: want closed")
+	}
+
+	c, s = pair(t)
+	s.Write([]byte("unexpected"))
+	settle()
+	if PeerOpen(c, buf, true) {
+		t.Error("data from a peer that speaks only when asked: want closed")
+	}
+
+	c, s = pair(t)
+	s.Write([]byte("chatter"))
+	settle()
+	if !PeerOpen(c, buf, false) {
+		t.Error("data from a chatty receiver is discarded: want open")
+	}
+	if !PeerOpen(c, buf, false) {
+		t.Error("a second check after the discarded data: want open")
+	}
+}
+
+func TestDialErrorsWithoutWrappers(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	_, err = Dial(context.Background(), "tcp", addr, nil)
+	if want := "connect: connection refused"; err == nil || err.Error() != want {
+		t.Errorf("got %v, want %s", err, want)
+	}
+}
