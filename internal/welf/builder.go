@@ -39,7 +39,10 @@ type Builder struct {
 	loc    *time.Location
 	buf    []byte
 	fields []field
-	err    error
+	// keys has the keyBit of every key written since Begin, so Has (run for
+	// every field, to refuse duplicates) scans only when a key may repeat.
+	keys uint64
+	err  error
 	// truncated is set by Finish when the record exceeded MaxSize.
 	truncated bool
 
@@ -86,6 +89,7 @@ func (b *Builder) SetMaxSize(n int) { b.opt.MaxSize = n }
 func (b *Builder) Begin(h Header) {
 	b.buf = b.buf[:0]
 	b.fields = b.fields[:0]
+	b.keys = 0
 	b.err = nil
 	b.truncated = false
 	switch {
@@ -110,6 +114,7 @@ func (b *Builder) Begin(h Header) {
 	f.end = len(b.buf)
 	b.buf = append(b.buf, '"')
 	b.fields = append(b.fields, f)
+	b.keys |= keyBit(b.buf[f.key], b.buf[f.keyEnd-1], f.keyEnd-f.key)
 
 	writeValue(b, "fw", h.FW, false)
 	b.Int("pri", int64(min(max(h.Pri, 0), 7)))
@@ -138,6 +143,7 @@ func (b *Builder) Int(key string, v int64) {
 	b.buf = strconv.AppendInt(b.buf, v, 10)
 	f.end = len(b.buf)
 	b.fields = append(b.fields, f)
+	b.keys |= keyBit(b.buf[f.key], b.buf[f.keyEnd-1], f.keyEnd-f.key)
 }
 
 // List writes a multi-value field: the non-empty elements joined by ','
@@ -187,6 +193,9 @@ func (b *Builder) List(key string, vals ...string) {
 // Has reports whether key was already written in this record, header keys
 // included.
 func (b *Builder) Has(key string) bool {
+	if key == "" || b.keys&keyBit(key[0], key[len(key)-1], len(key)) == 0 {
+		return false
+	}
 	for i := range b.fields {
 		f := &b.fields[i]
 		if string(b.buf[f.key:f.keyEnd]) == key {
@@ -284,6 +293,7 @@ func (b *Builder) closeField(f field) {
 		b.buf = append(b.buf, '"')
 	}
 	b.fields = append(b.fields, f)
+	b.keys |= keyBit(b.buf[f.key], b.buf[f.keyEnd-1], f.keyEnd-f.key)
 }
 
 // renderTime returns t in the builder's location as "YYYY-MM-DD hh:mm:ss",
@@ -322,4 +332,10 @@ func putDigits(dst []byte, v int) {
 		dst[i] = byte('0' + v%10)
 		v /= 10
 	}
+}
+
+// keyBit maps a key to one of 64 bits by its first and last byte and its
+// length: cheap, and different for nearly every pair of WELF keys.
+func keyBit(first, last byte, n int) uint64 {
+	return 1 << ((uint(first)*7 ^ uint(last)*3 ^ uint(n)) & 63)
 }
