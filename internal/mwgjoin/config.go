@@ -1,0 +1,83 @@
+package mwgjoin
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/welfbridge/welfbridge/internal/correlate"
+	"github.com/welfbridge/welfbridge/internal/mwg"
+)
+
+// Defaults of the Config fields left zero.
+const (
+	DefaultIdleTimeout    = 60 * time.Second
+	DefaultMaxConnections = 10_000
+	DefaultMaxBytes       = 64 << 20
+)
+
+// maxFilesPerConn bounds the trace files one connection id may have: HTTP
+// has two (C, S), FTP four (CC, CL, SC, SD), ICAP one. A further side of the
+// same id is refused with a *NameError, so that a directory of odd names
+// cannot grow one connection without bound.
+const maxFilesPerConn = 8
+
+// Config configures a Joiner. A zero field takes its default.
+type Config struct {
+	// Stream configures the decoding of each trace file. The zero value
+	// means mwg.DefaultOptions(). Its MaxHeaderBytes (after defaults) also
+	// caps the transactions one connection holds while they wait for their
+	// other side.
+	Stream mwg.Options
+	// IdleTimeout (Idle_Timeout, default 60s): a connection whose files
+	// all received no line for this long is flushed: its incomplete and
+	// unpaired transactions are emitted, its state freed.
+	IdleTimeout time.Duration
+	// MaxConnections (Max_Connections, default 10000): connection ids open
+	// at once; beyond it the least recently active is flushed.
+	MaxConnections int
+	// MaxBytes (default 64 MiB): what all open connections retain
+	// together, decoder state and waiting transactions; beyond it the least
+	// recently active are flushed.
+	MaxBytes int64
+	// RecordTime runs the idle timeout on the event times passed to Add
+	// (replays, tests) instead of wall time. Trace lines rarely carry a
+	// time of their own and tail stamps records when it reads them, so
+	// wall time is the default.
+	RecordTime bool
+}
+
+func (c Config) withDefaults() (Config, error) {
+	switch {
+	case c.IdleTimeout < 0:
+		return c, fmt.Errorf("idle timeout %v is negative", c.IdleTimeout)
+	case c.MaxConnections < 0:
+		return c, fmt.Errorf("max connections %d is negative", c.MaxConnections)
+	case c.MaxBytes < 0:
+		return c, fmt.Errorf("max bytes %d is negative", c.MaxBytes)
+	case c.Stream.MaxHeaderBytes < 0:
+		return c, fmt.Errorf("max header bytes %d is negative", c.Stream.MaxHeaderBytes)
+	}
+	if c.Stream == (mwg.Options{}) {
+		c.Stream = mwg.DefaultOptions()
+	}
+	if c.Stream.MaxHeaderBytes == 0 {
+		c.Stream.MaxHeaderBytes = mwg.DefaultMaxHeaderBytes
+	}
+	// The Stream raises smaller caps to this minimum; the joiner's
+	// per-connection cap follows the same figure.
+	c.Stream.MaxHeaderBytes = max(c.Stream.MaxHeaderBytes, mwg.MinMaxHeaderBytes)
+	if c.IdleTimeout == 0 {
+		c.IdleTimeout = DefaultIdleTimeout
+	}
+	if c.MaxConnections == 0 {
+		c.MaxConnections = DefaultMaxConnections
+	}
+	if c.MaxBytes == 0 {
+		c.MaxBytes = DefaultMaxBytes
+	}
+	return c, nil
+}
+
+func (c Config) table() correlate.Config {
+	return correlate.Config{Timeout: c.IdleTimeout, MaxEntries: c.MaxConnections, MaxBytes: c.MaxBytes}
+}

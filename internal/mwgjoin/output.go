@@ -1,0 +1,294 @@
+package mwgjoin
+
+import (
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/welfbridge/welfbridge/internal/mwg"
+)
+
+// FieldWriter receives WELF fields; internal/welf.Builder satisfies it.
+// Str and Bytes take structured values, Text and TextBytes free text that
+// an encoder may shorten to respect a size cap. An implementation must not
+// keep val after the call returns: WriteWELF reuses the buffer it composes
+// values in.
+type FieldWriter interface {
+	Str(key, val string)
+	Bytes(key string, val []byte)
+	Text(key, val string)
+	TextBytes(key string, val []byte)
+	Int(key string, v int64)
+	Has(key string) bool
+}
+
+// The WELF pri of an output.
+const (
+	priInfo    = 6 // a transaction seen in full
+	priWarning = 4 // incomplete, or with a protocol notice
+)
+
+// Output is one transaction: the client's view, what went upstream, or
+// both joined. At least one of Client and Server is set.
+type Output struct {
+	// Client is the transaction in the client-facing file (C, CC; ICAP C
+	// and FTP CL alone), Server in the server-facing one (S, SC; ICAP S
+	// and FTP SD alone).
+	Client, Server *mwg.Transaction
+	// ClientData and ServerData are the byte counts of the FTP data
+	// connections (CL, SD) added to a transfer.
+	ClientData, ServerData *mwg.Transaction
+	// Partial is "" unless the output was emitted because its connection
+	// was flushed ("timeout", "pressure" or "shutdown") while it was
+	// incomplete or still waiting for its other side; "pressure" also when
+	// the connection held too much and its oldest transaction went alone.
+	// WriteWELF does not write it: the caller adds partial=<Partial> after
+	// the mapped fields, as for every source.
+	Partial string
+	// Seen is the event time at which the Joiner had all of the output's
+	// transactions: that of the record completing the last one, or of the
+	// connection's latest record when a flush completed it.
+	Seen time.Time
+
+	scratch []byte
+}
+
+// primary is the view the standard WELF fields describe: the client's
+// when there is one.
+func (o *Output) primary() (tx, data *mwg.Transaction) {
+	if o.Client != nil {
+		return o.Client, o.ClientData
+	}
+	return o.Server, o.ServerData
+}
+
+// Time is the WELF header time: the start of the request as the trace
+// stamped it (client side first) when markers carry dated timestamps,
+// else Seen.
+func (o *Output) Time() time.Time {
+	for _, tx := range [...]*mwg.Transaction{o.Client, o.Server} {
+		if tx != nil && tx.Start.Year() > 1 { // year 1: a time of day without date
+			return tx.Start
+		}
+	}
+	return o.Seen
+}
+
+// Pri is the WELF pri: 4 (warning) when a transaction of the output is
+// incomplete or carries a protocol notice, else 6 (informational).
+func (o *Output) Pri() int {
+	for _, tx := range [...]*mwg.Transaction{o.Client, o.Server, o.ClientData, o.ServerData} {
+		if tx != nil && (!tx.Complete || tx.Msg != "") {
+			return priWarning
+		}
+	}
+	return priInfo
+}
+
+func (o *Output) incomplete() bool {
+	for _, tx := range [...]*mwg.Transaction{o.Client, o.Server, o.ClientData, o.ServerData} {
+		if tx != nil && !tx.Complete {
+			return true
+		}
+	}
+	return false
+}
+
+// WriteWELF writes the output's WELF fields, not the header, in the
+// canonical order of welf.md §5.1 followed by extensions. A field is
+// written only when its source is present. "Primary" is the client-side
+// transaction, or the server-side one when there is none; "C" and "S" are
+// Client and Server.
+//
+//	WELF      source                                                   writer
+//	proto     primary Proto: http, https (decrypted), ftp, icap        Str
+//	src       C.ClientAddr (X-Forwarded-For, Forwarded, X-Client-IP),  Str
+//	          else S.ClientAddr, else the address of C.SrcAddr
+//	srcport   the port of C.SrcAddr, when src is its address           Str
+//	dst       the address of S.DstAddr (the server MWG connected to)   Str
+//	dstport   the port of S.DstAddr when dst is written, else primary  Str/Int
+//	          Port when dstname is
+//	dstname   C.Host, else S.Host (URL, CONNECT authority, Host         Str
+//	          header, FTP user@host)
+//	user      C.User, else S.User                                      Str
+//	op        primary Method                                           Str
+//	arg       primary URL without credentials: the absolute target,    Bytes
+//	          or scheme://host[:port] + origin-form target; CONNECT
+//	          host:port; FTP the resolved path
+//	result    primary Status                                           Int
+//	sent      primary ReqBytes, plus its FTP data connection's         Int
+//	rcvd      primary RespBytes, plus its FTP data connection's        Int
+//	duration  primary End - Start in seconds, 3 decimals, when the     Bytes
+//	          markers carry times
+//	msg       primary Msg: protocol notices, "incomplete (…): …"       Text
+//	ref       C.Referer, else S.Referer                                Text
+//	agent     C.UserAgent, else S.UserAgent                            Text
+//
+// Extensions, in this order:
+//
+//	conn             connection id (Conn.ID)                           Str
+//	view             "client" or "server" when only one side is there  Str
+//	tls              primary TLS ("inspected")                         Str
+//	upstream_result  S.Status when it differs from C.Status            Int
+//	upstream_sent    S.ReqBytes (+ SD), when joined                    Int
+//	upstream_rcvd    S.RespBytes (+ SD), when joined                   Int
+//	upstream_msg     S.Msg when joined and it differs from C.Msg       Text
+//	data_msg         the FTP data connections' Msg                     Text
+//	proxy_addr       C.DstAddr: the MWG listener the client used       Str
+//	upstream_src     S.SrcAddr: the address MWG connected from         Str
+//	http_op http_arg http_host http_result                             Str/Int
+//	                 ICAP: the encapsulated HTTP message
+func (o *Output) WriteWELF(w FieldWriter) {
+	p, data := o.primary()
+	if p == nil {
+		return
+	}
+	c, s := o.Client, o.Server
+	joined := c != nil && s != nil
+
+	w.Str("proto", p.Proto)
+	src, srcPort := o.source()
+	w.Str("src", src)
+	w.Str("srcport", srcPort)
+	dstname := firstOf(c, s, func(tx *mwg.Transaction) string { return tx.Host })
+	if s != nil && s.DstAddr != "" {
+		dst, port := splitAddr(s.DstAddr)
+		w.Str("dst", dst)
+		w.Str("dstport", port)
+	} else if dstname != "" && p.Port > 0 {
+		w.Int("dstport", int64(p.Port))
+	}
+	w.Str("dstname", dstname)
+	w.Str("user", firstOf(c, s, func(tx *mwg.Transaction) string { return tx.User }))
+	w.Str("op", p.Method)
+	o.scratch = appendURL(o.scratch[:0], p)
+	w.Bytes("arg", o.scratch)
+	if p.Status > 0 {
+		w.Int("result", int64(p.Status))
+	}
+	sent, rcvd := byteCounts(p, data)
+	w.Int("sent", sent)
+	w.Int("rcvd", rcvd)
+	if !p.Start.IsZero() && !p.End.IsZero() && !p.End.Before(p.Start) {
+		o.scratch = appendSeconds(o.scratch[:0], p.End.Sub(p.Start))
+		w.Bytes("duration", o.scratch)
+	}
+	w.Text("msg", p.Msg)
+	w.Text("ref", firstOf(c, s, func(tx *mwg.Transaction) string { return tx.Referer }))
+	w.Text("agent", firstOf(c, s, func(tx *mwg.Transaction) string { return tx.UserAgent }))
+
+	w.Str("conn", p.Conn.ID)
+	switch {
+	case joined:
+	case c != nil:
+		w.Str("view", "client")
+	default:
+		w.Str("view", "server")
+	}
+	w.Str("tls", p.TLS)
+	if joined {
+		if s.Status > 0 && s.Status != c.Status {
+			w.Int("upstream_result", int64(s.Status))
+		}
+		sent, rcvd := byteCounts(s, o.ServerData)
+		w.Int("upstream_sent", sent)
+		w.Int("upstream_rcvd", rcvd)
+		if s.Msg != c.Msg {
+			w.Text("upstream_msg", s.Msg)
+		}
+	}
+	w.Text("data_msg", firstOf(o.ClientData, o.ServerData, func(tx *mwg.Transaction) string { return tx.Msg }))
+	if c != nil {
+		w.Str("proxy_addr", c.DstAddr)
+	}
+	if s != nil {
+		w.Str("upstream_src", s.SrcAddr)
+	}
+	w.Str("http_op", p.HTTP.Method)
+	w.Str("http_arg", p.HTTP.Target)
+	w.Str("http_host", p.HTTP.Host)
+	if p.HTTP.Status > 0 {
+		w.Int("http_result", int64(p.HTTP.Status))
+	}
+}
+
+// source picks src and, when it belongs to it, srcport.
+func (o *Output) source() (addr, port string) {
+	c, s := o.Client, o.Server
+	var peer, peerPort string
+	if c != nil {
+		peer, peerPort = splitAddr(c.SrcAddr)
+	}
+	addr = firstOf(c, s, func(tx *mwg.Transaction) string { return tx.ClientAddr })
+	if addr == "" {
+		addr = peer
+	}
+	if addr != "" && addr == peer {
+		port = peerPort
+	}
+	return addr, port
+}
+
+// firstOf returns field of a, else of b; nil transactions have none.
+func firstOf(a, b *mwg.Transaction, field func(*mwg.Transaction) string) string {
+	if a != nil {
+		if v := field(a); v != "" {
+			return v
+		}
+	}
+	if b != nil {
+		return field(b)
+	}
+	return ""
+}
+
+func byteCounts(tx, data *mwg.Transaction) (sent, rcvd int64) {
+	sent, rcvd = tx.ReqBytes, tx.RespBytes
+	if data != nil {
+		sent += data.ReqBytes
+		rcvd += data.RespBytes
+	}
+	return sent, rcvd
+}
+
+// appendURL appends the URL of a transaction's request: an absolute or
+// authority-form target as it is (mwg removed any credentials), an
+// origin-form one behind scheme://host[:port], and for FTP the resolved
+// path.
+func appendURL(dst []byte, tx *mwg.Transaction) []byte {
+	if tx.Proto == "ftp" {
+		if tx.Path != "" {
+			return append(dst, tx.Path...)
+		}
+		return append(dst, tx.Target...)
+	}
+	defPort := 0
+	switch tx.Proto {
+	case "http":
+		defPort = 80
+	case "https":
+		defPort = 443
+	case "icap":
+		defPort = 1344
+	}
+	if defPort == 0 || tx.Host == "" || !strings.HasPrefix(tx.Target, "/") {
+		return append(dst, tx.Target...)
+	}
+	dst = append(append(dst, tx.Proto...), "://"...)
+	if strings.IndexByte(tx.Host, ':') >= 0 && !strings.HasPrefix(tx.Host, "[") {
+		dst = append(append(append(dst, '['), tx.Host...), ']')
+	} else {
+		dst = append(dst, tx.Host...)
+	}
+	if tx.Port > 0 && tx.Port != defPort {
+		dst = strconv.AppendInt(append(dst, ':'), int64(tx.Port), 10)
+	}
+	return append(dst, tx.Target...)
+}
+
+// appendSeconds appends d in seconds with three decimals.
+func appendSeconds(dst []byte, d time.Duration) []byte {
+	ms := d.Milliseconds()
+	dst = strconv.AppendInt(dst, ms/1000, 10)
+	return append(dst, '.', byte('0'+ms/100%10), byte('0'+ms/10%10), byte('0'+ms%10))
+}
