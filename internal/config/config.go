@@ -64,6 +64,7 @@ type Config struct {
 	TLS      TLS      // TLS carriers (tls, relp+tls, forward+tls)
 	Forward  Forward  // forward destinations
 	Delivery Delivery // network destinations
+	MWG      MWG      // MWG connection traces
 }
 
 // Keys, as documented in the README. Fluent Bit matches them case-insensitively.
@@ -96,6 +97,7 @@ func Parse(get Getter, hostname string) (*Config, error) {
 	c.TLS = p.tls(c.Destination)
 	c.Forward = p.forward(c.Destination)
 	c.Delivery = p.delivery(c.Destination)
+	c.MWG = p.mwg()
 	c.MaxSize = p.size(KeyMaxSize, int64(defaultMaxSize(c.Destination, c.Syslog)))
 	p.checkMaxSize(c.Destination, c.MaxSize)
 	c.Unparsed = p.unparsed()

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/welfbridge/welfbridge/internal/delivery"
+	"github.com/welfbridge/welfbridge/internal/mwg"
 	"github.com/welfbridge/welfbridge/internal/syslog"
 )
 
@@ -23,6 +24,8 @@ func props(m map[string]string) Getter {
 
 var defaultDelivery = Delivery{QueueMaxBytes: 16 << 20, SpoolMaxBytes: 256 << 20, ShutdownTimeout: 5 * time.Second, StatsInterval: time.Minute}
 
+var defaultMWG = MWG{PathKey: "file", IdleTimeout: time.Minute, MaxConnections: 10000, MaxHeaderBytes: 64 << 10, MaxBytes: 64 << 20}
+
 var defaultSyslog = Syslog{Format: syslog.FormatRFC5424, Facility: 16, AppName: "welfbridge", Framing: syslog.FramingOctetCounting}
 
 func TestParseDefaults(t *testing.T) {
@@ -33,7 +36,7 @@ func TestParseDefaults(t *testing.T) {
 	want := Config{
 		Destination: Destination{Scheme: "stdout"}, Source: SourceAuto, LogKey: "log", WELFID: "firewall",
 		Location: time.Local, CRLF: false, Unparsed: UnparsedEmit, Hostname: "gw-host",
-		Syslog: defaultSyslog, TLS: TLS{Verify: true}, Forward: Forward{Tag: "welf"}, Delivery: defaultDelivery,
+		Syslog: defaultSyslog, TLS: TLS{Verify: true}, Forward: Forward{Tag: "welf"}, Delivery: defaultDelivery, MWG: defaultMWG,
 	}
 	if *c != want {
 		t.Errorf("defaults:\n got %+v\nwant %+v", *c, want)
@@ -53,7 +56,7 @@ func TestParseValues(t *testing.T) {
 		Destination: Destination{Scheme: "file", Path: "/var/log/welf/out.log"}, Source: SourceAirlock,
 		LogKey: "message", WELFID: "WebGW", FW: "10.0.0.1", Location: time.UTC, CRLF: false, MaxSize: 8192,
 		Unparsed: UnparsedDrop, Hostname: "h",
-		Syslog: defaultSyslog, TLS: TLS{Verify: true}, Forward: Forward{Tag: "welf"}, Delivery: defaultDelivery,
+		Syslog: defaultSyslog, TLS: TLS{Verify: true}, Forward: Forward{Tag: "welf"}, Delivery: defaultDelivery, MWG: defaultMWG,
 	}
 	if *c != want {
 		t.Errorf("got %+v\nwant %+v", *c, want)
@@ -89,6 +92,10 @@ func TestParseErrors(t *testing.T) {
 		{"Spool_Dir", "/var/spool/welf", `Spool_Dir: invalid value "/var/spool/welf": applies only to network destinations (udp, tcp, tls, relp, forward)`},
 		{"Shutdown_Timeout", "soon", "Shutdown_Timeout: invalid value \"soon\": allowed: a duration such as 500ms, 30s, 5m or 1h, or a whole number of seconds\n" +
 			"Shutdown_Timeout: invalid value \"soon\": applies only to network destinations (udp, tcp, tls, relp, forward)"},
+		{"Marker_Mode", "arrows", `Marker_Mode: invalid value "arrows": allowed: auto, region, direction`},
+		{"Max_Header_Bytes", "1K", `Max_Header_Bytes: invalid value "1K": allowed: at least 8K`},
+		{"Max_Connections", "10K", `Max_Connections: invalid value "10K": allowed: a positive whole number`},
+		{"Correlation_Clock", "sundial", `Correlation_Clock: invalid value "sundial": allowed: record, wall`},
 		{"Forward_Tag", "x", `Forward_Tag: invalid value "x": applies only to forward:// and forward+tls:// destinations`},
 		{"Source", "syslog", `Source: invalid value "syslog": allowed: auto, airlock, mwg`},
 		{"Log_Key", "my key", `Log_Key: invalid value "my key": allowed: a record key without spaces or quotes`},
@@ -199,5 +206,18 @@ func TestDeliverySettings(t *testing.T) {
 	want2 := "Spool_Fsync: invalid value \"sometimes\": allowed: always, interval, off\nSpool_Dir: invalid value \"spool\": allowed: an absolute directory path"
 	if err == nil || err.Error() != want2 {
 		t.Errorf("got %v\nwant %s", err, want2)
+	}
+}
+
+func TestMWGSettings(t *testing.T) {
+	c, err := Parse(props(map[string]string{"Source": "mwg", "Path_Key": "path", "Offset_Key": "offset", "Marker_Mode": "region",
+		"Idle_Timeout": "2m", "Max_Connections": "500", "Max_Header_Bytes": "16K", "Max_Pending_Bytes": "8M", "Correlation_Clock": "record"}), "h")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := MWG{PathKey: "path", OffsetKey: "offset", MarkerMode: mwg.MarkerRegion, IdleTimeout: 2 * time.Minute, MaxConnections: 500,
+		MaxHeaderBytes: 16 << 10, MaxBytes: 8 << 20, RecordTime: true}
+	if c.MWG != want {
+		t.Errorf("got %+v\nwant %+v", c.MWG, want)
 	}
 }

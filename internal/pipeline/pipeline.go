@@ -22,6 +22,7 @@ import (
 	"github.com/welfbridge/welfbridge/internal/destination"
 	"github.com/welfbridge/welfbridge/internal/event"
 	"github.com/welfbridge/welfbridge/internal/flblog"
+	"github.com/welfbridge/welfbridge/internal/mwgjoin"
 	"github.com/welfbridge/welfbridge/internal/sink"
 	"github.com/welfbridge/welfbridge/internal/welf"
 )
@@ -60,6 +61,13 @@ type Pipeline struct {
 	log      *flblog.Logger
 	busy     atomic.Bool // the last admission check said no
 
+	// MWG connection traces: the joiner is shared by all flushes, so
+	// mwgMu serialises it; tickLoop flushes idle connections.
+	mwg      *mwgjoin.Joiner
+	mwgMu    sync.Mutex
+	tickStop chan struct{}
+	tickDone chan struct{}
+
 	workers sync.Pool
 
 	events, written, unparsed, malformed, truncated atomic.Uint64
@@ -70,11 +78,19 @@ func New(cfg *config.Config, dest *destination.Destination, log *flblog.Logger) 
 	if cfg == nil || dest == nil || dest.Sink == nil {
 		return nil, errors.New("pipeline: missing configuration or destination")
 	}
-	if cfg.Source == config.SourceMWG {
-		return nil, errors.New("Source: mwg: MWG connection-trace decoding is not available in this build yet")
-	}
 	p := &Pipeline{cfg: cfg, sink: dest.Sink, overhead: dest.Overhead, admit: dest.Admit, log: log}
 	p.workers.New = func() any { return p.newWorker() }
+	if cfg.Source != config.SourceAirlock {
+		j, err := newMWGJoiner(cfg)
+		if err != nil {
+			return nil, err
+		}
+		p.mwg = j
+		if !cfg.MWG.RecordTime {
+			p.tickStop, p.tickDone = make(chan struct{}), make(chan struct{})
+			go p.tickLoop()
+		}
+	}
 	return p, nil
 }
 
@@ -143,21 +159,41 @@ func (p *Pipeline) Flush(chunk []byte, tag string) (Result, error) {
 	p.events.Add(uint64(w.res.Events))
 	p.unparsed.Add(uint64(w.res.Unparsed))
 	p.malformed.Add(uint64(w.res.Malformed))
-	p.truncated.Add(uint64(w.truncated))
-	if len(w.spans) == 0 {
-		return w.res, nil
-	}
-	if err := p.sink.Send(w.batch()); err != nil {
-		return w.res, fmt.Errorf("destination %s: %w", p.cfg.Destination, err)
+	if err := p.send(w); err != nil {
+		return w.res, err
 	}
 	w.res.Written = len(w.spans)
-	p.written.Add(uint64(w.res.Written))
 	return w.res, nil
 }
 
-// Close flushes nothing further and releases the destination.
+// send hands the records w encoded to the destination.
+func (p *Pipeline) send(w *worker) error {
+	p.truncated.Add(uint64(w.truncated))
+	if len(w.spans) == 0 {
+		return nil
+	}
+	if err := p.sink.Send(w.batch()); err != nil {
+		return fmt.Errorf("destination %s: %w", p.cfg.Destination, err)
+	}
+	p.written.Add(uint64(len(w.spans)))
+	return nil
+}
+
+// Close emits what correlation still holds, as partial records, and then
+// releases the destination, which delivers what it can within its own
+// bound.
 func (p *Pipeline) Close() error {
-	return p.sink.Close()
+	var errs []error
+	if p.mwg != nil {
+		if p.tickStop != nil {
+			close(p.tickStop)
+			<-p.tickDone
+		}
+		errs = append(errs, p.emitOutsideFlush(func(emit mwgjoin.Emit) { p.mwg.Drain(emit) }))
+		p.log.Infof("mwg: %s", p.mwg.Counters())
+	}
+	errs = append(errs, p.sink.Close())
+	return errors.Join(errs...)
 }
 
 // worker holds the scratch space of one Flush; it is reused across chunks.
@@ -178,6 +214,9 @@ type worker struct {
 	reported   int
 	suppressed int
 
+	mwgEmit mwgjoin.Emit // w.emitMWG, made once: a method value allocates
+	mwgHost []byte       // host of the trace record being added, for fw
+
 	// The last gateway host seen, so a run of records from one host does not
 	// allocate a string per record.
 	hostBytes []byte
@@ -192,7 +231,9 @@ type span struct {
 }
 
 func (p *Pipeline) newWorker() *worker {
-	return &worker{p: p, welf: welf.NewBuilder(welf.Options{Location: p.cfg.Location, MaxSize: p.cfg.MaxSize})}
+	w := &worker{p: p, welf: welf.NewBuilder(welf.Options{Location: p.cfg.Location, MaxSize: p.cfg.MaxSize})}
+	w.mwgEmit = w.emitMWG
+	return w
 }
 
 func (w *worker) reset(tag string) {
@@ -214,13 +255,29 @@ func (w *worker) report(format string, args ...any) {
 
 // process decodes one event's record and encodes what it yields.
 func (w *worker) process(ev *event.Event) {
+	if w.p.mwg != nil {
+		if path, ok := w.tracePath(ev.Body); ok && w.processMWG(ev, path) {
+			return
+		}
+		if w.p.cfg.Source == config.SourceMWG {
+			w.unparsedRecord(ev, nil, "no trace file path under "+w.p.cfg.MWG.PathKey)
+			return
+		}
+	}
 	line, reason := w.decode(ev.Body)
+	if reason == reasonBlank {
+		return
+	}
 	if reason != "" {
 		w.unparsedRecord(ev, line, reason)
 		return
 	}
 	w.encodeAirlock(&w.rec, ev.Time)
 }
+
+// reasonBlank marks a blank raw line: tail hands empty lines over (its
+// Skip_Empty_Lines is off by default), and they carry nothing to report.
+const reasonBlank = "blank line"
 
 // decode fills w.rec from an event body. A body is an Airlock record either
 // as a map of its fields (Fluent Bit's json parser ran), or as a raw line
@@ -262,6 +319,9 @@ func (w *worker) decode(body event.Map) (line []byte, reason string) {
 	}
 	if line == nil {
 		return nil, fmt.Sprintf("no Airlock log_id and no %q line in record", logKey)
+	}
+	if len(bytes.TrimSpace(line)) == 0 {
+		return nil, reasonBlank
 	}
 	if err := airlock.ParseLine(line, rec); err != nil {
 		return line, err.Error()

@@ -2,6 +2,7 @@ package pipeline
 
 import (
 	"bytes"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -77,6 +78,7 @@ func TestFlushRawLineAndMap(t *testing.T) {
 func TestFlushBadRecordsGoOn(t *testing.T) {
 	var chunk []byte
 	chunk = eventtest.AppendV2(chunk, evTime, map[string]any{"log": "not json"})
+	chunk = eventtest.AppendV2(chunk, evTime, map[string]any{"log": " \t"})         // blank: skipped silently
 	chunk = append(chunk, 0x92, 0x01, 0x02)                                         // a well-formed msgpack array that is no event
 	chunk = eventtest.AppendV2(chunk, evTime, map[string]any{"other": "x", "n": 1}) // no Airlock fields, no line
 	chunk = eventtest.AppendV2(chunk, evTime, map[string]any{"log": summaryLine})
@@ -102,13 +104,13 @@ func TestFlushBadRecordsGoOn(t *testing.T) {
 		if out.String() != tt.out {
 			t.Errorf("mode %d output:\n%s\nwant:\n%s", tt.mode, out.String(), tt.out)
 		}
-		if want := (Result{Events: 3, Written: tt.written, Unparsed: 2, Malformed: 2}); res != want {
+		if want := (Result{Events: 4, Written: tt.written, Unparsed: 2, Malformed: 2}); res != want {
 			t.Errorf("result %+v want %+v", res, want)
 		}
 		if got := logs.String(); got != wantBadLogs {
 			t.Errorf("mode %d logs:\n%s\nwant:\n%s", tt.mode, got, wantBadLogs)
 		}
-		if c := p.Counters(); c.Events != 3 || c.Unparsed != 2 || c.Malformed != 2 || int(c.Written) != tt.written {
+		if c := p.Counters(); c.Events != 4 || c.Unparsed != 2 || c.Malformed != 2 || int(c.Written) != tt.written {
 			t.Errorf("counters %s", c)
 		}
 	}
@@ -117,9 +119,9 @@ func TestFlushBadRecordsGoOn(t *testing.T) {
 // wantBadLogs are the reports of TestFlushBadRecordsGoOn: one per bad
 // record, each with its reason.
 const wantBadLogs = `[2024/03/05 08:00:00] [ warn] [output:welf:welf.0] record not decoded (no JSON object in line): "not json"
-[2024/03/05 08:00:00] [ warn] [output:welf:welf.0] malformed event dropped: event #1 at offset 27: record is not a map (got int)
+[2024/03/05 08:00:00] [ warn] [output:welf:welf.0] malformed event dropped: event #2 at offset 48: record is not a map (got int)
 [2024/03/05 08:00:00] [ warn] [output:welf:welf.0] record not decoded (no Airlock log_id and no "log" line in record): "{\"n\":1,\"other\":\"x\"}"
-[2024/03/05 08:00:00] [ warn] [output:welf:welf.0] chunk decoding stopped, rest of the chunk lost: event #4 at offset 1113: truncated msgpack object at offset 1115 (3 bytes abandoned)
+[2024/03/05 08:00:00] [ warn] [output:welf:welf.0] chunk decoding stopped, rest of the chunk lost: event #5 at offset 1134: truncated msgpack object at offset 1136 (3 bytes abandoned)
 `
 
 func TestFlushReportsAreBounded(t *testing.T) {
@@ -194,11 +196,111 @@ func TestConcurrentFlushes(t *testing.T) {
 	}
 }
 
-func TestNewRejectsMWGUntilSupported(t *testing.T) {
-	_, err := New(testConfig(func(c *config.Config) { c.Source = config.SourceMWG }), &destination.Destination{Sink: sink.NewWriter(&bytes.Buffer{}, false)}, nil)
-	if want := "Source: mwg: MWG connection-trace decoding is not available in this build yet"; err == nil || err.Error() != want {
-		t.Errorf("got %v, want %s", err, want)
+// traceChunk builds a chunk of trace lines as Fluent Bit's tail hands them
+// over with Path_Key file: the files' lines interleaved one by one, CRs
+// stripped, empty lines kept (Skip_Empty_Lines is off by default). It also
+// returns the bytes of all lines.
+func traceChunk(t testing.TB, paths ...string) ([]byte, int) {
+	chunk, n, _ := traceChunkCopies(t, 1, 1, paths...)
+	return chunk, n
+}
+
+// traceChunkCopies is traceChunk with the files repeated under copies
+// different connection ids, interleaved in runs of up to run lines per file
+// (tail reads a buffer of each file in turn).
+func traceChunkCopies(t testing.TB, copies, run int, paths ...string) (chunk []byte, lineBytes, lines int) {
+	t.Helper()
+	var files [][]string
+	var names []string
+	for c := 0; c < copies; c++ {
+		for _, path := range paths {
+			name := filepath.Base(path)
+			if copies > 1 { // PROTO-ID-SIDE.txt → PROTO-IDcN-SIDE.txt
+				parts := strings.SplitN(name, "-", 3)
+				name = fmt.Sprintf("%s-%sc%d-%s", parts[0], parts[1], c, parts[2])
+			}
+			names = append(names, name)
+		}
 	}
+	for i := range names {
+		path := paths[i%len(paths)]
+		data, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var lines []string
+		for _, l := range strings.SplitAfter(string(data), "\n") {
+			if l != "" { // the end of the file after its last LF
+				lines = append(lines, strings.TrimSuffix(strings.TrimSuffix(l, "\n"), "\r"))
+			}
+		}
+		files = append(files, lines)
+	}
+	for i := 0; ; i += run {
+		more := false
+		for f, fileLines := range files {
+			for j := i; j < i+run && j < len(fileLines); j++ {
+				more = true
+				chunk = eventtest.AppendV2(chunk, evTime, map[string]any{"log": fileLines[j], "file": "/opt/mwg/log/debug/connection_tracing/" + names[f]})
+				lineBytes += len(fileLines[j])
+				lines++
+			}
+		}
+		if !more {
+			return chunk, lineBytes, lines
+		}
+	}
+}
+
+func TestFlushMWG(t *testing.T) {
+	chunk, _ := traceChunk(t, "../mwg/testdata/traces/HTTP-1a2b3c-C.txt", "../mwg/testdata/traces/HTTP-1a2b3c-S.txt")
+	var out, logs bytes.Buffer
+	p := newTest(t, testConfig(func(c *config.Config) {
+		c.FW = "mwg01"
+		c.MWG = config.MWG{PathKey: "file", IdleTimeout: time.Minute, MaxConnections: 100, MaxHeaderBytes: 64 << 10, MaxBytes: 1 << 20, RecordTime: true}
+	}), &out, &logs)
+	res, err := p.Flush(chunk, "mwg")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := p.Close(); err != nil {
+		t.Fatal(err)
+	}
+	// The 407 came from the proxy itself, so only the client side has it;
+	// the 200 joins both sides. mwg.md's sample declares Content-Length 45
+	// for a 34-byte body, hence "incomplete".
+	want := `id=firewall time="2024-03-05 08:00:00" fw=mwg01 pri=6 proto=http dstport=80 dstname=www.example.com op=GET arg=http://www.example.com/index.html result=407 sent=165 rcvd=87 agent="Mozilla/5.0 (Windows NT 10.0; Win64; x64)" conn=1a2b3c view=client` + "\n" +
+		`id=firewall time="2024-03-05 08:00:00" fw=mwg01 pri=4 proto=http dstport=80 dstname=www.example.com op=GET arg=http://www.example.com/index.html result=200 sent=153 rcvd=147 msg="incomplete (shutdown): response body 35 of 45 bytes" agent="Mozilla/5.0 (Windows NT 10.0; Win64; x64)" conn=1a2b3c upstream_sent=140 upstream_rcvd=95 partial=shutdown` + "\n"
+	if out.String() != want {
+		t.Errorf("output:\n%s\nwant:\n%s", out.String(), want)
+	}
+	if res != (Result{Events: 37}) { // the joined records come at Close
+		t.Errorf("result %+v", res)
+	}
+}
+
+// BenchmarkFlushMWG runs MWG connection traces through the whole flush
+// path — chunk decoding, trace decoding, client/server join, WELF encoding —
+// and reports the rate in bytes of trace lines.
+func BenchmarkFlushMWG(b *testing.B) {
+	dir := "../mwg/testdata/traces/"
+	chunk, lineBytes, lines := traceChunkCopies(b, 150, 64, dir+"HTTP-2c0001-C.txt", dir+"HTTP-1a2b3c-C.txt", dir+"HTTP-1a2b3c-S.txt", dir+"HTTP-1a2b40-C.txt",
+		dir+"HTTP-2c0004-C.txt", dir+"HTTP-2c0004-S.txt", dir+"HTTP-2c0003-C.txt")
+	var logs bytes.Buffer
+	p := newTest(b, testConfig(func(c *config.Config) {
+		c.MWG = config.MWG{PathKey: "file", IdleTimeout: time.Minute, MaxConnections: 10000, MaxHeaderBytes: 64 << 10, MaxBytes: 64 << 20, RecordTime: true}
+	}), new(bytes.Buffer), &logs)
+	p.sink = sink.NewWriter(discard{}, false)
+	b.SetBytes(int64(lineBytes))
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if _, err := p.Flush(chunk, "mwg"); err != nil {
+			b.Fatal(err)
+		}
+		p.mwg.Drain(nil) // the same connection ids come again: start clean
+	}
+	b.ReportMetric(float64(lines)*float64(b.N)/b.Elapsed().Seconds(), "lines/s")
 }
 
 // BenchmarkFlush runs the whole flush path — chunk decoding, Airlock

@@ -1248,6 +1248,7 @@ struct input {
     char *path_key;
     char *offset_key;
     bool json;
+    bool skip_empty; /* Skip_Empty_Lines: in_tail's default is off */
     struct ptrvec streams;
 };
 
@@ -1796,6 +1797,13 @@ static int create_input(struct host *h, const struct section *sec)
     }
     in->path_key = section_get(sec, vars, "Path_Key");
     in->offset_key = section_get(sec, vars, "Offset_Key");
+    {
+        char *skip = section_get(sec, vars, "Skip_Empty_Lines");
+
+        in->skip_empty = skip && (strcasecmp(skip, "on") == 0 || strcasecmp(skip, "true") == 0 ||
+                                  strcasecmp(skip, "yes") == 0 || strcmp(skip, "1") == 0);
+        free(skip);
+    }
 
     parser_name = section_get(sec, vars, "Parser");
     if (parser_name) {
@@ -2531,7 +2539,8 @@ static void append_event(struct host *h, struct source *s, const char *line, siz
     }
 }
 
-/* source_next emits the file's next non-empty line; false at end of file. */
+/* source_next emits the file's next line (empty lines too, unless
+ * Skip_Empty_Lines is on, as in_tail); false at end of file. */
 static bool source_next(struct host *h, struct source *s)
 {
     for (;;) {
@@ -2553,7 +2562,7 @@ static bool source_next(struct host *h, struct source *s)
         if (len > 0 && s->line[len - 1] == '\r') {
             len--;
         }
-        if (len == 0) {
+        if (len == 0 && s->in->skip_empty) {
             continue;
         }
         if (len > MAX_LINE_BYTES) {

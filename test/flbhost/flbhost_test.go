@@ -318,19 +318,22 @@ func TestRecords(t *testing.T) {
 		t.Fatalf("exit status %d, stderr:\n%s", r.code, r.stderr)
 	}
 	a, b := dir+"/logs/a.log", dir+"/logs/b.log"
-	// Lines interleave a, b, a, b, ...; the header's size and checksum
+	// Lines interleave a, b, a, b, ...; empty lines are records (in_tail's
+	// Skip_Empty_Lines is off by default). The header's size and checksum
 	// depend on the temporary path and are checked in other tests.
 	gotJSON := regexp.MustCompile(`bytes=\d+ crc=[0-9a-f]{8}`).ReplaceAllString(
 		nameThreads(readFileOrEmpty(t, jsonOut), r.pid), "bytes=* crc=*")
 	assertEqual(t, "json instance", gotJSON, fmt.Sprintf(`init id=json thread=engine plugin=first ret=1
-flush id=json tag=app records=7 bytes=* crc=* thread=engine ret=1
+flush id=json tag=app records=9 bytes=* crc=* thread=engine ret=1
   record 1714564800.250000000 {"file":%[1]q,"msg":"a1","n":1,"offset":0}
   record 1714564800.250000000 {"file":%[2]q,"log":"plain text b1","offset":0}
-  record 1714564800.250000000 {"arr":[1,"x",{"k":[]}],"f":2.5,"file":%[1]q,"msg":"a2","neg":-7,"nil":null,"offset":22,"ok":true}
+  record 1714564800.250000000 {"file":%[1]q,"log":"","offset":20}
   record 1714564800.250000000 {"file":%[2]q,"log":"{\"broken\": ","offset":14}
-  record 1714564800.250000000 {"big":18446744073709551615,"esc":"q\"b\\s/n\nt\tué😀","file":%[1]q,"huge":+Inf,"lone":"�x","offset":97}
+  record 1714564800.250000000 {"arr":[1,"x",{"k":[]}],"f":2.5,"file":%[1]q,"msg":"a2","neg":-7,"nil":null,"offset":22,"ok":true}
   record 1714564800.250000000 {"file":%[2]q,"log":"[1,2,3]","offset":26}
+  record 1714564800.250000000 {"file":%[1]q,"log":"","offset":96}
   record 1714564800.250000000 {"file":%[2]q,"log":"b4","offset":34}
+  record 1714564800.250000000 {"big":18446744073709551615,"esc":"q\"b\\s/n\nt\tué😀","file":%[1]q,"huge":+Inf,"lone":"�x","offset":97}
 exit id=json thread=engine flushes=1
 `, a, b))
 
@@ -341,7 +344,7 @@ flush id=raw tag=%s records=1 bytes=25 crc=2ac3daa0 thread=engine ret=1
   hex 9292d70066322ec00ee6b2808081a76d657373616765a26869
 exit id=raw thread=engine flushes=1
 `, rawTag))
-	assertEqual(t, "stderr", r.stderr, "[flbhost] chunks=2 records=8 ok=2 retry=0 error=0 dropped=0\n")
+	assertEqual(t, "stderr", r.stderr, "[flbhost] chunks=2 records=10 ok=2 retry=0 error=0 dropped=0\n")
 }
 
 func TestChunking(t *testing.T) {
@@ -792,6 +795,40 @@ func TestConfigErrors(t *testing.T) {
 			}
 			assertEqual(t, "stderr", r.stderr, strings.ReplaceAll(tc.wantStderr, "{dir}", dir))
 			assertEqual(t, "probe log", r.probeLog, tc.wantLog)
+		})
+	}
+}
+
+// TestEmptyLines: in_tail hands empty lines over as records (an empty
+// "log"), unless Skip_Empty_Lines is on. MWG traces need them: an empty line
+// ends an HTTP header block.
+func TestEmptyLines(t *testing.T) {
+	for _, tt := range []struct {
+		skip    string
+		records string
+	}{
+		{"off", `  record 1714564800.250000000 {"log":"a"}
+  record 1714564800.250000000 {"log":""}
+  record 1714564800.250000000 {"log":"b"}
+`},
+		{"on", `  record 1714564800.250000000 {"log":"a"}
+  record 1714564800.250000000 {"log":"b"}
+`},
+	} {
+		t.Run("Skip_Empty_Lines "+tt.skip, func(t *testing.T) {
+			dir := t.TempDir()
+			writeFile(t, filepath.Join(dir, "in.log"), "a\r\n\r\nb\n")
+			out := filepath.Join(dir, "probe.out")
+			conf := fmt.Sprintf("[INPUT]\n    Name tail\n    Path %s/in.log\n    Tag t\n    Skip_Empty_Lines %s\n\n"+
+				"[OUTPUT]\n    Name probe\n    Match t\n    Id e\n    Probe_Out %s\n", dir, tt.skip, out)
+			r := runHost(t, dir, conf, "-e", mustBuild(t).probe, "--time", fixedTime)
+			if r.code != 0 {
+				t.Fatalf("exit status %d, stderr:\n%s", r.code, r.stderr)
+			}
+			got := regexp.MustCompile(`bytes=\d+ crc=[0-9a-f]{8}`).ReplaceAllString(nameThreads(readFileOrEmpty(t, out), r.pid), "bytes=* crc=*")
+			n := strings.Count(tt.records, "\n")
+			want := fmt.Sprintf("init id=e thread=engine plugin=first ret=1\nflush id=e tag=t records=%d bytes=* crc=* thread=engine ret=1\n%sexit id=e thread=engine flushes=1\n", n, tt.records)
+			assertEqual(t, "probe", got, want)
 		})
 	}
 }
