@@ -60,11 +60,12 @@ type Config struct {
 	Unparsed    Unparsed
 	Hostname    string // this machine's name, resolved once by the caller
 
-	Syslog   Syslog   // syslog carriers (udp, tcp, tls, relp)
-	TLS      TLS      // TLS carriers (tls, relp+tls, forward+tls)
-	Forward  Forward  // forward destinations
-	Delivery Delivery // network destinations
-	MWG      MWG      // MWG connection traces
+	Syslog      Syslog      // syslog carriers (udp, tcp, tls, relp)
+	TLS         TLS         // TLS carriers (tls, relp+tls, forward+tls)
+	Forward     Forward     // forward destinations
+	Delivery    Delivery    // network destinations
+	MWG         MWG         // MWG connection traces
+	Correlation Correlation // Airlock request and session correlation
 }
 
 // Keys, as documented in the README. Fluent Bit matches them case-insensitively.
@@ -98,6 +99,7 @@ func Parse(get Getter, hostname string) (*Config, error) {
 	c.Forward = p.forward(c.Destination)
 	c.Delivery = p.delivery(c.Destination)
 	c.MWG = p.mwg()
+	c.Correlation = p.correlation()
 	c.MaxSize = p.size(KeyMaxSize, int64(defaultMaxSize(c.Destination, c.Syslog)))
 	p.checkMaxSize(c.Destination, c.MaxSize)
 	c.Unparsed = p.unparsed()
@@ -114,6 +116,9 @@ func Parse(get Getter, hostname string) (*Config, error) {
 type parser struct {
 	get  Getter
 	errs []error
+
+	clockRead  bool   // Correlation_Clock has been read
+	clockValue string // "record", "wall" or "" (unset or invalid)
 }
 
 func (p *parser) value(key string) string { return strings.TrimSpace(p.get(key)) }

@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/welfbridge/welfbridge/internal/airlockjoin"
 	"github.com/welfbridge/welfbridge/internal/delivery"
 	"github.com/welfbridge/welfbridge/internal/mwg"
 	"github.com/welfbridge/welfbridge/internal/syslog"
@@ -26,6 +27,8 @@ var defaultDelivery = Delivery{QueueMaxBytes: 16 << 20, SpoolMaxBytes: 256 << 20
 
 var defaultMWG = MWG{PathKey: "file", IdleTimeout: time.Minute, MaxConnections: 10000, MaxHeaderBytes: 64 << 10, MaxBytes: 64 << 20}
 
+var defaultCorrelation = Correlation{Enabled: true, Timeout: 30 * time.Second, SessionTimeout: time.Hour, MaxPending: 100000, MaxPendingBytes: 64 << 20}
+
 var defaultSyslog = Syslog{Format: syslog.FormatRFC5424, Facility: 16, AppName: "welfbridge", Framing: syslog.FramingOctetCounting}
 
 func TestParseDefaults(t *testing.T) {
@@ -36,7 +39,7 @@ func TestParseDefaults(t *testing.T) {
 	want := Config{
 		Destination: Destination{Scheme: "stdout"}, Source: SourceAuto, LogKey: "log", WELFID: "firewall",
 		Location: time.Local, CRLF: false, Unparsed: UnparsedEmit, Hostname: "gw-host",
-		Syslog: defaultSyslog, TLS: TLS{Verify: true}, Forward: Forward{Tag: "welf"}, Delivery: defaultDelivery, MWG: defaultMWG,
+		Syslog: defaultSyslog, TLS: TLS{Verify: true}, Forward: Forward{Tag: "welf"}, Delivery: defaultDelivery, MWG: defaultMWG, Correlation: defaultCorrelation,
 	}
 	if *c != want {
 		t.Errorf("defaults:\n got %+v\nwant %+v", *c, want)
@@ -56,7 +59,7 @@ func TestParseValues(t *testing.T) {
 		Destination: Destination{Scheme: "file", Path: "/var/log/welf/out.log"}, Source: SourceAirlock,
 		LogKey: "message", WELFID: "WebGW", FW: "10.0.0.1", Location: time.UTC, CRLF: false, MaxSize: 8192,
 		Unparsed: UnparsedDrop, Hostname: "h",
-		Syslog: defaultSyslog, TLS: TLS{Verify: true}, Forward: Forward{Tag: "welf"}, Delivery: defaultDelivery, MWG: defaultMWG,
+		Syslog: defaultSyslog, TLS: TLS{Verify: true}, Forward: Forward{Tag: "welf"}, Delivery: defaultDelivery, MWG: defaultMWG, Correlation: defaultCorrelation,
 	}
 	if *c != want {
 		t.Errorf("got %+v\nwant %+v", *c, want)
@@ -96,6 +99,9 @@ func TestParseErrors(t *testing.T) {
 		{"Max_Header_Bytes", "1K", `Max_Header_Bytes: invalid value "1K": allowed: at least 8K`},
 		{"Max_Connections", "10K", `Max_Connections: invalid value "10K": allowed: a positive whole number`},
 		{"Correlation_Clock", "sundial", `Correlation_Clock: invalid value "sundial": allowed: record, wall`},
+		{"Correlate", "sometimes", `Correlate: invalid value "sometimes": allowed: on, off`},
+		{"Conntrace", "maybe", `Conntrace: invalid value "maybe": allowed: auto, on, off`},
+		{"State_File", "state.bin", `State_File: invalid value "state.bin": allowed: an absolute file path`},
 		{"Forward_Tag", "x", `Forward_Tag: invalid value "x": applies only to forward:// and forward+tls:// destinations`},
 		{"Source", "syslog", `Source: invalid value "syslog": allowed: auto, airlock, mwg`},
 		{"Log_Key", "my key", `Log_Key: invalid value "my key": allowed: a record key without spaces or quotes`},
@@ -219,5 +225,18 @@ func TestMWGSettings(t *testing.T) {
 		MaxHeaderBytes: 16 << 10, MaxBytes: 8 << 20, RecordTime: true}
 	if c.MWG != want {
 		t.Errorf("got %+v\nwant %+v", c.MWG, want)
+	}
+}
+
+func TestCorrelationSettings(t *testing.T) {
+	c, err := Parse(props(map[string]string{"Correlate": "on", "Correlation_Timeout": "10s", "Session_Timeout": "15m", "Max_Pending": "5000",
+		"Max_Pending_Bytes": "16M", "Conntrace": "off", "State_File": "/var/lib/welf/state", "Correlation_Clock": "wall"}), "h")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := Correlation{Enabled: true, Timeout: 10 * time.Second, SessionTimeout: 15 * time.Minute, MaxPending: 5000, MaxPendingBytes: 16 << 20,
+		Conntrace: airlockjoin.ConntraceOff, StateFile: "/var/lib/welf/state", WallClock: true}
+	if c.Correlation != want {
+		t.Errorf("got %+v\nwant %+v", c.Correlation, want)
 	}
 }

@@ -67,18 +67,22 @@ func (p *parser) mwg() MWG {
 
 // clock reads Correlation_Clock: whether correlation timeouts run on the
 // records' own times (true) or on wall time; def is the source's default.
+// The key is read and checked once, for all sources.
 func (p *parser) clock(def bool) bool {
-	switch v := p.value(KeyCorrelationClock); strings.ToLower(v) {
-	case "":
-		return def
-	case "record":
-		return true
-	case "wall":
-		return false
-	default:
-		p.fail(KeyCorrelationClock, v, "allowed: record, wall")
+	if !p.clockRead {
+		p.clockRead = true
+		switch v := p.value(KeyCorrelationClock); strings.ToLower(v) {
+		case "":
+		case "record", "wall":
+			p.clockValue = strings.ToLower(v)
+		default:
+			p.fail(KeyCorrelationClock, v, "allowed: record, wall")
+		}
+	}
+	if p.clockValue == "" {
 		return def
 	}
+	return p.clockValue == "record"
 }
 
 // count reads a positive whole number.
