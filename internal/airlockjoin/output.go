@@ -1,0 +1,180 @@
+package airlockjoin
+
+import (
+	"bytes"
+	"time"
+
+	"github.com/welfbridge/welfbridge/internal/airlock"
+	"github.com/welfbridge/welfbridge/internal/correlate"
+)
+
+// emitOrphan emits a record of a joined kind that could not be joined.
+func (j *Joiner) emitOrphan(rec *airlock.Record, kind airlock.Kind, evTime time.Time, emit Emit) {
+	j.counters.Orphan++
+	j.emitAlone(rec, kind, evTime, "orphan", emit)
+}
+
+// emitAlone emits rec as it is.
+func (j *Joiner) emitAlone(rec *airlock.Record, kind airlock.Kind, evTime time.Time, partial string, emit Emit) {
+	j.output = Output{Rec: rec, Pri: priority(rec, bit(kind)), Partial: partial, Records: 1, Time: evTime}
+	emit(&j.output)
+	j.output = Output{}
+}
+
+// priority returns the WELF pri of an output made of records of kinds.
+func priority(rec *airlock.Record, kinds kindSet) int {
+	if kinds&blockingKinds != 0 {
+		return blockPri
+	}
+	if sev, ok := rec.Severity(); ok {
+		return sev
+	}
+	return defaultPri
+}
+
+// emitRequest emits the request key: complete if why is 0, else partial
+// for that reason.
+func (j *Joiner) emitRequest(key string, p pending, why correlate.Reason, emit Emit) {
+	// Index the components by kind; a value has each kind at most once.
+	var byKind [airlock.KindTLSSessionStart + 1]component
+	var kinds kindSet
+	records := 0
+	r := p.componentReader()
+	for {
+		c, ok := r.next()
+		if !ok {
+			break
+		}
+		if int(c.kind) < len(byKind) && !kinds.has(c.kind) {
+			byKind[c.kind] = c
+			kinds |= bit(c.kind)
+			records += c.records()
+		}
+	}
+	// The summary's values win, then the conntrace's, and so on.
+	var merged [6]*component
+	n := 0
+	for _, k := range [...]airlock.Kind{airlock.KindSummary, airlock.KindConntrace, airlock.KindBlock,
+		airlock.KindBlockDetail, airlock.KindBackend, airlock.KindTLSSessionStart} {
+		if kinds.has(k) {
+			merged[n] = &byKind[k]
+			n++
+		}
+	}
+
+	out := &j.out
+	out.Reset()
+	if p.flags()&flagExport != 0 {
+		j.setExportFirst(merged[:n])
+	}
+	for _, c := range merged[:n] {
+		j.merge(c, true)
+	}
+	// Only blocks, block details and back-end errors store a log_id, and
+	// merge took the first of them; else the summary's, else the first
+	// component's.
+	if !out.Has(airlock.FieldLogID) && n > 0 {
+		out.Set(j.keys[airlock.FieldLogID], j.logIDs[merged[0].kind])
+	}
+	for _, k := range [...]airlock.Kind{airlock.KindBlockDetail, airlock.KindBlock, airlock.KindBackend} {
+		if !kinds.has(k) {
+			continue
+		}
+		if msg := byKind[k].field(airlock.FieldMessage); msg != nil {
+			out.Set(j.keys[airlock.FieldMessage], msg)
+			break
+		}
+	}
+	j.withSession(out)
+
+	j.output = Output{Rec: out, Pri: priority(out, kinds), Records: records}
+	if n > 0 {
+		j.output.Time = merged[0].eventTime()
+	}
+	j.count(&j.output, why)
+	emit(&j.output)
+	j.output = Output{}
+	j.doneRequests.insertNew(key, kinds)
+}
+
+// count adds an output to the counters and sets its Partial.
+func (j *Joiner) count(o *Output, why correlate.Reason) {
+	if why == 0 {
+		j.counters.Joined += uint64(o.Records)
+		return
+	}
+	o.Partial = why.String()
+	j.counters.AddPartial(why, uint64(o.Records))
+}
+
+// merge sets the fields of c that the output does not have yet. Messages
+// of requests are chosen by emitRequest instead.
+func (j *Joiner) merge(c *component, request bool) {
+	out := &j.out
+	r := fieldReader{b: c.fields}
+	for {
+		id, key, val, ok := r.next()
+		switch {
+		case !ok:
+			return
+		case id == extraID:
+			j.setExtra(key, val)
+		case request && airlock.Field(id) == airlock.FieldMessage:
+		case !out.Has(airlock.Field(id)):
+			out.Set(j.keys[id], val)
+		}
+	}
+}
+
+// copyRecord sets every field of rec in the output, which is empty.
+func (j *Joiner) copyRecord(rec *airlock.Record) {
+	out := &j.out
+	for _, kv := range rec.Extra() {
+		if string(kv.Key) == exportKey {
+			out.Set(kv.Key, kv.Value)
+		}
+	}
+	for f := range airlock.NumFields {
+		if v := rec.Get(f); v != nil {
+			out.Set(j.keys[f], v)
+		}
+	}
+	for _, kv := range rec.Extra() {
+		j.setExtra(kv.Key, kv.Value)
+	}
+}
+
+// setExtra sets an unknown field unless the output has it already.
+//
+// The unknown field "_source" needs care: Record.Set takes that key for a
+// Kibana export's document and clears the record before it finds that the
+// value is not one. It is therefore set first, on the empty output (see
+// setExportFirst), and never again.
+func (j *Joiner) setExtra(key, val []byte) {
+	for _, kv := range j.out.Extra() {
+		if bytes.Equal(kv.Key, key) {
+			return
+		}
+	}
+	if string(key) != exportKey {
+		j.out.Set(key, val)
+	}
+}
+
+// setExportFirst sets the first unknown field "_source" of cs on the
+// empty output.
+func (j *Joiner) setExportFirst(cs []*component) {
+	for _, c := range cs {
+		r := fieldReader{b: c.fields}
+		for {
+			id, key, val, ok := r.next()
+			if !ok {
+				break
+			}
+			if id == extraID && string(key) == exportKey {
+				j.out.Set(key, val)
+				return
+			}
+		}
+	}
+}
