@@ -18,7 +18,7 @@ import (
 func TestAirlockSample(t *testing.T) {
 	out := filepath.Join(t.TempDir(), "airlock.welf")
 	r := mustRun(t, tailInput("airlock", fixture("airlock/sample.log"))+
-		welfOutput("airlock", "Destination file://"+out, "Time_Zone UTC"))
+		welfOutput("airlock", "Destination file://"+out, "Time_Zone UTC", single))
 	got := readOutput(t, out)
 	golden(t, "airlock_sample.welf", got)
 	assertStrictWELF(t, got, "\r\n")
@@ -43,12 +43,12 @@ func TestAirlockParsedMap(t *testing.T) {
 	out := filepath.Join(dir, "parsed.welf")
 	mustRun(t, "[SERVICE]\n    parsers_file "+parsers+"\n"+
 		tailInput("airlock", bare, "Parser json")+
-		welfOutput("*", "Destination file://"+out, "Time_Zone UTC"))
+		welfOutput("*", "Destination file://"+out, "Time_Zone UTC", single))
 	golden(t, "airlock_sample.welf", readOutput(t, out))
 
 	kibana := filepath.Join(dir, "kibana.welf")
 	mustRun(t, tailInput("k", fixture("airlock/kibana.json"))+
-		welfOutput("*", "Destination file://"+kibana, "Time_Zone UTC", "Line_Ending lf"))
+		welfOutput("*", "Destination file://"+kibana, "Time_Zone UTC", single, "Line_Ending lf"))
 	golden(t, "airlock_kibana.welf", readOutput(t, kibana))
 }
 
@@ -72,8 +72,8 @@ func TestSeveralInstances(t *testing.T) {
 	dir := t.TempDir()
 	a, b := filepath.Join(dir, "a.welf"), filepath.Join(dir, "b.welf")
 	r := mustRun(t, tailInput("airlock", fixture("airlock/sample.log"))+
-		welfOutput("airlock", "Destination file://"+a, "Time_Zone UTC", "WELF_Id WebGW")+
-		welfOutput("airlock", "Destination file://"+b, "Time_Zone Europe/Zurich", "FW proxy-dmz", "Line_Ending lf", "workers 2"))
+		welfOutput("airlock", "Destination file://"+a, "Time_Zone UTC", single, "WELF_Id WebGW")+
+		welfOutput("airlock", "Destination file://"+b, "Time_Zone Europe/Zurich", "FW proxy-dmz", "Line_Ending lf", "workers 2", single))
 	golden(t, "instances_a.welf", readOutput(t, a))
 	golden(t, "instances_b.welf", readOutput(t, b))
 	for _, inst := range []string{"welf.0", "welf.1"} {
@@ -97,7 +97,7 @@ func TestWorkersFlushConcurrently(t *testing.T) {
 		t.Fatal(err)
 	}
 	out := filepath.Join(dir, "out.welf")
-	mustRun(t, tailInput("a", in)+welfOutput("*", "Destination file://"+out, "Time_Zone UTC", "Line_Ending lf", "workers 3"),
+	mustRun(t, tailInput("a", in)+welfOutput("*", "Destination file://"+out, "Time_Zone UTC", single, "Line_Ending lf", "workers 3"),
 		"--chunk-records", "7")
 	got := strings.Split(strings.TrimSuffix(readOutput(t, out), "\n"), "\n")
 	want := make([]string, len(lines))
@@ -160,7 +160,7 @@ func TestBadRecords(t *testing.T) {
 		t.Run(mode, func(t *testing.T) {
 			out := filepath.Join(t.TempDir(), "out.welf")
 			r := mustRun(t, tailInput("airlock", fixture("airlock/bad.log"))+
-				welfOutput("*", "Destination file://"+out, "Time_Zone UTC", "Line_Ending lf", "FW gw-test", "Unparsed_Records "+mode))
+				welfOutput("*", "Destination file://"+out, "Time_Zone UTC", single, "Line_Ending lf", "FW gw-test", "Unparsed_Records "+mode))
 			golden(t, "bad_"+mode+".welf", readOutput(t, out))
 			golden(t, "bad_"+mode+".log", strings.Join(pluginLines(r.stderr), "\n")+"\n")
 		})
@@ -203,7 +203,7 @@ func TestHostileValues(t *testing.T) {
 		t.Fatal(err)
 	}
 	out := filepath.Join(dir, "out.welf")
-	mustRun(t, tailInput("a", in)+welfOutput("*", "Destination file://"+out, "Time_Zone UTC"))
+	mustRun(t, tailInput("a", in)+welfOutput("*", "Destination file://"+out, "Time_Zone UTC", single))
 	got := readOutput(t, out)
 	if strings.Count(got, "\r\n") != 1 || !strings.HasSuffix(got, "\r\n") {
 		t.Fatalf("want exactly one CRLF-terminated record, got %q", got)

@@ -67,7 +67,7 @@ func TestSyslogToRsyslog(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			s := rsyslogtest.Start(t, tt.server)
 			r := mustRun(t, tailInput("airlock", fixture("airlock/sample.log"))+
-				welfOutput("airlock", append(tt.props(s), "Time_Zone UTC")...))
+				welfOutput("airlock", append(tt.props(s), "Time_Zone UTC", single)...))
 			equalLines(t, "rsyslog MSG", s.WaitLines(len(want), 20*time.Second), want)
 			if raw := s.WaitRawLines(len(want), 10*time.Second); len(raw) == 0 || !strings.HasPrefix(raw[0], tt.raw0) {
 				t.Errorf("raw message:\n got %.200q\nwant prefix %q", raw, tt.raw0)
@@ -86,7 +86,7 @@ func TestReceiverDownAtStart(t *testing.T) {
 		t.Run(scheme, func(t *testing.T) {
 			certs := rsyslogtest.GenerateCerts(t)
 			cfg := rsyslogtest.Config{TCP: scheme == "tcp"}
-			props := []string{"Time_Zone UTC", "Shutdown_Timeout 30s"}
+			props := []string{"Time_Zone UTC", single, "Shutdown_Timeout 30s"}
 			s := rsyslogtest.Start(t, cfg)
 			if scheme == "tls" {
 				s = rsyslogtest.Start(t, rsyslogtest.Config{TLS: &rsyslogtest.TLS{CAFile: certs.CAFile, CertFile: certs.ServerCert, KeyFile: certs.ServerKey}})
@@ -118,7 +118,7 @@ func TestAdmissionControl(t *testing.T) {
 	s := rsyslogtest.Start(t, rsyslogtest.Config{TCP: true})
 	s.Stop()
 	wait := startHarness(t, tailInput("airlock", fixture("airlock/sample.log"))+
-		welfOutput("airlock", "Destination tcp://"+s.TCPAddr, "Time_Zone UTC", "Queue_Max_Bytes 1", "Retry_Limit no_limits", "Shutdown_Timeout 30s"),
+		welfOutput("airlock", "Destination tcp://"+s.TCPAddr, "Time_Zone UTC", single, "Queue_Max_Bytes 1", "Retry_Limit no_limits", "Shutdown_Timeout 30s"),
 		"--chunk-records", "1", "--retry-wait-ms", "100")
 	time.Sleep(1500 * time.Millisecond)
 	s.Start()
@@ -146,7 +146,7 @@ func TestSpoolSurvivesRestart(t *testing.T) {
 	spool := t.TempDir()
 	s := rsyslogtest.Start(t, rsyslogtest.Config{TCP: true})
 	s.Stop()
-	props := []string{"Destination tcp://" + s.TCPAddr, "Time_Zone UTC", "Spool_Dir " + spool, "Shutdown_Timeout 1s"}
+	props := []string{"Destination tcp://" + s.TCPAddr, "Time_Zone UTC", single, "Spool_Dir " + spool, "Shutdown_Timeout 1s"}
 	r := mustRun(t, tailInput("airlock", fixture("airlock/sample.log"))+welfOutput("airlock", props...))
 	if !strings.Contains(r.stderr, "spool: spooled 7 records for the next start") {
 		t.Fatalf("first run did not spool:\n%s", r.stderr)
@@ -174,7 +174,7 @@ func TestSpoolSurvivesRestart(t *testing.T) {
 func TestForwardDestination(t *testing.T) {
 	rcv := forwardtest.Start(t, forwardtest.Options{})
 	mustRun(t, tailInput("airlock", fixture("airlock/sample.log"))+
-		welfOutput("airlock", "Destination forward://"+rcv.Addr(), "Forward_Require_Ack on", "Forward_Tag welf.airlock", "Time_Zone UTC"))
+		welfOutput("airlock", "Destination forward://"+rcv.Addr(), "Forward_Require_Ack on", "Forward_Tag welf.airlock", "Time_Zone UTC", single))
 	events := rcv.WaitEvents(7, 10*time.Second)
 	want := sampleWELF(t)
 	var got []string

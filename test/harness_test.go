@@ -153,6 +153,10 @@ func tailInput(tag, path string, extra ...string) string {
 	return s
 }
 
+// single turns correlation off: one WELF record per Airlock record, for the
+// tests of the mapping and of the carriers.
+const single = "Correlate off"
+
 // welfOutput is a classic [OUTPUT] section for the plugin.
 func welfOutput(match string, props ...string) string {
 	s := "[OUTPUT]\n    Name welf\n    Match " + match + "\n"

@@ -17,7 +17,7 @@ import (
 func TestRELPToRsyslog(t *testing.T) {
 	s := rsyslogtest.Start(t, rsyslogtest.Config{RELP: true})
 	r := mustRun(t, tailInput("airlock", fixture("airlock/sample.log"))+
-		welfOutput("airlock", "Destination relp://"+s.RELPAddr, "Time_Zone UTC"))
+		welfOutput("airlock", "Destination relp://"+s.RELPAddr, "Time_Zone UTC", single))
 	equalLines(t, "rsyslog MSG", s.WaitLines(7, 20*time.Second), sampleWELF(t))
 	if want := "[ info] [output:welf:welf.0] relp: acknowledged=7 resent=0 possible_duplicates=0 reconnects=0"; !contains(stderrLines(r.stderr), want) {
 		t.Errorf("stderr lacks %q:\n%s", want, r.stderr)
@@ -50,7 +50,7 @@ func TestRELPReceiverKilledMidStream(t *testing.T) {
 	// memory queue a SIGKILL loses messages it had already acknowledged.
 	s := rsyslogtest.Start(t, rsyslogtest.Config{RELP: true, Direct: true})
 	wait := startHarness(t, tailInput("a", in)+
-		welfOutput("*", "Destination relp://"+s.RELPAddr, "Time_Zone UTC", "Shutdown_Timeout 60s", "workers 1"),
+		welfOutput("*", "Destination relp://"+s.RELPAddr, "Time_Zone UTC", single, "Shutdown_Timeout 60s", "workers 1"),
 		"--chunk-records", "500")
 	waitFor(t, 20*time.Second, "the first records at the receiver", func() bool { return len(s.Lines()) >= 2000 })
 	s.Kill()

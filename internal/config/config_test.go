@@ -230,12 +230,12 @@ func TestMWGSettings(t *testing.T) {
 
 func TestCorrelationSettings(t *testing.T) {
 	c, err := Parse(props(map[string]string{"Correlate": "on", "Correlation_Timeout": "10s", "Session_Timeout": "15m", "Max_Pending": "5000",
-		"Max_Pending_Bytes": "16M", "Conntrace": "off", "State_File": "/var/lib/welf/state", "Correlation_Clock": "wall"}), "h")
+		"Max_Pending_Bytes": "16M", "Conntrace": "off", "State_File": "/var/lib/welf/state", "Correlation_Clock": "wall", "Correlation_Linger": "2s"}), "h")
 	if err != nil {
 		t.Fatal(err)
 	}
 	want := Correlation{Enabled: true, Timeout: 10 * time.Second, SessionTimeout: 15 * time.Minute, MaxPending: 5000, MaxPendingBytes: 16 << 20,
-		Conntrace: airlockjoin.ConntraceOff, StateFile: "/var/lib/welf/state", WallClock: true}
+		Conntrace: airlockjoin.ConntraceOff, StateFile: "/var/lib/welf/state", WallClock: true, Linger: 2 * time.Second}
 	if c.Correlation != want {
 		t.Errorf("got %+v\nwant %+v", c.Correlation, want)
 	}

@@ -15,6 +15,7 @@ const (
 	KeyMaxPending         = "Max_Pending"
 	KeyConntrace          = "Conntrace"
 	KeyStateFile          = "State_File"
+	KeyCorrelationLinger  = "Correlation_Linger"
 )
 
 // Correlation holds how Airlock records of one request (req_id) and one
@@ -28,6 +29,7 @@ type Correlation struct {
 	Conntrace       airlockjoin.ConntraceMode
 	StateFile       string // "" = pending state is emitted as partial records at exit
 	WallClock       bool
+	Linger          time.Duration // how long a completed request waits for late block records
 }
 
 func (p *parser) correlation() Correlation {
@@ -39,6 +41,7 @@ func (p *parser) correlation() Correlation {
 		MaxPendingBytes: int64(p.size(KeyMaxPendingBytes, defaultMaxPendingBytes)),
 		StateFile:       p.value(KeyStateFile),
 		WallClock:       !p.clock(true),
+		Linger:          p.duration(KeyCorrelationLinger, 0),
 	}
 	if v := p.value(KeyConntrace); v != "" {
 		m, err := airlockjoin.ParseConntrace(v)

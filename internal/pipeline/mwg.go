@@ -11,8 +11,8 @@ import (
 	"github.com/welfbridge/welfbridge/internal/mwgjoin"
 )
 
-// tickInterval is how often idle MWG connections (wall clock) are flushed
-// when no chunk arrives to do it.
+// tickInterval is how often correlation state on the wall clock is
+// advanced when no chunk arrives to do it.
 const tickInterval = time.Second
 
 func newMWGJoiner(cfg *config.Config) (*mwgjoin.Joiner, error) {
@@ -89,7 +89,8 @@ func (w *worker) emitMWG(o *mwgjoin.Output) {
 	w.finish(t, pri, host)
 }
 
-// tickLoop flushes idle MWG connections once a second until stop closes.
+// tickLoop emits, once a second until tickStop closes, what correlation
+// completes or times out between chunks (wall clock).
 func (p *Pipeline) tickLoop() {
 	defer close(p.tickDone)
 	t := time.NewTicker(tickInterval)
@@ -99,21 +100,18 @@ func (p *Pipeline) tickLoop() {
 		case <-p.tickStop:
 			return
 		case <-t.C:
-			if err := p.emitOutsideFlush(func(emit mwgjoin.Emit) { p.mwg.Tick(emit) }); err != nil {
-				p.log.Warnf("idle connections: %v", err)
-			}
+			p.emitOutside(func(w *worker) {
+				if p.mwg != nil {
+					p.mwgMu.Lock()
+					p.mwg.Tick(w.mwgEmit)
+					p.mwgMu.Unlock()
+				}
+				if p.join != nil {
+					p.joinMu.Lock()
+					p.join.Tick(w.joinEmit)
+					p.joinMu.Unlock()
+				}
+			})
 		}
 	}
-}
-
-// emitOutsideFlush runs fn, which emits joined records, with a worker of
-// its own and sends what it emitted.
-func (p *Pipeline) emitOutsideFlush(fn func(mwgjoin.Emit)) error {
-	w := p.workers.Get().(*worker)
-	defer p.workers.Put(w)
-	w.reset("")
-	p.mwgMu.Lock()
-	fn(w.mwgEmit)
-	p.mwgMu.Unlock()
-	return p.send(w)
 }

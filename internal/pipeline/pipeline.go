@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/welfbridge/welfbridge/internal/airlock"
+	"github.com/welfbridge/welfbridge/internal/airlockjoin"
 	"github.com/welfbridge/welfbridge/internal/config"
 	"github.com/welfbridge/welfbridge/internal/destination"
 	"github.com/welfbridge/welfbridge/internal/event"
@@ -61,12 +62,23 @@ type Pipeline struct {
 	log      *flblog.Logger
 	busy     atomic.Bool // the last admission check said no
 
-	// MWG connection traces: the joiner is shared by all flushes, so
-	// mwgMu serialises it; tickLoop flushes idle connections.
-	mwg      *mwgjoin.Joiner
+	// Correlation: the joiners are shared by all flushes, so a mutex
+	// serialises each; tickLoop flushes what times out between chunks.
+	join     *airlockjoin.Joiner // Airlock requests and sessions; nil with Correlate off
+	joinMu   sync.Mutex
+	mwg      *mwgjoin.Joiner // MWG connections; nil with Source airlock
 	mwgMu    sync.Mutex
 	tickStop chan struct{}
 	tickDone chan struct{}
+
+	// backlog holds records of chunks already acknowledged to Fluent Bit
+	// that the destination refused: correlation has consumed those chunks,
+	// so they cannot be processed again. The next Flush sends the backlog
+	// first and returns ErrBusy, before touching any state, while that
+	// still fails.
+	backlogMu  sync.Mutex
+	backlog    []sink.Record
+	backlogBuf []byte
 
 	workers sync.Pool
 
@@ -86,10 +98,17 @@ func New(cfg *config.Config, dest *destination.Destination, log *flblog.Logger) 
 			return nil, err
 		}
 		p.mwg = j
-		if !cfg.MWG.RecordTime {
-			p.tickStop, p.tickDone = make(chan struct{}), make(chan struct{})
-			go p.tickLoop()
+	}
+	if cfg.Source != config.SourceMWG && cfg.Correlation.Enabled {
+		j, err := newAirlockJoiner(cfg, log)
+		if err != nil {
+			return nil, err
 		}
+		p.join = j
+	}
+	if p.mwg != nil && !cfg.MWG.RecordTime || p.join != nil && cfg.Correlation.WallClock {
+		p.tickStop, p.tickDone = make(chan struct{}), make(chan struct{})
+		go p.tickLoop()
 	}
 	return p, nil
 }
@@ -128,6 +147,9 @@ func (p *Pipeline) Flush(chunk []byte, tag string) (Result, error) {
 			p.log.Infof("destination %s takes chunks again", p.cfg.Destination)
 		}
 	}
+	if !p.sendBacklog() {
+		return Result{}, ErrBusy
+	}
 	w := p.workers.Get().(*worker)
 	defer p.workers.Put(w)
 	w.reset(tag)
@@ -152,6 +174,13 @@ func (p *Pipeline) Flush(chunk []byte, tag string) (Result, error) {
 		}
 		w.report("malformed event dropped: %v", bad)
 	}
+	if p.join != nil {
+		// Completed requests wait for the end of the chunk, so a block
+		// record after its summary in the same chunk still joins.
+		p.joinMu.Lock()
+		p.join.Tick(w.joinEmit)
+		p.joinMu.Unlock()
+	}
 	if w.suppressed > 0 {
 		p.log.Warnf("%d more bad records in this chunk (tag %q) not reported one by one", w.suppressed, tag)
 	}
@@ -159,38 +188,103 @@ func (p *Pipeline) Flush(chunk []byte, tag string) (Result, error) {
 	p.events.Add(uint64(w.res.Events))
 	p.unparsed.Add(uint64(w.res.Unparsed))
 	p.malformed.Add(uint64(w.res.Malformed))
-	if err := p.send(w); err != nil {
-		return w.res, err
-	}
+	p.send(w)
 	w.res.Written = len(w.spans)
 	return w.res, nil
 }
 
-// send hands the records w encoded to the destination.
+// send hands the records w encoded to the destination. A refusal after the
+// chunk was processed keeps the records in the backlog: the chunk is done
+// for Fluent Bit, and a retry of it would only meet records correlation
+// has already consumed.
 func (p *Pipeline) send(w *worker) error {
 	p.truncated.Add(uint64(w.truncated))
 	if len(w.spans) == 0 {
 		return nil
 	}
-	if err := p.sink.Send(w.batch()); err != nil {
-		return fmt.Errorf("destination %s: %w", p.cfg.Destination, err)
+	batch := w.batch()
+	if err := p.sink.Send(batch); err != nil {
+		p.keepBacklog(batch, err)
+		return nil
 	}
-	p.written.Add(uint64(len(w.spans)))
+	p.written.Add(uint64(len(batch)))
 	return nil
 }
 
-// Close emits what correlation still holds, as partial records, and then
-// releases the destination, which delivers what it can within its own
-// bound.
+// keepBacklog copies records the destination refused into the backlog.
+func (p *Pipeline) keepBacklog(recs []sink.Record, err error) {
+	p.backlogMu.Lock()
+	defer p.backlogMu.Unlock()
+	if len(p.backlog) == 0 {
+		p.log.Warnf("destination %s: %v; records are kept in memory and new chunks wait (FLB_RETRY) until it takes them", p.cfg.Destination, err)
+	}
+	start := len(p.backlog)
+	for _, r := range recs {
+		p.backlogBuf = append(p.backlogBuf, r.Line...)
+		r.Line = nil
+		p.backlog = append(p.backlog, r)
+	}
+	// Lines are sliced out of backlogBuf only now that it has stopped growing.
+	off := len(p.backlogBuf)
+	for i := len(p.backlog) - 1; i >= start; i-- {
+		n := len(recs[i-start].Line)
+		p.backlog[i].Line = p.backlogBuf[off-n : off : off]
+		off -= n
+	}
+}
+
+// sendBacklog sends the backlog, if any, and reports whether it is empty.
+func (p *Pipeline) sendBacklog() bool {
+	p.backlogMu.Lock()
+	defer p.backlogMu.Unlock()
+	if len(p.backlog) == 0 {
+		return true
+	}
+	if err := p.sink.Send(p.backlog); err != nil {
+		return false
+	}
+	p.written.Add(uint64(len(p.backlog)))
+	p.log.Infof("destination %s takes records again: %d kept records written", p.cfg.Destination, len(p.backlog))
+	p.backlog, p.backlogBuf = p.backlog[:0], p.backlogBuf[:0]
+	return true
+}
+
+// emitOutside runs fn, which emits correlated records through the worker it
+// is given, outside any Flush, and sends what it emitted.
+func (p *Pipeline) emitOutside(fn func(w *worker)) error {
+	w := p.workers.Get().(*worker)
+	defer p.workers.Put(w)
+	w.reset("")
+	fn(w)
+	return p.send(w)
+}
+
+// Close ends correlation — pending state is saved (State_File) or emitted as
+// partial records — and then releases the destination, which delivers what
+// it can within its own bound.
 func (p *Pipeline) Close() error {
+	if p.tickStop != nil {
+		close(p.tickStop)
+		<-p.tickDone
+	}
 	var errs []error
 	if p.mwg != nil {
-		if p.tickStop != nil {
-			close(p.tickStop)
-			<-p.tickDone
+		errs = append(errs, p.emitOutside(func(w *worker) {
+			p.mwgMu.Lock()
+			defer p.mwgMu.Unlock()
+			p.mwg.Drain(w.mwgEmit)
+		}))
+		if c := p.mwg.Counters(); c.Records > 0 {
+			p.log.Infof("mwg: %s", c)
 		}
-		errs = append(errs, p.emitOutsideFlush(func(emit mwgjoin.Emit) { p.mwg.Drain(emit) }))
-		p.log.Infof("mwg: %s", p.mwg.Counters())
+	}
+	if p.join != nil {
+		errs = append(errs, p.closeJoiner())
+	}
+	if !p.sendBacklog() {
+		p.backlogMu.Lock()
+		p.log.Errorf("destination %s: %d records could not be written before exit and are lost", p.cfg.Destination, len(p.backlog))
+		p.backlogMu.Unlock()
 	}
 	errs = append(errs, p.sink.Close())
 	return errors.Join(errs...)
@@ -214,8 +308,9 @@ type worker struct {
 	reported   int
 	suppressed int
 
-	mwgEmit mwgjoin.Emit // w.emitMWG, made once: a method value allocates
-	mwgHost []byte       // host of the trace record being added, for fw
+	mwgEmit  mwgjoin.Emit     // w.emitMWG, made once: a method value allocates
+	joinEmit airlockjoin.Emit // w.emitJoined, likewise
+	mwgHost  []byte           // host of the trace record being added, for fw
 
 	// The last gateway host seen, so a run of records from one host does not
 	// allocate a string per record.
@@ -233,6 +328,7 @@ type span struct {
 func (p *Pipeline) newWorker() *worker {
 	w := &worker{p: p, welf: welf.NewBuilder(welf.Options{Location: p.cfg.Location, MaxSize: p.cfg.MaxSize})}
 	w.mwgEmit = w.emitMWG
+	w.joinEmit = w.emitJoined
 	return w
 }
 
@@ -270,6 +366,10 @@ func (w *worker) process(ev *event.Event) {
 	}
 	if reason != "" {
 		w.unparsedRecord(ev, line, reason)
+		return
+	}
+	if w.p.join != nil {
+		w.joinAirlock(&w.rec, ev.Time)
 		return
 	}
 	w.encodeAirlock(&w.rec, ev.Time)

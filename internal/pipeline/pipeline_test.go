@@ -143,27 +143,88 @@ func TestFlushReportsAreBounded(t *testing.T) {
 	}
 }
 
-func TestFlushDestinationErrorAsksForRetry(t *testing.T) {
-	dir := t.TempDir()
-	path := filepath.Join(dir, "sub", "out.welf")
-	if err := os.Mkdir(filepath.Dir(path), 0o755); err != nil {
+// TestDestinationErrorKeepsBacklog: a write that fails after the chunk was
+// processed keeps the records; following chunks get ErrBusy (FLB_RETRY)
+// without being looked at until the destination works again.
+func TestDestinationErrorKeepsBacklog(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "sub")
+	path := filepath.Join(dir, "out.welf")
+	if err := os.Mkdir(dir, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	f, err := sink.OpenFile(path, true)
+	f, err := sink.OpenFile(path, false)
 	if err != nil {
 		t.Fatal(err)
 	}
-	p, err := New(testConfig(), &destination.Destination{Sink: f}, nil)
+	var logs bytes.Buffer
+	log := flblog.New(&logs, "welf", "welf.0", flblog.Info).WithClock(func() time.Time { return evTime })
+	p, err := New(testConfig(), &destination.Destination{Sink: f}, log)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := os.RemoveAll(filepath.Dir(path)); err != nil { // the file and its directory vanish
+	chunk := eventtest.AppendV2(nil, evTime, map[string]any{"log": summaryLine})
+	if err := os.RemoveAll(dir); err != nil { // the file and its directory vanish
 		t.Fatal(err)
 	}
-	_, err = p.Flush(eventtest.AppendV2(nil, evTime, map[string]any{"log": summaryLine}), "t")
-	want := "destination stdout: file destination: open " + path + ": no such file or directory"
-	if err == nil || err.Error() != want {
-		t.Errorf("got  %v\nwant %s", err, want)
+	if res, err := p.Flush(chunk, "t"); err != nil || res.Events != 1 {
+		t.Fatalf("the failing write: %+v, %v (the chunk is processed and acknowledged)", res, err)
+	}
+	if res, err := p.Flush(chunk, "t"); err != ErrBusy || res != (Result{}) {
+		t.Fatalf("with a backlog: %+v, %v; want ErrBusy before anything is done", res, err)
+	}
+	if err := os.Mkdir(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := p.Flush(chunk, "t"); err != nil {
+		t.Fatal(err)
+	}
+	p.Close()
+	if got, want := readAll(t, path), summaryWELF+"\n"+summaryWELF+"\n"; got != want {
+		t.Errorf("file:\n%s\nwant the kept record, then the new one:\n%s", got, want)
+	}
+	wantLogs := "[2024/03/05 08:00:00] [ warn] [output:welf:welf.0] destination stdout: file destination: open " + path + ": no such file or directory; records are kept in memory and new chunks wait (FLB_RETRY) until it takes them\n" +
+		"[2024/03/05 08:00:00] [ info] [output:welf:welf.0] destination stdout takes records again: 1 kept records written\n"
+	if logs.String() != wantLogs {
+		t.Errorf("logs:\n%s\nwant:\n%s", logs.String(), wantLogs)
+	}
+}
+
+func readAll(t *testing.T, path string) string {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
+
+// TestFlushCorrelated joins a request's conntrace, block and summary (in
+// that order, in one chunk) into one WELF record, and replays the chunk as
+// Fluent Bit would after a retry: no second record.
+func TestFlushCorrelated(t *testing.T) {
+	conntrace := `{"@timestamp":"2024-03-05T09:13:02.900+01:00","host":"gw01","priority":"info","log_id":"WR-SG-CONNTRACE","req_id":"R2","sess_id":"S1","mapping":"shop","client_ip":"198.51.100.23","front_src_ip":"198.51.100.23","front_src_port":"51544","front_dst_ip":"203.0.113.10","front_dst_port":"443","back_src_ip":"10.20.0.5","back_src_port":"40118","back_dst_ip":"10.20.1.17","back_dst_port":"8080"}`
+	block := `{"@timestamp":"2024-03-05T09:13:02.907+01:00","host":"gw01","priority":"info","log_id":"WR-SG-BLOCK-110-01","req_id":"R2","sess_id":"S1","mapping":"shop","block_type":"deny rule","attack_type":"SQL injection","constraint":"(default) SQL Injection","message":"Blocked parameter"}`
+	summary := `{"@timestamp":"2024-03-05T09:13:02.911+01:00","host":"gw01","priority":"info","log_id":"WR-SG-SUMMARY","req_id":"R2","sess_id":"S1","mapping":"shop","client_ip":"198.51.100.23","vhost":"shop.example.com","vhost_proto":"https","http_method":"GET","entry_path":"/search","entry_query":"s=x","http_status":"400","req_size":"233","resp_size":"512"}`
+	var chunk []byte
+	for _, l := range []string{conntrace, block, summary} {
+		chunk = eventtest.AppendV2(chunk, evTime, map[string]any{"log": l})
+	}
+	var out, logs bytes.Buffer
+	p := newTest(t, testConfig(func(c *config.Config) {
+		c.Correlation = config.Correlation{Enabled: true, Timeout: 30 * time.Second, SessionTimeout: time.Hour, MaxPending: 1000, MaxPendingBytes: 1 << 20}
+	}), &out, &logs)
+	for i := 0; i < 2; i++ { // the second time is Fluent Bit replaying the chunk
+		if _, err := p.Flush(chunk, "airlock"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	p.Close()
+	want := `id=firewall time="2024-03-05 08:13:02" fw=gw01 pri=4 rule="deny rule/(default) SQL Injection" proto=https src=198.51.100.23 srcport=51544 dst=10.20.1.17 dstport=8080 dstname=shop.example.com op=GET arg=/search?s=x result=400 sent=233 rcvd=512 cat="SQL injection" cat_action=block msg="Blocked parameter" log_id=WR-SG-BLOCK-110-01 req_id=R2 sess_id=S1 mapping=shop front_dst=203.0.113.10:443 back_src=10.20.0.5:40118` + "\n"
+	if out.String() != want {
+		t.Errorf("output:\n%s\nwant:\n%s", out.String(), want)
+	}
+	if !strings.Contains(logs.String(), "correlation: in=6 joined=3 partial=0 duplicate=3 orphan=0") {
+		t.Errorf("counters:\n%s", logs.String())
 	}
 }
 
