@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -418,5 +420,54 @@ func TestFlushBusyTouchesNothing(t *testing.T) {
 		"[2024/03/05 08:00:00] [ info] [output:welf:welf.0] destination stdout takes chunks again\n"
 	if logs.String() != want || out.String() != summaryWELF+"\n" {
 		t.Errorf("logs:\n%s\noutput:\n%s", logs.String(), out.String())
+	}
+}
+
+// BenchmarkFlushCorrelated runs a correlated Airlock stream — conntrace and
+// summary of every request, a block for every fifth: 2.2 records per
+// request — through the whole flush path with correlation on. Request ids
+// are renumbered in the chunk between iterations (outside the timer), so
+// every iteration joins new requests rather than meeting duplicates.
+func BenchmarkFlushCorrelated(b *testing.B) {
+	conntrace := `{"@timestamp":"2024-03-05T09:12:44.318+01:00","host":"gw01","program":"SG_child","pid":"20417","priority":"info","facility":"user","log_id":"WR-SG-CONNTRACE","log_cat":"U","message":"Connection Trace","rcpt_id":"5530021","req_id":"Q0000000000","sess_id":"3f9a6c0d2b7e48a1c5d0e9f8a7b6c5d4","mapping":"shop","client_ip":"198.51.100.23","front_src_ip":"198.51.100.23","front_src_port":"51544","front_dst_ip":"203.0.113.10","front_dst_port":"443","back_src_ip":"10.20.0.5","back_src_port":"40118","back_dst_ip":"10.20.1.17","back_dst_port":"8080"}`
+	block := `{"@timestamp":"2024-03-05T09:12:44.320+01:00","host":"gw01","program":"SG_child","pid":"20417","priority":"info","log_id":"WR-SG-BLOCK-110-01","req_id":"Q0000000000","sess_id":"3f9a6c0d2b7e48a1c5d0e9f8a7b6c5d4","mapping":"shop","th_mode":"block","block_type":"deny rule","attack_type":"SQL injection","constraint":"(default) SQL Injection","position":"query parameter 's'","message":"Blocked parameter: \"s=' or 1=1--\""}`
+	summary := strings.Replace(summaryLine[strings.IndexByte(summaryLine, '{'):], "ZebVfGq3rXx9Qm2kYcE1HwAAAEk", "Q0000000000", 1)
+	var chunk []byte
+	records, requests := 0, 0
+	for len(chunk) < 1<<20 {
+		lines := []string{conntrace, summary}
+		if requests%5 == 0 {
+			lines = []string{conntrace, block, summary}
+		}
+		for _, l := range lines {
+			chunk = eventtest.AppendV2(chunk, evTime, map[string]any{"log": strings.Replace(l, "Q0000000000", fmt.Sprintf("Q%010d", requests), 1)})
+			records++
+		}
+		requests++
+	}
+	var out, logs bytes.Buffer
+	p := newTest(b, testConfig(func(c *config.Config) {
+		c.Correlation = config.Correlation{Enabled: true, Timeout: 30 * time.Second, SessionTimeout: time.Hour, MaxPending: 100000, MaxPendingBytes: 64 << 20}
+	}), &out, &logs)
+	p.sink = sink.NewWriter(discard{}, false)
+	ids := regexp.MustCompile(`Q\d{10}`)
+	b.SetBytes(int64(len(chunk)))
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if _, err := p.Flush(chunk, "airlock"); err != nil {
+			b.Fatal(err)
+		}
+		b.StopTimer()
+		gen := (i + 1) * requests
+		chunk = ids.ReplaceAllFunc(chunk, func(id []byte) []byte {
+			n, _ := strconv.Atoi(string(id[1:]))
+			return fmt.Appendf(id[:1], "%010d", n%requests+gen)
+		})
+		b.StartTimer()
+	}
+	b.ReportMetric(float64(records)*float64(b.N)/b.Elapsed().Seconds(), "records/s")
+	if c := p.join.Counters(); c.Joined != uint64(records*b.N) {
+		b.Fatalf("joined %d of %d records: %s", c.Joined, records*b.N, c)
 	}
 }
