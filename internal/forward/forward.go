@@ -44,18 +44,13 @@ type Client struct {
 	name string // "forward tcp://host:port", prefixes every error
 	tls  *tls.Config
 
-	ctx    context.Context // canceled by Close, to abort a dial
-	cancel context.CancelFunc
-
-	sendMu sync.Mutex // serializes Send; guards the fields up to mu
+	sendMu sync.Mutex // serializes Send; guards the fields up to conn
 	msg    []byte     // the message being sent
 	chunks chunkIDs
 	reply  [maxReplySize]byte
 	probe  [512]byte // what netconn.PeerOpen reads from an idle connection
 
-	mu     sync.Mutex // guards conn and closed
-	conn   net.Conn   // nil when not connected
-	closed bool
+	conn *netconn.Lazy
 }
 
 // New returns a client for cfg. It does not connect: the first Send does.
@@ -87,7 +82,7 @@ func New(cfg Config) (*Client, error) {
 	if c.cfg.WriteTimeout <= 0 {
 		c.cfg.WriteTimeout = DefaultWriteTimeout
 	}
-	c.ctx, c.cancel = context.WithCancel(context.Background())
+	c.conn = netconn.NewLazy()
 	return c, nil
 }
 
@@ -111,7 +106,7 @@ func (c *Client) Send(recs []sink.Record) error {
 	for sent < len(recs) {
 		n, err := c.deliver(conn, recs[sent:], now)
 		if err != nil {
-			c.disconnect(conn)
+			c.conn.Drop(conn)
 			err = fmt.Errorf("%s: %w", c.name, err)
 			if sent > 0 {
 				return &sink.PartialError{Sent: sent, Err: err}
@@ -162,14 +157,7 @@ func (c *Client) deliver(conn net.Conn, recs []sink.Record, now time.Time) (int,
 // Close closes the connection. A Send blocked in connecting, writing or
 // waiting for an ack returns with an error.
 func (c *Client) Close() error {
-	c.mu.Lock()
-	conn, closed := c.conn, c.closed
-	c.conn, c.closed = nil, true
-	c.mu.Unlock()
-	if closed {
-		return nil
-	}
-	c.cancel()
+	conn := c.conn.Close()
 	if conn == nil {
 		return nil
 	}
@@ -182,44 +170,17 @@ func (c *Client) Close() error {
 // connection returns a live connection, connecting when there is none or
 // when the receiver has closed the one there is.
 func (c *Client) connection() (net.Conn, error) {
-	c.mu.Lock()
-	conn, closed := c.conn, c.closed
-	c.mu.Unlock()
-	if closed {
-		return nil, net.ErrClosed
-	}
-	if conn != nil {
-		if netconn.PeerOpen(conn, c.probe[:], true) {
-			return conn, nil
-		}
-		c.disconnect(conn)
-	}
-	conn, err := c.dial()
-	if err != nil {
-		return nil, err
-	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.closed {
-		conn.Close()
-		return nil, net.ErrClosed
-	}
-	c.conn = conn
-	return conn, nil
+	conn, _, err := c.conn.Get(c.alive, c.dial)
+	return conn, err
 }
 
-func (c *Client) dial() (net.Conn, error) {
-	ctx, cancel := context.WithTimeout(c.ctx, c.cfg.DialTimeout)
+// alive reports whether the receiver still holds conn open. A receiver
+// sends nothing but the acks Send waits for, so data on an idle connection
+// means it is not to be used.
+func (c *Client) alive(conn net.Conn) bool { return netconn.PeerOpen(conn, c.probe[:], true) }
+
+func (c *Client) dial(ctx context.Context) (net.Conn, error) {
+	ctx, cancel := context.WithTimeout(ctx, c.cfg.DialTimeout)
 	defer cancel()
 	return netconn.Dial(ctx, "tcp", c.cfg.Address, c.tls)
-}
-
-// disconnect closes conn and forgets it unless Close already did.
-func (c *Client) disconnect(conn net.Conn) {
-	c.mu.Lock()
-	if c.conn == conn {
-		c.conn = nil
-	}
-	c.mu.Unlock()
-	conn.Close() // the connection failed already; closing it cannot fail more usefully
 }

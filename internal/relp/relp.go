@@ -122,7 +122,7 @@ func New(cfg Config) (*Client, error) {
 	if c.cfg.AckTimeout <= 0 {
 		c.cfg.AckTimeout = DefaultAckTimeout
 	}
-	c.ctx, c.cancel = context.WithCancel(context.Background())
+	c.conn = netconn.NewLazy()
 	return c, nil
 }
 
@@ -147,13 +147,10 @@ type Client struct {
 
 	sent, resent, duplicates, reconnects atomic.Uint64
 
-	ctx    context.Context // canceled by Close, to abort a dial or session open
-	cancel context.CancelFunc
+	conn *netconn.Lazy
 
-	mu     sync.Mutex // guards conn, closed and busy
-	conn   net.Conn   // nil when not connected
-	closed bool
-	busy   bool // a Send runs
+	mu   sync.Mutex // guards busy
+	busy bool       // a Send runs
 }
 
 var _ sink.Sink = (*Client)(nil)
@@ -167,9 +164,7 @@ func (c *Client) Send(recs []sink.Record) error {
 	if len(recs) == 0 {
 		return nil
 	}
-	if err := c.begin(); err != nil {
-		return fmt.Errorf("%s: %w", c.name, err)
-	}
+	c.begin()
 	defer c.end()
 	matched := c.resends.match(recs)
 	acked, written, err := c.send(recs)
@@ -201,17 +196,13 @@ func (c *Client) Stats() Stats {
 // closes the connection. A Send blocked in connecting, writing or waiting
 // for acknowledgements returns with an error.
 func (c *Client) Close() error {
-	c.mu.Lock()
-	conn, closed, busy := c.conn, c.closed, c.busy
-	c.conn, c.closed = nil, true
-	c.mu.Unlock()
-	if closed {
-		return nil
-	}
-	c.cancel()
+	conn := c.conn.Close()
 	if conn == nil {
 		return nil
 	}
+	c.mu.Lock()
+	busy := c.busy
+	c.mu.Unlock()
 	if busy {
 		conn.Close() // the failing Send reports it
 		return nil
@@ -226,15 +217,13 @@ func (c *Client) Close() error {
 	return nil
 }
 
-// begin marks a Send as running, unless the Client is closed.
-func (c *Client) begin() error {
+// begin marks a Send as running, so that Close does not say goodbye on a
+// connection the Send is using (it closes it instead). After Close, the
+// Send's connection request fails.
+func (c *Client) begin() {
 	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.closed {
-		return net.ErrClosed
-	}
 	c.busy = true
-	return nil
+	c.mu.Unlock()
 }
 
 func (c *Client) end() {
@@ -252,7 +241,7 @@ func (c *Client) send(recs []sink.Record) (acked, written int, err error) {
 	}
 	acked, written, err = c.exchange(conn, recs)
 	if err != nil {
-		c.disconnect(conn)
+		c.conn.Drop(conn)
 	}
 	return acked, written, err
 }
@@ -260,26 +249,10 @@ func (c *Client) send(recs []sink.Record) (acked, written int, err error) {
 // connection returns the connection of an open session, opening one when
 // there is none or when the server has ended the one there is.
 func (c *Client) connection() (net.Conn, error) {
-	c.mu.Lock()
-	conn := c.conn
-	c.mu.Unlock()
-	if conn != nil {
-		if c.peerOpen(conn) {
-			return conn, nil
-		}
-		c.disconnect(conn)
+	conn, fresh, err := c.conn.Get(c.peerOpen, c.connect)
+	if err != nil || !fresh {
+		return conn, err
 	}
-	conn, err := c.connect()
-	if err != nil {
-		return nil, err
-	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.closed {
-		conn.Close()
-		return nil, net.ErrClosed
-	}
-	c.conn = conn
 	if c.opened {
 		c.reconnects.Add(1)
 	}
@@ -289,8 +262,8 @@ func (c *Client) connection() (net.Conn, error) {
 
 // connect dials, shakes hands for TLS and opens a RELP session, all within
 // DialTimeout.
-func (c *Client) connect() (net.Conn, error) {
-	ctx, cancel := context.WithTimeout(c.ctx, c.cfg.DialTimeout)
+func (c *Client) connect(closing context.Context) (net.Conn, error) {
+	ctx, cancel := context.WithTimeout(closing, c.cfg.DialTimeout)
 	defer cancel()
 	conn, err := netconn.Dial(ctx, "tcp", c.cfg.Address, c.tls)
 	if err != nil {
@@ -306,7 +279,7 @@ func (c *Client) connect() (net.Conn, error) {
 	}
 	// The deadline ends a session open the server does not answer; Close
 	// ends one by closing the connection.
-	stop := context.AfterFunc(c.ctx, func() { conn.Close() })
+	stop := context.AfterFunc(closing, func() { conn.Close() })
 	defer stop()
 	deadline, _ := ctx.Deadline()
 	if err := c.open(conn, deadline); err != nil {
@@ -342,16 +315,6 @@ func (c *Client) open(conn net.Conn, deadline time.Time) error {
 	}
 	c.txnr, c.expect = 2, 2
 	return nil
-}
-
-// disconnect closes conn and forgets it unless Close already did.
-func (c *Client) disconnect(conn net.Conn) {
-	c.mu.Lock()
-	if c.conn == conn {
-		c.conn = nil
-	}
-	c.mu.Unlock()
-	conn.Close() // the session failed already; closing it cannot fail more usefully
 }
 
 // closeSession sends "close" and waits for its answer, unless the server

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"net"
 	"sort"
-	"sync"
 	"time"
 
 	"github.com/welfbridge/welfbridge/internal/netconn"
@@ -88,7 +87,7 @@ func New(cfg Config) (sink.Sink, error) {
 	if c.cfg.WriteTimeout <= 0 {
 		c.cfg.WriteTimeout = DefaultWriteTimeout
 	}
-	c.ctx, c.cancel = context.WithCancel(context.Background())
+	c.conn = netconn.NewLazy()
 	return c, nil
 }
 
@@ -106,12 +105,7 @@ type carrier struct {
 	ends    []int  // where each record of the batch ends in buf
 	discard [512]byte
 
-	ctx    context.Context // canceled by Close, to abort a dial
-	cancel context.CancelFunc
-
-	mu     sync.Mutex // guards conn and closed
-	conn   net.Conn   // nil when not connected
-	closed bool
+	conn *netconn.Lazy
 }
 
 // Send formats recs and writes them: one datagram per record for UDP, one
@@ -133,7 +127,7 @@ func (c *carrier) Send(recs []sink.Record) error {
 		sent, err = c.writeDatagrams(conn, recs)
 	}
 	if err != nil {
-		c.disconnect(conn)
+		c.conn.Drop(conn)
 		err = fmt.Errorf("%s: %w", c.name, err)
 		if sent > 0 {
 			return &sink.PartialError{Sent: sent, Err: err}
@@ -146,14 +140,7 @@ func (c *carrier) Send(recs []sink.Record) error {
 // Close closes the connection. A Send blocked in connecting or writing
 // returns with an error.
 func (c *carrier) Close() error {
-	c.mu.Lock()
-	conn, closed := c.conn, c.closed
-	c.conn, c.closed = nil, true
-	c.mu.Unlock()
-	if closed {
-		return nil
-	}
-	c.cancel()
+	conn := c.conn.Close()
 	if conn == nil {
 		return nil
 	}
@@ -166,50 +153,24 @@ func (c *carrier) Close() error {
 // connection returns a live connection, connecting when there is none or
 // when the receiver has closed the one there is.
 func (c *carrier) connection() (net.Conn, error) {
-	c.mu.Lock()
-	conn, closed := c.conn, c.closed
-	c.mu.Unlock()
-	if closed {
-		return nil, net.ErrClosed
-	}
-	if conn != nil {
-		if !c.stream || netconn.PeerOpen(conn, c.discard[:], false) {
-			return conn, nil
-		}
-		c.disconnect(conn)
-	}
-	conn, err := c.dial()
-	if err != nil {
-		return nil, err
-	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.closed {
-		conn.Close()
-		return nil, net.ErrClosed
-	}
-	c.conn = conn
-	return conn, nil
+	conn, _, err := c.conn.Get(c.alive, c.dial)
+	return conn, err
 }
 
-func (c *carrier) dial() (net.Conn, error) {
-	ctx, cancel := context.WithTimeout(c.ctx, c.cfg.DialTimeout)
+// alive reports whether a stream receiver still holds conn open; a UDP
+// socket has no peer to lose.
+func (c *carrier) alive(conn net.Conn) bool {
+	return !c.stream || netconn.PeerOpen(conn, c.discard[:], false)
+}
+
+func (c *carrier) dial(ctx context.Context) (net.Conn, error) {
+	ctx, cancel := context.WithTimeout(ctx, c.cfg.DialTimeout)
 	defer cancel()
 	network := c.cfg.Network
 	if network == "tls" {
 		network = "tcp"
 	}
 	return netconn.Dial(ctx, network, c.cfg.Address, c.tls)
-}
-
-// disconnect closes conn and forgets it unless Close already did.
-func (c *carrier) disconnect(conn net.Conn) {
-	c.mu.Lock()
-	if c.conn == conn {
-		c.conn = nil
-	}
-	c.mu.Unlock()
-	conn.Close() // the connection failed already; closing it cannot fail more usefully
 }
 
 // writeStream writes recs in as few writes as flushSize allows and returns
