@@ -147,10 +147,7 @@ func FLBPluginFlushCtx(ctx, data unsafe.Pointer, size C.size_t, tag *C.char) (re
 	}
 	chunk := unsafe.Slice((*byte)(data), int(size)) // read in place; never kept past this call
 	if _, err := inst.pipeline.Flush(chunk, tagStr); err != nil {
-		if err != pipeline.ErrBusy { // busy is reported once per episode by the pipeline
-			inst.log.Warnf("flush: %v; chunk will be retried", err)
-		}
-		return output.FLB_RETRY
+		return output.FLB_RETRY // ErrBusy, reported once per episode by the pipeline
 	}
 	return output.FLB_OK
 }

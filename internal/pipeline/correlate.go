@@ -62,8 +62,8 @@ func (w *worker) emitJoined(o *airlockjoin.Output) {
 // closeJoiner ends Airlock correlation: with State_File the pending state
 // is saved for the next start, otherwise (or if saving fails) it is emitted
 // as partial records.
-func (p *Pipeline) closeJoiner() error {
-	err := p.emitOutside(func(w *worker) {
+func (p *Pipeline) closeJoiner() {
+	p.emitOutside(func(w *worker) {
 		p.joinMu.Lock()
 		defer p.joinMu.Unlock()
 		if path := p.cfg.Correlation.StateFile; path != "" {
@@ -80,5 +80,4 @@ func (p *Pipeline) closeJoiner() error {
 	if c := p.join.Counters(); c.In > 0 {
 		p.log.Infof("correlation: %s", c)
 	}
-	return err
 }

@@ -1,11 +1,18 @@
 // Package pipeline is what one welf output instance does with a chunk:
-// decode its events in place, decode each record (Airlock JSON, as a parsed
-// map or a raw line), encode it as WELF and hand the batch to the
-// destination.
+// decode its events in place, decode each record (an Airlock JSON record,
+// as a parsed map or a raw line, or an MWG connection-trace line), let the
+// joiners correlate them, encode what they emit as WELF and hand the batch
+// to the destination.
 //
 // Flush may run concurrently for one instance (Fluent Bit's "workers"), so
-// all per-chunk scratch space lives in a worker taken from a pool, and the
-// shared parts (counters, sink) are safe for concurrent use.
+// all per-chunk scratch space lives in a worker taken from a pool; the
+// joiners are serialised by a mutex each; counters and sink are safe for
+// concurrent use.
+//
+// A chunk is handed back to Fluent Bit (ErrBusy, FLB_RETRY) only before any
+// of it was processed: the joiners consume records, so processing a chunk
+// twice would lose or duplicate output. Records the destination refuses
+// after processing wait in a backlog instead, and hold back later chunks.
 package pipeline
 
 import (
@@ -43,7 +50,7 @@ const unparsedPri = 4
 type Counters struct {
 	Events    uint64 // events decoded from chunks
 	Written   uint64 // WELF records handed to the destination
-	Unparsed  uint64 // records that were not Airlock records (emitted or dropped per Unparsed_Records)
+	Unparsed  uint64 // records that were not decoded (written or dropped per Unparsed_Records)
 	Malformed uint64 // events that could not be decoded at all
 	Truncated uint64 // WELF records shortened to Max_Size
 }
@@ -132,9 +139,8 @@ var ErrBusy = errors.New("destination busy: outbound buffer full")
 
 // Flush processes one chunk. chunk is only read, and only during the call.
 // A bad record is counted and reported and the rest of the chunk goes on.
-// An error means the chunk should be retried by Fluent Bit: ErrBusy before
-// anything was done, any other error when the destination did not take the
-// batch.
+// The only error is ErrBusy: the chunk was not looked at, and Fluent Bit
+// should retry it later.
 func (p *Pipeline) Flush(chunk []byte, tag string) (Result, error) {
 	if p.admit != nil {
 		if !p.admit() {
@@ -188,27 +194,26 @@ func (p *Pipeline) Flush(chunk []byte, tag string) (Result, error) {
 	p.events.Add(uint64(w.res.Events))
 	p.unparsed.Add(uint64(w.res.Unparsed))
 	p.malformed.Add(uint64(w.res.Malformed))
-	p.send(w)
-	w.res.Written = len(w.spans)
+	w.res.Written = p.send(w)
 	return w.res, nil
 }
 
-// send hands the records w encoded to the destination. A refusal after the
-// chunk was processed keeps the records in the backlog: the chunk is done
-// for Fluent Bit, and a retry of it would only meet records correlation
-// has already consumed.
-func (p *Pipeline) send(w *worker) error {
+// send hands the records w encoded to the destination and returns how many
+// it took. A refusal after the chunk was processed keeps the records in the
+// backlog: the chunk is done for Fluent Bit, and a retry of it would only
+// meet records correlation has already consumed.
+func (p *Pipeline) send(w *worker) int {
 	p.truncated.Add(uint64(w.truncated))
 	if len(w.spans) == 0 {
-		return nil
+		return 0
 	}
 	batch := w.batch()
 	if err := p.sink.Send(batch); err != nil {
 		p.keepBacklog(batch, err)
-		return nil
+		return 0
 	}
 	p.written.Add(uint64(len(batch)))
-	return nil
+	return len(batch)
 }
 
 // keepBacklog copies records the destination refused into the backlog.
@@ -251,12 +256,12 @@ func (p *Pipeline) sendBacklog() bool {
 
 // emitOutside runs fn, which emits correlated records through the worker it
 // is given, outside any Flush, and sends what it emitted.
-func (p *Pipeline) emitOutside(fn func(w *worker)) error {
+func (p *Pipeline) emitOutside(fn func(w *worker)) {
 	w := p.workers.Get().(*worker)
 	defer p.workers.Put(w)
 	w.reset("")
 	fn(w)
-	return p.send(w)
+	p.send(w)
 }
 
 // Close ends correlation — pending state is saved (State_File) or emitted as
@@ -267,27 +272,25 @@ func (p *Pipeline) Close() error {
 		close(p.tickStop)
 		<-p.tickDone
 	}
-	var errs []error
 	if p.mwg != nil {
-		errs = append(errs, p.emitOutside(func(w *worker) {
+		p.emitOutside(func(w *worker) {
 			p.mwgMu.Lock()
 			defer p.mwgMu.Unlock()
 			p.mwg.Drain(w.mwgEmit)
-		}))
+		})
 		if c := p.mwg.Counters(); c.Records > 0 {
 			p.log.Infof("mwg: %s", c)
 		}
 	}
 	if p.join != nil {
-		errs = append(errs, p.closeJoiner())
+		p.closeJoiner()
 	}
 	if !p.sendBacklog() {
 		p.backlogMu.Lock()
 		p.log.Errorf("destination %s: %d records could not be written before exit and are lost", p.cfg.Destination, len(p.backlog))
 		p.backlogMu.Unlock()
 	}
-	errs = append(errs, p.sink.Close())
-	return errors.Join(errs...)
+	return p.sink.Close()
 }
 
 // worker holds the scratch space of one Flush; it is reused across chunks.
