@@ -187,6 +187,13 @@ func (p *Pipeline) Flush(chunk []byte, tag string) (Result, error) {
 		p.join.Tick(w.joinEmit)
 		p.joinMu.Unlock()
 	}
+	if p.mwg != nil {
+		// Idle connections time out here on record time (on wall time the
+		// tick loop also does it between chunks).
+		p.mwgMu.Lock()
+		p.mwg.Tick(w.mwgEmit)
+		p.mwgMu.Unlock()
+	}
 	if w.suppressed > 0 {
 		p.log.Warnf("%d more bad records in this chunk (tag %q) not reported one by one", w.suppressed, tag)
 	}

@@ -342,6 +342,32 @@ func TestFlushMWG(t *testing.T) {
 	}
 }
 
+// TestMWGIdleTimeoutOnRecordTime: with Correlation_Clock record, a
+// connection whose files get no line for Idle_Timeout, by the records'
+// times, is finished at the end of the chunk that shows it.
+func TestMWGIdleTimeoutOnRecordTime(t *testing.T) {
+	first, _ := traceChunk(t, "../mwg/testdata/traces/HTTP-1a2b3c-C.txt")
+	later := eventtest.AppendV2(nil, evTime.Add(2*time.Minute), map[string]any{"log": ">>>", "file": "/opt/mwg/log/debug/connection_tracing/HTTP-99-C.txt"})
+	var out, logs bytes.Buffer
+	p := newTest(t, testConfig(func(c *config.Config) {
+		c.FW = "mwg01"
+		c.MWG = config.MWG{PathKey: "file", IdleTimeout: time.Minute, MaxConnections: 100, MaxHeaderBytes: 64 << 10, MaxBytes: 1 << 20, RecordTime: true}
+	}), &out, &logs)
+	if _, err := p.Flush(first, "mwg"); err != nil {
+		t.Fatal(err)
+	}
+	if out.Len() != 0 {
+		t.Fatalf("written before the connection went idle:\n%s", out.String())
+	}
+	if _, err := p.Flush(later, "mwg"); err != nil {
+		t.Fatal(err)
+	}
+	if got := strings.Count(out.String(), "conn=1a2b3c"); got != 2 || !strings.Contains(out.String(), "partial=timeout") {
+		t.Errorf("after two idle minutes, want the connection's two transactions, the open one partial=timeout:\n%s", out.String())
+	}
+	p.Close()
+}
+
 // BenchmarkFlushMWG runs MWG connection traces through the whole flush
 // path — chunk decoding, trace decoding, client/server join, WELF encoding —
 // and reports the rate in bytes of trace lines.
