@@ -54,11 +54,11 @@ integration: build
 # fuzz runs every fuzz target for FUZZTIME (their seed corpora already ran as
 # ordinary tests in `unit`).
 fuzz:
-	@set -e; for dir in $$(grep -l '^func Fuzz' $$(find internal test -name '*_test.go') | xargs -n1 dirname | sort -u); do \
+	@mkdir -p build; set -e; for dir in $$(grep -l '^func Fuzz' $$(find internal test -name '*_test.go') | xargs -n1 dirname | sort -u); do \
 		for target in $$(grep -ho '^func Fuzz[A-Za-z0-9_]*' $$dir/*_test.go | cut -c6-); do \
 			echo "fuzz ./$$dir $$target ($(FUZZTIME))"; \
-			$(GO) test -run '^$$' -fuzz "^$$target$$" -fuzztime $(FUZZTIME) ./$$dir >/dev/null || \
-				{ echo "fuzz ./$$dir $$target FAILED"; $(GO) test -run '^$$' -fuzz "^$$target$$" -fuzztime 1x ./$$dir; exit 1; }; \
+			$(GO) test -run '^$$' -fuzz "^$$target$$" -fuzztime $(FUZZTIME) ./$$dir >build/fuzz.log 2>&1 || \
+				{ echo "fuzz ./$$dir $$target FAILED:"; cat build/fuzz.log; exit 1; }; \
 		done; \
 	done
 
