@@ -27,42 +27,58 @@ func newMWGJoiner(cfg *config.Config) (*mwgjoin.Joiner, error) {
 	})
 }
 
-// tracePath returns the trace file path of a record that is an MWG trace
-// line: with Source mwg, any record with a Path_Key string; with auto, one
-// whose path ends in ".txt" (the joiner then checks the name).
-func (w *worker) tracePath(body event.Map) ([]byte, bool) {
-	v, ok := body.Get(w.p.cfg.MWG.PathKey)
-	if !ok || v.Kind() != event.KindString {
-		return nil, false
+// traceRecord is what a trace line record carries.
+type traceRecord struct {
+	path, line, host []byte
+	offset           int64 // -1 without Offset_Key
+}
+
+// traceFields reads, in one pass, the fields of a record that is an MWG
+// trace line: with Source mwg, any record with a Path_Key string; with
+// auto, one whose path ends in ".txt" (the joiner then checks the name).
+func (w *worker) traceFields(body event.Map) (traceRecord, bool) {
+	cfg := w.p.cfg
+	tr := traceRecord{offset: -1}
+	for it := body.Iter(); it.Next(); {
+		key, val := it.Key(), it.Value()
+		switch {
+		case string(key) == cfg.MWG.PathKey:
+			if val.Kind() == event.KindString {
+				tr.path = val.Bytes()
+			}
+		case string(key) == cfg.LogKey:
+			if val.Kind() == event.KindString {
+				tr.line = val.Bytes()
+			}
+		case cfg.MWG.OffsetKey != "" && string(key) == cfg.MWG.OffsetKey:
+			if k := val.Kind(); k == event.KindInt || k == event.KindUint {
+				tr.offset = val.Int()
+			}
+		case string(key) == "host" || string(key) == "hostname":
+			if val.Kind() == event.KindString {
+				tr.host = val.Bytes()
+			}
+		}
 	}
-	path := v.Bytes()
-	return path, w.p.cfg.Source == config.SourceMWG || bytes.HasSuffix(path, []byte(".txt"))
+	if tr.path == nil {
+		return tr, false
+	}
+	return tr, cfg.Source == config.SourceMWG || bytes.HasSuffix(tr.path, []byte(".txt"))
 }
 
 // processMWG feeds one trace record to the joiner. It returns false when
 // the path is not a trace file name and the record should be decoded as
-// something else (Source auto).
-func (w *worker) processMWG(ev *event.Event, path []byte) bool {
-	var line []byte
-	offset := int64(-1)
-	host := []byte(nil)
-	for it := ev.Body.Iter(); it.Next(); {
-		switch key, val := it.Key(), it.Value(); {
-		case string(key) == w.p.cfg.LogKey && val.Kind() == event.KindString:
-			line = val.Bytes()
-		case w.p.cfg.MWG.OffsetKey != "" && string(key) == w.p.cfg.MWG.OffsetKey && (val.Kind() == event.KindInt || val.Kind() == event.KindUint):
-			offset = val.Int()
-		case string(key) == "host" || string(key) == "hostname":
-			if val.Kind() == event.KindString {
-				host = val.Bytes()
-			}
-		}
-	}
-	w.mwgHost = host
+// something else (Source auto). The joiner's lock is held from the first
+// trace record of a chunk to its end (see unlockMWG): one lock per chunk,
+// not per line.
+func (w *worker) processMWG(ev *event.Event, tr traceRecord) bool {
 	p := w.p
-	p.mwgMu.Lock()
-	err := p.mwg.Add(path, offset, line, ev.Time, w.mwgEmit)
-	p.mwgMu.Unlock()
+	if !w.mwgLocked {
+		p.mwgMu.Lock()
+		w.mwgLocked = true
+	}
+	w.mwgHost = tr.host
+	err := p.mwg.Add(tr.path, tr.offset, tr.line, ev.Time, w.mwgEmit)
 	w.mwgHost = nil
 	var bad *mwgjoin.NameError
 	if errors.As(err, &bad) {
@@ -75,6 +91,14 @@ func (w *worker) processMWG(ev *event.Event, path []byte) bool {
 		}
 	}
 	return true
+}
+
+// unlockMWG releases the joiner's lock if this worker holds it.
+func (w *worker) unlockMWG() {
+	if w.mwgLocked {
+		w.mwgLocked = false
+		w.p.mwgMu.Unlock()
+	}
 }
 
 // emitMWG encodes one joined MWG transaction.

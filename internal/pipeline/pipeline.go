@@ -158,6 +158,9 @@ func (p *Pipeline) Flush(chunk []byte, tag string) (Result, error) {
 	}
 	w := p.workers.Get().(*worker)
 	defer p.workers.Put(w)
+	// Even if a panic ends this flush (the plugin recovers it), the
+	// joiner's lock must not stay held: every later flush would block.
+	defer w.unlockMWG()
 	w.reset(tag)
 
 	w.dec.Reset(chunk)
@@ -190,9 +193,12 @@ func (p *Pipeline) Flush(chunk []byte, tag string) (Result, error) {
 	if p.mwg != nil {
 		// Idle connections time out here on record time (on wall time the
 		// tick loop also does it between chunks).
-		p.mwgMu.Lock()
+		if !w.mwgLocked {
+			p.mwgMu.Lock()
+			w.mwgLocked = true
+		}
 		p.mwg.Tick(w.mwgEmit)
-		p.mwgMu.Unlock()
+		w.unlockMWG()
 	}
 	if w.suppressed > 0 {
 		p.log.Warnf("%d more bad records in this chunk (tag %q) not reported one by one", w.suppressed, tag)
@@ -318,9 +324,10 @@ type worker struct {
 	reported   int
 	suppressed int
 
-	mwgEmit  mwgjoin.Emit     // w.emitMWG, made once: a method value allocates
-	joinEmit airlockjoin.Emit // w.emitJoined, likewise
-	mwgHost  []byte           // host of the trace record being added, for fw
+	mwgEmit   mwgjoin.Emit     // w.emitMWG, made once: a method value allocates
+	joinEmit  airlockjoin.Emit // w.emitJoined, likewise
+	mwgHost   []byte           // host of the trace record being added, for fw
+	mwgLocked bool             // this worker holds p.mwgMu, from its first trace record to the end of the chunk
 
 	// The last gateway host seen, so a run of records from one host does not
 	// allocate a string per record.
@@ -362,7 +369,7 @@ func (w *worker) report(format string, args ...any) {
 // process decodes one event's record and encodes what it yields.
 func (w *worker) process(ev *event.Event) {
 	if w.p.mwg != nil {
-		if path, ok := w.tracePath(ev.Body); ok && w.processMWG(ev, path) {
+		if tr, ok := w.traceFields(ev.Body); ok && w.processMWG(ev, tr) {
 			return
 		}
 		if w.p.cfg.Source == config.SourceMWG {
