@@ -1,6 +1,7 @@
 package test
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"sort"
@@ -10,6 +11,7 @@ import (
 
 	"github.com/welfbridge/welfbridge/internal/forward/forwardtest"
 	"github.com/welfbridge/welfbridge/internal/transport/rsyslogtest"
+	"github.com/welfbridge/welfbridge/internal/welf"
 )
 
 // sampleWELF returns the WELF lines the bundled sample becomes with
@@ -193,5 +195,57 @@ func TestForwardDestination(t *testing.T) {
 		if wantTime := time.Date(2024, 3, 5, 8, 12, 44, 331e6, time.UTC); !e.Time.Equal(wantTime) {
 			t.Errorf("event time %v, want %v", e.Time, wantTime)
 		}
+	}
+}
+
+// TestMaxSizeTruncatesOnlyFreeText: with a tight Max_Size every whole
+// syslog message fits, and only free-text WELF fields were shortened: the
+// MSG still decodes as WELF, with every other field as without the cap.
+func TestMaxSizeTruncatesOnlyFreeText(t *testing.T) {
+	// The request summary needs 680 bytes, 523 of them structured fields that
+	// are never cut: with 600 only its user agent and referrer give way.
+	const maxSize = 600
+	s := rsyslogtest.Start(t, rsyslogtest.Config{UDP: true})
+	mustRun(t, tailInput("airlock", fixture("airlock/sample.log"))+
+		welfOutput("airlock", "Destination udp://"+s.UDPAddr, "Syslog_Format rfc3164", fmt.Sprintf("Max_Size %d", maxSize), "Time_Zone UTC", single))
+	raw := s.WaitRawLines(7, 20*time.Second)
+	msgs := s.WaitLines(7, 20*time.Second)
+	full := sampleWELF(t)
+	if len(raw) != 7 || len(msgs) != 7 {
+		t.Fatalf("got %d messages, want 7", len(raw))
+	}
+	truncated := 0
+	for i := range msgs {
+		if len(raw[i]) > maxSize {
+			t.Errorf("message %d has %d bytes, over Max_Size %d: %s", i, len(raw[i]), maxSize, raw[i])
+		}
+		got, err := welf.Decode([]byte(msgs[i]))
+		if err != nil {
+			t.Fatalf("message %d is not valid WELF: %v\n%s", i, err, msgs[i])
+		}
+		want, _ := welf.Decode([]byte(full[i]))
+		if msgs[i] != full[i] {
+			truncated++
+		}
+		// Every field but the free-text ones is intact; free text is a prefix.
+		wantByKey := map[string]string{}
+		for _, f := range want {
+			wantByKey[f.Key] = f.Value
+		}
+		for _, f := range got {
+			switch f.Key {
+			case "msg", "agent", "ref", "position", "reason":
+				if !strings.HasPrefix(wantByKey[f.Key], f.Value) {
+					t.Errorf("message %d: %s=%q is not a prefix of %q", i, f.Key, f.Value, wantByKey[f.Key])
+				}
+			default:
+				if f.Value != wantByKey[f.Key] {
+					t.Errorf("message %d: %s=%q, want %q", i, f.Key, f.Value, wantByKey[f.Key])
+				}
+			}
+		}
+	}
+	if truncated == 0 {
+		t.Error("no message needed shortening: the cap tests nothing")
 	}
 }
