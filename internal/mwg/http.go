@@ -125,24 +125,9 @@ func httpPort(l layer) int {
 	return 80
 }
 
-func (h *httpDecoder) startLine(b []byte) (dir, bool) {
-	if h.isStart(dirResponse, b) {
-		return dirResponse, true
-	}
-	if h.isStart(dirRequest, b) {
-		return dirRequest, true
-	}
-	return 0, false
-}
+func (h *httpDecoder) startLine(b []byte) (dir, bool) { return startOf("HTTP", b) }
 
-func (h *httpDecoder) isStart(d dir, b []byte) bool {
-	if d == dirResponse {
-		_, ok := parseStatusLine(b, "HTTP")
-		return ok
-	}
-	_, ok := parseRequestLine(b, "HTTP")
-	return ok
-}
+func (h *httpDecoder) isStart(d dir, b []byte) bool { return isStartOf("HTTP", d, b) }
 
 func (h *httpDecoder) claim(l layer, d dir) claim {
 	if m := &h.half[l][d]; m.state == msgBody {

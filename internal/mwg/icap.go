@@ -104,24 +104,9 @@ type icapDecoder struct {
 	half [2][2]icapHalf
 }
 
-func (c *icapDecoder) startLine(b []byte) (dir, bool) {
-	if c.isStart(dirResponse, b) {
-		return dirResponse, true
-	}
-	if c.isStart(dirRequest, b) {
-		return dirRequest, true
-	}
-	return 0, false
-}
+func (c *icapDecoder) startLine(b []byte) (dir, bool) { return startOf("ICAP", b) }
 
-func (c *icapDecoder) isStart(d dir, b []byte) bool {
-	if d == dirResponse {
-		_, ok := parseStatusLine(b, "ICAP")
-		return ok
-	}
-	_, ok := parseRequestLine(b, "ICAP")
-	return ok
-}
+func (c *icapDecoder) isStart(d dir, b []byte) bool { return isStartOf("ICAP", d, b) }
 
 func (c *icapDecoder) claim(l layer, d dir) claim {
 	if m := &c.half[l][d]; m.state == icapBody {

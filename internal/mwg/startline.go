@@ -196,3 +196,27 @@ func (t *target) locate(authStart int, absolute, connect bool, defPort int) {
 		t.port = defPort
 	}
 }
+
+// startOf reports whether b is the start line of a message of proto
+// ("HTTP", "ICAP"), and its direction: a status line is a response, a
+// request line a request.
+func startOf(proto string, b []byte) (dir, bool) {
+	if isStartOf(proto, dirResponse, b) {
+		return dirResponse, true
+	}
+	if isStartOf(proto, dirRequest, b) {
+		return dirRequest, true
+	}
+	return 0, false
+}
+
+// isStartOf reports whether b is the start line of a message of proto in
+// direction d.
+func isStartOf(proto string, d dir, b []byte) bool {
+	if d == dirResponse {
+		_, ok := parseStatusLine(b, proto)
+		return ok
+	}
+	_, ok := parseRequestLine(b, proto)
+	return ok
+}
