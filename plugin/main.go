@@ -42,7 +42,6 @@ const exitMargin = 5 * time.Second
 
 // instance is what FLBPluginSetContext stores for one [OUTPUT] section.
 type instance struct {
-	name     string // welf.0, welf.1 … as Fluent Bit names its instances
 	exitWait time.Duration
 	log      *flblog.Logger
 	pipeline *pipeline.Pipeline
@@ -113,7 +112,7 @@ func FLBPluginInit(plugin unsafe.Pointer) (ret int) {
 		log.Errorf("%v", err)
 		return output.FLB_ERROR
 	}
-	output.FLBPluginSetContext(plugin, &instance{name: name, log: log, pipeline: p, exitWait: cfg.Delivery.ShutdownTimeout + exitMargin})
+	output.FLBPluginSetContext(plugin, &instance{log: log, pipeline: p, exitWait: cfg.Delivery.ShutdownTimeout + exitMargin})
 	log.Infof("destination=%s source=%s log_key=%s welf_id=%s time_zone=%s", cfg.Destination, cfg.Source, cfg.LogKey, cfg.WELFID, cfg.Location)
 	return output.FLB_OK
 }
@@ -163,7 +162,7 @@ func FLBPluginExitCtx(ctx unsafe.Pointer) (ret int) {
 	return output.FLB_OK
 }
 
-// close shuts the instance down within exitTimeout.
+// close shuts the instance down, waiting at most exitWait.
 func (inst *instance) close() {
 	done := make(chan error, 1)
 	go func() { done <- inst.pipeline.Close() }()
