@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"crypto/tls"
 	"errors"
-	"fmt"
 	"net"
 	"sync"
 	"testing"
@@ -15,34 +14,6 @@ import (
 
 // waitTimeout bounds every wait in the tests for something to arrive.
 const waitTimeout = 15 * time.Second
-
-// stamp is the time of every test record.
-var stamp = time.Date(2024, 3, 5, 6, 8, 9, 123456789, time.UTC)
-
-// welfRecords returns n WELF records whose lines differ by tag and index.
-// They hold what WELF escaping produces: quoted values, \x22 and UTF-8.
-func welfRecords(tag string, n int) []sink.Record {
-	recs := make([]sink.Record, n)
-	for i := range recs {
-		recs[i] = sink.Record{
-			Time:     stamp,
-			Severity: i % 8,
-			Host:     "gw1.example.com",
-			Line: fmt.Appendf(nil, `id=firewall time="2024-03-05 07:08:09" fw=gw1.example.com pri=%d proto=https `+
-				`src=192.0.2.10 srcport=51234 dst=198.51.100.7 dstport=443 user=alice op=GET `+
-				`arg=/portal/%s/%d result=403 msg="Zugriff verweigert: \x22Grüße\x22 [%s #%d]"`, i%8, tag, i, tag, i),
-		}
-	}
-	return recs
-}
-
-func lines(recs []sink.Record) []string {
-	out := make([]string, len(recs))
-	for i := range recs {
-		out[i] = string(recs[i].Line)
-	}
-	return out
-}
 
 func rawRecords(lines ...string) []sink.Record {
 	recs := make([]sink.Record, len(lines))

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/welfbridge/welfbridge/internal/sink"
+	"github.com/welfbridge/welfbridge/internal/sink/sinktest"
 	"github.com/welfbridge/welfbridge/internal/syslog"
 	"github.com/welfbridge/welfbridge/internal/transport"
 	"github.com/welfbridge/welfbridge/internal/transport/rsyslogtest"
@@ -81,8 +82,8 @@ func recordingServer(t *testing.T) (string, <-chan string) {
 
 func TestOnTheWire(t *testing.T) {
 	recs := []sink.Record{
-		{Time: stamp, Severity: 3, Line: []byte(`id=firewall fw=a pri=3`)},
-		{Time: stamp, Severity: 6, Line: []byte(`id=firewall fw=b pri=6 msg="Grüße"`)},
+		{Time: sinktest.Stamp, Severity: 3, Line: []byte(`id=firewall fw=a pri=3`)},
+		{Time: sinktest.Stamp, Severity: 6, Line: []byte(`id=firewall fw=b pri=6 msg="Grüße"`)},
 	}
 	const (
 		open = "1 open 55 relp_version=0\nrelp_software=welfbridge\ncommands=syslog\n"
@@ -188,7 +189,7 @@ func TestWindow(t *testing.T) {
 			if err := c.Send(recs); err != nil {
 				t.Fatal(err)
 			}
-			if got, want := receive(t, got, total), lines(recs); !slices.Equal(got, want) {
+			if got, want := receive(t, got, total), sinktest.Lines(recs); !slices.Equal(got, want) {
 				t.Errorf("received %q\nwant %q", got, want)
 			}
 		})
@@ -329,7 +330,7 @@ func TestProtocolErrors(t *testing.T) {
 			if err := c.Send(recs[tt.wantSent:]); err != nil {
 				t.Fatalf("Send of the rest: %v", err)
 			}
-			if got, want := receive(t, got, len(recs)-tt.wantSent), lines(recs[tt.wantSent:]); !slices.Equal(got, want) {
+			if got, want := receive(t, got, len(recs)-tt.wantSent), sinktest.Lines(recs[tt.wantSent:]); !slices.Equal(got, want) {
 				t.Errorf("the retry delivered %q, want %q", got, want)
 			}
 			// The window took all five at once: every retried message had
@@ -534,7 +535,7 @@ func TestSessionEndedWhileIdle(t *testing.T) {
 			if err := c.Send(recs[2:]); err != nil {
 				t.Fatalf("Send after the session ended: %v", err)
 			}
-			if got, want := receive(t, got, 4), lines(recs); !slices.Equal(got, want) {
+			if got, want := receive(t, got, 4), sinktest.Lines(recs); !slices.Equal(got, want) {
 				t.Errorf("received %q, want %q", got, want)
 			}
 			if got, want := c.Stats(), (Stats{Sent: 4, Reconnects: 1}); got != want {
@@ -692,7 +693,7 @@ func TestTLS(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
-		if got, want := receive(t, got, 3), lines(recs); !slices.Equal(got, want) {
+		if got, want := receive(t, got, 3), sinktest.Lines(recs); !slices.Equal(got, want) {
 			t.Errorf("received %q, want %q", got, want)
 		}
 		if err := c.Close(); err != nil {

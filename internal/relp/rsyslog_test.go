@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/welfbridge/welfbridge/internal/sink"
+	"github.com/welfbridge/welfbridge/internal/sink/sinktest"
 	"github.com/welfbridge/welfbridge/internal/syslog"
 	"github.com/welfbridge/welfbridge/internal/transport/rsyslogtest"
 )
@@ -62,7 +63,7 @@ func TestDeliveryToRsyslog(t *testing.T) {
 
 			// The first batch is larger than the default window; the second
 			// reuses the session.
-			recs := welfRecords(tt.name, 300)
+			recs := sinktest.Records(tt.name, 300)
 			for _, batch := range [][]sink.Record{recs[:250], recs[250:]} {
 				if err := c.Send(batch); err != nil {
 					t.Fatalf("Send: %v", err)
@@ -78,7 +79,7 @@ func TestDeliveryToRsyslog(t *testing.T) {
 			if tt.format == syslog.FormatRaw {
 				return // rsyslogd guesses a header in a headerless message; only rawmsg is meaningful
 			}
-			if got, want := s.Lines(), lines(recs); !slices.Equal(got, want) {
+			if got, want := s.Lines(), sinktest.Lines(recs); !slices.Equal(got, want) {
 				t.Errorf("received MSG parts:\n got %q\nwant %q", got, want)
 			}
 			if err := c.Close(); err != nil {
@@ -92,7 +93,7 @@ func TestReceiverDownAtFirstSend(t *testing.T) {
 	s := rsyslogtest.Start(t, rsyslogtest.Config{RELP: true})
 	s.Stop()
 	c := newClient(t, rsyslogConfig(s.RELPAddr, syslog.FormatRFC5424))
-	recs := welfRecords("down", 10)
+	recs := sinktest.Records("down", 10)
 
 	err := c.Send(recs)
 	want := "syslog relp://" + s.RELPAddr + ": connect: connection refused"
@@ -108,7 +109,7 @@ func TestReceiverDownAtFirstSend(t *testing.T) {
 	if err := c.Send(recs); err != nil {
 		t.Fatalf("Send with the receiver up: %v", err)
 	}
-	if got, want := s.WaitLines(len(recs), waitTimeout), lines(recs); !slices.Equal(got, want) {
+	if got, want := s.WaitLines(len(recs), waitTimeout), sinktest.Lines(recs); !slices.Equal(got, want) {
 		t.Errorf("received:\n got %q\nwant %q", got, want)
 	}
 	// The retry wrote the records for the first time: nothing can be
@@ -132,8 +133,8 @@ func TestReceiverRestartWhileIdle(t *testing.T) {
 		t.Run(r.name, func(t *testing.T) {
 			s := rsyslogtest.Start(t, rsyslogtest.Config{RELP: true})
 			c := newClient(t, rsyslogConfig(s.RELPAddr, syslog.FormatRFC5424))
-			first := welfRecords("before-"+r.name, 5)
-			second := welfRecords("after-"+r.name, 5)
+			first := sinktest.Records("before-"+r.name, 5)
+			second := sinktest.Records("after-"+r.name, 5)
 
 			if err := c.Send(first); err != nil {
 				t.Fatalf("Send before the restart: %v", err)
@@ -143,7 +144,7 @@ func TestReceiverRestartWhileIdle(t *testing.T) {
 			if err := c.Send(second); err != nil {
 				t.Fatalf("Send after the restart: %v", err)
 			}
-			want := append(lines(first), lines(second)...)
+			want := append(sinktest.Lines(first), sinktest.Lines(second)...)
 			if got := s.WaitLines(len(want), waitTimeout); !slices.Equal(got, want) {
 				t.Errorf("received:\n got %q\nwant %q", got, want)
 			}
@@ -181,7 +182,7 @@ func TestReceiverKilledMidStream(t *testing.T) {
 	c := newClient(t, cfg)
 	var recs []sink.Record
 	for b := range batches {
-		recs = append(recs, welfRecords(fmt.Sprintf("batch%d", b), batchSize)...)
+		recs = append(recs, sinktest.Records(fmt.Sprintf("batch%d", b), batchSize)...)
 	}
 
 	delivered := make(chan delivery, 1)
@@ -229,11 +230,11 @@ func TestReceiverKilledMidStream(t *testing.T) {
 		}
 		return ""
 	})
-	if first := unique(got); !slices.Equal(first, lines(recs)) {
-		t.Errorf("the records in order of first arrival differ from those sent:\n got %q\nwant %q", first, lines(recs))
+	if first := unique(got); !slices.Equal(first, sinktest.Lines(recs)) {
+		t.Errorf("the records in order of first arrival differ from those sent:\n got %q\nwant %q", first, sinktest.Lines(recs))
 	}
 	index := make(map[string]int, len(recs))
-	for i, line := range lines(recs) {
+	for i, line := range sinktest.Lines(recs) {
 		index[line] = i
 	}
 	seen := make(map[string]bool, len(got))

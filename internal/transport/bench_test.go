@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/welfbridge/welfbridge/internal/sink"
+	"github.com/welfbridge/welfbridge/internal/sink/sinktest"
 	"github.com/welfbridge/welfbridge/internal/syslog"
 	"github.com/welfbridge/welfbridge/internal/transport/rsyslogtest"
 )
@@ -49,7 +50,7 @@ func BenchmarkSend(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	recs := welfRecords("benchmark", 1000)
+	recs := sinktest.Records("benchmark", 1000)
 	for i := range recs {
 		recs[i].Line = append(recs[i].Line, ` sent=1532 rcvd=48213 duration=0.182 ref=https://portal.example.com/ agent="Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36"`...)
 	}

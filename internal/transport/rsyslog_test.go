@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/welfbridge/welfbridge/internal/sink"
+	"github.com/welfbridge/welfbridge/internal/sink/sinktest"
 	"github.com/welfbridge/welfbridge/internal/syslog"
 	"github.com/welfbridge/welfbridge/internal/transport/rsyslogtest"
 )
@@ -21,34 +22,6 @@ import (
 
 // waitTimeout bounds every wait for rsyslogd to write what it received.
 const waitTimeout = 15 * time.Second
-
-// stamp is the time of every test record.
-var stamp = time.Date(2024, 3, 5, 6, 8, 9, 123456789, time.UTC)
-
-// welfRecords returns n WELF records whose lines differ by tag and index.
-// They hold what WELF escaping produces: quoted values, \x22 and UTF-8.
-func welfRecords(tag string, n int) []sink.Record {
-	recs := make([]sink.Record, n)
-	for i := range recs {
-		recs[i] = sink.Record{
-			Time:     stamp,
-			Severity: i % 8,
-			Host:     "gw1.example.com",
-			Line: fmt.Appendf(nil, `id=firewall time="2024-03-05 07:08:09" fw=gw1.example.com pri=%d proto=https `+
-				`src=192.0.2.10 srcport=51234 dst=198.51.100.7 dstport=443 user=alice op=GET `+
-				`arg=/portal/%s/%d result=403 msg="Zugriff verweigert: \x22Grüße\x22 [%s #%d]"`, i%8, tag, i, tag, i),
-		}
-	}
-	return recs
-}
-
-func lines(recs []sink.Record) []string {
-	out := make([]string, len(recs))
-	for i := range recs {
-		out[i] = string(recs[i].Line)
-	}
-	return out
-}
 
 // rawLines returns the whole messages expected for recs with facility
 // local0 and the default app name, written out here rather than with the
@@ -144,7 +117,7 @@ func TestDeliveryToRsyslog(t *testing.T) {
 			cfg.Framing = tt.framing
 			snk := newSink(t, cfg)
 
-			recs := welfRecords(strings.ReplaceAll(tt.name, " ", "-"), 20)
+			recs := sinktest.Records(strings.ReplaceAll(tt.name, " ", "-"), 20)
 			// Two batches, so the second reuses the connection and buffers.
 			for _, batch := range [][]sink.Record{recs[:7], recs[7:]} {
 				if err := snk.Send(batch); err != nil {
@@ -158,7 +131,7 @@ func TestDeliveryToRsyslog(t *testing.T) {
 			if tt.format == syslog.FormatRaw {
 				return // rsyslogd guesses a header in a headerless message; only rawmsg is meaningful
 			}
-			if got, want := s.Lines(), lines(recs); !slices.Equal(got, want) {
+			if got, want := s.Lines(), sinktest.Lines(recs); !slices.Equal(got, want) {
 				t.Errorf("received MSG parts:\n got %q\nwant %q", got, want)
 			}
 		})
@@ -200,7 +173,7 @@ func TestReceiverDownAtFirstSend(t *testing.T) {
 			s, cfg := streamSetup(t, certs, network)
 			s.Stop()
 			snk := newSink(t, cfg)
-			recs := welfRecords("down-"+network, 10)
+			recs := sinktest.Records("down-"+network, 10)
 
 			err := snk.Send(recs)
 			want := fmt.Sprintf("syslog %s://%s: connect: connection refused", network, cfg.Address)
@@ -216,7 +189,7 @@ func TestReceiverDownAtFirstSend(t *testing.T) {
 			if err := snk.Send(recs); err != nil {
 				t.Fatalf("Send with the receiver up: %v", err)
 			}
-			if got, want := s.WaitLines(len(recs), waitTimeout), lines(recs); !slices.Equal(got, want) {
+			if got, want := s.WaitLines(len(recs), waitTimeout), sinktest.Lines(recs); !slices.Equal(got, want) {
 				t.Errorf("received:\n got %q\nwant %q", got, want)
 			}
 		})
@@ -232,8 +205,8 @@ func TestReceiverRestartWhileIdle(t *testing.T) {
 			t.Run(network+" "+r.name, func(t *testing.T) {
 				s, cfg := streamSetup(t, certs, network)
 				snk := newSink(t, cfg)
-				first := welfRecords("before-"+r.name, 5)
-				second := welfRecords("after-"+r.name, 5)
+				first := sinktest.Records("before-"+r.name, 5)
+				second := sinktest.Records("after-"+r.name, 5)
 
 				if err := snk.Send(first); err != nil {
 					t.Fatalf("Send before the restart: %v", err)
@@ -243,7 +216,7 @@ func TestReceiverRestartWhileIdle(t *testing.T) {
 				if err := snk.Send(second); err != nil {
 					t.Fatalf("Send after the restart: %v", err)
 				}
-				want := append(lines(first), lines(second)...)
+				want := append(sinktest.Lines(first), sinktest.Lines(second)...)
 				if got := s.WaitLines(len(want), waitTimeout); !slices.Equal(got, want) {
 					t.Errorf("received:\n got %q\nwant %q", got, want)
 				}
@@ -294,7 +267,7 @@ func TestTLSRefused(t *testing.T) {
 			cfg.Address = s.TLSAddr
 			snk := newSink(t, *cfg)
 
-			err := snk.Send(welfRecords("refused", 3))
+			err := snk.Send(sinktest.Records("refused", 3))
 			if err == nil {
 				t.Fatal("Send succeeded")
 			}
@@ -309,7 +282,7 @@ func TestTLSRefused(t *testing.T) {
 
 			// Nothing of the refused batch arrives: a marker sent afterwards
 			// over plain TCP is the only message.
-			marker := welfRecords("marker", 1)
+			marker := sinktest.Records("marker", 1)
 			plain := newSink(t, Config{Network: "tcp", Address: s.TCPAddr, Syslog: syslog.Options{Facility: syslog.DefaultFacility}})
 			if err := plain.Send(marker); err != nil {
 				t.Fatal(err)
@@ -334,7 +307,7 @@ func TestTLSNothingInClear(t *testing.T) {
 	cfg.Address = proxy
 	snk := newSink(t, *cfg)
 
-	recs := welfRecords("in-clear", 3)
+	recs := sinktest.Records("in-clear", 3)
 	if err := snk.Send(recs); !errors.As(err, new(x509.UnknownAuthorityError)) {
 		t.Fatalf("Send: %v, want an unknown authority error", err)
 	}
@@ -371,7 +344,7 @@ func TestTLSNothingInClear(t *testing.T) {
 		}
 		rest = rest[5+length:]
 	}
-	for _, line := range lines(recs) {
+	for _, line := range sinktest.Lines(recs) {
 		if bytes.Contains(got, []byte(line)) {
 			t.Fatalf("a WELF line was sent in clear")
 		}

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/welfbridge/welfbridge/internal/sink"
+	"github.com/welfbridge/welfbridge/internal/sink/sinktest"
 	"github.com/welfbridge/welfbridge/internal/syslog"
 )
 
@@ -199,8 +200,8 @@ func TestOctetCountingOnTheWire(t *testing.T) {
 		t.Fatal(err)
 	}
 	recs := []sink.Record{
-		{Time: stamp, Severity: 3, Line: []byte(`id=firewall fw=a pri=3`)},
-		{Time: stamp, Severity: 6, Line: []byte(`id=firewall fw=b pri=6 msg="Grüße"`)},
+		{Time: sinktest.Stamp, Severity: 3, Line: []byte(`id=firewall fw=a pri=3`)},
+		{Time: sinktest.Stamp, Severity: 6, Line: []byte(`id=firewall fw=b pri=6 msg="Grüße"`)},
 	}
 	if err := snk.Send(recs); err != nil {
 		t.Fatal(err)

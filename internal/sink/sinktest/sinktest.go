@@ -1,0 +1,38 @@
+// Package sinktest makes WELF records for the tests of destinations.
+package sinktest
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/welfbridge/welfbridge/internal/sink"
+)
+
+// Stamp is the time of every record Records makes.
+var Stamp = time.Date(2024, 3, 5, 6, 8, 9, 123456789, time.UTC)
+
+// Records returns n WELF records whose lines differ by tag and index. They
+// hold what WELF escaping produces: quoted values, \x22 and UTF-8.
+func Records(tag string, n int) []sink.Record {
+	recs := make([]sink.Record, n)
+	for i := range recs {
+		recs[i] = sink.Record{
+			Time:     Stamp,
+			Severity: i % 8,
+			Host:     "gw1.example.com",
+			Line: fmt.Appendf(nil, `id=firewall time="2024-03-05 07:08:09" fw=gw1.example.com pri=%d proto=https `+
+				`src=192.0.2.10 srcport=51234 dst=198.51.100.7 dstport=443 user=alice op=GET `+
+				`arg=/portal/%s/%d result=403 msg="Zugriff verweigert: \x22Grüße\x22 [%s #%d]"`, i%8, tag, i, tag, i),
+		}
+	}
+	return recs
+}
+
+// Lines returns the WELF lines of recs.
+func Lines(recs []sink.Record) []string {
+	out := make([]string, len(recs))
+	for i := range recs {
+		out[i] = string(recs[i].Line)
+	}
+	return out
+}
