@@ -3,6 +3,8 @@ package airlock
 import (
 	"strings"
 	"testing"
+
+	"github.com/welfbridge/welfbridge/internal/welf"
 )
 
 func BenchmarkParseLine(b *testing.B) {
@@ -52,7 +54,7 @@ func BenchmarkWriteWELF(b *testing.B) {
 	if err := ParseLine(readFixture(b, "summary.json"), &r); err != nil {
 		b.Fatal(err)
 	}
-	var w FieldWriter = discard{}
+	var w welf.FieldWriter = discard{}
 	b.ReportAllocs()
 	for b.Loop() {
 		r.WriteWELF(w)
@@ -65,7 +67,7 @@ func BenchmarkWriteWELF(b *testing.B) {
 func BenchmarkRecord(b *testing.B) {
 	line := readFixture(b, "summary.json")
 	var r Record
-	var w FieldWriter = discard{}
+	var w welf.FieldWriter = discard{}
 	b.SetBytes(int64(len(line)))
 	b.ReportAllocs()
 	for b.Loop() {

@@ -33,7 +33,7 @@ func show(v []byte) string {
 	return string(v)
 }
 
-// recorder is a FieldWriter that records "str key=value", "text key=value"
+// recorder is a welf.FieldWriter that records "str key=value", "text key=value"
 // or "int key=value" per field, so that tests see the Str/Text choice.
 type recorder struct{ lines []string }
 

@@ -1,20 +1,10 @@
 package airlock
 
-import "bytes"
+import (
+	"bytes"
 
-// FieldWriter receives WELF fields; internal/welf.Builder satisfies it.
-// Str and Bytes take structured values (addresses, IDs, codes, paths), Text
-// and TextBytes free text that an encoder may shorten to respect a size cap.
-// An implementation must not keep val after the call returns: WriteWELF
-// reuses the buffer it composes values in.
-type FieldWriter interface {
-	Str(key, val string)
-	Bytes(key string, val []byte)
-	Text(key, val string)
-	TextBytes(key string, val []byte)
-	Int(key string, v int64)
-	Has(key string) bool
-}
+	"github.com/welfbridge/welfbridge/internal/welf"
+)
 
 // WriteWELF writes the record's WELF fields, not the header, in the canonical
 // order of welf.md §5.1 followed by extensions. It works on whatever fields
@@ -87,7 +77,7 @@ type FieldWriter interface {
 // Not written: @timestamp, host, priority (header), program, pid, facility,
 // log_cat, rcpt_id (envelope of the gateway's logger), entry_url (arg,
 // dstname and proto carry it), and the fixed message texts named above.
-func (r *Record) WriteWELF(w FieldWriter) {
+func (r *Record) WriteWELF(w welf.FieldWriter) {
 	v := &r.values
 	kind := r.Kind()
 
@@ -208,7 +198,7 @@ var extensionsAfter = [...]extension{
 	{"file", FieldFile, false},
 }
 
-func (r *Record) writeExtensions(w FieldWriter, exts []extension) {
+func (r *Record) writeExtensions(w welf.FieldWriter, exts []extension) {
 	for _, e := range exts {
 		if e.text {
 			r.writeText(w, e.key, e.field)
@@ -218,13 +208,13 @@ func (r *Record) writeExtensions(w FieldWriter, exts []extension) {
 	}
 }
 
-func (r *Record) writeStr(w FieldWriter, key string, f Field) {
+func (r *Record) writeStr(w welf.FieldWriter, key string, f Field) {
 	if v := r.values[f]; v != nil {
 		w.Bytes(key, v)
 	}
 }
 
-func (r *Record) writeText(w FieldWriter, key string, f Field) {
+func (r *Record) writeText(w welf.FieldWriter, key string, f Field) {
 	if v := r.values[f]; v != nil {
 		w.TextBytes(key, v)
 	}
@@ -309,7 +299,7 @@ var endpointFields = [...]struct {
 
 // writeEndpoints writes the address pairs not already expressed by src,
 // dst or an earlier pair.
-func (r *Record) writeEndpoints(w FieldWriter, src, dst endpoint) {
+func (r *Record) writeEndpoints(w welf.FieldWriter, src, dst endpoint) {
 	var written [len(endpointFields) + 2]endpoint
 	written[0], written[1] = src, dst
 	n := 2
@@ -346,7 +336,7 @@ func appendHostPort(dst, ip, port []byte) []byte {
 }
 
 // writeExtra passes the unknown fields through as text.
-func (r *Record) writeExtra(w FieldWriter) {
+func (r *Record) writeExtra(w welf.FieldWriter) {
 	for _, kv := range r.extra {
 		key := r.extraKey(kv.Key)
 		if key == "" || w.Has(key) {

@@ -1,6 +1,10 @@
 package airlock
 
-import "testing"
+import (
+	"testing"
+
+	"github.com/welfbridge/welfbridge/internal/welf"
+)
 
 func TestWriteWELF(t *testing.T) {
 	tests := []struct {
@@ -121,7 +125,7 @@ func TestWriteWELFAllocs(t *testing.T) {
 			t.Fatal(err)
 		}
 		set(&r, "unknown.key", "v")
-		var w FieldWriter = discard{}
+		var w welf.FieldWriter = discard{}
 		if allocs := testing.AllocsPerRun(100, func() { r.WriteWELF(w) }); allocs != 0 {
 			t.Errorf("%s: %v allocations per WriteWELF, want 0", file, allocs)
 		}

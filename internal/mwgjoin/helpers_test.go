@@ -11,8 +11,6 @@ import (
 	"github.com/welfbridge/welfbridge/internal/welf"
 )
 
-var _ FieldWriter = (*welf.Builder)(nil)
-
 // traceDir is where the fixtures appear to tail: the files of one
 // connection must share a directory, wherever the test reads them from.
 const traceDir = "/opt/mwg/log/debug/connection_tracing/"

@@ -6,21 +6,8 @@ import (
 	"time"
 
 	"github.com/welfbridge/welfbridge/internal/mwg"
+	"github.com/welfbridge/welfbridge/internal/welf"
 )
-
-// FieldWriter receives WELF fields; internal/welf.Builder satisfies it.
-// Str and Bytes take structured values, Text and TextBytes free text that
-// an encoder may shorten to respect a size cap. An implementation must not
-// keep val after the call returns: WriteWELF reuses the buffer it composes
-// values in.
-type FieldWriter interface {
-	Str(key, val string)
-	Bytes(key string, val []byte)
-	Text(key, val string)
-	TextBytes(key string, val []byte)
-	Int(key string, v int64)
-	Has(key string) bool
-}
 
 // The WELF pri of an output.
 const (
@@ -138,7 +125,7 @@ func (o *Output) incomplete() bool {
 //	upstream_src     S.SrcAddr: the address MWG connected from         Str
 //	http_op http_arg http_host http_result                             Str/Int
 //	                 ICAP: the encapsulated HTTP message
-func (o *Output) WriteWELF(w FieldWriter) {
+func (o *Output) WriteWELF(w welf.FieldWriter) {
 	p, data := o.primary()
 	if p == nil {
 		return
