@@ -64,12 +64,7 @@ func New(cfg Config) (*Client, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", c.name, err)
 	}
-	if cfg.TLS != nil {
-		c.tls = cfg.TLS.Clone()
-		if c.tls.ServerName == "" {
-			c.tls.ServerName = host
-		}
-	}
+	c.tls = netconn.ForHost(cfg.TLS, host)
 	if c.cfg.Tag == "" {
 		c.cfg.Tag = DefaultTag
 	}

@@ -93,3 +93,16 @@ func PeerOpen(conn net.Conn, buf []byte, dataMeansClosed bool) bool {
 	}
 	return false // still readable: the safe answer is a new connection
 }
+
+// ForHost returns a copy of a carrier's TLS configuration that verifies the
+// server as host unless it names a server itself; nil (no TLS) stays nil.
+func ForHost(cfg *tls.Config, host string) *tls.Config {
+	if cfg == nil {
+		return nil
+	}
+	c := cfg.Clone()
+	if c.ServerName == "" {
+		c.ServerName = host
+	}
+	return c
+}

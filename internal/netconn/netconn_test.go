@@ -2,6 +2,7 @@ package netconn
 
 import (
 	"context"
+	"crypto/tls"
 	"net"
 	"testing"
 	"time"
@@ -76,5 +77,18 @@ func TestDialErrorsWithoutWrappers(t *testing.T) {
 	_, err = Dial(context.Background(), "tcp", addr, nil)
 	if want := "connect: connection refused"; err == nil || err.Error() != want {
 		t.Errorf("got %v, want %s", err, want)
+	}
+}
+
+func TestForHost(t *testing.T) {
+	if ForHost(nil, "h") != nil {
+		t.Error("no TLS must stay no TLS")
+	}
+	base := &tls.Config{MinVersion: tls.VersionTLS12}
+	if c := ForHost(base, "siem.example.com"); c.ServerName != "siem.example.com" || c.MinVersion != tls.VersionTLS12 || base.ServerName != "" {
+		t.Errorf("got ServerName %q MinVersion %x; the caller's config must stay unchanged (%q)", c.ServerName, c.MinVersion, base.ServerName)
+	}
+	if c := ForHost(&tls.Config{ServerName: "named"}, "10.0.0.1"); c.ServerName != "named" {
+		t.Errorf("a configured server name must win, got %q", c.ServerName)
 	}
 }

@@ -107,12 +107,7 @@ func New(cfg Config) (*Client, error) {
 	case cfg.Window < 0 || cfg.Window > MaxWindow:
 		return nil, fmt.Errorf("%s: window %d out of range 1..%d", c.name, cfg.Window, MaxWindow)
 	}
-	if cfg.TLS != nil {
-		c.tls = cfg.TLS.Clone()
-		if c.tls.ServerName == "" {
-			c.tls.ServerName = host
-		}
-	}
+	c.tls = netconn.ForHost(cfg.TLS, host)
 	if c.cfg.DialTimeout <= 0 {
 		c.cfg.DialTimeout = DefaultDialTimeout
 	}

@@ -76,10 +76,7 @@ func New(cfg Config) (sink.Sink, error) {
 				return nil, err
 			}
 		}
-		c.tls = cfg.TLS.Clone()
-		if c.tls.ServerName == "" {
-			c.tls.ServerName = host
-		}
+		c.tls = netconn.ForHost(cfg.TLS, host)
 	}
 	if c.cfg.DialTimeout <= 0 {
 		c.cfg.DialTimeout = DefaultDialTimeout
