@@ -23,22 +23,29 @@ const fixedTime = "2024-05-01T12:00:00.25Z"
 
 // artifacts are the harness and the probe plugin, built once per test
 // process into a temporary directory removed by TestMain.
+//
+// A fuzzing run starts worker processes of this test binary that would each
+// build them again; the coordinator announces its directory in
+// artifactsEnv, which the workers inherit, so they reuse it instead.
 type artifacts struct {
 	host       string
 	probe      string
 	probeNoCtx string
 }
 
+const artifactsEnv = "FLBHOST_TEST_ARTIFACTS"
+
 var build struct {
-	once sync.Once
-	dir  string
-	arts artifacts
-	err  error
+	once  sync.Once
+	dir   string
+	owned bool // built by this process, so removed by TestMain
+	arts  artifacts
+	err   error
 }
 
 func TestMain(m *testing.M) {
 	code := m.Run()
-	if build.dir != "" {
+	if build.owned {
 		os.RemoveAll(build.dir)
 	}
 	os.Exit(code)
@@ -47,11 +54,18 @@ func TestMain(m *testing.M) {
 func mustBuild(t testing.TB) artifacts {
 	t.Helper()
 	build.once.Do(func() {
+		if dir := os.Getenv(artifactsEnv); dir != "" {
+			build.dir, build.arts = dir, artifactsIn(dir)
+			return
+		}
 		build.dir, build.err = os.MkdirTemp("", "flbhost-test-")
 		if build.err != nil {
 			return
 		}
-		build.arts, build.err = buildArtifacts(build.dir)
+		build.owned = true
+		if build.arts, build.err = buildArtifacts(build.dir); build.err == nil {
+			build.err = os.Setenv(artifactsEnv, build.dir)
+		}
 	})
 	if build.err != nil {
 		t.Fatal(build.err)
@@ -59,12 +73,16 @@ func mustBuild(t testing.TB) artifacts {
 	return build.arts
 }
 
-func buildArtifacts(dir string) (artifacts, error) {
-	arts := artifacts{
+func artifactsIn(dir string) artifacts {
+	return artifacts{
 		host:       filepath.Join(dir, "flbhost"),
 		probe:      filepath.Join(dir, "probe.so"),
 		probeNoCtx: filepath.Join(dir, "probe-noctx.so"),
 	}
+}
+
+func buildArtifacts(dir string) (artifacts, error) {
+	arts := artifactsIn(dir)
 	gcc, err := exec.LookPath("gcc")
 	if err != nil {
 		return arts, fmt.Errorf("gcc is required to build the flbhost harness (apt-get install gcc): %w", err)
