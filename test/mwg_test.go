@@ -80,12 +80,14 @@ func TestMWGFixtures(t *testing.T) {
 	golden(t, "mwg_fixtures.welf", got)
 	assertStrictWELF(t, got, "\n")
 
-	const counters = "records=777 lines=777 bytes=12278 bad_names=0 truncations=0 transactions=61 joined=10 client_only=31 server_only=7 attached=3 incomplete=3" +
+	// 776 of the fixtures' 777 lines: the truncated file's last line has
+	// no LF, and tail does not read a line before its end.
+	const counters = "records=776 lines=776 bytes=12268 bad_names=0 truncations=0 transactions=61 joined=10 client_only=31 server_only=7 attached=3 incomplete=3" +
 		" partial_timeout=0 partial_pressure=0 partial_shutdown=29 conns_open=0 conns_timeout=0 conns_pressure=0 conns_shutdown=23 pending_bytes=0"
 	if got := mwgCounters(t, r.stderr); got != counters {
 		t.Errorf("counters:\n got %s\nwant %s", got, counters)
 	}
-	if want := "[ info] [output:welf:welf.0] exit: events=777 written=48 unparsed=0 malformed=0 truncated=0"; !contains(stderrLines(r.stderr), want) {
+	if want := "[ info] [output:welf:welf.0] exit: events=776 written=48 unparsed=0 malformed=0 truncated=0"; !contains(stderrLines(r.stderr), want) {
 		t.Errorf("stderr lacks %q:\n%s", want, r.stderr)
 	}
 
