@@ -279,6 +279,12 @@ func (c *Client) connect(closing context.Context) (net.Conn, error) {
 	deadline, _ := ctx.Deadline()
 	if err := c.open(conn, deadline); err != nil {
 		conn.Close()
+		if c.tls != nil && closedByServer(err) {
+			// librelp ends the TLS session without an alert when it does
+			// not accept the client (before or after our "open" reaches
+			// it), so say what this most likely means.
+			return nil, fmt.Errorf("open session: %w (over TLS, this is how imrelp refuses a client whose certificate it does not accept)", err)
+		}
 		return nil, fmt.Errorf("open session: %w", err)
 	}
 	return conn, nil
@@ -456,11 +462,19 @@ func checkStatus(f frame) error {
 	return nil
 }
 
+var errConnClosed = errors.New("server closed the connection")
+
+// closedByServer reports whether err says the server closed or reset the
+// connection.
+func closedByServer(err error) bool {
+	return errors.Is(err, errConnClosed) || errors.Is(err, syscall.EPIPE) || errors.Is(err, syscall.ECONNRESET)
+}
+
 // readError describes a failed read of the server's answer.
 func readError(err error) error {
 	switch {
 	case err == io.EOF:
-		return errors.New("server closed the connection")
+		return errConnClosed
 	case err == io.ErrUnexpectedEOF:
 		return errors.New("server closed the connection inside a frame")
 	case errors.Is(err, errBadFrame):

@@ -2,9 +2,11 @@ package relp
 
 import (
 	"bufio"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"net"
+	"regexp"
 	"slices"
 	"sync/atomic"
 	"testing"
@@ -13,6 +15,7 @@ import (
 	"github.com/welfbridge/welfbridge/internal/sink"
 	"github.com/welfbridge/welfbridge/internal/sink/sinktest"
 	"github.com/welfbridge/welfbridge/internal/syslog"
+	"github.com/welfbridge/welfbridge/internal/transport"
 	"github.com/welfbridge/welfbridge/internal/transport/rsyslogtest"
 )
 
@@ -428,5 +431,67 @@ func (r *ackRelay) pass(src, dst net.Conn, forward func(frame) bool) {
 				return
 			}
 		}
+	}
+}
+
+// TestTLSToRsyslog delivers over TLS to imrelp, which demands a client
+// certificate, and checks that a client it does not accept gets an error
+// and has nothing delivered.
+func TestTLSToRsyslog(t *testing.T) {
+	certs := rsyslogtest.GenerateCerts(t)
+	clientTLS := func(withCert bool) *tls.Config {
+		o := transport.TLSOptions{CAFile: certs.CAFile}
+		if withCert {
+			o.CertFile, o.KeyFile = certs.ClientCert, certs.ClientKey
+		}
+		cfg, err := transport.NewTLSConfig(o)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return cfg
+	}
+	// The server closes the connection after the handshake, before or
+	// after the client's "open" reaches it.
+	refused := regexp.MustCompile(`^syslog relp\+tls://127\.0\.0\.1:\d+: open session: (server closed the connection|write: broken pipe|write: connection reset by peer)` +
+		` \(over TLS, this is how imrelp refuses a client whose certificate it does not accept\)$`)
+	tests := []struct {
+		name          string
+		authMode      string
+		permittedPeer string
+		withCert      bool
+		wantErr       *regexp.Regexp // nil: delivered
+	}{
+		{name: "certvalid", authMode: "certvalid", withCert: true},
+		{name: "name", authMode: "name", permittedPeer: "welfbridge", withCert: true},
+		{name: "no client certificate", authMode: "certvalid", wantErr: refused},
+		{name: "name not permitted", authMode: "name", permittedPeer: "someone-else", withCert: true, wantErr: refused},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s := rsyslogtest.Start(t, rsyslogtest.Config{RELPTLS: &rsyslogtest.RELPTLS{
+				AuthMode: tt.authMode, PermittedPeer: tt.permittedPeer,
+				CAFile: certs.CAFile, CertFile: certs.ServerCert, KeyFile: certs.ServerKey,
+			}})
+			cfg := rsyslogConfig(s.RELPTLSAddr, syslog.FormatRFC5424)
+			cfg.TLS = clientTLS(tt.withCert)
+			c := newClient(t, cfg)
+			recs := sinktest.Records(tt.name, 50)
+			err := c.Send(recs)
+			if tt.wantErr != nil {
+				if err == nil || !tt.wantErr.MatchString(err.Error()) {
+					t.Errorf("Send:\n got %v\nwant %s", err, tt.wantErr)
+				}
+				if got := s.Lines(); len(got) != 0 {
+					t.Errorf("received %q from a refused client", got)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatalf("Send: %v\nrsyslogd log:\n%s", err, s.Log())
+			}
+			if got, want := s.WaitRawLines(len(recs), waitTimeout), rawLines(recs, syslog.FormatRFC5424); !slices.Equal(got, want) {
+				t.Errorf("received messages:\n got %q\nwant %q", got, want)
+			}
+		})
 	}
 }

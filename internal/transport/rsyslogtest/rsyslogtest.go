@@ -40,6 +40,9 @@ type Config struct {
 	PTCP bool // imptcp, plain
 	RELP bool // imrelp, plain
 	TLS  *TLS // an imtcp input with a TLS stream driver
+	// RELPTLS is an imrelp input with TLS. Clients must present a
+	// certificate signed by its CAFile.
+	RELPTLS *RELPTLS
 	// Direct runs rsyslog's main queue in Direct mode: an input hands each
 	// message to the output actions before it returns, so an imrelp
 	// acknowledgement means "written". With the default in-memory queue
@@ -57,10 +60,19 @@ type TLS struct {
 	CAFile, CertFile, KeyFile string // the server's certificate and key
 }
 
+// RELPTLS configures the imrelp TLS input (librelp, GnuTLS).
+type RELPTLS struct {
+	// AuthMode is imrelp's tls.authMode: "certvalid" (the default: any
+	// client certificate signed by CAFile) or "name" (its name must also
+	// match PermittedPeer).
+	AuthMode, PermittedPeer   string
+	CAFile, CertFile, KeyFile string // the server's certificate and key
+}
+
 // Server is a running (or stopped) rsyslogd.
 type Server struct {
 	// Addresses of the enabled inputs, "127.0.0.1:port"; empty when disabled.
-	UDPAddr, TCPAddr, PTCPAddr, RELPAddr, TLSAddr string
+	UDPAddr, TCPAddr, PTCPAddr, RELPAddr, TLSAddr, RELPTLSAddr string
 
 	t       testing.TB
 	rsyslog string
@@ -252,6 +264,21 @@ func (s *Server) configure(cfg Config) error {
 			` streamDriver.CAFile=%q streamDriver.CertFile=%q streamDriver.KeyFile=%q`,
 			driver, authMode, tls.CAFile, tls.CertFile, tls.KeyFile)
 		if s.TLSAddr, err = add("imtcp", false, params); err != nil {
+			return err
+		}
+	}
+
+	if tls := cfg.RELPTLS; tls != nil {
+		authMode := tls.AuthMode
+		if authMode == "" {
+			authMode = "certvalid"
+		}
+		params := fmt.Sprintf(` tls="on" tls.authMode=%q tls.caCert=%q tls.myCert=%q tls.myPrivKey=%q`,
+			authMode, tls.CAFile, tls.CertFile, tls.KeyFile)
+		if tls.PermittedPeer != "" {
+			params += fmt.Sprintf(` tls.permittedPeer=[%q]`, tls.PermittedPeer)
+		}
+		if s.RELPTLSAddr, err = add("imrelp", false, params); err != nil {
 			return err
 		}
 	}
