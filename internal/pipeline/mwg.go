@@ -73,10 +73,7 @@ func (w *worker) traceFields(body event.Map) (traceRecord, bool) {
 // not per line.
 func (w *worker) processMWG(ev *event.Event, tr traceRecord) bool {
 	p := w.p
-	if !w.mwgLocked {
-		p.mwgMu.Lock()
-		w.mwgLocked = true
-	}
+	w.lockMWG()
 	w.mwgHost = tr.host
 	err := p.mwg.Add(tr.path, tr.offset, tr.line, ev.Time, w.mwgEmit)
 	w.mwgHost = nil
@@ -93,11 +90,28 @@ func (w *worker) processMWG(ev *event.Event, tr traceRecord) bool {
 	return true
 }
 
+// lockMWG takes the joiner's lock for the rest of w's chunk, unless w
+// holds it already. Another flush with trace lines holding or awaiting it
+// means Fluent Bit runs several workers for this output, which can hand a
+// file's lines over out of order: that is warned about once.
+func (w *worker) lockMWG() {
+	if w.mwgLocked {
+		return
+	}
+	p := w.p
+	if p.mwgFlushes.Add(1) > 1 && !p.mwgConcurrent.Swap(true) {
+		p.log.Warnf("MWG trace lines arrive in concurrent flushes (workers > 1 on this output): Fluent Bit can then hand a file's lines over out of order, which splits and garbles transactions; set workers 1")
+	}
+	p.mwgMu.Lock()
+	w.mwgLocked = true
+}
+
 // unlockMWG releases the joiner's lock if this worker holds it.
 func (w *worker) unlockMWG() {
 	if w.mwgLocked {
 		w.mwgLocked = false
 		w.p.mwgMu.Unlock()
+		w.p.mwgFlushes.Add(-1)
 	}
 }
 

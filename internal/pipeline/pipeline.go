@@ -71,12 +71,16 @@ type Pipeline struct {
 
 	// Correlation: the joiners are shared by all flushes, so a mutex
 	// serialises each; tickLoop flushes what times out between chunks.
-	join     *airlockjoin.Joiner // Airlock requests and sessions; nil with Correlate off
-	joinMu   sync.Mutex
-	mwg      *mwgjoin.Joiner // MWG connections; nil with Source airlock
-	mwgMu    sync.Mutex
-	tickStop chan struct{}
-	tickDone chan struct{}
+	join   *airlockjoin.Joiner // Airlock requests and sessions; nil with Correlate off
+	joinMu sync.Mutex
+	mwg    *mwgjoin.Joiner // MWG connections; nil with Source airlock
+	mwgMu  sync.Mutex
+	// mwgFlushes counts the flushes holding or awaiting mwgMu for their
+	// trace lines; mwgConcurrent is set once two of them overlapped.
+	mwgFlushes    atomic.Int32
+	mwgConcurrent atomic.Bool
+	tickStop      chan struct{}
+	tickDone      chan struct{}
 
 	// backlog holds records of chunks already acknowledged to Fluent Bit
 	// that the destination refused: correlation has consumed those chunks,
@@ -190,13 +194,10 @@ func (p *Pipeline) Flush(chunk []byte, tag string) (Result, error) {
 		p.join.Tick(w.joinEmit)
 		p.joinMu.Unlock()
 	}
-	if p.mwg != nil {
-		// Idle connections time out here on record time (on wall time the
-		// tick loop also does it between chunks).
-		if !w.mwgLocked {
-			p.mwgMu.Lock()
-			w.mwgLocked = true
-		}
+	if w.mwgLocked {
+		// Idle connections time out here on record time, which only trace
+		// lines advance (on wall time the tick loop also does it between
+		// chunks).
 		p.mwg.Tick(w.mwgEmit)
 		w.unlockMWG()
 	}

@@ -14,6 +14,7 @@ import (
 
 	"github.com/welfbridge/welfbridge/internal/config"
 	"github.com/welfbridge/welfbridge/internal/destination"
+	"github.com/welfbridge/welfbridge/internal/event"
 	"github.com/welfbridge/welfbridge/internal/event/eventtest"
 	"github.com/welfbridge/welfbridge/internal/flblog"
 	"github.com/welfbridge/welfbridge/internal/sink"
@@ -495,5 +496,79 @@ func BenchmarkFlushCorrelated(b *testing.B) {
 	b.ReportMetric(float64(records)*float64(b.N)/b.Elapsed().Seconds(), "records/s")
 	if c := p.join.Counters(); c.Joined != uint64(records*b.N) {
 		b.Fatalf("joined %d of %d records: %s", c.Joined, records*b.N, c)
+	}
+}
+
+// lockedBuffer is a bytes.Buffer safe for a writer and a reader at once.
+type lockedBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *lockedBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *lockedBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+// TestConcurrentMWGFlushesWarn: a flush with trace lines that meets
+// another one (Fluent Bit's workers > 1) warns once, and both go on.
+func TestConcurrentMWGFlushesWarn(t *testing.T) {
+	var out bytes.Buffer
+	var logs lockedBuffer
+	cfg := testConfig(func(c *config.Config) {
+		c.MWG = config.MWG{PathKey: "file", IdleTimeout: time.Minute, MaxConnections: 100, MaxHeaderBytes: 64 << 10, MaxBytes: 1 << 20, RecordTime: true}
+	})
+	log := flblog.New(&logs, "welf", "welf.0", flblog.Info).WithClock(func() time.Time { return evTime })
+	p, err := New(cfg, &destination.Destination{Sink: sink.NewWriter(&out, false)}, log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	line := func(conn string) []byte {
+		return eventtest.AppendV2(nil, evTime, map[string]any{"log": ">>>", "file": "/t/HTTP-" + conn + "-C.txt"})
+	}
+	// The first flush is held in the middle of its chunk.
+	first := p.workers.Get().(*worker)
+	first.reset("mwg")
+	if !first.processMWG(&event.Event{Time: evTime}, traceRecord{path: []byte("/t/HTTP-1-C.txt"), line: []byte(">>>"), offset: -1}) {
+		t.Fatal("trace line not taken")
+	}
+	// A chunk without trace lines neither waits for it nor counts.
+	if _, err := p.Flush(eventtest.AppendV2(nil, evTime, map[string]any{"log": summaryLine}), "t"); err != nil {
+		t.Fatal(err)
+	}
+	if logs.String() != "" {
+		t.Fatalf("logs after an Airlock chunk:\n%s", logs.String())
+	}
+	done := make(chan error)
+	for range 2 {
+		go func() {
+			_, err := p.Flush(line("2"), "mwg")
+			done <- err
+		}()
+	}
+	const warning = "[ warn] [output:welf:welf.0] MWG trace lines arrive in concurrent flushes (workers > 1 on this output): " +
+		"Fluent Bit can then hand a file's lines over out of order, which splits and garbles transactions; set workers 1\n"
+	for deadline := time.Now().Add(10 * time.Second); !strings.Contains(logs.String(), warning) && time.Now().Before(deadline); {
+		time.Sleep(time.Millisecond)
+	}
+	first.unlockMWG()
+	p.workers.Put(first)
+	for range 2 {
+		if err := <-done; err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got := logs.String(); strings.Count(got, warning) != 1 || strings.Count(got, "\n") != 1 {
+		t.Errorf("logs:\n%s\nwant the warning once:\n%s", got, warning)
+	}
+	if n := p.mwgFlushes.Load(); n != 0 {
+		t.Errorf("%d flushes still counted", n)
 	}
 }
