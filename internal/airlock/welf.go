@@ -353,18 +353,12 @@ const maxKeyCache = 32
 // record to record, so their string forms are cached rather than allocated
 // each time.
 func (r *Record) extraKey(raw []byte) string {
-	// Room for the "x_" a standard name gets is kept in front.
-	buf := append(r.scratch[:0], "x_"...)
-	for _, c := range raw {
-		if !isKeyByte(c) {
-			c = '_'
-		}
-		buf = append(buf, c)
-	}
-	r.scratch = buf
 	if len(raw) == 0 {
 		return ""
 	}
+	// Room for the "x_" a standard name gets is kept in front.
+	buf := welf.AppendSanitizedKey(append(r.scratch[:0], "x_"...), raw)
+	r.scratch = buf
 	if !isStandardKey(buf[2:]) {
 		buf = buf[2:]
 	}
@@ -378,10 +372,6 @@ func (r *Record) extraKey(raw []byte) string {
 		r.keys = append(r.keys, k)
 	}
 	return k
-}
-
-func isKeyByte(c byte) bool {
-	return 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '_'
 }
 
 // isStandardKey reports whether key is a WELF header or standard field

@@ -26,6 +26,9 @@ func restart(t *testing.T, j *Joiner, cfg Config, restored int) *Joiner {
 	if err := j.Save(path); err != nil {
 		t.Fatal(err)
 	}
+	if info, err := os.Stat(path); err != nil || info.Mode().Perm() != 0o600 {
+		t.Errorf("state file: %v, %v; want mode 0600: pending records are log data", info, err)
+	}
 	next := newJoiner(t, cfg)
 	n, err := next.Load(path)
 	if err != nil || n != restored {
@@ -235,6 +238,36 @@ func withByte(b []byte, i int, v byte) []byte {
 	b = bytes.Clone(b)
 	b[i] = v
 	return b
+}
+
+// TestSaveFailureKeepsOldState: a Save that fails after writing its
+// temporary file leaves what was at the path and no temporary file.
+func TestSaveFailureKeepsOldState(t *testing.T) {
+	j := newJoiner(t, Config{})
+	run(t, j, add("request_conntrace"))
+	dir := t.TempDir()
+	// A non-empty directory at the path makes the final rename fail.
+	path := filepath.Join(dir, "state")
+	if err := os.MkdirAll(filepath.Join(path, "kept"), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	err := j.Save(path)
+	if !strings.HasPrefix(errText(err), "airlockjoin: saving state: rename "+dir+"/.state.") {
+		t.Errorf("Save = %v", err)
+	}
+	var names []string
+	for _, dirs := range []string{dir, path} {
+		entries, err := os.ReadDir(dirs)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, e := range entries {
+			names = append(names, e.Name())
+		}
+	}
+	if strings.Join(names, " ") != "state kept" {
+		t.Errorf("left behind: %q, want only state/kept", names)
+	}
 }
 
 func TestSaveFails(t *testing.T) {

@@ -44,9 +44,8 @@
 // # Snapshots
 //
 // [WriteSnapshot] and [ReadSnapshot] save and restore the pending entries, so
-// that a restart in the middle of a request loses nothing; [SaveFile] replaces
-// a snapshot file atomically and [LoadFile] reads one. The format (version 1),
-// integers big-endian or unsigned varint:
+// that a restart in the middle of a request loses nothing. The format
+// (version 1), integers big-endian or unsigned varint:
 //
 //	magic    "WBSNAP"                6 bytes
 //	version  1                       1 byte

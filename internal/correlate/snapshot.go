@@ -7,8 +7,6 @@ import (
 	"fmt"
 	"hash/crc32"
 	"io"
-	"os"
-	"path/filepath"
 	"time"
 )
 
@@ -233,55 +231,4 @@ func (s *summingReader) fail(what string, err error) error {
 	}
 	// A varint overflow or a length over its limit.
 	return fmt.Errorf("%w: %s: %w", ErrSnapshotCorrupt, what, err)
-}
-
-// SaveFile writes a snapshot of t to path atomically: to a temporary file in
-// the same directory, synced, then renamed over path. If it fails, path keeps
-// its previous contents.
-func SaveFile[V Value](path string, t *Table[V], enc func(dst []byte, v V) []byte) error {
-	dir := filepath.Dir(path)
-	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".*.tmp")
-	if err != nil {
-		return fmt.Errorf("correlate: saving snapshot: %w", err)
-	}
-	err = WriteSnapshot(tmp, t, enc)
-	if err == nil {
-		if err = tmp.Sync(); err != nil {
-			err = fmt.Errorf("correlate: saving snapshot: %w", err)
-		}
-	}
-	if cerr := tmp.Close(); cerr != nil && err == nil {
-		err = fmt.Errorf("correlate: saving snapshot: %w", cerr)
-	}
-	if err == nil {
-		if err = os.Rename(tmp.Name(), path); err != nil {
-			err = fmt.Errorf("correlate: saving snapshot: %w", err)
-		}
-	}
-	if err != nil {
-		os.Remove(tmp.Name())
-		return err
-	}
-	// Make the rename itself durable.
-	d, err := os.Open(dir)
-	if err != nil {
-		return fmt.Errorf("correlate: saving snapshot: syncing directory: %w", err)
-	}
-	err = d.Sync()
-	d.Close()
-	if err != nil {
-		return fmt.Errorf("correlate: saving snapshot: syncing directory: %w", err)
-	}
-	return nil
-}
-
-// LoadFile reads the snapshot at path into t, like ReadSnapshot. A missing
-// file gives an error satisfying errors.Is(err, fs.ErrNotExist).
-func LoadFile[V Value](path string, t *Table[V], dec func(b []byte) (V, error)) (int, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return 0, fmt.Errorf("correlate: loading snapshot: %w", err)
-	}
-	defer f.Close()
-	return ReadSnapshot(f, t, dec)
 }

@@ -6,9 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"io/fs"
-	"os"
-	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
@@ -391,74 +388,6 @@ func TestReadSnapshotAllOrNothing(t *testing.T) {
 	}
 }
 
-func TestSaveLoadFile(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "pending.snap")
-	src := manyEntries(t, 1000)
-	if err := SaveFile(path, src, encodeItem); err != nil {
-		t.Fatal(err)
-	}
-	var log evictLog
-	dst := newTable(t, bigConfig, &log)
-	n, err := LoadFile(path, dst, decodeItem)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if n != 1001 {
-		t.Errorf("LoadFile() = %d entries, want 1001", n)
-	}
-	if want, have := entriesOf(src), entriesOf(dst); !reflect.DeepEqual(have, want) {
-		t.Errorf("loaded entries differ: %d entries, want %d", len(have), len(want))
-	}
-	info, err := os.Stat(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if perm := info.Mode().Perm(); perm != 0o600 {
-		t.Errorf("snapshot file mode %v, want 0600: pending records are log data", perm)
-	}
-}
-
-func TestSaveFileFailureKeepsOldFile(t *testing.T) {
-	dir := t.TempDir()
-	path := filepath.Join(dir, "pending.snap")
-	if err := SaveFile(path, manyEntries(t, 3), encodeItem); err != nil {
-		t.Fatal(err)
-	}
-	old, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-
-	var log evictLog
-	tb := newTable(t, bigConfig, &log)
-	tb.Put([]byte("fine"), &item{name: "ok"}, at(0))
-	tb.Put([]byte("huge"), &item{name: strings.Repeat("x", 1<<20)}, at(1))
-	err = SaveFile(path, tb, encodeItem)
-	want := "correlate: writing snapshot: entry 2: value length 1048577 exceeds limit 1048576"
-	if err == nil || err.Error() != want {
-		t.Fatalf("SaveFile() error = %v, want %q", err, want)
-	}
-
-	now, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !bytes.Equal(now, old) {
-		t.Errorf("failed SaveFile changed %s", path)
-	}
-	names, err := os.ReadDir(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(names) != 1 || names[0].Name() != "pending.snap" {
-		var got []string
-		for _, n := range names {
-			got = append(got, n.Name())
-		}
-		t.Errorf("directory holds %q, want only pending.snap", got)
-	}
-}
-
 func TestWriteSnapshotKeyLimit(t *testing.T) {
 	var log evictLog
 	tb := newTable(t, bigConfig, &log)
@@ -481,19 +410,6 @@ func TestWriteSnapshotWriteError(t *testing.T) {
 type failingWriter struct{}
 
 func (failingWriter) Write([]byte) (int, error) { return 0, errors.New("disk full") }
-
-func TestLoadFileMissing(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "none.snap")
-	var log evictLog
-	n, err := LoadFile(path, newTable(t, bigConfig, &log), decodeItem)
-	want := "correlate: loading snapshot: open " + path + ": no such file or directory"
-	if n != 0 || err == nil || err.Error() != want {
-		t.Fatalf("LoadFile() = %d, %v; want 0, %q", n, err, want)
-	}
-	if !errors.Is(err, fs.ErrNotExist) {
-		t.Errorf("error %q is not fs.ErrNotExist", err)
-	}
-}
 
 func FuzzReadSnapshot(f *testing.F) {
 	f.Add(validSnapshot(f))

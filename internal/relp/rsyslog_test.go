@@ -22,25 +22,6 @@ import (
 // These tests deliver to a real rsyslogd with imrelp (see package
 // rsyslogtest).
 
-// rawLines returns the whole messages expected for recs with facility
-// local0 and the default app name, written out here rather than with the
-// syslog package so a formatting mistake there cannot hide.
-func rawLines(recs []sink.Record, format syslog.Format) []string {
-	out := make([]string, len(recs))
-	for i := range recs {
-		pri := 16*8 + recs[i].Severity
-		switch format {
-		case syslog.FormatRFC5424:
-			out[i] = fmt.Sprintf("<%d>1 2024-03-05T06:08:09.123456Z gw1.example.com welfbridge - - - %s", pri, recs[i].Line)
-		case syslog.FormatRFC3164:
-			out[i] = fmt.Sprintf("<%d>Mar  5 06:08:09 gw1.example.com welfbridge: %s", pri, recs[i].Line)
-		default:
-			out[i] = string(recs[i].Line)
-		}
-	}
-	return out
-}
-
 func rsyslogConfig(addr string, format syslog.Format) Config {
 	return Config{Address: addr, Syslog: syslog.Options{Format: format, Facility: syslog.DefaultFacility}}
 }
@@ -76,7 +57,7 @@ func TestDeliveryToRsyslog(t *testing.T) {
 				t.Errorf("Stats() = %+v, want %+v", got, want)
 			}
 			gotRaw := s.WaitRawLines(len(recs), waitTimeout)
-			if want := rawLines(recs, tt.format); !slices.Equal(gotRaw, want) {
+			if want := sinktest.SyslogMessages(recs, tt.format); !slices.Equal(gotRaw, want) {
 				t.Errorf("received messages:\n got %q\nwant %q", gotRaw, want)
 			}
 			if tt.format == syslog.FormatRaw {
@@ -492,7 +473,7 @@ func TestTLSToRsyslog(t *testing.T) {
 			if err != nil {
 				t.Fatalf("Send: %v\nrsyslogd log:\n%s", err, s.Log())
 			}
-			if got, want := s.WaitRawLines(len(recs), waitTimeout), rawLines(recs, syslog.FormatRFC5424); !slices.Equal(got, want) {
+			if got, want := s.WaitRawLines(len(recs), waitTimeout), sinktest.SyslogMessages(recs, syslog.FormatRFC5424); !slices.Equal(got, want) {
 				t.Errorf("received messages:\n got %q\nwant %q", got, want)
 			}
 		})

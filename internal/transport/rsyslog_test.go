@@ -23,25 +23,6 @@ import (
 // waitTimeout bounds every wait for rsyslogd to write what it received.
 const waitTimeout = 15 * time.Second
 
-// rawLines returns the whole messages expected for recs with facility
-// local0 and the default app name, written out here rather than with the
-// syslog package so a formatting mistake there cannot hide.
-func rawLines(recs []sink.Record, format syslog.Format) []string {
-	out := make([]string, len(recs))
-	for i := range recs {
-		pri := 16*8 + recs[i].Severity
-		switch format {
-		case syslog.FormatRFC5424:
-			out[i] = fmt.Sprintf("<%d>1 2024-03-05T06:08:09.123456Z gw1.example.com welfbridge - - - %s", pri, recs[i].Line)
-		case syslog.FormatRFC3164:
-			out[i] = fmt.Sprintf("<%d>Mar  5 06:08:09 gw1.example.com welfbridge: %s", pri, recs[i].Line)
-		default:
-			out[i] = string(recs[i].Line)
-		}
-	}
-	return out
-}
-
 func newSink(t testing.TB, cfg Config) sink.Sink {
 	t.Helper()
 	snk, err := New(cfg)
@@ -125,7 +106,7 @@ func TestDeliveryToRsyslog(t *testing.T) {
 				}
 			}
 			gotRaw := s.WaitRawLines(len(recs), waitTimeout)
-			if want := rawLines(recs, tt.format); !slices.Equal(gotRaw, want) {
+			if want := sinktest.SyslogMessages(recs, tt.format); !slices.Equal(gotRaw, want) {
 				t.Errorf("received messages:\n got %q\nwant %q", gotRaw, want)
 			}
 			if tt.format == syslog.FormatRaw {
@@ -287,7 +268,7 @@ func TestTLSRefused(t *testing.T) {
 			if err := plain.Send(marker); err != nil {
 				t.Fatal(err)
 			}
-			if got, want := s.WaitRawLines(1, waitTimeout), rawLines(marker, syslog.FormatRFC5424); !slices.Equal(got, want) {
+			if got, want := s.WaitRawLines(1, waitTimeout), sinktest.SyslogMessages(marker, syslog.FormatRFC5424); !slices.Equal(got, want) {
 				t.Errorf("received:\n got %q\nwant %q", got, want)
 			}
 		})

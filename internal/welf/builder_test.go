@@ -355,7 +355,7 @@ func TestAppendSanitizedKey(t *testing.T) {
 		{"é", "__"},
 		{"\x00\"", "__"},
 	} {
-		got := string(AppendSanitizedKey([]byte("p:"), tc.key))
+		got := string(AppendSanitizedKey([]byte("p:"), []byte(tc.key)))
 		if want := "p:" + tc.want; got != want {
 			t.Errorf("AppendSanitizedKey(%q) = %q, want %q", tc.key, got, want)
 		}

@@ -18,12 +18,11 @@ func ValidKey(key string) bool {
 // AppendSanitizedKey appends key to dst with every byte outside
 // [A-Za-z0-9_] replaced by '_', so that foreign keys can be passed through.
 // An empty key becomes "_". Distinct keys may map to the same result.
-func AppendSanitizedKey(dst []byte, key string) []byte {
-	if key == "" {
+func AppendSanitizedKey(dst, key []byte) []byte {
+	if len(key) == 0 {
 		return append(dst, '_')
 	}
-	for i := 0; i < len(key); i++ {
-		c := key[i]
+	for _, c := range key {
 		if !isKeyByte(c) {
 			c = '_'
 		}

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/welfbridge/welfbridge/internal/sink"
+	"github.com/welfbridge/welfbridge/internal/syslog"
 )
 
 // Stamp is the time of every record Records makes.
@@ -33,6 +34,26 @@ func Lines(recs []sink.Record) []string {
 	out := make([]string, len(recs))
 	for i := range recs {
 		out[i] = string(recs[i].Line)
+	}
+	return out
+}
+
+// SyslogMessages returns the whole syslog messages expected for recs with
+// facility local0 and the default app name. They are written out here
+// rather than with the syslog package, so a formatting mistake there
+// cannot hide.
+func SyslogMessages(recs []sink.Record, format syslog.Format) []string {
+	out := make([]string, len(recs))
+	for i := range recs {
+		pri := 16*8 + recs[i].Severity
+		switch format {
+		case syslog.FormatRFC5424:
+			out[i] = fmt.Sprintf("<%d>1 2024-03-05T06:08:09.123456Z gw1.example.com welfbridge - - - %s", pri, recs[i].Line)
+		case syslog.FormatRFC3164:
+			out[i] = fmt.Sprintf("<%d>Mar  5 06:08:09 gw1.example.com welfbridge: %s", pri, recs[i].Line)
+		default:
+			out[i] = string(recs[i].Line)
+		}
 	}
 	return out
 }
