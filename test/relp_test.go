@@ -24,6 +24,23 @@ func TestRELPToRsyslog(t *testing.T) {
 	}
 }
 
+// TestRELPOverTLSToRsyslog delivers the sample over RELP with TLS and a
+// client certificate (TLS_* properties) to imrelp, which demands one.
+func TestRELPOverTLSToRsyslog(t *testing.T) {
+	certs := rsyslogtest.GenerateCerts(t)
+	s := rsyslogtest.Start(t, rsyslogtest.Config{RELPTLS: &rsyslogtest.RELPTLS{
+		AuthMode: "name", PermittedPeer: "welfbridge",
+		CAFile: certs.CAFile, CertFile: certs.ServerCert, KeyFile: certs.ServerKey,
+	}})
+	r := mustRun(t, tailInput("airlock", fixture("airlock/sample.log"))+
+		welfOutput("airlock", "Destination relp+tls://"+s.RELPTLSAddr, "TLS_CA_File "+certs.CAFile,
+			"TLS_Cert_File "+certs.ClientCert, "TLS_Key_File "+certs.ClientKey, "Time_Zone UTC", single))
+	equalLines(t, "rsyslog MSG", s.WaitLines(7, 20*time.Second), sampleWELF(t))
+	if want := "[ info] [output:welf:welf.0] relp: acknowledged=7 resent=0 possible_duplicates=0 reconnects=0"; !contains(stderrLines(r.stderr), want) {
+		t.Errorf("stderr lacks %q:\n%s", want, r.stderr)
+	}
+}
+
 // TestRELPReceiverKilledMidStream kills rsyslog (SIGKILL) while the plugin
 // is delivering over RELP, keeps it down for two seconds and restarts it.
 // Every record arrives, in order of first arrival; the only duplicates are
