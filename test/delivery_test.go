@@ -198,6 +198,45 @@ func TestForwardDestination(t *testing.T) {
 	}
 }
 
+// TestForwardSecureHandshake: over TLS, with a shared key and a user as an
+// aggregating Fluent Bit would require them, every record arrives; with a
+// wrong shared key none does, the failure names the likely cause, and the
+// records are reported as given up at exit.
+func TestForwardSecureHandshake(t *testing.T) {
+	certs := forwardtest.NewCerts(t)
+	secure := &forwardtest.Secure{SharedKey: "fleet-key", SelfHostname: "aggregator", Users: map[string]string{"welf": "pa55"}}
+	props := func(addr, key string) []string {
+		return []string{"Destination forward+tls://" + addr, "TLS_CA_File " + certs.CAFile, "Forward_Require_Ack on",
+			"Forward_Shared_Key " + key, "Forward_Self_Hostname gw-collector", "Forward_Username welf", "Forward_Password pa55",
+			"Time_Zone UTC", "Shutdown_Timeout 1s", single}
+	}
+
+	rcv := forwardtest.Start(t, forwardtest.Options{TLS: certs.ServerConfig(), Secure: secure})
+	mustRun(t, tailInput("airlock", fixture("airlock/sample.log"))+welfOutput("airlock", props(rcv.Addr(), "fleet-key")...))
+	var got []string
+	for _, e := range rcv.WaitEvents(7, 10*time.Second) {
+		got = append(got, e.Record["welf"])
+	}
+	equalLines(t, "forwarded welf lines", got, sampleWELF(t))
+
+	wrong := forwardtest.Start(t, forwardtest.Options{TLS: certs.ServerConfig(), Secure: secure})
+	r := mustRun(t, tailInput("airlock", fixture("airlock/sample.log"))+welfOutput("airlock", props(wrong.Addr(), "not-the-key")...))
+	if n := wrong.EventCount(); n != 0 {
+		t.Errorf("the receiver stored %d events from a client with the wrong key", n)
+	}
+	for _, want := range []string{
+		"forward tls://" + wrong.Addr() + ": handshake: the receiver closed the connection after PING; in_forward does this when the shared key does not match",
+		"not-the-key", // must not appear
+	} {
+		if strings.Contains(r.stderr, want) != (want != "not-the-key") {
+			t.Errorf("stderr, looking for %q (a secret must not appear):\n%s", want, r.stderr)
+		}
+	}
+	if !strings.Contains(r.stderr, "dropped 7 records: shutdown timeout (1s) reached") {
+		t.Errorf("stderr does not account for the 7 undelivered records:\n%s", r.stderr)
+	}
+}
+
 // TestMaxSizeTruncatesOnlyFreeText: with a tight Max_Size every whole
 // syslog message fits, and only free-text WELF fields were shortened: the
 // MSG still decodes as WELF, with every other field as without the cap.

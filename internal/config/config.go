@@ -96,7 +96,7 @@ func Parse(get Getter, hostname string) (*Config, error) {
 	c.CRLF = p.lineEnding(c.Destination.Scheme == "file")
 	c.Syslog = p.syslog(c.Destination)
 	c.TLS = p.tls(c.Destination)
-	c.Forward = p.forward(c.Destination)
+	c.Forward = p.forward(c.Destination, hostname)
 	c.Delivery = p.delivery(c.Destination)
 	c.MWG = p.mwg()
 	c.Correlation = p.correlation()

@@ -103,6 +103,8 @@ func TestParseErrors(t *testing.T) {
 		{"Conntrace", "maybe", `Conntrace: invalid value "maybe": allowed: auto, on, off`},
 		{"State_File", "state.bin", `State_File: invalid value "state.bin": allowed: an absolute file path`},
 		{"Forward_Tag", "x", `Forward_Tag: invalid value "x": applies only to forward:// and forward+tls:// destinations`},
+		{"Forward_Require_Ack", "on", `Forward_Require_Ack: invalid value "on": applies only to forward:// and forward+tls:// destinations`},
+		{"Forward_Shared_Key", "secret", `Forward_Shared_Key: invalid value "(hidden)": applies only to forward:// and forward+tls:// destinations`},
 		{"Source", "syslog", `Source: invalid value "syslog": allowed: auto, airlock, mwg`},
 		{"Log_Key", "my key", `Log_Key: invalid value "my key": allowed: a record key without spaces or quotes`},
 		{"WELF_Id", "fire wall", `WELF_Id: invalid value "fire wall": allowed: 1 to 64 printable ASCII characters without spaces or quotes`},
@@ -118,6 +120,45 @@ func TestParseErrors(t *testing.T) {
 			_, err := Parse(props(map[string]string{tt.key: tt.val}), "h")
 			if err == nil || err.Error() != tt.want {
 				t.Errorf("got  %v\nwant %s", err, tt.want)
+			}
+		})
+	}
+}
+
+func TestParseForward(t *testing.T) {
+	tests := []struct {
+		name  string
+		props map[string]string
+		want  Forward
+		err   string
+	}{
+		{"defaults", map[string]string{}, Forward{Tag: "welf", SelfHostname: "h"}, ""},
+		{"shared key", map[string]string{"Forward_Shared_Key": " s3cret ", "Forward_Self_Hostname": "gw-collector"},
+			Forward{Tag: "welf", SharedKey: "s3cret", SelfHostname: "gw-collector"}, ""},
+		{"user", map[string]string{"Forward_Shared_Key": "k", "Forward_Username": "welf", "Forward_Password": "p w"},
+			Forward{Tag: "welf", SharedKey: "k", SelfHostname: "h", Username: "welf", Password: "p w"}, ""},
+		{"user without password", map[string]string{"Forward_Username": "welf"}, Forward{},
+			`Forward_Username: invalid value "welf": Forward_Username and Forward_Password go together`},
+		{"password without user", map[string]string{"Forward_Password": "p"}, Forward{},
+			`Forward_Password: invalid value "(hidden)": Forward_Username and Forward_Password go together`},
+		{"hostname with a space", map[string]string{"Forward_Self_Hostname": "gw 1"}, Forward{},
+			`Forward_Self_Hostname: invalid value "gw 1": allowed: 1 to 255 printable ASCII characters without spaces`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			tt.props["Destination"] = "forward://127.0.0.1"
+			c, err := Parse(props(tt.props), "h")
+			if tt.err != "" {
+				if err == nil || err.Error() != tt.err {
+					t.Fatalf("got  %v\nwant %s", err, tt.err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if c.Forward != tt.want {
+				t.Errorf("got  %+v\nwant %+v", c.Forward, tt.want)
 			}
 		})
 	}

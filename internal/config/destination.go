@@ -1,6 +1,7 @@
 package config
 
 import (
+	"cmp"
 	"net"
 	"net/url"
 	"path/filepath"
@@ -12,18 +13,22 @@ import (
 
 // Keys of the destination settings.
 const (
-	KeySyslogFormat      = "Syslog_Format"
-	KeySyslogFacility    = "Syslog_Facility"
-	KeySyslogAppname     = "Syslog_Appname"
-	KeySyslogHostname    = "Syslog_Hostname"
-	KeyFraming           = "Framing"
-	KeyTLSCAFile         = "TLS_CA_File"
-	KeyTLSCertFile       = "TLS_Cert_File"
-	KeyTLSKeyFile        = "TLS_Key_File"
-	KeyTLSServerName     = "TLS_Server_Name"
-	KeyTLSVerify         = "TLS_Verify"
-	KeyForwardTag        = "Forward_Tag"
-	KeyForwardRequireAck = "Forward_Require_Ack"
+	KeySyslogFormat        = "Syslog_Format"
+	KeySyslogFacility      = "Syslog_Facility"
+	KeySyslogAppname       = "Syslog_Appname"
+	KeySyslogHostname      = "Syslog_Hostname"
+	KeyFraming             = "Framing"
+	KeyTLSCAFile           = "TLS_CA_File"
+	KeyTLSCertFile         = "TLS_Cert_File"
+	KeyTLSKeyFile          = "TLS_Key_File"
+	KeyTLSServerName       = "TLS_Server_Name"
+	KeyTLSVerify           = "TLS_Verify"
+	KeyForwardTag          = "Forward_Tag"
+	KeyForwardRequireAck   = "Forward_Require_Ack"
+	KeyForwardSharedKey    = "Forward_Shared_Key"
+	KeyForwardSelfHostname = "Forward_Self_Hostname"
+	KeyForwardUsername     = "Forward_Username"
+	KeyForwardPassword     = "Forward_Password"
 )
 
 // Destination is where encoded records go.
@@ -199,16 +204,50 @@ func (p *parser) tls(d Destination) TLS {
 type Forward struct {
 	Tag        string
 	RequireAck bool
+	// The secure-forward handshake runs when SharedKey or Username is set;
+	// a Username alone means an empty shared key.
+	SharedKey, SelfHostname, Username, Password string
 }
 
-func (p *parser) forward(d Destination) Forward {
-	f := Forward{Tag: p.word(KeyForwardTag, "welf"), RequireAck: p.onOff(KeyForwardRequireAck, false)}
+func (p *parser) forward(d Destination, hostname string) Forward {
+	f := Forward{
+		Tag:          p.word(KeyForwardTag, "welf"),
+		RequireAck:   p.onOff(KeyForwardRequireAck, false),
+		SharedKey:    p.value(KeyForwardSharedKey),
+		SelfHostname: p.value(KeyForwardSelfHostname),
+		Username:     p.value(KeyForwardUsername),
+		Password:     p.value(KeyForwardPassword),
+	}
 	if !strings.HasPrefix(d.Scheme, "forward") {
-		if v := p.value(KeyForwardTag); v != "" {
-			p.fail(KeyForwardTag, v, "applies only to forward:// and forward+tls:// destinations")
+		for _, key := range []string{KeyForwardTag, KeyForwardRequireAck, KeyForwardSharedKey, KeyForwardSelfHostname, KeyForwardUsername, KeyForwardPassword} {
+			if v := p.value(key); v != "" {
+				p.fail(key, redact(key, v), "applies only to forward:// and forward+tls:// destinations")
+			}
 		}
+		return f
+	}
+	if (f.Username == "") != (f.Password == "") {
+		key, v := KeyForwardUsername, f.Username
+		if f.Username == "" {
+			key, v = KeyForwardPassword, f.Password
+		}
+		p.fail(key, redact(key, v), "Forward_Username and Forward_Password go together")
+	}
+	if v := f.SelfHostname; len(v) > 255 || !printableToken(v) && v != "" {
+		p.fail(KeyForwardSelfHostname, v, "allowed: 1 to 255 printable ASCII characters without spaces")
+	}
+	if f.SelfHostname == "" {
+		f.SelfHostname = cmp.Or(hostname, "localhost")
 	}
 	return f
+}
+
+// redact hides secrets in error messages.
+func redact(key, v string) string {
+	if key == KeyForwardSharedKey || key == KeyForwardPassword {
+		return "(hidden)"
+	}
+	return v
 }
 
 // defaultMaxSize is the message size cap of a destination when Max_Size is

@@ -93,7 +93,11 @@ func openCarrier(cfg *config.Config, log Logger) (sink.Sink, func(*sink.Record) 
 		}
 		return relpCarrier{c, log}, func(rec *sink.Record) int { return syslog.HeaderLen(rec, &opts) }, nil
 	case "forward", "forward+tls":
-		c, err := forward.New(forward.Config{Address: d.Address, Tag: cfg.Forward.Tag, RequireAck: cfg.Forward.RequireAck, TLS: tlsConf})
+		f := cfg.Forward
+		c, err := forward.New(forward.Config{
+			Address: d.Address, Tag: f.Tag, RequireAck: f.RequireAck, TLS: tlsConf,
+			Auth: forward.Auth{SharedKey: f.SharedKey, SelfHostname: f.SelfHostname, Username: f.Username, Password: f.Password},
+		})
 		if err != nil {
 			return nil, nil, err
 		}

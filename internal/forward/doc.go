@@ -38,10 +38,14 @@
 // which a restarted Fluent Bit does, so that a batch is not written into a
 // dead connection.
 //
-// Known gaps: the secure-forward handshake (shared_key, username and
-// password: HELO, PING, PONG) is not implemented. A receiver that requires
-// it drops the connection instead of storing the events, which only acks
-// reveal; TLS with a verified server certificate is the way to protect the
-// records. Compression (CompressedPackedForward) and failover between
-// several receivers (out_forward's upstream) are not implemented either.
+// With Config.Auth set, every new connection first runs the secure-forward
+// handshake, as out_forward does with shared_key: the receiver's HELO
+// brings a nonce, the client's PING proves with a salted SHA-512 digest that
+// it knows the shared key (and, when the receiver has users, the password),
+// and the receiver's PONG proves the same of the receiver. Neither the key
+// nor the password crosses the wire. The handshake authenticates; it does
+// not encrypt: only TLS keeps the records secret.
+//
+// Known gaps: compression (CompressedPackedForward) and failover between
+// several receivers (out_forward's upstream) are not implemented.
 package forward

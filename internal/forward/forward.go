@@ -17,7 +17,7 @@ import (
 const (
 	DefaultTag          = "welf"
 	DefaultAckTimeout   = 10 * time.Second // one ack, from the end of the write
-	DefaultDialTimeout  = 5 * time.Second  // connect and TLS handshake together
+	DefaultDialTimeout  = 5 * time.Second  // connect, TLS and secure-forward handshakes together
 	DefaultWriteTimeout = 10 * time.Second // one message of at most about 1 MiB
 )
 
@@ -32,6 +32,9 @@ type Config struct {
 	// configuration the caller built from its TLS options. An empty
 	// ServerName is taken from the host part of Address.
 	TLS *tls.Config
+	// Auth, when enabled, runs the secure-forward handshake on every new
+	// connection before any event is sent.
+	Auth Auth
 }
 
 var _ sink.Sink = (*Client)(nil)
@@ -174,8 +177,32 @@ func (c *Client) connection() (net.Conn, error) {
 // means it is not to be used.
 func (c *Client) alive(conn net.Conn) bool { return netconn.PeerOpen(conn, c.probe[:], true) }
 
-func (c *Client) dial(ctx context.Context) (net.Conn, error) {
-	ctx, cancel := context.WithTimeout(ctx, c.cfg.DialTimeout)
+// dial connects, runs the handshakes and returns the connection; closing
+// the Lazy cancels closed and aborts it.
+func (c *Client) dial(closed context.Context) (net.Conn, error) {
+	ctx, cancel := context.WithTimeout(closed, c.cfg.DialTimeout)
 	defer cancel()
-	return netconn.Dial(ctx, "tcp", c.cfg.Address, c.tls)
+	conn, err := netconn.Dial(ctx, "tcp", c.cfg.Address, c.tls)
+	if err != nil || !c.cfg.Auth.enabled() {
+		return conn, err
+	}
+	// Close aborts the handshake the way it aborts a Send: by closing the
+	// connection, which Lazy hands over only once dial returns. The
+	// deadline, not this, ends a handshake that takes too long.
+	stop := context.AfterFunc(closed, func() { conn.Close() })
+	defer stop()
+	deadline, _ := ctx.Deadline()
+	if err := conn.SetDeadline(deadline); err != nil {
+		conn.Close()
+		return nil, netconn.Cause(err)
+	}
+	if err := handshake(conn, c.cfg.Auth, make([]byte, maxHandshakeSize), c.cfg.DialTimeout); err != nil {
+		conn.Close()
+		return nil, err
+	}
+	if err := conn.SetDeadline(time.Time{}); err != nil {
+		conn.Close()
+		return nil, netconn.Cause(err)
+	}
+	return conn, nil
 }

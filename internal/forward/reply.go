@@ -54,6 +54,9 @@ func readReply(conn net.Conn, buf []byte) ([]byte, error) {
 // ackedChunk returns the chunk id of the ack {"ack": id}; other keys are
 // ignored.
 func ackedChunk(reply []byte) ([]byte, error) {
+	if _, err := expectArray(reply, "HELO", 2); err == nil {
+		return nil, errors.New("the receiver asks for the secure-forward handshake (HELO): set Forward_Shared_Key (and Forward_Username, Forward_Password when it has users)")
+	}
 	size, rest, err := msgp.ReadMapHeaderBytes(reply)
 	if err != nil {
 		return nil, fmt.Errorf("reply is not an ack map: %w", err)

@@ -8,7 +8,8 @@
 // entries. It answers {"ack": chunk} to every message whose option carries
 // a chunk, after storing its events, as in_forward does. Hooks withhold or
 // falsify an ack or close the connection after a message, to test how a
-// client copes.
+// client copes. With Options.Secure it requires the secure-forward
+// handshake (shared key, users) as in_forward does.
 //
 // Input that violates the protocol closes its connection and fails the test
 // when it ends, unless Options.AllowProtocolErrors is set.
@@ -68,6 +69,9 @@ type Options struct {
 	// AllowProtocolErrors keeps malformed input from failing the test; the
 	// errors are still in Errors.
 	AllowProtocolErrors bool
+	// Secure, when not nil, requires the secure-forward handshake on every
+	// connection, after TLS.
+	Secure *Secure
 }
 
 // Event is one received event.
@@ -112,7 +116,7 @@ type Receiver struct {
 	messages   []Message
 	raw        [][]byte // per connection, with KeepRaw
 	errs       []error  // protocol errors
-	handshakes []error  // failed TLS handshakes
+	handshakes []error  // failed TLS and secure-forward handshakes
 	closed     int      // connections the receiver closed by a hook
 	changed    chan struct{}
 
@@ -243,7 +247,8 @@ func (r *Receiver) Errors() []error {
 	return append([]error(nil), r.errs...)
 }
 
-// HandshakeErrors returns the errors of failed TLS handshakes so far.
+// HandshakeErrors returns the errors of failed TLS handshakes and refused
+// secure-forward handshakes so far.
 func (r *Receiver) HandshakeErrors() []error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -271,12 +276,12 @@ func (r *Receiver) WaitMessages(n int, timeout time.Duration) []Message {
 	return r.Messages()
 }
 
-// WaitHandshakeErrors waits until at least n TLS handshakes have failed
+// WaitHandshakeErrors waits until at least n handshakes have failed
 // and returns their errors, or fails the test when timeout passes first.
 func (r *Receiver) WaitHandshakeErrors(n int, timeout time.Duration) []error {
 	r.t.Helper()
 	if !r.wait(timeout, func() bool { return len(r.handshakes) >= n }) {
-		r.t.Fatalf("forwardtest: %d of %d TLS handshakes failed within %v", len(r.HandshakeErrors()), n, timeout)
+		r.t.Fatalf("forwardtest: %d of %d handshakes failed within %v", len(r.HandshakeErrors()), n, timeout)
 	}
 	return r.HandshakeErrors()
 }
@@ -373,15 +378,23 @@ func (r *Receiver) handle(conn net.Conn) {
 	if r.opts.TLS != nil {
 		tlsConn := tls.Server(stream, r.opts.TLS)
 		if err := tlsConn.Handshake(); err != nil {
-			r.mu.Lock()
-			r.handshakes = append(r.handshakes, err)
-			r.notify()
-			r.mu.Unlock()
+			r.handshakeFailed(err)
 			return
 		}
 		stream = tlsConn
 	}
 	reader := msgp.NewReader(stream)
+	if r.opts.Secure != nil {
+		err := r.secureHandshake(stream, reader)
+		switch {
+		case errors.Is(err, errRefused), errors.Is(err, io.EOF), errors.Is(err, net.ErrClosed):
+			r.handshakeFailed(err)
+			return
+		case err != nil:
+			r.fail(fmt.Errorf("secure-forward handshake: %w", err))
+			return
+		}
+	}
 	var buf bytes.Buffer
 	var dec decoder
 	for {
@@ -453,6 +466,13 @@ func countDown(hook *int) bool {
 		*hook--
 	}
 	return false
+}
+
+func (r *Receiver) handshakeFailed(err error) {
+	r.mu.Lock()
+	r.handshakes = append(r.handshakes, err)
+	r.notify()
+	r.mu.Unlock()
 }
 
 func (r *Receiver) fail(err error) {
