@@ -172,12 +172,17 @@ func TestSpoolSurvivesRestart(t *testing.T) {
 }
 
 // TestForwardDestination hands WELF back to a forward-protocol receiver
-// (Fluent Bit's in_forward role) with chunk acknowledgements.
+// (Fluent Bit's in_forward role) with chunk acknowledgements and gzip.
 func TestForwardDestination(t *testing.T) {
 	rcv := forwardtest.Start(t, forwardtest.Options{})
 	mustRun(t, tailInput("airlock", fixture("airlock/sample.log"))+
-		welfOutput("airlock", "Destination forward://"+rcv.Addr(), "Forward_Require_Ack on", "Forward_Tag welf.airlock", "Time_Zone UTC", single))
+		welfOutput("airlock", "Destination forward://"+rcv.Addr(), "Forward_Require_Ack on", "Forward_Tag welf.airlock", "Forward_Compress gzip", "Time_Zone UTC", single))
 	events := rcv.WaitEvents(7, 10*time.Second)
+	for _, m := range rcv.Messages() {
+		if m.Mode != forwardtest.ModeCompressedPackedForward || !m.Acked {
+			t.Errorf("message %+v: want CompressedPackedForward (gzip), acknowledged", m)
+		}
+	}
 	want := sampleWELF(t)
 	var got []string
 	for _, e := range events {

@@ -141,6 +141,8 @@ func TestParseForward(t *testing.T) {
 			`Forward_Username: invalid value "welf": Forward_Username and Forward_Password go together`},
 		{"password without user", map[string]string{"Forward_Password": "p"}, Forward{},
 			`Forward_Password: invalid value "(hidden)": Forward_Username and Forward_Password go together`},
+		{"gzip", map[string]string{"Forward_Compress": "GZIP"}, Forward{Tag: "welf", SelfHostname: "h", Gzip: true}, ""},
+		{"unknown compression", map[string]string{"Forward_Compress": "zstd"}, Forward{}, `Forward_Compress: invalid value "zstd": allowed: off, gzip`},
 		{"hostname with a space", map[string]string{"Forward_Self_Hostname": "gw 1"}, Forward{},
 			`Forward_Self_Hostname: invalid value "gw 1": allowed: 1 to 255 printable ASCII characters without spaces`},
 	}

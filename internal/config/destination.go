@@ -29,6 +29,7 @@ const (
 	KeyForwardSelfHostname = "Forward_Self_Hostname"
 	KeyForwardUsername     = "Forward_Username"
 	KeyForwardPassword     = "Forward_Password"
+	KeyForwardCompress     = "Forward_Compress"
 )
 
 // Destination is where encoded records go.
@@ -204,6 +205,7 @@ func (p *parser) tls(d Destination) TLS {
 type Forward struct {
 	Tag        string
 	RequireAck bool
+	Gzip       bool // Forward_Compress gzip
 	// The secure-forward handshake runs when SharedKey or Username is set;
 	// a Username alone means an empty shared key.
 	SharedKey, SelfHostname, Username, Password string
@@ -218,8 +220,15 @@ func (p *parser) forward(d Destination, hostname string) Forward {
 		Username:     p.value(KeyForwardUsername),
 		Password:     p.value(KeyForwardPassword),
 	}
+	switch v := p.value(KeyForwardCompress); strings.ToLower(v) {
+	case "", "off":
+	case "gzip":
+		f.Gzip = true
+	default:
+		p.fail(KeyForwardCompress, v, "allowed: off, gzip")
+	}
 	if !strings.HasPrefix(d.Scheme, "forward") {
-		for _, key := range []string{KeyForwardTag, KeyForwardRequireAck, KeyForwardSharedKey, KeyForwardSelfHostname, KeyForwardUsername, KeyForwardPassword} {
+		for _, key := range []string{KeyForwardTag, KeyForwardRequireAck, KeyForwardSharedKey, KeyForwardSelfHostname, KeyForwardUsername, KeyForwardPassword, KeyForwardCompress} {
 			if v := p.value(key); v != "" {
 				p.fail(key, redact(key, v), "applies only to forward:// and forward+tls:// destinations")
 			}

@@ -95,7 +95,7 @@ func openCarrier(cfg *config.Config, log Logger) (sink.Sink, func(*sink.Record) 
 	case "forward", "forward+tls":
 		f := cfg.Forward
 		c, err := forward.New(forward.Config{
-			Address: d.Address, Tag: f.Tag, RequireAck: f.RequireAck, TLS: tlsConf,
+			Address: d.Address, Tag: f.Tag, RequireAck: f.RequireAck, TLS: tlsConf, Gzip: f.Gzip,
 			Auth: forward.Auth{SharedKey: f.SharedKey, SelfHostname: f.SelfHostname, Username: f.Username, Password: f.Password},
 		})
 		if err != nil {

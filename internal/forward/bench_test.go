@@ -21,10 +21,11 @@ func BenchmarkSend(b *testing.B) {
 	for _, bm := range []struct {
 		name       string
 		requireAck bool
-	}{{"no_ack", false}, {"ack", true}} {
+		gzip       bool
+	}{{"no_ack", false, false}, {"ack", true, false}, {"ack_gzip", true, true}} {
 		b.Run(bm.name, func(b *testing.B) {
 			r := forwardtest.Start(b, forwardtest.Options{CountOnly: true})
-			c := newClient(b, forward.Config{Address: r.Addr(), RequireAck: bm.requireAck})
+			c := newClient(b, forward.Config{Address: r.Addr(), RequireAck: bm.requireAck, Gzip: bm.gzip})
 			if err := c.Send(recs); err != nil { // connect and size the buffers untimed
 				b.Fatal(err)
 			}

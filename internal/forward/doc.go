@@ -46,6 +46,9 @@
 // nor the password crosses the wire. The handshake authenticates; it does
 // not encrypt: only TLS keeps the records secret.
 //
-// Known gaps: compression (CompressedPackedForward) and failover between
-// several receivers (out_forward's upstream) are not implemented.
+// With Config.Gzip the entries of each message are one gzip member, marked
+// {"compressed": "gzip"} (CompressedPackedForward).
+//
+// Known gap: failover between several receivers (out_forward's upstream)
+// is not implemented.
 package forward

@@ -2,7 +2,10 @@ package forward
 
 import (
 	"bytes"
+	"compress/gzip"
+	"encoding/binary"
 	"encoding/hex"
+	"io"
 	"net"
 	"strings"
 	"testing"
@@ -74,11 +77,39 @@ func TestAppendMessageBytes(t *testing.T) {
 		want:  `93 a1 74 c6 00000066` + entry + `82 a4 73697a65 01 a5 6368756e6b a8 59326831626d733d`,
 	}} {
 		t.Run(tt.name, func(t *testing.T) {
-			got, n := appendMessage(nil, "t", recs, time.Time{}, tt.chunk, maxEntriesSize)
+			got, n := appendMessage(nil, "t", recs, time.Time{}, tt.chunk, maxEntriesSize, nil)
 			if want := unhex(t, tt.want); n != 1 || !bytes.Equal(got, want) {
 				t.Errorf("got %d records in\n%x\nwant 1 in\n%x", n, got, want)
 			}
 		})
+	}
+}
+
+// With gzip the entries are one gzip member, and the option says so; the
+// gzipper is reused from message to message.
+func TestAppendMessageGzip(t *testing.T) {
+	recs := []sink.Record{{Time: smallTime, Line: []byte(smallLine)}}
+	entry := unhex(t, stripComments(smallEntry))
+	gz := newGzipper()
+	for i := range 2 {
+		msg, n := appendMessage(nil, "t", recs, time.Time{}, []byte("Y2h1bms="), maxEntriesSize, gz)
+		prefix := []byte{0x93, 0xa1, 't', 0xc6}
+		option := unhex(t, `83 a4 73697a65 01 a5 6368756e6b a8 59326831626d733d aa 636f6d70726573736564 a4 677a6970`)
+		if n != 1 || !bytes.HasPrefix(msg, prefix) || !bytes.HasSuffix(msg, option) {
+			t.Fatalf("message %d: got %d records in %x", i, n, msg)
+		}
+		payload := msg[len(prefix)+4 : len(msg)-len(option)]
+		if size := binary.BigEndian.Uint32(msg[len(prefix):]); int(size) != len(payload) {
+			t.Fatalf("message %d: bin length %d, payload %d bytes", i, size, len(payload))
+		}
+		zr, err := gzip.NewReader(bytes.NewReader(payload))
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := io.ReadAll(zr)
+		if err != nil || !bytes.Equal(got, entry) {
+			t.Errorf("message %d: gunzipped %x (%v), want %x", i, got, err, entry)
+		}
 	}
 }
 
@@ -100,7 +131,7 @@ func TestAppendMessageSplits(t *testing.T) {
 		{"a record larger than the bound goes alone", entrySize - 1, 1},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			msg, n := appendMessage(nil, "t", recs, time.Time{}, nil, tt.maxEntries)
+			msg, n := appendMessage(nil, "t", recs, time.Time{}, nil, tt.maxEntries, nil)
 			if n != tt.want {
 				t.Fatalf("got %d records, want %d", n, tt.want)
 			}

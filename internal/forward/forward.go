@@ -35,6 +35,9 @@ type Config struct {
 	// Auth, when enabled, runs the secure-forward handshake on every new
 	// connection before any event is sent.
 	Auth Auth
+	// Gzip compresses the entries of every message
+	// (CompressedPackedForward), as out_forward's compress gzip does.
+	Gzip bool
 }
 
 var _ sink.Sink = (*Client)(nil)
@@ -49,6 +52,7 @@ type Client struct {
 
 	sendMu sync.Mutex // serializes Send; guards the fields up to conn
 	msg    []byte     // the message being sent
+	gz     *gzipper   // nil without Config.Gzip
 	chunks chunkIDs
 	reply  [maxReplySize]byte
 	probe  [512]byte // what netconn.PeerOpen reads from an idle connection
@@ -79,6 +83,9 @@ func New(cfg Config) (*Client, error) {
 	}
 	if c.cfg.WriteTimeout <= 0 {
 		c.cfg.WriteTimeout = DefaultWriteTimeout
+	}
+	if cfg.Gzip {
+		c.gz = newGzipper()
 	}
 	c.conn = netconn.NewLazy()
 	return c, nil
@@ -125,7 +132,7 @@ func (c *Client) deliver(conn net.Conn, recs []sink.Record, now time.Time) (int,
 		chunk = c.chunks.next()
 	}
 	var n int
-	c.msg, n = appendMessage(c.msg[:0], c.cfg.Tag, recs, now, chunk, maxEntriesSize)
+	c.msg, n = appendMessage(c.msg[:0], c.cfg.Tag, recs, now, chunk, maxEntriesSize, c.gz)
 	if err := conn.SetWriteDeadline(time.Now().Add(c.cfg.WriteTimeout)); err != nil {
 		return 0, fmt.Errorf("write: %w", netconn.Cause(err))
 	}

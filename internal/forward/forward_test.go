@@ -120,9 +120,11 @@ func TestSendDeliversEveryField(t *testing.T) {
 		name string
 		cfg  forward.Config
 		tag  string
+		mode forwardtest.Mode
 	}{
-		{"default tag without ack", forward.Config{}, "welf"},
-		{"own tag with ack", forward.Config{Tag: "siem.welf", RequireAck: true}, "siem.welf"},
+		{"default tag without ack", forward.Config{}, "welf", forwardtest.ModePackedForward},
+		{"own tag with ack", forward.Config{Tag: "siem.welf", RequireAck: true}, "siem.welf", forwardtest.ModePackedForward},
+		{"gzip with ack", forward.Config{RequireAck: true, Gzip: true}, "welf", forwardtest.ModeCompressedPackedForward},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			r := forwardtest.Start(t, forwardtest.Options{})
@@ -137,8 +139,8 @@ func TestSendDeliversEveryField(t *testing.T) {
 				t.Fatalf("got %d messages, want 1: %+v", len(msgs), msgs)
 			}
 			m := msgs[0]
-			if m.Mode != forwardtest.ModePackedForward || m.Tag != tt.tag || m.Events != 4 || m.Acked != tt.cfg.RequireAck {
-				t.Errorf("got %+v, want 4 events in PackedForward mode, tag %q, acked %v", m, tt.tag, tt.cfg.RequireAck)
+			if m.Mode != tt.mode || m.Tag != tt.tag || m.Events != 4 || m.Acked != tt.cfg.RequireAck {
+				t.Errorf("got %+v, want 4 events in %v mode, tag %q, acked %v", m, tt.mode, tt.tag, tt.cfg.RequireAck)
 			}
 			// A chunk id asks for an ack: only with RequireAck. Ids are
 			// base64 of 16 bytes, like out_forward's.
@@ -370,10 +372,17 @@ func sameSizeRecords(n int) []sink.Record {
 	return recs
 }
 
+// With gzip the bound holds for the entries before compression, which
+// in_forward also bounds when it decompresses.
 func TestBatchSplitsAtOneMiB(t *testing.T) {
+	t.Run("plain", func(t *testing.T) { testBatchSplitsAtOneMiB(t, false) })
+	t.Run("gzip", func(t *testing.T) { testBatchSplitsAtOneMiB(t, true) })
+}
+
+func testBatchSplitsAtOneMiB(t *testing.T, gzip bool) {
 	const maxEntries = 1 << 20
 	r := forwardtest.Start(t, forwardtest.Options{})
-	c := newClient(t, forward.Config{Address: r.Addr(), RequireAck: true, AckTimeout: shortAck})
+	c := newClient(t, forward.Config{Address: r.Addr(), RequireAck: true, AckTimeout: shortAck, Gzip: gzip})
 	recs := sameSizeRecords(5000)
 	if len(recs[0].Line) != 400 {
 		t.Fatalf("fixture lines have %d bytes, want 400", len(recs[0].Line))
