@@ -3,7 +3,6 @@ package pipeline
 import (
 	"bytes"
 	"io"
-	"net"
 	"path/filepath"
 	"runtime"
 	"strings"
@@ -15,6 +14,7 @@ import (
 	"github.com/welfbridge/welfbridge/internal/event/eventtest"
 	"github.com/welfbridge/welfbridge/internal/flblog"
 	"github.com/welfbridge/welfbridge/internal/forward/forwardtest"
+	"github.com/welfbridge/welfbridge/internal/sink/sinktest"
 )
 
 // TestRestartLeavesNoGoroutines does what Fluent Bit's hot reload does to
@@ -24,7 +24,7 @@ import (
 // each reload would leave it behind.
 func TestRestartLeavesNoGoroutines(t *testing.T) {
 	fwd := forwardtest.Start(t, forwardtest.Options{})
-	tcp := drainListener(t)
+	tcp := sinktest.Listen(t, nil, sinktest.Discard)
 	dir := t.TempDir()
 	destinations := map[string][]string{
 		"forward": {"Destination", "forward://" + fwd.Addr(), "Forward_Require_Ack", "on", "Spool_Dir", filepath.Join(dir, "spool-fwd")},
@@ -75,26 +75,4 @@ func TestRestartLeavesNoGoroutines(t *testing.T) {
 		buf := make([]byte, 1<<20)
 		t.Errorf("%d goroutines left behind by closed instances:\n%s", n-baseline, buf[:runtime.Stack(buf, true)])
 	}
-}
-
-// drainListener accepts connections on loopback and reads them to the end.
-func drainListener(t *testing.T) string {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { ln.Close() })
-	go func() {
-		for {
-			conn, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			go func() {
-				defer conn.Close()
-				io.Copy(io.Discard, conn)
-			}()
-		}
-	}()
-	return ln.Addr().String()
 }

@@ -2,8 +2,6 @@ package transport
 
 import (
 	"crypto/tls"
-	"io"
-	"net"
 	"testing"
 
 	"github.com/welfbridge/welfbridge/internal/sink"
@@ -11,36 +9,6 @@ import (
 	"github.com/welfbridge/welfbridge/internal/syslog"
 	"github.com/welfbridge/welfbridge/internal/transport/rsyslogtest"
 )
-
-// discardReceiver accepts connections, TLS ones when cfg is not nil, and
-// reads everything into io.Discard.
-func discardReceiver(b *testing.B, cfg *tls.Config) string {
-	b.Helper()
-	var ln net.Listener
-	var err error
-	if cfg != nil {
-		ln, err = tls.Listen("tcp", "127.0.0.1:0", cfg)
-	} else {
-		ln, err = net.Listen("tcp", "127.0.0.1:0")
-	}
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { ln.Close() })
-	go func() {
-		for {
-			conn, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			go func() {
-				defer conn.Close()
-				io.Copy(io.Discard, conn)
-			}()
-		}
-	}()
-	return ln.Addr().String()
-}
 
 // BenchmarkSend delivers batches of 1000 WELF records of about 400 bytes,
 // the size of a typical Airlock access record, to a local receiver.
@@ -67,7 +35,7 @@ func BenchmarkSend(b *testing.B) {
 				cfg.Syslog = syslog.Options{Facility: syslog.DefaultFacility}
 				serverTLS = &tls.Config{Certificates: []tls.Certificate{serverCert}}
 			}
-			cfg.Address = discardReceiver(b, serverTLS)
+			cfg.Address = sinktest.Listen(b, serverTLS, sinktest.Discard)
 			snk := newSink(b, cfg)
 			send := func(recs []sink.Record) {
 				if err := snk.Send(recs); err != nil {

@@ -59,27 +59,6 @@ func TestNewRejects(t *testing.T) {
 	}
 }
 
-// listenTCP accepts connections and hands each to serve on its own
-// goroutine.
-func listenTCP(t testing.TB, serve func(net.Conn)) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { ln.Close() })
-	go func() {
-		for {
-			conn, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			go serve(conn)
-		}
-	}()
-	return ln.Addr().String()
-}
-
 // received is one message read by a test receiver and the connection it
 // came on.
 type received struct {
@@ -95,7 +74,7 @@ func lfReceiver(t testing.TB, greet string) (string, <-chan received, chan<- str
 	msgs := make(chan received, 100)
 	hangUp := make(chan struct{}, 1)
 	var conns atomic.Int32
-	addr := listenTCP(t, func(conn net.Conn) {
+	addr := sinktest.Listen(t, nil, func(conn net.Conn) {
 		defer conn.Close()
 		id := int(conns.Add(1))
 		if greet != "" {
@@ -189,7 +168,7 @@ func TestPeerSendsBytes(t *testing.T) {
 
 func TestOctetCountingOnTheWire(t *testing.T) {
 	data := make(chan []byte, 1)
-	addr := listenTCP(t, func(conn net.Conn) {
+	addr := sinktest.Listen(t, nil, func(conn net.Conn) {
 		defer conn.Close()
 		var buf bytes.Buffer
 		buf.ReadFrom(conn)
@@ -304,7 +283,7 @@ func TestCloseUnblocksSend(t *testing.T) {
 			firstByte := make(chan struct{})
 			release := make(chan struct{})
 			defer close(release)
-			addr := listenTCP(t, func(conn net.Conn) {
+			addr := sinktest.Listen(t, nil, func(conn net.Conn) {
 				defer conn.Close()
 				conn.Read(make([]byte, 1))
 				close(firstByte)

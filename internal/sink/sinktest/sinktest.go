@@ -1,8 +1,13 @@
-// Package sinktest makes WELF records for the tests of destinations.
+// Package sinktest makes WELF records for the tests of destinations, and
+// loopback listeners for them to deliver to.
 package sinktest
 
 import (
+	"crypto/tls"
 	"fmt"
+	"io"
+	"net"
+	"testing"
 	"time"
 
 	"github.com/welfbridge/welfbridge/internal/sink"
@@ -56,4 +61,36 @@ func SyslogMessages(recs []sink.Record, format syslog.Format) []string {
 		}
 	}
 	return out
+}
+
+// Listen accepts connections on a free port of 127.0.0.1, TLS ones when cfg
+// is not nil, and hands each to serve on its own goroutine until the test
+// ends. It returns the address.
+func Listen(t testing.TB, cfg *tls.Config, serve func(net.Conn)) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg != nil {
+		ln = tls.NewListener(ln, cfg)
+	}
+	t.Cleanup(func() { ln.Close() })
+	go func() {
+		for {
+			conn, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			go serve(conn)
+		}
+	}()
+	return ln.Addr().String()
+}
+
+// Discard reads conn to its end and closes it: a receiver that takes
+// everything.
+func Discard(conn net.Conn) {
+	defer conn.Close()
+	io.Copy(io.Discard, conn)
 }
