@@ -136,12 +136,15 @@ func (s *section) get(lines []string, key string) string {
 	return ""
 }
 
-// set replaces the value of key in place; false if the section lacks it.
+// set replaces the value of key in place, keeping the line's layout;
+// false if the section lacks the key.
 func (s *section) set(lines []string, key, value string) bool {
 	for i := s.first + 1; i <= s.last; i++ {
 		if k, _, ok := property(lines[i]); ok && strings.EqualFold(k, key) {
-			indent := lines[i][:len(lines[i])-len(strings.TrimLeft(lines[i], " \t"))]
-			lines[i] = indent + k + " " + value
+			line := lines[i]
+			start := strings.Index(line, k) + len(k)
+			gap := len(line[start:]) - len(strings.TrimLeft(line[start:], " \t"))
+			lines[i] = line[:start+gap] + value
 			return true
 		}
 	}
