@@ -178,6 +178,7 @@ func run(o options) (err error) {
 	}
 	cmd.Dir = tmp
 	cmd.Stdout = os.Stderr
+	raiseOpenFiles()
 	events, err := runEngine(cmd)
 	if err != nil {
 		return err
@@ -188,6 +189,15 @@ func run(o options) (err error) {
 	case events != staged.Lines:
 		return fmt.Errorf("the plugin received %d of %d lines (lines longer than Buffer_Max_Size are skipped by tail)", events, staged.Lines)
 	}
+	records, err := countLines(dest)
+	if err != nil {
+		return err
+	}
+	where := o.out
+	if where == "" {
+		where = "standard output"
+	}
+	fmt.Fprintf(os.Stderr, "welf-replay: %d WELF records from %d lines to %s\n", records, staged.Lines, where)
 	if collect != "" {
 		f, err := os.Open(collect)
 		if err != nil {
@@ -199,6 +209,12 @@ func run(o options) (err error) {
 		}
 	}
 	return nil
+}
+
+// countLines counts the LF-terminated lines of the file at path.
+func countLines(path string) (int, error) {
+	data, err := os.ReadFile(path)
+	return strings.Count(string(data), "\n"), err
 }
 
 // isZip reports whether path is a zip file, by its magic number.
@@ -238,6 +254,18 @@ func has(props []replay.Property, key string) bool {
 		}
 	}
 	return false
+}
+
+// raiseOpenFiles lifts the soft limit on open files to the hard one, for
+// the engine this process starts: tail keeps every file of the archive
+// open at once, and an archive easily holds more than 1024. Go passes a
+// limit set with Setrlimit on to its children.
+func raiseOpenFiles() {
+	var lim syscall.Rlimit
+	if syscall.Getrlimit(syscall.RLIMIT_NOFILE, &lim) == nil && lim.Cur < lim.Max {
+		lim.Cur = lim.Max
+		syscall.Setrlimit(syscall.RLIMIT_NOFILE, &lim)
+	}
 }
 
 // exitEvents matches the plugin's exit line, e.g.
