@@ -114,6 +114,9 @@ func run(o options) (err error) {
 	}
 	fmt.Fprintf(os.Stderr, "welf-replay: %s: %d files, %d lines\n", o.traces, len(staged.Files), staged.Lines)
 
+	if !has(o.set, "FW") {
+		fmt.Fprintln(os.Stderr, "welf-replay: fw= comes from the records (Airlock host), else it is this machine's name; give the gateway's with -set FW=<name>")
+	}
 	engine, err := pickEngine(o.engine)
 	if err != nil {
 		return err
