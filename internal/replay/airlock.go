@@ -25,17 +25,27 @@ import (
 // welf itself takes "_source" from a hit and ignores "fields".
 func NormalizeAirlock(w io.Writer, r io.Reader) error {
 	br := bufio.NewReaderSize(r, 1<<16)
-	first, err := firstByte(br)
-	if err != nil || (first != '{' && first != '[') {
-		return copyRest(w, br, err)
-	}
-	if first == '{' {
-		// One JSON value per line is the common form: copy it unchanged.
-		head, _ := br.Peek(br.Size())
-		line, _, more := bytes.Cut(head, []byte{'\n'})
-		if (more || len(head) < br.Size()) && json.Valid(line) {
-			return copyRest(w, br, nil)
+	head, err := br.Peek(br.Size())
+	if len(head) == 0 {
+		if errors.Is(err, io.EOF) {
+			return nil
 		}
+		return err
+	}
+	bom := bytes.HasPrefix(head, []byte("\ufeff"))
+	body := bytes.TrimLeft(bytes.TrimPrefix(head, []byte("\ufeff")), " \t\r\n")
+	if len(body) == 0 || body[0] != '{' && body[0] != '[' {
+		return copyRest(w, br)
+	}
+	if body[0] == '{' {
+		// One JSON value per line is the common form: copy it unchanged.
+		line, _, more := bytes.Cut(body, []byte{'\n'})
+		if (more || len(head) < br.Size()) && json.Valid(line) {
+			return copyRest(w, br)
+		}
+	}
+	if bom {
+		br.Discard(3)
 	}
 	dec := json.NewDecoder(br)
 	for {
@@ -51,33 +61,9 @@ func NormalizeAirlock(w io.Writer, r io.Reader) error {
 	}
 }
 
-// firstByte skips leading white space and a UTF-8 byte order mark and
-// returns the first byte after them, without consuming it.
-func firstByte(br *bufio.Reader) (byte, error) {
-	if bom, err := br.Peek(3); err == nil && string(bom) == "\ufeff" {
-		br.Discard(3)
-	}
-	for {
-		b, err := br.ReadByte()
-		if err != nil {
-			return 0, err
-		}
-		if b != ' ' && b != '\t' && b != '\r' && b != '\n' {
-			return b, br.UnreadByte()
-		}
-	}
-}
-
-// copyRest copies what is left of br to w; err is a read error from
-// before, io.EOF meaning an empty input.
-func copyRest(w io.Writer, br *bufio.Reader, err error) error {
-	if err != nil {
-		if errors.Is(err, io.EOF) {
-			return nil
-		}
-		return err
-	}
-	_, err = io.Copy(w, br)
+// copyRest copies what is left of br to w.
+func copyRest(w io.Writer, br *bufio.Reader) error {
+	_, err := io.Copy(w, br)
 	return err
 }
 

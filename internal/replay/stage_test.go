@@ -145,7 +145,8 @@ func TestNormalizeAirlock(t *testing.T) {
 		{"array", "[\n" + pretty(a) + ",\n" + b + "\n]\n", a + "\n" + b + "\n"},
 		{"search response", `{"took": 3, "hits": {"total": {"value": 2}, "hits": [` + "\n" + b + ",\n" + pretty(b) + "]}}", b + "\n" + b + "\n"},
 		{"byte order mark", "\ufeff" + pretty(a), a + "\n"},
-		{"empty", "\n\n", ""},
+		{"blank lines copied", "\n\n", "\n\n"},
+		{"empty", "", ""},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			var out bytes.Buffer
