@@ -314,3 +314,49 @@ func TestReplayKibana(t *testing.T) {
 	}
 	golden(t, "airlock_kibana.welf", readOutput(t, out))
 }
+
+// TestReplayFluentBitConfig: with fluent-bit on PATH, welf-replay runs it
+// with the plugin and a configuration that adds the lua filter giving each
+// record its file's modification time. The fluent-bit here is a stand-in
+// that keeps what it was given and runs the harness on it (the harness
+// ignores the [FILTER] and takes the times from the files itself).
+func TestReplayFluentBitConfig(t *testing.T) {
+	traces := filepath.Join(t.TempDir(), "connection_tracing")
+	if err := os.Mkdir(traces, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	names := stampTraces(t, traces)
+	bin, kept := t.TempDir(), t.TempDir()
+	fake := "#!/bin/sh\n" +
+		"conf=; prev=; for a in \"$@\"; do [ \"$prev\" = -c ] && conf=$a; prev=$a; done\n" +
+		"cp \"$conf\" " + kept + "/fluent-bit.conf && cp \"$(dirname \"$conf\")/replay-time.lua\" " + kept + "/ || exit 3\n" +
+		"exec " + harness + " -q --time-from-mtime \"$@\"\n"
+	if err := os.WriteFile(filepath.Join(bin, "fluent-bit"), []byte(fake), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("PATH", bin+string(os.PathListSeparator)+os.Getenv("PATH"))
+	out := filepath.Join(t.TempDir(), "replay.welf")
+	flags := append([]string{replayBinary(t), "-traces", traces, "-out", out}, mwgReplayFlags[2:]...) // -engine auto
+	r := runReplay(t, flags...)
+	if r.exit != 0 {
+		t.Fatalf("welf-replay: exit %d\n%s", r.exit, r.stderr)
+	}
+	assertReplayMatchesLive(t, readOutput(t, out))
+	if want := "welf-replay: running conf/fluent-bit-replay.conf in Fluent Bit (" + filepath.Join(bin, "fluent-bit") + ")"; !contains(stderrLines(r.stderr), want) {
+		t.Errorf("stderr lacks %q:\n%s", want, r.stderr)
+	}
+
+	conf := readOutput(t, filepath.Join(kept, "fluent-bit.conf"))
+	for _, want := range []string{"    Exit_On_EOF      on\n", "    Path_Key         file\n", "    Destination   file://" + out + "\n", "    FW mwg01\n",
+		"[FILTER]\n    Name   lua\n    Match  *\n    Script ", "/replay-time.lua\n    Call   welf_replay_time\n"} {
+		if !strings.Contains(conf, want) {
+			t.Errorf("config lacks %q:\n%s", want, conf)
+		}
+	}
+	script := readOutput(t, filepath.Join(kept, "replay-time.lua"))
+	for _, n := range names {
+		if want := "/" + filepath.Base(n) + `"] = 1709625600.000000000` + "\n"; !strings.Contains(script, want) {
+			t.Errorf("time script lacks %q:\n%s", want, script)
+		}
+	}
+}

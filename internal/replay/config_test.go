@@ -116,9 +116,13 @@ func TestTimeScript(t *testing.T) {
 		{Path: "/stage/we\"ird\\\n\xff", ModTime: time.Unix(1, 0)},
 	}
 	got := string(TimeScript(files, "file"))
+	many := make([]StagedFile, 2*luaBatch+1)
+	if n := strings.Count(string(TimeScript(many, "file")), "(function()\n"); n != 3 {
+		t.Errorf("%d files in %d functions, want 3", len(many), n)
+	}
 	for _, want := range []string{
-		`  ["/stage/mwg/0/HTTP-1-C.txt"] = 1709625600.000000005,`,
-		`  ["/stage/we\034ird\092\010\255"] = 1.000000000,`,
+		"local mtime = {}\n(function()\n" + `  mtime["/stage/mwg/0/HTTP-1-C.txt"] = 1709625600.000000005` + "\n",
+		`  mtime["/stage/we\034ird\092\010\255"] = 1.000000000` + "\nend)()\n",
 		`function welf_replay_time(tag, timestamp, record)`,
 		`  local t = mtime[record["file"]]`,
 		"  return 1, t, record\n",
