@@ -360,3 +360,36 @@ func TestReplayFluentBitConfig(t *testing.T) {
 		}
 	}
 }
+
+// TestReplayStopsFluentBit: a Fluent Bit whose tail read every file (it
+// logged "ended, stop" for each) but that does not stop — a file dropped
+// on an error keeps Exit_On_EOF from firing — is stopped by welf-replay
+// with SIGTERM, and the replay completes. The stand-in runs the harness,
+// then logs the ends and waits for the signal.
+func TestReplayStopsFluentBit(t *testing.T) {
+	traces := filepath.Join(t.TempDir(), "connection_tracing")
+	if err := os.Mkdir(traces, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	stampTraces(t, traces)
+	bin := t.TempDir()
+	fake := "#!/bin/sh\n" +
+		"conf=; prev=; for a in \"$@\"; do [ \"$prev\" = -c ] && conf=$a; prev=$a; done\n" +
+		harness + " -q --time-from-mtime \"$@\" || exit 3\n" +
+		"for f in $(sed -n 's/^ *Path  *//p' \"$conf\" | tr ',' ' '); do echo \"[2026/12/05 15:50:01] [ info] [input:tail:tail.0] inode=1 file=$f ended, stop\" >&2; done\n" +
+		"trap 'exit 0' TERM\n" +
+		"while :; do sleep 1; done\n"
+	if err := os.WriteFile(filepath.Join(bin, "fluent-bit"), []byte(fake), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("PATH", bin+string(os.PathListSeparator)+os.Getenv("PATH"))
+	out := filepath.Join(t.TempDir(), "replay.welf")
+	r := runReplay(t, append([]string{replayBinary(t), "-traces", traces, "-out", out}, mwgReplayFlags[2:]...)...)
+	if r.exit != 0 {
+		t.Fatalf("welf-replay: exit %d\n%s", r.exit, r.stderr)
+	}
+	assertReplayMatchesLive(t, readOutput(t, out))
+	if want := "welf-replay: every file was read, but fluent-bit did not stop within 5s; stopping it"; !contains(stderrLines(r.stderr), want) {
+		t.Errorf("stderr lacks %q:\n%s", want, r.stderr)
+	}
+}

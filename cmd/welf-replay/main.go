@@ -23,6 +23,7 @@ import (
 	"strconv"
 	"strings"
 	"syscall"
+	"time"
 
 	"github.com/welfbridge/welfbridge/internal/replay"
 )
@@ -182,7 +183,11 @@ func run(o options) (err error) {
 	cmd.Dir = tmp
 	cmd.Stdout = os.Stderr
 	raiseOpenFiles()
-	events, err := runEngine(cmd)
+	var watch *replay.EndWatch
+	if engine != "harness" {
+		watch = replay.NewEndWatch(staged.Files)
+	}
+	events, err := runEngine(cmd, watch)
 	if err != nil {
 		return err
 	}
@@ -275,9 +280,15 @@ func raiseOpenFiles() {
 // "[output:welf:welf.0] exit: events=776 written=48 …".
 var exitEvents = regexp.MustCompile(`\[output:welf:[^\]]*\] exit: events=(\d+) `)
 
+// stopGrace is how long Fluent Bit may take to stop by itself after tail
+// has read every file, before welf-replay stops it.
+const stopGrace = 5 * time.Second
+
 // runEngine runs cmd, passing its log through to stderr and Ctrl-C on to
 // it, and returns the event count the plugin logged at exit (-1 if none).
-func runEngine(cmd *exec.Cmd) (int64, error) {
+// With watch, it stops the engine (SIGTERM: Fluent Bit then flushes and
+// exits as usual) if every file was read and it did not stop by itself.
+func runEngine(cmd *exec.Cmd, watch *replay.EndWatch) (int64, error) {
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
 		return 0, err
@@ -294,11 +305,26 @@ func runEngine(cmd *exec.Cmd) (int64, error) {
 		}
 	}()
 	events := int64(-1)
+	var stop *time.Timer
+	defer func() {
+		if stop != nil {
+			stop.Stop()
+		}
+	}()
 	sc := bufio.NewScanner(stderr)
 	sc.Buffer(make([]byte, 64<<10), 16<<20)
 	for sc.Scan() {
 		line := sc.Text()
 		fmt.Fprintln(os.Stderr, line)
+		if watch != nil && watch.Observe(line) && stop == nil {
+			stop = time.AfterFunc(stopGrace, func() {
+				fmt.Fprintf(os.Stderr, "welf-replay: every file was read, but %s did not stop within %v; stopping it\n", filepath.Base(cmd.Path), stopGrace)
+				cmd.Process.Signal(syscall.SIGTERM)
+			})
+		}
+		if watch != nil && watch.Stopping() && stop != nil {
+			stop.Stop()
+		}
 		if m := exitEvents.FindStringSubmatch(line); m != nil {
 			n, _ := strconv.ParseInt(m[1], 10, 64)
 			if events < 0 {
