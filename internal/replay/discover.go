@@ -1,7 +1,9 @@
 package replay
 
 import (
+	"bufio"
 	"bytes"
+	"compress/gzip"
 	"fmt"
 	"io"
 	"io/fs"
@@ -118,15 +120,17 @@ func Discover(root string) ([]File, []Skipped, error) {
 }
 
 // classify tells what the file at path holds, or why it is not an input.
+// A gzip-compressed file (rotated logs often are) is judged by its content
+// and its name without ".gz".
 func classify(path string) (Kind, string, error) {
-	if _, err := mwg.ParseName(filepath.Base(path)); err == nil {
-		return MWG, "", nil
-	}
-	f, err := os.Open(path)
+	f, err := openInput(path)
 	if err != nil {
-		return 0, "", fmt.Errorf("replay: %w", err)
+		return 0, "", err
 	}
 	defer f.Close()
+	if _, err := mwg.ParseName(strings.TrimSuffix(filepath.Base(path), ".gz")); err == nil {
+		return MWG, "", nil
+	}
 	head := make([]byte, sniffBytes)
 	n, err := io.ReadFull(f, head)
 	if err != nil && err != io.ErrUnexpectedEOF && err != io.EOF {
@@ -136,8 +140,32 @@ func classify(path string) (Kind, string, error) {
 	if line, _, _ := bytes.Cut(bytes.TrimLeft(head, " \t\r\n\ufeff"), []byte("\n")); bytes.ContainsAny(line, "{[") {
 		return Airlock, "", nil
 	}
-	if strings.HasSuffix(path, ".txt") {
+	if strings.HasSuffix(strings.TrimSuffix(path, ".gz"), ".txt") {
 		return 0, "not a trace file name (PROTO-ID-SIDE.txt) and no JSON in its first line", nil
 	}
 	return 0, "no JSON in its first line: not an Airlock log", nil
+}
+
+// openInput opens an input file, decompressing it if it is gzip.
+func openInput(path string) (io.ReadCloser, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("replay: %w", err)
+	}
+	br := bufio.NewReader(f)
+	if magic, _ := br.Peek(2); !bytes.Equal(magic, []byte{0x1f, 0x8b}) {
+		return readCloser{br, f}, nil
+	}
+	zr, err := gzip.NewReader(br)
+	if err != nil {
+		f.Close()
+		return nil, fmt.Errorf("replay: %s: %w", path, err)
+	}
+	return readCloser{zr, f}, nil
+}
+
+// readCloser reads from one reader and closes the file under it.
+type readCloser struct {
+	io.Reader
+	io.Closer
 }

@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strconv"
+	"strings"
 	"time"
 )
 
@@ -53,7 +54,7 @@ func Stage(files []File, dir string) (*Staged, error) {
 				n = len(dirs)
 				dirs[src] = n
 			}
-			target = filepath.Join(dir, "mwg", strconv.Itoa(n), filepath.Base(f.Path))
+			target = filepath.Join(dir, "mwg", strconv.Itoa(n), strings.TrimSuffix(filepath.Base(f.Path), ".gz"))
 		case Airlock:
 			target = filepath.Join(dir, "airlock", strconv.Itoa(i)+".log")
 		default:
@@ -80,12 +81,15 @@ func Stage(files []File, dir string) (*Staged, error) {
 // stageFile copies one file to target and returns its line count and the
 // original's modification time.
 func stageFile(f File, target string) (int64, time.Time, error) {
-	in, err := os.Open(f.Path)
+	info, err := os.Stat(f.Path)
 	if err != nil {
 		return 0, time.Time{}, fmt.Errorf("replay: %w", err)
 	}
+	in, err := openInput(f.Path)
+	if err != nil {
+		return 0, time.Time{}, err
+	}
 	defer in.Close()
-	info, err := in.Stat()
 	if err != nil {
 		return 0, time.Time{}, fmt.Errorf("replay: %w", err)
 	}

@@ -2,6 +2,7 @@ package replay
 
 import (
 	"bytes"
+	"compress/gzip"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -162,5 +163,44 @@ func TestNormalizeAirlock(t *testing.T) {
 	err := NormalizeAirlock(&out, strings.NewReader("{\n  \"log_id\": \"WR-SG-SUMMARY\",\n"))
 	if err == nil || !strings.Contains(err.Error(), "not a JSON export either") {
 		t.Errorf("truncated export: error %v", err)
+	}
+}
+
+// TestStageGzip: rotated, gzip-compressed logs and traces are judged by
+// their content and their name without .gz, and staged decompressed.
+func TestStageGzip(t *testing.T) {
+	src := t.TempDir()
+	gz := func(s string) string {
+		var b bytes.Buffer
+		zw := gzip.NewWriter(&b)
+		zw.Write([]byte(s))
+		zw.Close()
+		return b.String()
+	}
+	writeFiles(t, src, map[string]string{
+		"HTTP-2-C.txt.gz":    gz(">>>\nGET http://a/ HTTP/1.1"),
+		"airlock.log.1.gz":   gz(`{"log_id":"WR-SG-SUMMARY"}` + "\n"),
+		"notes.txt.gz":       gz("nothing\n"),
+		"HTTP-3-C.txt.gz.gz": gz(gz(">>>\n")),
+	})
+	files, skipped, err := Discover(src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(files) != 2 || files[0].Kind != MWG || files[1].Kind != Airlock || len(skipped) != 2 {
+		t.Fatalf("files %v, skipped %v", files, skipped)
+	}
+	dir := t.TempDir()
+	st, err := Stage(files, dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for path, want := range map[string]string{"mwg/0/HTTP-2-C.txt": ">>>\nGET http://a/ HTTP/1.1\n", "airlock/1.log": `{"log_id":"WR-SG-SUMMARY"}` + "\n"} {
+		if got, err := os.ReadFile(filepath.Join(dir, path)); err != nil || string(got) != want {
+			t.Errorf("%s: %q (%v), want %q", path, got, err, want)
+		}
+	}
+	if st.Lines != 3 {
+		t.Errorf("lines %d, want 3", st.Lines)
 	}
 }
