@@ -11,6 +11,7 @@ package main
 
 import (
 	"bufio"
+	"bytes"
 	"errors"
 	"flag"
 	"fmt"
@@ -197,6 +198,11 @@ func run(o options) (err error) {
 	case events != staged.Lines:
 		return fmt.Errorf("the plugin received %d of %d lines (lines longer than Buffer_Max_Size are skipped by tail)", events, staged.Lines)
 	}
+	if has(o.set, "Destination") {
+		// -set Destination=… sends the WELF elsewhere, e.g. to the SIEM.
+		fmt.Fprintf(os.Stderr, "welf-replay: %d lines replayed\n", staged.Lines)
+		return nil
+	}
 	records, err := countLines(dest)
 	if err != nil {
 		return err
@@ -220,9 +226,23 @@ func run(o options) (err error) {
 }
 
 // countLines counts the LF-terminated lines of the file at path.
-func countLines(path string) (int, error) {
-	data, err := os.ReadFile(path)
-	return strings.Count(string(data), "\n"), err
+func countLines(path string) (int64, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return 0, err
+	}
+	defer f.Close()
+	var n int64
+	buf := make([]byte, 1<<16)
+	for {
+		k, err := f.Read(buf)
+		n += int64(bytes.Count(buf[:k], []byte{'\n'}))
+		if err == io.EOF {
+			return n, nil
+		} else if err != nil {
+			return n, err
+		}
+	}
 }
 
 // isZip reports whether path is a zip file, by its magic number.
