@@ -23,6 +23,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -72,6 +73,19 @@ func main() {
 }
 
 func run(o options) (err error) {
+	// Ctrl-C must not leave the unpacked archive behind: it is caught here,
+	// checked between the steps, and passed on to the engine while it runs.
+	sig := make(chan os.Signal, 1)
+	signal.Notify(sig, os.Interrupt, syscall.SIGTERM)
+	defer signal.Stop(sig)
+	interrupted := func() error {
+		select {
+		case s := <-sig:
+			return fmt.Errorf("interrupted (%v)", s)
+		default:
+			return nil
+		}
+	}
 	tmp, err := os.MkdirTemp("", "welf-replay-")
 	if err != nil {
 		return err
@@ -96,6 +110,9 @@ func run(o options) (err error) {
 			return err
 		}
 	}
+	if err := interrupted(); err != nil {
+		return err
+	}
 	files, skipped, err := replay.Discover(root)
 	if err != nil {
 		return err
@@ -112,6 +129,9 @@ func run(o options) (err error) {
 	}
 	staged, err := replay.Stage(files, stage)
 	if err != nil {
+		return err
+	}
+	if err := interrupted(); err != nil {
 		return err
 	}
 	fmt.Fprintf(os.Stderr, "welf-replay: %s: %d files, %d lines\n", o.traces, len(staged.Files), staged.Lines)
@@ -188,7 +208,7 @@ func run(o options) (err error) {
 	if engine != "harness" {
 		watch = replay.NewEndWatch(staged.Files)
 	}
-	events, err := runEngine(cmd, watch)
+	events, err := runEngine(cmd, watch, sig)
 	if err != nil {
 		return err
 	}
@@ -308,7 +328,7 @@ const stopGrace = 5 * time.Second
 // it, and returns the event count the plugin logged at exit (-1 if none).
 // With watch, it stops the engine (SIGTERM: Fluent Bit then flushes and
 // exits as usual) if every file was read and it did not stop by itself.
-func runEngine(cmd *exec.Cmd, watch *replay.EndWatch) (int64, error) {
+func runEngine(cmd *exec.Cmd, watch *replay.EndWatch, sig <-chan os.Signal) (int64, error) {
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
 		return 0, err
@@ -316,12 +336,18 @@ func runEngine(cmd *exec.Cmd, watch *replay.EndWatch) (int64, error) {
 	if err := cmd.Start(); err != nil {
 		return 0, err
 	}
-	sig := make(chan os.Signal, 1)
-	signal.Notify(sig, os.Interrupt, syscall.SIGTERM)
-	defer signal.Stop(sig)
+	done := make(chan struct{})
+	defer close(done)
+	var interrupted atomic.Value
 	go func() {
-		for s := range sig {
-			cmd.Process.Signal(s)
+		for {
+			select {
+			case s := <-sig:
+				interrupted.Store(s)
+				cmd.Process.Signal(s)
+			case <-done:
+				return
+			}
 		}
 	}()
 	events := int64(-1)
@@ -355,6 +381,9 @@ func runEngine(cmd *exec.Cmd, watch *replay.EndWatch) (int64, error) {
 	}
 	io.Copy(os.Stderr, stderr) // a line too long for the scanner
 	err = cmd.Wait()
+	if s := interrupted.Load(); s != nil {
+		return events, fmt.Errorf("interrupted (%v)", s)
+	}
 	var exit *exec.ExitError
 	if errors.As(err, &exit) {
 		return events, fmt.Errorf("%s exited with status %d", filepath.Base(cmd.Path), exit.ExitCode())
