@@ -27,7 +27,7 @@ PREFIX  ?= /usr/local/lib/fluent-bit
 
 GO_SOURCES := go.mod go.sum $(shell find plugin internal -name '*.go' -not -name '*_test.go')
 
-.PHONY: build deps test unit integration fuzz bench run install clean
+.PHONY: build deps test unit integration fuzz bench run replay install clean
 
 build: $(PLUGIN) $(HARNESS)
 
@@ -83,6 +83,14 @@ run: build
 		echo "make run: fluent-bit is not on PATH; running conf/fluent-bit.conf with the same plugin in the test harness (build/flbhost)" >&2; \
 		exec ../build/flbhost -c fluent-bit.conf; \
 	fi
+
+# replay turns a downloaded archive into WELF and exits when all of it is
+# read: TRACES is a connection_tracing .zip, a directory of trace files, or
+# an Airlock log / Kibana export; OUT a file (default standard output).
+# REPLAY_FLAGS passes more, e.g. REPLAY_FLAGS='-set Time_Zone=UTC'.
+replay: build
+	@if [ -z "$(TRACES)" ]; then echo "usage: make replay TRACES=<zip | directory | file> [OUT=<file>]" >&2; exit 2; fi
+	@$(GO) run ./cmd/welf-replay -traces "$(TRACES)" $(if $(OUT),-out "$(OUT)") $(REPLAY_FLAGS)
 
 install: $(PLUGIN)
 	install -D -m 0755 $(PLUGIN) $(DESTDIR)$(PREFIX)/out_welf.so

@@ -23,6 +23,9 @@
  *   -q, --quiet             do not print the final stats line
  *       --time RFC3339      event time of every record, e.g.
  *                           2024-05-01T12:00:00.5Z (default: the read time)
+ *       --time-from-mtime   event time of each record: its file's
+ *                           modification time (what `make replay` uses
+ *                           where Fluent Bit gets it from a Lua filter)
  *       --chunk-bytes N     close a chunk before it would exceed N bytes
  *                           (default 262144)
  *       --chunk-records N   close a chunk once it holds N records
@@ -1262,6 +1265,7 @@ struct source {
     char *line;
     size_t cap;
     bool done;
+    struct timespec mtime; /* for --time-from-mtime */
 };
 
 struct chunk {
@@ -1299,6 +1303,7 @@ struct options {
     bool quiet;
     bool fixed_time;
     struct timespec time;
+    bool mtime_time;
     size_t chunk_bytes;
     size_t chunk_records;
     long retry_wait_ms;
@@ -1859,6 +1864,13 @@ static int create_input(struct host *h, const struct section *sec)
         src->in = in;
         src->path = files.items[i];
         src->fp = fp;
+        {
+            struct stat st;
+
+            if (fstat(fileno(fp), &st) == 0) {
+                src->mtime = st.st_mtim;
+            }
+        }
         file_tag = tail_tag(tag, src->path);
         src->stream = input_stream(in, file_tag);
         free(file_tag);
@@ -2523,7 +2535,7 @@ static void encode_event(struct host *h, const struct source *s, const char *lin
 static void append_event(struct host *h, struct source *s, const char *line, size_t len, uint64_t offset)
 {
     struct stream *st = s->stream;
-    struct timespec ts = event_time(h);
+    struct timespec ts = h->opt.mtime_time ? s->mtime : event_time(h);
 
     encode_event(h, s, line, len, offset, ts);
     if (st->records > 0 && st->data.len + h->event.len > h->opt.chunk_bytes) {
@@ -2700,6 +2712,7 @@ static void usage(FILE *f)
                "  -e, --plugin FILE       load a Go output plugin (repeatable)\n"
                "  -q, --quiet             do not print the final stats line\n"
                "      --time RFC3339      event time of every record (default: now)\n"
+               "      --time-from-mtime   event time of each record: its file's modification time\n"
                "      --chunk-bytes N     chunk size limit in bytes (default 262144)\n"
                "      --chunk-records N   records per chunk (default 0 = unlimited)\n"
                "      --retry-wait-ms N   delay before a retry (default 50)\n"
@@ -2797,6 +2810,7 @@ enum {
     OPT_CHUNK_BYTES,
     OPT_CHUNK_RECORDS,
     OPT_RETRY_WAIT,
+    OPT_TIME_FROM_MTIME,
 };
 
 /* parse_args returns 0 to run, 1 on a usage error, 2 after --help. */
@@ -2811,6 +2825,7 @@ static int parse_args(struct options *opt, int argc, char **argv)
         {"chunk-bytes", required_argument, NULL, OPT_CHUNK_BYTES},
         {"chunk-records", required_argument, NULL, OPT_CHUNK_RECORDS},
         {"retry-wait-ms", required_argument, NULL, OPT_RETRY_WAIT},
+        {"time-from-mtime", no_argument, NULL, OPT_TIME_FROM_MTIME},
         {NULL, 0, NULL, 0},
     };
     int c;
@@ -2859,6 +2874,9 @@ static int parse_args(struct options *opt, int argc, char **argv)
                 return 1;
             }
             opt->retry_wait_ms = (long)n;
+            break;
+        case OPT_TIME_FROM_MTIME:
+            opt->mtime_time = true;
             break;
         default:
             usage(stderr);
