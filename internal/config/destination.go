@@ -80,6 +80,14 @@ const destinationsAllowed = "allowed: stdout, file:///absolute/path, udp://host[
 
 func (p *parser) destination() Destination {
 	v := p.value(KeyDestination)
+	if strings.Contains(v, ",") {
+		return p.receivers(v)
+	}
+	return p.oneDestination(v)
+}
+
+// oneDestination parses one destination URL.
+func (p *parser) oneDestination(v string) Destination {
 	if v == "" || strings.EqualFold(v, "stdout") {
 		return Destination{Scheme: "stdout"}
 	}
