@@ -17,6 +17,7 @@ import (
 
 	"github.com/welfbridge/welfbridge/internal/config"
 	"github.com/welfbridge/welfbridge/internal/delivery"
+	"github.com/welfbridge/welfbridge/internal/failover"
 	"github.com/welfbridge/welfbridge/internal/forward"
 	"github.com/welfbridge/welfbridge/internal/relp"
 	"github.com/welfbridge/welfbridge/internal/sink"
@@ -53,7 +54,14 @@ func Open(cfg *config.Config, stdout io.Writer, log Logger) (*Destination, error
 		}
 		return &Destination{Sink: f}, nil
 	}
-	carrier, overhead, err := openCarrier(cfg, log)
+	var carrier sink.Sink
+	var overhead func(*sink.Record) int
+	var err error
+	if cfg.Failover != nil {
+		carrier, overhead, err = openPool(cfg, log)
+	} else {
+		carrier, overhead, err = openCarrier(cfg, d.Address, log)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -65,18 +73,26 @@ func Open(cfg *config.Config, stdout io.Writer, log Logger) (*Destination, error
 	return &Destination{Sink: engine, Overhead: overhead, Admit: engine.Admit}, nil
 }
 
-// openCarrier opens the network carrier of cfg's destination and says how
-// much room its header takes.
-func openCarrier(cfg *config.Config, log Logger) (sink.Sink, func(*sink.Record) int, error) {
-	d := cfg.Destination
+// openCarrier opens the network carrier of cfg's destination to the
+// receiver at address and says how much room its header takes.
+func openCarrier(cfg *config.Config, address string, log Logger) (failover.Carrier, func(*sink.Record) int, error) {
 	var tlsConf *tls.Config
-	if d.TLS() {
+	if cfg.Destination.TLS() {
 		c, err := tlsConfig(cfg, log)
 		if err != nil {
 			return nil, nil, err
 		}
 		tlsConf = c
 	}
+	return openReceiver(cfg, address, tlsConf, log)
+}
+
+// openReceiver opens the carrier to one receiver; tlsConf is nil without
+// TLS, and names no server unless TLS_Server_Name does (each carrier then
+// verifies its own host).
+func openReceiver(cfg *config.Config, address string, tlsConf *tls.Config, log Logger) (failover.Carrier, func(*sink.Record) int, error) {
+	d := cfg.Destination
+	d.Address = address
 	switch d.Scheme {
 	case "udp", "tcp", "tls":
 		opts := syslogOptions(cfg)
@@ -91,7 +107,11 @@ func openCarrier(cfg *config.Config, log Logger) (sink.Sink, func(*sink.Record) 
 		if err != nil {
 			return nil, nil, err
 		}
-		return relpCarrier{c, log}, func(rec *sink.Record) int { return syslog.HeaderLen(rec, &opts) }, nil
+		label := "relp"
+		if cfg.Failover != nil {
+			label += " " + address // one line per receiver
+		}
+		return relpCarrier{c, log, label}, func(rec *sink.Record) int { return syslog.HeaderLen(rec, &opts) }, nil
 	case "forward", "forward+tls":
 		f := cfg.Forward
 		c, err := forward.New(forward.Config{
@@ -111,13 +131,14 @@ func openCarrier(cfg *config.Config, log Logger) (sink.Sink, func(*sink.Record) 
 // the receiver — are counted in the log.
 type relpCarrier struct {
 	*relp.Client
-	log Logger
+	log   Logger
+	label string
 }
 
 func (c relpCarrier) Close() error {
 	err := c.Client.Close()
 	st := c.Stats()
-	c.log.Infof("relp: acknowledged=%d resent=%d possible_duplicates=%d reconnects=%d", st.Sent, st.Resent, st.PossibleDuplicates, st.Reconnects)
+	c.log.Infof("%s: acknowledged=%d resent=%d possible_duplicates=%d reconnects=%d", c.label, st.Sent, st.Resent, st.PossibleDuplicates, st.Reconnects)
 	return err
 }
 
