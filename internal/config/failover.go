@@ -70,6 +70,13 @@ func (p *parser) receivers(v string) Destination {
 		addrs = append(addrs, d.Address)
 	}
 	p.addresses = addrs
+	if len(addrs) > 1 {
+		urls := make([]string, len(addrs))
+		for i, a := range addrs {
+			urls[i] = first.Scheme + "://" + a
+		}
+		first.Receivers = strings.Join(urls, ",")
+	}
 	return first
 }
 

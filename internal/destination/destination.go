@@ -14,6 +14,7 @@ import (
 	"crypto/tls"
 	"fmt"
 	"io"
+	"strings"
 
 	"github.com/welfbridge/welfbridge/internal/config"
 	"github.com/welfbridge/welfbridge/internal/delivery"
@@ -92,7 +93,7 @@ func openCarrier(cfg *config.Config, address string, log Logger) (failover.Carri
 // verifies its own host).
 func openReceiver(cfg *config.Config, address string, tlsConf *tls.Config, log Logger) (failover.Carrier, func(*sink.Record) int, error) {
 	d := cfg.Destination
-	d.Address = address
+	d.Address, d.Receivers = address, ""
 	switch d.Scheme {
 	case "udp", "tcp", "tls":
 		opts := syslogOptions(cfg)
@@ -172,7 +173,11 @@ func tlsConfig(cfg *config.Config, log Logger) (*tls.Config, error) {
 		return nil, fmt.Errorf("TLS settings (TLS_CA_File, TLS_Cert_File, TLS_Key_File): %w", err)
 	}
 	if !t.Verify {
-		log.Warnf("TLS_Verify off: the certificate of %s is not verified; anyone on the path can read and change what is sent", cfg.Destination.Address)
+		who := cfg.Destination.Address
+		if cfg.Failover != nil {
+			who = strings.Join(cfg.Failover.Addresses, ", ")
+		}
+		log.Warnf("TLS_Verify off: the certificate of %s is not verified; anyone on the path can read and change what is sent", who)
 	}
 	return c, nil
 }
