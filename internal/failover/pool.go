@@ -136,7 +136,7 @@ type Pool struct {
 	mu         sync.Mutex // guards the fields below and the receivers' state
 	last       *receiver  // the receiver that took records last
 	next       int        // RoundRobin: where the search for the next batch starts
-	doubt      int        // leading records of what is still to send that a receiver may hold
+	doubt      []int      // for each leading record still to send, how many receivers may hold it
 	switches   uint64
 	duplicates uint64
 
@@ -292,9 +292,11 @@ func (p *Pool) settle(r *receiver, n, doubt int, err error) {
 	defer p.mu.Unlock()
 	if n > 0 {
 		r.sent += uint64(n)
-		d := min(p.doubt, n)
-		p.duplicates += uint64(d)
-		p.doubt -= d
+		k := min(n, len(p.doubt))
+		for _, copies := range p.doubt[:k] {
+			p.duplicates += uint64(copies)
+		}
+		p.doubt = append(p.doubt[:0], p.doubt[k:]...)
 		if r != p.last {
 			p.switched(p.last, r)
 			p.last = r
@@ -307,7 +309,13 @@ func (p *Pool) settle(r *receiver, n, doubt int, err error) {
 		r.state, r.failedInRow = Up, 0
 		return
 	}
-	p.doubt = max(p.doubt-n, doubt) // what r may hold leads what is left, as what the one before may hold does
+	for i := range doubt { // what r may hold leads what is left
+		if i < len(p.doubt) {
+			p.doubt[i]++
+		} else {
+			p.doubt = append(p.doubt, 1)
+		}
+	}
 	r.failures++
 	r.lastErr = err
 	r.failedInRow++
