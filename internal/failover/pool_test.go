@@ -381,3 +381,37 @@ func TestAllReceiversDown(t *testing.T) {
 		t.Errorf("first receiver, down, got %d events", n)
 	}
 }
+
+// TestForwardReceiverStoppedMidStream stops the active forward receiver
+// (its connections closed) while records flow with acknowledgements:
+// nothing is lost, and what both receivers hold is no more than the
+// possible duplicates counted.
+func TestForwardReceiverStoppedMidStream(t *testing.T) {
+	a := forwardtest.Start(t, forwardtest.Options{})
+	b := forwardtest.Start(t, forwardtest.Options{})
+	log := &logs{}
+	p := newPool(t, []Receiver{forwardReceiver(t, a.Addr()), forwardReceiver(t, b.Addr())}, quickOptions(Failover, time.Hour, log))
+
+	recs := sinktest.Records("fwd", 5000)
+	stopped := make(chan struct{})
+	go func() {
+		defer close(stopped)
+		for a.EventCount() < 1000 {
+			time.Sleep(time.Millisecond)
+		}
+		a.Stop()
+	}()
+	sendAll(t, p, recs, 100)
+	<-stopped
+
+	atA, atB := eventLines(a), eventLines(b)
+	duplicates := checkOnceEach(t, atA, atB, sinktest.Lines(recs))
+	st := p.Stats()
+	t.Logf("first receiver %d, second %d, duplicates %d; %s", len(atA), len(atB), duplicates, st)
+	if uint64(duplicates) > st.PossibleDuplicates {
+		t.Errorf("%d records at both receivers, but only %d possible duplicates counted", duplicates, st.PossibleDuplicates)
+	}
+	if r := st.Receivers; r[0].Sent+r[1].Sent != uint64(len(recs)) || r[0].State != Down || r[1].Sent == 0 || st.Switches != 1 {
+		t.Errorf("stats: %s", st)
+	}
+}
