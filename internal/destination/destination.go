@@ -2,7 +2,8 @@
 // local ones (stdout, files) and the network carriers (syslog over UDP, TCP
 // and TLS; the forward protocol). It is the one place that knows which
 // package serves which scheme, and how much room each carrier's own header
-// takes from Max_Size.
+// takes from Max_Size. A destination of several receivers gets one carrier
+// per receiver behind a failover pool.
 //
 // Network carriers are always behind the delivery engine: Fluent Bit's
 // flush only hands records over and never waits on the network, and the
