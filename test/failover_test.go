@@ -139,3 +139,19 @@ func TestFailoverAllReceiversDown(t *testing.T) {
 		t.Errorf("stderr lacks %q for the second receiver:\n%s", want, r.stderr)
 	}
 }
+
+// TestFailoverConfigErrors: a Destination list with mixed schemes, a
+// receiver twice or an empty element stops the start with a message naming
+// the key.
+func TestFailoverConfigErrors(t *testing.T) {
+	for _, tt := range []struct{ dest, want string }{
+		{"tls://siem-a:6514,relp://siem-b", `Destination: invalid value "tls://siem-a:6514,relp://siem-b": tls://siem-a:6514 and relp://siem-b:2514 mix schemes`},
+		{"tcp://siem-a,tcp://siem-a:514", `Destination: invalid value "tcp://siem-a,tcp://siem-a:514": receiver siem-a:514 is listed twice`},
+		{"tcp://siem-a,,tcp://siem-b", `Destination: invalid value "tcp://siem-a,,tcp://siem-b": element 2 of the list is empty`},
+	} {
+		r := runHarness(t, tailInput("airlock", fixture("airlock/sample.log"))+welfOutput("airlock", "Destination "+tt.dest))
+		if r.exit == 0 || !strings.Contains(r.stderr, "invalid configuration:\n"+tt.want) {
+			t.Errorf("%s: exit %d, want a failed start with %q:\n%s", tt.dest, r.exit, tt.want, r.stderr)
+		}
+	}
+}
