@@ -224,6 +224,9 @@ func (p *Pool) Send(recs []sink.Record) error {
 	if sent == len(recs) {
 		return nil
 	}
+	if len(errs) == 0 {
+		errs = append(errs, "the pool is closed")
+	}
 	err := fmt.Errorf("no receiver took the records: %s", strings.Join(errs, "; "))
 	if sent > 0 {
 		return &sink.PartialError{Sent: sent, Err: err}
