@@ -14,28 +14,45 @@ import (
 	"github.com/welfbridge/welfbridge/internal/transport/rsyslogtest"
 )
 
-// TestFailoverFirstReceiverDown: the first of two syslog TCP receivers is
-// down; every record arrives at the second, once, and the switch and the
+// TestFailoverFirstReceiverDown: the first of two syslog receivers (TCP;
+// TLS with one CA file for both, each verified as its own host) is down;
+// every record arrives at the second, once, and the switch and the
 // per-receiver counters are logged.
 func TestFailoverFirstReceiverDown(t *testing.T) {
-	a := rsyslogtest.Start(t, rsyslogtest.Config{TCP: true})
-	b := rsyslogtest.Start(t, rsyslogtest.Config{TCP: true})
-	a.Stop()
-	r := mustRun(t, tailInput("airlock", fixture("airlock/sample.log"))+
-		welfOutput("airlock", "Destination tcp://"+a.TCPAddr+", tcp://"+b.TCPAddr, "Time_Zone UTC", single))
-	equalLines(t, "second receiver", b.WaitLines(7, 20*time.Second), sampleWELF(t))
-	time.Sleep(200 * time.Millisecond)
-	if n := len(b.Lines()); n != 7 {
-		t.Errorf("second receiver got %d records, want 7", n)
-	}
-	lines := stderrLines(r.stderr)
-	for _, want := range []string{
-		fmt.Sprintf("[ warn] [output:welf:welf.0] failover: switching from %s to %s: syslog tcp://%s: connect: connection refused", a.TCPAddr, b.TCPAddr, a.TCPAddr),
-		fmt.Sprintf("[ info] [output:welf:welf.0] failover stats: %s down sent=0 failures=1; %s up sent=7 failures=0; switches=1 possible_duplicates=0", a.TCPAddr, b.TCPAddr),
-	} {
-		if !contains(lines, want) {
-			t.Errorf("stderr lacks %q:\n%s", want, r.stderr)
-		}
+	for _, scheme := range []string{"tcp", "tls"} {
+		t.Run(scheme, func(t *testing.T) {
+			var a, b *rsyslogtest.Server
+			var addrA, addrB string
+			props := []string{"Time_Zone UTC", single}
+			if scheme == "tls" {
+				certs := rsyslogtest.GenerateCerts(t)
+				cfg := rsyslogtest.Config{TLS: &rsyslogtest.TLS{CAFile: certs.CAFile, CertFile: certs.ServerCert, KeyFile: certs.ServerKey}}
+				a, b = rsyslogtest.Start(t, cfg), rsyslogtest.Start(t, cfg)
+				// Different host names for the two, both in the certificate.
+				addrA, addrB = strings.Replace(a.TLSAddr, "127.0.0.1", "localhost", 1), b.TLSAddr
+				props = append(props, "TLS_CA_File "+certs.CAFile)
+			} else {
+				a, b = rsyslogtest.Start(t, rsyslogtest.Config{TCP: true}), rsyslogtest.Start(t, rsyslogtest.Config{TCP: true})
+				addrA, addrB = a.TCPAddr, b.TCPAddr
+			}
+			a.Stop()
+			props = append(props, "Destination "+scheme+"://"+addrA+", "+scheme+"://"+addrB)
+			r := mustRun(t, tailInput("airlock", fixture("airlock/sample.log"))+welfOutput("airlock", props...))
+			equalLines(t, "second receiver", b.WaitLines(7, 20*time.Second), sampleWELF(t))
+			time.Sleep(200 * time.Millisecond)
+			if n := len(b.Lines()); n != 7 {
+				t.Errorf("second receiver got %d records, want 7", n)
+			}
+			if want := fmt.Sprintf("[ warn] [output:welf:welf.0] failover: switching from %s to %s: syslog %s://%s: connect: connection refused", addrA, addrB, scheme, addrA); !contains(stderrLines(r.stderr), want) {
+				t.Errorf("stderr lacks %q:\n%s", want, r.stderr)
+			}
+			// Probes of the first receiver may fail before the exit, too.
+			stats := regexp.MustCompile(`\[ info\] \[output:welf:welf.0\] failover stats: ` + regexp.QuoteMeta(addrA) + ` down sent=0 failures=[1-9]\d*; ` +
+				regexp.QuoteMeta(addrB) + ` up sent=7 failures=0; switches=1 possible_duplicates=0\n`)
+			if !stats.MatchString(r.stderr) {
+				t.Errorf("stderr lacks %s:\n%s", stats, r.stderr)
+			}
+		})
 	}
 }
 
