@@ -64,6 +64,7 @@ type Config struct {
 	TLS         TLS         // TLS carriers (tls, relp+tls, forward+tls)
 	Forward     Forward     // forward destinations
 	Delivery    Delivery    // network destinations
+	Failover    *Failover   // nil unless Destination lists several receivers
 	MWG         MWG         // MWG connection traces
 	Correlation Correlation // Airlock request and session correlation
 }
@@ -98,6 +99,7 @@ func Parse(get Getter, hostname string) (*Config, error) {
 	c.TLS = p.tls(c.Destination)
 	c.Forward = p.forward(c.Destination, hostname)
 	c.Delivery = p.delivery(c.Destination)
+	c.Failover = p.failover(c.Destination)
 	c.MWG = p.mwg()
 	c.Correlation = p.correlation()
 	c.MaxSize = p.size(KeyMaxSize, int64(defaultMaxSize(c.Destination, c.Syslog)))
@@ -116,6 +118,8 @@ func Parse(get Getter, hostname string) (*Config, error) {
 type parser struct {
 	get  Getter
 	errs []error
+
+	addresses []string // the addresses of a Destination list of several receivers
 
 	clockRead  bool   // Correlation_Clock has been read
 	clockValue string // "record", "wall" or "" (unset or invalid)

@@ -37,9 +37,15 @@ type Destination struct {
 	Scheme  string // stdout, file, udp, tcp, tls, relp, relp+tls, forward, forward+tls
 	Path    string // absolute path, for file
 	Address string // host:port, for the network schemes
+	// Receivers is every receiver's URL, comma-separated, when there are
+	// several (see Config.Failover); Address is the first.
+	Receivers string
 }
 
 func (d Destination) String() string {
+	if d.Receivers != "" {
+		return d.Receivers
+	}
 	switch d.Scheme {
 	case "file":
 		return "file://" + d.Path
@@ -80,6 +86,14 @@ const destinationsAllowed = "allowed: stdout, file:///absolute/path, udp://host[
 
 func (p *parser) destination() Destination {
 	v := p.value(KeyDestination)
+	if strings.Contains(v, ",") {
+		return p.receivers(v)
+	}
+	return p.oneDestination(v)
+}
+
+// oneDestination parses one destination URL.
+func (p *parser) oneDestination(v string) Destination {
 	if v == "" || strings.EqualFold(v, "stdout") {
 		return Destination{Scheme: "stdout"}
 	}

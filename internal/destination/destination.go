@@ -2,7 +2,8 @@
 // local ones (stdout, files) and the network carriers (syslog over UDP, TCP
 // and TLS; the forward protocol). It is the one place that knows which
 // package serves which scheme, and how much room each carrier's own header
-// takes from Max_Size.
+// takes from Max_Size. A destination of several receivers gets one carrier
+// per receiver behind a failover pool.
 //
 // Network carriers are always behind the delivery engine: Fluent Bit's
 // flush only hands records over and never waits on the network, and the
@@ -14,9 +15,11 @@ import (
 	"crypto/tls"
 	"fmt"
 	"io"
+	"strings"
 
 	"github.com/welfbridge/welfbridge/internal/config"
 	"github.com/welfbridge/welfbridge/internal/delivery"
+	"github.com/welfbridge/welfbridge/internal/failover"
 	"github.com/welfbridge/welfbridge/internal/forward"
 	"github.com/welfbridge/welfbridge/internal/relp"
 	"github.com/welfbridge/welfbridge/internal/sink"
@@ -53,7 +56,14 @@ func Open(cfg *config.Config, stdout io.Writer, log Logger) (*Destination, error
 		}
 		return &Destination{Sink: f}, nil
 	}
-	carrier, overhead, err := openCarrier(cfg, log)
+	var carrier sink.Sink
+	var overhead func(*sink.Record) int
+	var err error
+	if cfg.Failover != nil {
+		carrier, overhead, err = openPool(cfg, log)
+	} else {
+		carrier, overhead, err = openCarrier(cfg, d.Address, log)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -65,18 +75,26 @@ func Open(cfg *config.Config, stdout io.Writer, log Logger) (*Destination, error
 	return &Destination{Sink: engine, Overhead: overhead, Admit: engine.Admit}, nil
 }
 
-// openCarrier opens the network carrier of cfg's destination and says how
-// much room its header takes.
-func openCarrier(cfg *config.Config, log Logger) (sink.Sink, func(*sink.Record) int, error) {
-	d := cfg.Destination
+// openCarrier opens the network carrier of cfg's destination to the
+// receiver at address and says how much room its header takes.
+func openCarrier(cfg *config.Config, address string, log Logger) (failover.Carrier, func(*sink.Record) int, error) {
 	var tlsConf *tls.Config
-	if d.TLS() {
+	if cfg.Destination.TLS() {
 		c, err := tlsConfig(cfg, log)
 		if err != nil {
 			return nil, nil, err
 		}
 		tlsConf = c
 	}
+	return openReceiver(cfg, address, tlsConf, log)
+}
+
+// openReceiver opens the carrier to one receiver; tlsConf is nil without
+// TLS, and names no server unless TLS_Server_Name does (each carrier then
+// verifies its own host).
+func openReceiver(cfg *config.Config, address string, tlsConf *tls.Config, log Logger) (failover.Carrier, func(*sink.Record) int, error) {
+	d := cfg.Destination
+	d.Address, d.Receivers = address, ""
 	switch d.Scheme {
 	case "udp", "tcp", "tls":
 		opts := syslogOptions(cfg)
@@ -91,7 +109,11 @@ func openCarrier(cfg *config.Config, log Logger) (sink.Sink, func(*sink.Record) 
 		if err != nil {
 			return nil, nil, err
 		}
-		return relpCarrier{c, log}, func(rec *sink.Record) int { return syslog.HeaderLen(rec, &opts) }, nil
+		label := "relp"
+		if cfg.Failover != nil {
+			label += " " + address // one line per receiver
+		}
+		return relpCarrier{c, log, label}, func(rec *sink.Record) int { return syslog.HeaderLen(rec, &opts) }, nil
 	case "forward", "forward+tls":
 		f := cfg.Forward
 		c, err := forward.New(forward.Config{
@@ -111,13 +133,14 @@ func openCarrier(cfg *config.Config, log Logger) (sink.Sink, func(*sink.Record) 
 // the receiver — are counted in the log.
 type relpCarrier struct {
 	*relp.Client
-	log Logger
+	log   Logger
+	label string
 }
 
 func (c relpCarrier) Close() error {
 	err := c.Client.Close()
 	st := c.Stats()
-	c.log.Infof("relp: acknowledged=%d resent=%d possible_duplicates=%d reconnects=%d", st.Sent, st.Resent, st.PossibleDuplicates, st.Reconnects)
+	c.log.Infof("%s: acknowledged=%d resent=%d possible_duplicates=%d reconnects=%d", c.label, st.Sent, st.Resent, st.PossibleDuplicates, st.Reconnects)
 	return err
 }
 
@@ -151,7 +174,11 @@ func tlsConfig(cfg *config.Config, log Logger) (*tls.Config, error) {
 		return nil, fmt.Errorf("TLS settings (TLS_CA_File, TLS_Cert_File, TLS_Key_File): %w", err)
 	}
 	if !t.Verify {
-		log.Warnf("TLS_Verify off: the certificate of %s is not verified; anyone on the path can read and change what is sent", cfg.Destination.Address)
+		who := cfg.Destination.Address
+		if cfg.Failover != nil {
+			who = strings.Join(cfg.Failover.Addresses, ", ")
+		}
+		log.Warnf("TLS_Verify off: the certificate of %s is not verified; anyone on the path can read and change what is sent", who)
 	}
 	return c, nil
 }

@@ -49,6 +49,6 @@
 // With Config.Gzip the entries of each message are one gzip member, marked
 // {"compressed": "gzip"} (CompressedPackedForward).
 //
-// Known gap: failover between several receivers (out_forward's upstream)
-// is not implemented.
+// Several receivers (out_forward's upstream) are served by package
+// failover, with one Client per receiver.
 package forward

@@ -56,6 +56,9 @@ type Client struct {
 	chunks chunkIDs
 	reply  [maxReplySize]byte
 	probe  [512]byte // what netconn.PeerOpen reads from an idle connection
+	// inDoubt counts the records of the message whose ack the last failed
+	// Send did not get: the receiver may have stored them.
+	inDoubt int
 
 	conn *netconn.Lazy
 }
@@ -102,6 +105,7 @@ func (c *Client) Send(recs []sink.Record) error {
 	}
 	c.sendMu.Lock()
 	defer c.sendMu.Unlock()
+	c.inDoubt = 0
 	conn, err := c.connection()
 	if err != nil {
 		return fmt.Errorf("%s: %w", c.name, err)
@@ -142,6 +146,7 @@ func (c *Client) deliver(conn net.Conn, recs []sink.Record, now time.Time) (int,
 	if chunk == nil {
 		return n, nil
 	}
+	c.inDoubt = n // until the ack arrives
 	if err := conn.SetReadDeadline(time.Now().Add(c.cfg.AckTimeout)); err != nil {
 		return 0, fmt.Errorf("wait for ack: %w", netconn.Cause(err))
 	}
@@ -156,7 +161,29 @@ func (c *Client) deliver(conn net.Conn, recs []sink.Record, now time.Time) (int,
 	if !bytes.Equal(ack, chunk) {
 		return 0, fmt.Errorf("ack %q does not match chunk %q", ack, chunk)
 	}
+	c.inDoubt = 0
 	return n, nil
+}
+
+// Connect connects (and runs the handshakes) unless the receiver still
+// holds the connection there is open, and sends no record: a failover pool
+// probes a receiver with it.
+func (c *Client) Connect() error {
+	c.sendMu.Lock()
+	defer c.sendMu.Unlock()
+	if _, err := c.connection(); err != nil {
+		return fmt.Errorf("%s: %w", c.name, err)
+	}
+	return nil
+}
+
+// InDoubt returns how many records the last Send wrote in a message whose
+// ack it did not get, when it failed that way: the receiver may have
+// stored them, so sending them elsewhere may duplicate them.
+func (c *Client) InDoubt() int {
+	c.sendMu.Lock()
+	defer c.sendMu.Unlock()
+	return c.inDoubt
 }
 
 // Close closes the connection. A Send blocked in connecting, writing or

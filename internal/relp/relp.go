@@ -140,6 +140,8 @@ type Client struct {
 	probe   [1]byte         // peerOpen's read buffer
 	resends resendLog
 
+	inDoubt int // records the last failed Send wrote whole but the server did not acknowledge
+
 	sent, resent, duplicates, reconnects atomic.Uint64
 
 	conn *netconn.Lazy
@@ -167,6 +169,7 @@ func (c *Client) Send(recs []sink.Record) error {
 	c.sent.Add(uint64(acked))
 	c.resent.Add(uint64(resent))
 	c.duplicates.Add(uint64(duplicates))
+	c.inDoubt = written - acked
 	if err != nil {
 		err = fmt.Errorf("%s: %w", c.name, err)
 		if acked > 0 {
@@ -176,6 +179,23 @@ func (c *Client) Send(recs []sink.Record) error {
 	}
 	return nil
 }
+
+// Connect opens a session unless the server still holds the one there is
+// open, and sends no record: a failover pool probes a receiver with it. It
+// must not run concurrently with Send.
+func (c *Client) Connect() error {
+	c.begin()
+	defer c.end()
+	if _, err := c.connection(); err != nil {
+		return fmt.Errorf("%s: %w", c.name, err)
+	}
+	return nil
+}
+
+// InDoubt returns how many records after the acknowledged ones the last
+// Send wrote whole before it failed: the server may hold them although it
+// did not acknowledge them, so sending them elsewhere may duplicate them.
+func (c *Client) InDoubt() int { return c.inDoubt }
 
 // Stats returns the counters so far.
 func (c *Client) Stats() Stats {

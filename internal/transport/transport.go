@@ -50,8 +50,18 @@ const maxDatagram = 65507
 // several writes rather than held in memory whole.
 const flushSize = 1 << 20
 
-// New returns a carrier for cfg. It does not connect: the first Send does.
-func New(cfg Config) (sink.Sink, error) {
+// Carrier is a syslog carrier: a sink.Sink that can also connect without
+// sending, which is how a failover pool probes a receiver.
+type Carrier interface {
+	sink.Sink
+	// Connect connects, unless the receiver still holds the connection
+	// there is open, and sends nothing.
+	Connect() error
+}
+
+// New returns a carrier for cfg. It does not connect: the first Send or
+// Connect does.
+func New(cfg Config) (Carrier, error) {
 	c := &carrier{cfg: cfg, name: "syslog " + cfg.Network + "://" + cfg.Address}
 	switch cfg.Network {
 	case "udp":
@@ -130,6 +140,15 @@ func (c *carrier) Send(recs []sink.Record) error {
 			return &sink.PartialError{Sent: sent, Err: err}
 		}
 		return err
+	}
+	return nil
+}
+
+// Connect makes sure there is a connection: for UDP a socket, for TCP and
+// TLS one the receiver accepted (and shook hands on).
+func (c *carrier) Connect() error {
+	if _, err := c.connection(); err != nil {
+		return fmt.Errorf("%s: %w", c.name, err)
 	}
 	return nil
 }

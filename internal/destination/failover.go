@@ -1,0 +1,57 @@
+package destination
+
+import (
+	"crypto/tls"
+	"strings"
+
+	"github.com/welfbridge/welfbridge/internal/config"
+	"github.com/welfbridge/welfbridge/internal/delivery"
+	"github.com/welfbridge/welfbridge/internal/failover"
+	"github.com/welfbridge/welfbridge/internal/sink"
+)
+
+// openPool opens one carrier per receiver of cfg's destination, all with
+// the same settings, behind a failover pool.
+func openPool(cfg *config.Config, log Logger) (sink.Sink, func(*sink.Record) int, error) {
+	f := cfg.Failover
+	var tlsConf *tls.Config
+	if cfg.Destination.TLS() {
+		c, err := tlsConfig(cfg, log)
+		if err != nil {
+			return nil, nil, err
+		}
+		tlsConf = c
+	}
+	var receivers []failover.Receiver
+	var overhead func(*sink.Record) int
+	closeAll := func() {
+		for _, r := range receivers {
+			r.Carrier.Close() // nothing was sent: nothing to report
+		}
+	}
+	for _, addr := range f.Addresses {
+		c, o, err := openReceiver(cfg, addr, tlsConf, log)
+		if err != nil {
+			closeAll()
+			return nil, nil, err
+		}
+		receivers = append(receivers, failover.Receiver{Name: addr, Carrier: c})
+		overhead = o // the same for every receiver
+	}
+	policy := failover.Failover
+	if f.Balance == config.BalanceRoundRobin {
+		policy = failover.RoundRobin
+	}
+	stats := cfg.Delivery.StatsInterval
+	pool, err := failover.New(receivers, failover.Options{
+		Policy: policy, FailbackInterval: f.FailbackInterval,
+		ProbeMin: delivery.DefaultBackoffMin, ProbeMax: delivery.DefaultBackoffMax,
+		StatsInterval: stats, Log: log,
+	})
+	if err != nil {
+		closeAll()
+		return nil, nil, err
+	}
+	log.Infof("failover: %d receivers (%s), balance %s, fail-back after %v", len(receivers), strings.Join(f.Addresses, ", "), policy, f.FailbackInterval)
+	return pool, overhead, nil
+}
