@@ -1,0 +1,239 @@
+package test
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+)
+
+// sessionFeed is an Airlock feed of interleaved sessions: every session
+// starts, makes requests (conntrace, a block record for some, summary) and
+// ends, and the sessions take turns line by line, so that at any point of
+// the feed sessions are open and requests are half read.
+func sessionFeed(sessions, requests int) []string {
+	base := time.Date(2024, 3, 5, 9, 0, 0, 0, time.FixedZone("", 3600))
+	var perSession [][]string
+	for s := range sessions {
+		sess := fmt.Sprintf("S%04d", s)
+		req := func(r int) string { return fmt.Sprintf("R%04d-%02d", s, r) }
+		lines := []string{fmt.Sprintf(`{"log_id":"WR-SG-SESS-004","host":"gw01","priority":"info","req_id":"%s","sess_id":"%s","mapping":"shop","entry_url":"https://shop.example.com/","client_ip":"198.51.100.%d","vhost":"shop.example.com","vhost_ip":"203.0.113.10","vhost_port":"443","vhost_proto":"https","message":"Session created"}`, req(0), sess, s%250)}
+		for r := range requests {
+			lines = append(lines, fmt.Sprintf(`{"log_id":"WR-SG-CONNTRACE","host":"gw01","priority":"info","req_id":"%s","sess_id":"%s","mapping":"shop","client_ip":"198.51.100.%d","front_src_ip":"198.51.100.%d","front_src_port":"%d","front_dst_ip":"203.0.113.10","front_dst_port":"443","back_src_ip":"10.20.0.5","back_src_port":"%d","back_dst_ip":"10.20.1.17","back_dst_port":"8080"}`, req(r), sess, s%250, s%250, 40000+r, 50000+r))
+			if r%3 == 2 {
+				lines = append(lines, fmt.Sprintf(`{"log_id":"WR-SG-BLOCK-110-01","host":"gw01","priority":"info","req_id":"%s","sess_id":"%s","mapping":"shop","block_type":"deny rule","attack_type":"SQL injection","constraint":"(default) SQL Injection","message":"Blocked parameter"}`, req(r), sess))
+			}
+			lines = append(lines, fmt.Sprintf(`{"log_id":"WR-SG-SUMMARY","host":"gw01","priority":"info","req_id":"%s","sess_id":"%s","mapping":"shop","client_ip":"198.51.100.%d","vhost":"shop.example.com","vhost_proto":"https","http_method":"GET","entry_path":"/p/%d","http_status":"200","req_size":"100","resp_size":"%d"}`, req(r), sess, s%250, r, 1000+r))
+		}
+		lines = append(lines, fmt.Sprintf(`{"log_id":"WR-SG-SESS-005","host":"gw01","priority":"info","sess_id":"%s","audit_token":"user%d","lifetime":"60","reason":"logout","message":"Session terminated"}`, sess, s))
+		perSession = append(perSession, lines)
+	}
+	var out []string
+	for i := 0; ; i++ {
+		emitted := false
+		for _, lines := range perSession {
+			if i < len(lines) {
+				ts := base.Add(time.Duration(len(out)) * 50 * time.Millisecond).Format("2006-01-02T15:04:05.000-07:00")
+				out = append(out, `{"@timestamp":"`+ts+`",`+lines[i][1:])
+				emitted = true
+			}
+		}
+		if !emitted {
+			return out
+		}
+	}
+}
+
+// reloadRun is one harness run and what it wrote.
+type reloadRun struct {
+	out     []string
+	stderr  string
+	reloads int
+}
+
+// runReloading runs conf, which writes to out, with the harness's hot
+// reloads (args) and returns what it wrote.
+func runReloading(t *testing.T, conf, out string, args ...string) reloadRun {
+	t.Helper()
+	r := mustRun(t, conf, args...)
+	got := strings.TrimRight(readOutput(t, out), "\n")
+	return reloadRun{
+		out:     strings.Split(got, "\n"),
+		stderr:  r.stderr,
+		reloads: strings.Count(r.stderr, "[reload] hot reload #"),
+	}
+}
+
+// compareReloaded asserts that a run with hot reloads wrote exactly what
+// the run without wrote: same records, same order, none partial at a
+// reload, none twice, none lost. It returns the figures for the log.
+func compareReloaded(t *testing.T, base, reloaded reloadRun, wantReloads int) string {
+	t.Helper()
+	if reloaded.reloads != wantReloads {
+		t.Errorf("%d hot reloads, want %d", reloaded.reloads, wantReloads)
+	}
+	count := func(lines []string) map[string]int {
+		m := make(map[string]int)
+		for _, l := range lines {
+			m[l]++
+		}
+		return m
+	}
+	want, got := count(base.out), count(reloaded.out)
+	var twice, lost, extra int
+	for l, n := range got {
+		switch w := want[l]; {
+		case w == 0:
+			extra += n
+		case n > w:
+			twice += n - w
+		}
+	}
+	for l, w := range want {
+		if got[l] < w {
+			lost += w - got[l]
+		}
+	}
+	partial := func(lines []string) int {
+		n := 0
+		for _, l := range lines {
+			if strings.Contains(l, " partial=") {
+				n++
+			}
+		}
+		return n
+	}
+	figures := fmt.Sprintf("reloads=%d out=%d (without reloads %d) partial=%d (without %d) twice=%d lost=%d other=%d",
+		reloaded.reloads, len(reloaded.out), len(base.out), partial(reloaded.out), partial(base.out), twice, lost, extra)
+	if twice+lost+extra > 0 || partial(reloaded.out) != partial(base.out) {
+		t.Errorf("hot reloads changed the output: %s\nfirst difference: %s", figures, firstDiff(reloaded.out, base.out))
+	} else if !slices.Equal(reloaded.out, base.out) {
+		t.Errorf("hot reloads changed the order of the output:\n%s", firstDiff(reloaded.out, base.out))
+	}
+	return figures
+}
+
+// TestHotReloadAirlock: hot reloads in the middle of a feed of interleaved
+// sessions and requests change nothing in the output — no session or
+// request written partial at a reload, none split in two, none twice —
+// with the pending state kept in memory and with State_File.
+func TestHotReloadAirlock(t *testing.T) {
+	feed := sessionFeed(40, 5)
+	const sessions, requests = 40, 40 * 5
+	for _, stateFile := range []bool{false, true} {
+		t.Run(fmt.Sprintf("state_file=%t", stateFile), func(t *testing.T) {
+			run := func(args ...string) reloadRun {
+				dir := t.TempDir()
+				in := writeLines(t, dir, "airlock.log", feed...)
+				out := filepath.Join(dir, "out.welf")
+				props := []string{"Destination file://" + out, "Time_Zone UTC", "Line_Ending lf", "Conntrace on"}
+				if stateFile {
+					props = append(props, "State_File "+filepath.Join(dir, "welf.state"))
+				}
+				return runReloading(t, tailInput("airlock", in)+welfOutput("airlock", props...), out,
+					append([]string{"--chunk-records", "7"}, args...)...)
+			}
+			base := run()
+			if len(base.out) != sessions+requests {
+				t.Fatalf("without reloads: %d records, want %d (one per request and session)", len(base.out), sessions+requests)
+			}
+			reloaded := run("--reload-every-chunks", "5")
+			// 520 lines in chunks of 7: 75 chunks, a reload after every fifth.
+			figures := compareReloaded(t, base, reloaded, 15)
+			if got, want := correlationCounters(t, reloaded.stderr), correlationCounters(t, base.stderr); got != want {
+				t.Errorf("correlation counters with reloads %s, without %s", got, want)
+			}
+			t.Logf("in=%d %s", len(feed), figures)
+		})
+	}
+}
+
+// TestHotReloadMWG: hot reloads while MWG connection traces are read
+// change nothing: connections open at a reload go on in the new instance.
+func TestHotReloadMWG(t *testing.T) {
+	run := func(args ...string) reloadRun {
+		traces := t.TempDir()
+		copyTraces(t, traces)
+		out := filepath.Join(t.TempDir(), "mwg.welf")
+		return runReloading(t, tailInput("mwg", filepath.Join(traces, "*.txt"), "Path_Key file")+mwgOutput(out), out,
+			append([]string{"--chunk-records", "10"}, args...)...)
+	}
+	base := run()
+	reloaded := run("--reload-every-chunks", "4")
+	// A reload after every fourth chunk; a reload also closes the chunks
+	// being filled (trace files end mid-chunk), so there are more chunks
+	// than without reloads.
+	chunks, _ := strconv.Atoi(regexp.MustCompile(`\[flbhost\] chunks=(\d+)`).FindStringSubmatch(reloaded.stderr)[1])
+	figures := compareReloaded(t, base, reloaded, chunks/4)
+	if got, want := mwgCounters(t, reloaded.stderr), mwgCounters(t, base.stderr); got != want {
+		t.Errorf("mwg counters with reloads:\n%s\nwithout:\n%s", got, want)
+	}
+	t.Logf("in=776 %s", figures)
+}
+
+// TestHotReloadFreesOldInstances: 100 hot reloads of an idle pipeline
+// holding open sessions and half-read requests leave nothing of the old
+// instances behind, both when each new instance takes its predecessor's
+// pipeline over (same configuration) and when every reload changes the
+// configuration, so that each closes the old pipeline and opens a new one.
+// After each reload the plugin logs the Go heap in use after a collection;
+// it must not grow from reload to reload. With the configuration
+// unchanged, the output is still that of a run without reloads.
+func TestHotReloadFreesOldInstances(t *testing.T) {
+	feed := sessionFeed(20, 5)
+	feed = feed[:len(feed)/2] // every session open, requests half read
+	for _, changed := range []bool{false, true} {
+		t.Run(fmt.Sprintf("config_changes=%t", changed), func(t *testing.T) {
+			dir := t.TempDir()
+			in := writeLines(t, dir, "airlock.log", feed...)
+			out := filepath.Join(dir, "out.welf")
+			conf := func(fw string) string {
+				return tailInput("airlock", in) +
+					welfOutput("airlock", "Destination file://"+out, "Time_Zone UTC", "Line_Ending lf", "Conntrace on", "FW "+fw) +
+					welfOutput("airlock", "Destination file://"+filepath.Join(dir, "out2.welf"), "Correlate off", "FW "+fw)
+			}
+			args := []string{"--chunk-records", "7", "--reloads", "100"}
+			wantClosed := "0"
+			if changed {
+				other := filepath.Join(dir, "other.conf")
+				if err := os.WriteFile(other, []byte(conf("fw-b")), 0o644); err != nil {
+					t.Fatal(err)
+				}
+				args = append(args, "--reload-config", other)
+				wantClosed = "2"
+			}
+			reloaded := runReloading(t, conf("fw-a"), out, args...)
+			m := regexp.MustCompile(`hot reload done: (\d+) instances running, (\d+) without successor closed; Go heap in use (\d+) bytes`).FindAllStringSubmatch(reloaded.stderr, -1)
+			if len(m) != 100 {
+				t.Fatalf("%d hot reloads reported, want 100:\n%s", len(m), reloaded.stderr)
+			}
+			heap := make([]int, len(m))
+			for i, s := range m {
+				if s[1] != "2" || s[2] != wantClosed {
+					t.Errorf("reload %d: %s instances running, %s closed; want 2 and %s", i+1, s[1], s[2], wantClosed)
+				}
+				heap[i], _ = strconv.Atoi(s[3])
+			}
+			// The first reloads still fill caches (pools, the runtime's
+			// own); from the tenth on, the heap must stay flat: one old
+			// instance kept alive costs more than the slack.
+			const slack = 32 << 10
+			if heap[99] > heap[9]+slack {
+				t.Errorf("Go heap grew from %d bytes after reload 10 to %d after reload 100", heap[9], heap[99])
+			}
+			t.Logf("Go heap in use after a collection: reload 1 %d, reload 10 %d, reload 100 %d bytes", heap[0], heap[9], heap[99])
+			if !changed {
+				dir := t.TempDir()
+				out = filepath.Join(dir, "out.welf")
+				in = writeLines(t, dir, "airlock.log", feed...)
+				base := runReloading(t, conf("fw-a"), out, "--chunk-records", "7")
+				t.Log(compareReloaded(t, base, reloaded, 100))
+			}
+		})
+	}
+}
