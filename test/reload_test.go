@@ -1,15 +1,20 @@
 package test
 
 import (
+	"bytes"
 	"fmt"
+	"net"
 	"os"
 	"path/filepath"
 	"regexp"
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
+
+	"github.com/welfbridge/welfbridge/internal/sink/sinktest"
 )
 
 // sessionFeed is an Airlock feed of interleaved sessions: every session
@@ -236,4 +241,61 @@ func TestHotReloadFreesOldInstances(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestHotReloadKeepsConnection: over a syslog TCP destination, hot reloads
+// hand the destination over with its queue and its connection: one
+// connection for the whole run, and the receiver gets exactly the records
+// of a run without reloads.
+func TestHotReloadKeepsConnection(t *testing.T) {
+	feed := sessionFeed(40, 5)
+	var (
+		mu    sync.Mutex
+		conns int
+		recv  bytes.Buffer
+	)
+	addr := sinktest.Listen(t, nil, func(c net.Conn) {
+		mu.Lock()
+		conns++
+		mu.Unlock()
+		buf := make([]byte, 64<<10)
+		for {
+			n, err := c.Read(buf)
+			mu.Lock()
+			recv.Write(buf[:n])
+			mu.Unlock()
+			if err != nil {
+				c.Close()
+				return
+			}
+		}
+	})
+	dir := t.TempDir()
+	in := writeLines(t, dir, "airlock.log", feed...)
+	props := []string{"Time_Zone UTC", "Conntrace on"}
+	reloaded := mustRun(t, tailInput("airlock", in)+welfOutput("airlock", append(props, "Destination tcp://"+addr, "Framing lf")...),
+		"--chunk-records", "7", "--reload-every-chunks", "5")
+	out := filepath.Join(dir, "out.welf")
+	base := runReloading(t, tailInput("airlock", in)+welfOutput("airlock", append(props, "Destination file://"+out, "Line_Ending lf")...), out,
+		"--chunk-records", "7")
+
+	var got []string
+	waitFor(t, 5*time.Second, "every record at the receiver", func() bool {
+		mu.Lock()
+		defer mu.Unlock()
+		got = got[:0]
+		for _, line := range strings.Split(strings.TrimRight(recv.String(), "\n"), "\n") {
+			if i := strings.Index(line, "id=firewall "); i >= 0 {
+				got = append(got, line[i:])
+			}
+		}
+		return len(got) >= len(base.out)
+	})
+	figures := compareReloaded(t, base, reloadRun{out: got, stderr: reloaded.stderr, reloads: strings.Count(reloaded.stderr, "[reload] hot reload #")}, 15)
+	mu.Lock()
+	defer mu.Unlock()
+	if conns != 1 {
+		t.Errorf("%d connections to the receiver, want 1: the connection is handed over", conns)
+	}
+	t.Logf("in=%d %s connections=%d", len(feed), figures, conns)
 }
