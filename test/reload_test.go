@@ -299,3 +299,35 @@ func TestHotReloadKeepsConnection(t *testing.T) {
 	}
 	t.Logf("in=%d %s connections=%d", len(feed), figures, conns)
 }
+
+// TestHotReloadChangedConfigStateFile: a reload that changes the
+// configuration cannot hand the pipeline over, but with State_File nothing
+// is written partial either: the old instance saves its pending state
+// before the new one, with the same State_File, restores it.
+func TestHotReloadChangedConfigStateFile(t *testing.T) {
+	feed := sessionFeed(40, 5)
+	run := func(args ...string) reloadRun {
+		dir := t.TempDir()
+		in := writeLines(t, dir, "airlock.log", feed...)
+		out := filepath.Join(dir, "out.welf")
+		conf := func(timeout string) string {
+			return tailInput("airlock", in) + welfOutput("airlock", "Destination file://"+out, "Time_Zone UTC", "Line_Ending lf",
+				"Conntrace on", "State_File "+filepath.Join(dir, "welf.state"), "Correlation_Timeout "+timeout)
+		}
+		other := filepath.Join(dir, "other.conf")
+		if err := os.WriteFile(other, []byte(conf("61s")), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return runReloading(t, conf("60s"), out, append([]string{"--chunk-records", "7", "--reload-config", other}, args...)...)
+	}
+	base := run()
+	reloaded := run("--reload-every-chunks", "5")
+	figures := compareReloaded(t, base, reloaded, 15)
+	if n := strings.Count(reloaded.stderr, "without successor closed"); n != 15 {
+		t.Errorf("%d reloads reported, want 15", n)
+	}
+	if n := strings.Count(reloaded.stderr, "1 without successor closed"); n != 15 {
+		t.Errorf("%d reloads closed the old pipeline, want all 15: the configuration changed", n)
+	}
+	t.Logf("in=%d %s", len(feed), figures)
+}
