@@ -86,6 +86,11 @@ func FLBPluginRegister(def unsafe.Pointer) (ret int) {
 //export FLBPluginInit
 func FLBPluginInit(plugin unsafe.Pointer) (ret int) {
 	defer recoverTo(pluginLog, "init", &ret)
+	defer func() {
+		if ret != output.FLB_OK {
+			releaseAfterFailedInit()
+		}
+	}()
 	if plugin == nil {
 		pluginLog.Errorf("init: Fluent Bit passed no plugin instance")
 		return output.FLB_ERROR

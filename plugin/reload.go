@@ -92,3 +92,13 @@ func reloadDone(closed int) {
 	runtime.ReadMemStats(&m)
 	pluginLog.Infof("hot reload done: %d instances running, %d without successor closed; Go heap in use %d bytes", contexts.len(), closed, m.HeapAlloc)
 }
+
+// releaseAfterFailedInit closes what a hot reload parked when a new
+// instance fails to start: Fluent Bit then aborts the reload and exits,
+// and the old pipelines must deliver and save their state as at a
+// shutdown rather than vanish with the process.
+func releaseAfterFailedInit() {
+	if n := handoff.Release(); n > 0 {
+		pluginLog.Errorf("hot reload: an instance failed to start; %d instances of the old configuration closed as at a shutdown", n)
+	}
+}

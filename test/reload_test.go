@@ -331,3 +331,33 @@ func TestHotReloadChangedConfigStateFile(t *testing.T) {
 	}
 	t.Logf("in=%d %s", len(feed), figures)
 }
+
+// TestHotReloadFailedStart: when a new instance fails to start, Fluent Bit
+// aborts the reload and exits; the pipeline kept for it is closed as at a
+// shutdown first, so its pending state is saved and its records written.
+func TestHotReloadFailedStart(t *testing.T) {
+	dir := t.TempDir()
+	in := writeLines(t, dir, "airlock.log", sessionFeed(10, 2)...)
+	out := filepath.Join(dir, "out.welf")
+	state := filepath.Join(dir, "welf.state")
+	conf := func(extra ...string) string {
+		return tailInput("airlock", in) + welfOutput("airlock", append([]string{"Destination file://" + out, "Time_Zone UTC",
+			"Line_Ending lf", "Conntrace on", "State_File " + state}, extra...)...)
+	}
+	broken := filepath.Join(dir, "broken.conf")
+	if err := os.WriteFile(broken, []byte(conf("Max_Size lots")), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r := runHarness(t, conf(), "--chunk-records", "7", "--reload-every-chunks", "2", "--reload-config", broken)
+	if r.exit != 1 {
+		t.Fatalf("exit %d, want 1 (the new configuration fails)\n%s", r.exit, r.stderr)
+	}
+	for _, want := range []string{
+		"hot reload: an instance failed to start; 1 instances of the old configuration closed as at a shutdown",
+		"State_File " + state + ": saved 4 pending requests and 10 sessions for the next start", // after 14 records
+	} {
+		if !strings.Contains(r.stderr, want) {
+			t.Errorf("stderr lacks %q:\n%s", want, r.stderr)
+		}
+	}
+}
