@@ -126,19 +126,28 @@ func compareReloaded(t *testing.T, base, reloaded reloadRun, wantReloads int) st
 // TestHotReloadAirlock: hot reloads in the middle of a feed of interleaved
 // sessions and requests change nothing in the output — no session or
 // request written partial at a reload, none split in two, none twice —
-// with the pending state kept in memory and with State_File.
+// with the pending state kept in memory and with State_File, flushed on
+// the engine thread and on a worker thread (joined and started again at
+// each reload).
 func TestHotReloadAirlock(t *testing.T) {
 	feed := sessionFeed(40, 5)
 	const sessions, requests = 40, 40 * 5
-	for _, stateFile := range []bool{false, true} {
-		t.Run(fmt.Sprintf("state_file=%t", stateFile), func(t *testing.T) {
+	for _, tt := range []struct {
+		name  string
+		props []string
+	}{
+		{"memory", nil},
+		{"state_file", []string{"State_File welf.state"}},
+		{"worker", []string{"Workers 1"}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
 			run := func(args ...string) reloadRun {
 				dir := t.TempDir()
 				in := writeLines(t, dir, "airlock.log", feed...)
 				out := filepath.Join(dir, "out.welf")
 				props := []string{"Destination file://" + out, "Time_Zone UTC", "Line_Ending lf", "Conntrace on"}
-				if stateFile {
-					props = append(props, "State_File "+filepath.Join(dir, "welf.state"))
+				for _, p := range tt.props {
+					props = append(props, strings.Replace(p, "welf.state", filepath.Join(dir, "welf.state"), 1))
 				}
 				return runReloading(t, tailInput("airlock", in)+welfOutput("airlock", props...), out,
 					append([]string{"--chunk-records", "7"}, args...)...)
@@ -159,26 +168,35 @@ func TestHotReloadAirlock(t *testing.T) {
 }
 
 // TestHotReloadMWG: hot reloads while MWG connection traces are read
-// change nothing: connections open at a reload go on in the new instance.
+// change nothing: connections open at a reload go on in the new instance,
+// with and without State_File.
 func TestHotReloadMWG(t *testing.T) {
-	run := func(args ...string) reloadRun {
-		traces := t.TempDir()
-		copyTraces(t, traces)
-		out := filepath.Join(t.TempDir(), "mwg.welf")
-		return runReloading(t, tailInput("mwg", filepath.Join(traces, "*.txt"), "Path_Key file")+mwgOutput(out), out,
-			append([]string{"--chunk-records", "10"}, args...)...)
+	for _, stateFile := range []bool{false, true} {
+		t.Run(fmt.Sprintf("state_file=%t", stateFile), func(t *testing.T) {
+			run := func(args ...string) reloadRun {
+				traces := t.TempDir()
+				copyTraces(t, traces)
+				out := filepath.Join(t.TempDir(), "mwg.welf")
+				var props []string
+				if stateFile {
+					props = append(props, "State_File "+filepath.Join(filepath.Dir(out), "welf.state"))
+				}
+				return runReloading(t, tailInput("mwg", filepath.Join(traces, "*.txt"), "Path_Key file")+mwgOutput(out, props...), out,
+					append([]string{"--chunk-records", "10"}, args...)...)
+			}
+			base := run()
+			reloaded := run("--reload-every-chunks", "4")
+			// A reload after every fourth chunk; a reload also closes the
+			// chunks being filled (trace files end mid-chunk), so there are
+			// more chunks than without reloads.
+			chunks, _ := strconv.Atoi(regexp.MustCompile(`\[flbhost\] chunks=(\d+)`).FindStringSubmatch(reloaded.stderr)[1])
+			figures := compareReloaded(t, base, reloaded, chunks/4)
+			if got, want := mwgCounters(t, reloaded.stderr), mwgCounters(t, base.stderr); got != want {
+				t.Errorf("mwg counters with reloads:\n%s\nwithout:\n%s", got, want)
+			}
+			t.Logf("in=776 %s", figures)
+		})
 	}
-	base := run()
-	reloaded := run("--reload-every-chunks", "4")
-	// A reload after every fourth chunk; a reload also closes the chunks
-	// being filled (trace files end mid-chunk), so there are more chunks
-	// than without reloads.
-	chunks, _ := strconv.Atoi(regexp.MustCompile(`\[flbhost\] chunks=(\d+)`).FindStringSubmatch(reloaded.stderr)[1])
-	figures := compareReloaded(t, base, reloaded, chunks/4)
-	if got, want := mwgCounters(t, reloaded.stderr), mwgCounters(t, base.stderr); got != want {
-		t.Errorf("mwg counters with reloads:\n%s\nwithout:\n%s", got, want)
-	}
-	t.Logf("in=776 %s", figures)
 }
 
 // TestHotReloadFreesOldInstances: 100 hot reloads of an idle pipeline
