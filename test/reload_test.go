@@ -243,13 +243,15 @@ func TestHotReloadFreesOldInstances(t *testing.T) {
 				heap[i], _ = strconv.Atoi(s[3])
 			}
 			// The first reloads still fill caches (pools, the runtime's
-			// own); from the tenth on, the heap must stay flat: one old
-			// instance kept alive costs more than the slack.
-			const slack = 32 << 10
-			if heap[99] > heap[9]+slack {
-				t.Errorf("Go heap grew from %d bytes after reload 10 to %d after reload 100", heap[9], heap[99])
+			// own) up to a plateau; the last 50 reloads must not add to
+			// it beyond runtime bookkeeping: one old instance kept alive
+			// (a closed pipeline, ~170 KB) costs more than the slack.
+			const slack = 64 << 10
+			plateau := slices.Max(heap[:50])
+			if heap[99] > plateau+slack {
+				t.Errorf("Go heap grew from at most %d bytes in the first 50 reloads to %d after reload 100", plateau, heap[99])
 			}
-			t.Logf("Go heap in use after a collection: reload 1 %d, reload 10 %d, reload 100 %d bytes", heap[0], heap[9], heap[99])
+			t.Logf("Go heap in use after a collection: reload 1 %d, reload 10 %d, first 50 at most %d, reload 100 %d bytes", heap[0], heap[9], plateau, heap[99])
 			if !changed {
 				dir := t.TempDir()
 				out = filepath.Join(dir, "out.welf")
