@@ -114,6 +114,7 @@ func FLBPluginInit(plugin unsafe.Pointer) (ret int) {
 		log.Errorf("invalid configuration:\n%v", err)
 		return output.FLB_ERROR
 	}
+	props["\x00hostname"] = hostname // the default FW; not a property name
 	fingerprint := pipeline.Fingerprint(props)
 	// After a hot reload, the instance with the same configuration goes on
 	// with its predecessor's pipeline.

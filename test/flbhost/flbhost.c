@@ -86,7 +86,8 @@
  * sections of the file that reload loads (inputs and [SERVICE] stay; ${VAR}
  * uses the -c file's @SET variables).
  *
- * Not mirrored: SIGHUP and the HTTP reload endpoint, filters, storage/backpressure limits, the
+ * Not mirrored: SIGHUP and the HTTP reload endpoint (reloads come from the
+ * options above), filters, storage/backpressure limits, the
  * scheduler's exponential backoff (retries wait --retry-wait-ms), and the
  * duplicate idle worker pool Fluent Bit 5.1.1 starts for Go outputs.
  */
