@@ -21,8 +21,9 @@ var (
 	// those of the new one.
 	handoff = pipeline.NewHandoff(reloadWait, func(closed int) { reloadDone(closed) })
 	// exitForReload is what the last FLBPluginOutputPreExit said: Fluent
-	// Bit calls it for each instance right before its ExitCtx, on the same
-	// thread. mu guards it and reloading.
+	// Bit >= 2.2 calls it before each instance's ExitCtx, on the same
+	// thread; older versions never do, so it stays false. mu guards it and
+	// reloading.
 	exitForReload bool
 	// reloading is set from the first instance exited for a hot reload
 	// until the new context's first OutputPreRun.
@@ -66,8 +67,10 @@ func FLBPluginOutputPreRun(hotReload C.int) (ret int) {
 // new instance with the same configuration.
 func parkForReload(inst *instance) bool {
 	mu.Lock()
+	// Not reset here: whether Fluent Bit calls OutputPreExit right before
+	// each ExitCtx or for all instances first, the value holds until the
+	// next OutputPreExit.
 	forReload := exitForReload
-	exitForReload = false
 	if forReload {
 		reloading = true
 	}
