@@ -19,7 +19,7 @@ const reloadWait = 30 * time.Second
 var (
 	// handoff carries pipelines from the instances of the old context to
 	// those of the new one.
-	handoff = pipeline.NewHandoff(reloadWait, func(closed int) { reloadDone(closed) })
+	handoff = pipeline.NewHandoff(reloadWait, reloadTimedOut)
 	// exitForReload is what the last FLBPluginOutputPreExit said: Fluent
 	// Bit >= 2.2 calls it before each instance's ExitCtx, on the same
 	// thread; older versions never do, so it stays false. mu guards it and
@@ -81,6 +81,14 @@ func parkForReload(inst *instance) bool {
 	handoff.Park(inst.fingerprint, inst.pipeline, func() { inst.exitOnce.Do(inst.close) })
 	inst.log.Infof("hot reload: pending state and undelivered records are kept for the next instance with this configuration")
 	return true
+}
+
+// reloadTimedOut ends a hot reload no welf instance came back from.
+func reloadTimedOut(closed int) {
+	mu.Lock()
+	reloading = false
+	mu.Unlock()
+	reloadDone(closed)
 }
 
 // reloadDone reports a finished hot reload with the Go heap in use after
