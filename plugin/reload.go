@@ -12,9 +12,10 @@ import (
 // reloadWait bounds how long the pipeline of an instance Fluent Bit exited
 // for a hot reload waits for its successor. Fluent Bit initialises the new
 // instances right after the old ones exited and then calls OutputPreRun,
-// which ends the wait; the bound only matters when no welf instance comes
-// back (a new configuration without one, or a failed start).
-const reloadWait = 30 * time.Second
+// which ends the wait (in well under a second); the bound only matters
+// when no welf instance comes back (a new configuration without one), and
+// is short because whatever waits is lost if Fluent Bit stops meanwhile.
+const reloadWait = 10 * time.Second
 
 var (
 	// handoff carries pipelines from the instances of the old context to
