@@ -93,8 +93,9 @@ func reloadTimedOut(closed int) {
 }
 
 // reloadDone reports a finished hot reload with the Go heap in use after
-// a collection, which shows that the old instances are gone: a reload
-// leaves nothing behind, so the figure stays flat from reload to reload.
+// a collection and the goroutines, which show that the old instances are
+// gone: a reload leaves nothing behind, so the figures stay flat from
+// reload to reload.
 func reloadDone(closed int) {
 	// Twice: the first collection moves sync.Pool caches to their victim
 	// caches, the second frees them, so the figure is the live state.
@@ -102,7 +103,8 @@ func reloadDone(closed int) {
 	runtime.GC()
 	var m runtime.MemStats
 	runtime.ReadMemStats(&m)
-	pluginLog.Infof("hot reload done: %d instances running, %d without successor closed; Go heap in use %d bytes", contexts.len(), closed, m.HeapAlloc)
+	pluginLog.Infof("hot reload done: %d instances running, %d without successor closed; Go heap in use %d bytes, %d goroutines",
+		contexts.len(), closed, m.HeapAlloc, runtime.NumGoroutine())
 }
 
 // releaseAfterFailedInit closes what a hot reload parked when a new

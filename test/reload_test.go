@@ -204,8 +204,8 @@ func TestHotReloadMWG(t *testing.T) {
 // instances behind, both when each new instance takes its predecessor's
 // pipeline over (same configuration) and when every reload changes the
 // configuration, so that each closes the old pipeline and opens a new one.
-// After each reload the plugin logs the Go heap in use after a collection;
-// it must not grow from reload to reload. With the configuration
+// After each reload the plugin logs the Go heap in use after a collection
+// and its goroutines; neither may grow from reload to reload. With the configuration
 // unchanged, the output is still that of a run without reloads.
 func TestHotReloadFreesOldInstances(t *testing.T) {
 	feed := sessionFeed(20, 5)
@@ -231,7 +231,7 @@ func TestHotReloadFreesOldInstances(t *testing.T) {
 				wantClosed = "2"
 			}
 			reloaded := runReloading(t, conf("fw-a"), out, args...)
-			m := regexp.MustCompile(`hot reload done: (\d+) instances running, (\d+) without successor closed; Go heap in use (\d+) bytes`).FindAllStringSubmatch(reloaded.stderr, -1)
+			m := regexp.MustCompile(`hot reload done: (\d+) instances running, (\d+) without successor closed; Go heap in use (\d+) bytes, (\d+) goroutines`).FindAllStringSubmatch(reloaded.stderr, -1)
 			if len(m) != 100 {
 				t.Fatalf("%d hot reloads reported, want 100:\n%s", len(m), reloaded.stderr)
 			}
@@ -239,6 +239,9 @@ func TestHotReloadFreesOldInstances(t *testing.T) {
 			for i, s := range m {
 				if s[1] != "2" || s[2] != wantClosed {
 					t.Errorf("reload %d: %s instances running, %s closed; want 2 and %s", i+1, s[1], s[2], wantClosed)
+				}
+				if s[4] != m[0][4] {
+					t.Errorf("reload %d: %s goroutines, after the first reload %s", i+1, s[4], m[0][4])
 				}
 				heap[i], _ = strconv.Atoi(s[3])
 			}
