@@ -18,6 +18,7 @@ import (
 	"fmt"
 	"os"
 	"runtime/debug"
+	"strings"
 	"sync"
 	"time"
 	"unsafe"
@@ -46,6 +47,8 @@ type instance struct {
 	log      *flblog.Logger
 	pipeline *pipeline.Pipeline
 	exitOnce sync.Once
+
+	fingerprint string // of its configuration, for a hot reload's handoff
 }
 
 // Global state lives here only: Fluent Bit gives a Go plugin no other place.
@@ -83,6 +86,11 @@ func FLBPluginRegister(def unsafe.Pointer) (ret int) {
 //export FLBPluginInit
 func FLBPluginInit(plugin unsafe.Pointer) (ret int) {
 	defer recoverTo(pluginLog, "init", &ret)
+	defer func() {
+		if ret != output.FLB_OK {
+			releaseAfterFailedInit()
+		}
+	}()
 	if plugin == nil {
 		pluginLog.Errorf("init: Fluent Bit passed no plugin instance")
 		return output.FLB_ERROR
@@ -96,23 +104,41 @@ func FLBPluginInit(plugin unsafe.Pointer) (ret int) {
 	// Every property is read here and only here: the plugin pointer is
 	// shared by all instances and re-pointed at each Init.
 	hostname, _ := os.Hostname() // "" falls back to "localhost" in config
-	cfg, err := config.Parse(func(key string) string { return output.FLBPluginConfigKey(plugin, key) }, hostname)
+	props := make(map[string]string)
+	cfg, err := config.Parse(func(key string) string {
+		v := output.FLBPluginConfigKey(plugin, key)
+		props[strings.ToLower(key)] = v
+		return v
+	}, hostname)
 	if err != nil {
 		log.Errorf("invalid configuration:\n%v", err)
 		return output.FLB_ERROR
 	}
-	dest, err := destination.Open(cfg, os.Stdout, log)
-	if err != nil {
-		log.Errorf("%v", err)
+	props["\x00hostname"] = hostname // the default FW; not a property name
+	fingerprint := pipeline.Fingerprint(props)
+	// After a hot reload, the instance with the same configuration goes on
+	// with its predecessor's pipeline.
+	p := handoff.Take(fingerprint, cfg)
+	if p != nil {
+		log.Infof("hot reload: took over the pending state and undelivered records of the previous instance")
+	} else {
+		dest, err := destination.Open(cfg, os.Stdout, log)
+		if err != nil {
+			log.Errorf("%v", err)
+			return output.FLB_ERROR
+		}
+		if p, err = pipeline.New(cfg, dest, log); err != nil {
+			dest.Sink.Close()
+			log.Errorf("%v", err)
+			return output.FLB_ERROR
+		}
+	}
+	inst := &instance{fingerprint: fingerprint, log: log, pipeline: p, exitWait: cfg.Delivery.ShutdownTimeout + exitMargin}
+	if err := contexts.set(plugin, inst); err != nil {
+		log.Errorf("init: %v", err)
+		inst.close()
 		return output.FLB_ERROR
 	}
-	p, err := pipeline.New(cfg, dest, log)
-	if err != nil {
-		dest.Sink.Close()
-		log.Errorf("%v", err)
-		return output.FLB_ERROR
-	}
-	output.FLBPluginSetContext(plugin, &instance{log: log, pipeline: p, exitWait: cfg.Delivery.ShutdownTimeout + exitMargin})
 	log.Infof("destination=%s source=%s log_key=%s welf_id=%s time_zone=%s", cfg.Destination, cfg.Source, cfg.LogKey, cfg.WELFID, cfg.Location)
 	return output.FLB_OK
 }
@@ -122,8 +148,7 @@ func lookup(ctx unsafe.Pointer) *instance {
 	if ctx == nil {
 		return nil
 	}
-	inst, _ := output.FLBPluginGetContext(ctx).(*instance)
-	return inst
+	return contexts.get(ctx)
 }
 
 // FLBPluginFlushCtx receives one chunk. Fluent Bit passes the size as size_t
@@ -153,11 +178,17 @@ func FLBPluginFlushCtx(ctx, data unsafe.Pointer, size C.size_t, tag *C.char) (re
 
 //export FLBPluginExitCtx
 func FLBPluginExitCtx(ctx unsafe.Pointer) (ret int) {
-	inst := lookup(ctx)
+	if ctx == nil {
+		return output.FLB_OK
+	}
+	inst := contexts.remove(ctx)
 	if inst == nil {
 		return output.FLB_OK
 	}
 	defer recoverTo(inst.log, "exit", &ret)
+	if parkForReload(inst) {
+		return output.FLB_OK
+	}
 	inst.exitOnce.Do(func() { inst.close() })
 	return output.FLB_OK
 }

@@ -32,6 +32,17 @@
  *                           (default 0 = unlimited)
  *       --retry-wait-ms N   delay before a chunk is flushed again after
  *                           FLB_RETRY (default 50)
+ *       --reload-every-chunks N
+ *                           hot reload after every N chunks, like SIGHUP
+ *                           with Hot_Reload On (see "Hot reload" below)
+ *       --reloads K         at most K hot reloads (default 0 = no limit);
+ *                           without --reload-every-chunks, K reloads of
+ *                           the idle pipeline once the inputs are read
+ *       --reload-config FILE
+ *                           odd-numbered hot reloads load the [OUTPUT]
+ *                           sections of FILE, even-numbered ones those of
+ *                           the -c file again (an operator editing back and
+ *                           forth); without it a reload keeps the outputs
  *   -h, --help              print this usage
  *
  * Configuration (classic format): [SERVICE] plugins_file, parsers_file and
@@ -63,7 +74,23 @@
  * if some were dropped, like Fluent Bit); 1 on a usage, configuration, plugin
  * loading or plugin initialisation error.
  *
- * Not mirrored: hot reload, filters, storage/backpressure limits, the
+ * Hot reload (Fluent Bit 5.1.1's flb_reload with Hot_Reload On, reference
+ * §8): [SERVICE] Hot_Reload on makes FLBPluginOutputPreRun get 1. A reload
+ * closes the open chunks and flushes everything pending (retries too, as
+ * Fluent Bit >= 3.2.3 does); then per instance, on the old engine thread,
+ * its workers are joined, FLBPluginOutputPreExit(1) and FLBPluginExitCtx;
+ * on the main thread FLBPluginUnregister, FLBPluginPreRegister(1) and
+ * FLBPluginRegister with a new definition; then a new engine thread calls
+ * FLBPluginInit per instance with a new plugin structure and a new proxy
+ * context (the old ones are poisoned and freed), starts the workers and
+ * calls FLBPluginOutputPreRun(1). The .so stays loaded; the inputs go on
+ * where they were (in_tail's offsets). The new instances are those of the
+ * configuration read at start, or with --reload-config the [OUTPUT]
+ * sections of the file that reload loads (inputs and [SERVICE] stay; ${VAR}
+ * uses the -c file's @SET variables).
+ *
+ * Not mirrored: SIGHUP and the HTTP reload endpoint (reloads come from the
+ * options above), filters, storage/backpressure limits, the
  * scheduler's exponential backoff (retries wait --retry-wait-ms), and the
  * duplicate idle worker pool Fluent Bit 5.1.1 starts for Go outputs.
  */
@@ -1307,6 +1334,9 @@ struct options {
     size_t chunk_bytes;
     size_t chunk_records;
     long retry_wait_ms;
+    size_t reload_every_chunks;
+    size_t reloads;
+    const char *reload_config;
 };
 
 struct host {
@@ -1326,6 +1356,9 @@ struct host {
     unsigned next_chunk_id;
     int tail_instances;
     bool engine_failed;
+    bool hot_reload;   /* [SERVICE] Hot_Reload, what OutputPreRun gets */
+    bool reload_due;   /* the engine stops for a hot reload, not for good */
+    size_t reloads_done;
 };
 
 /* ------------------------------------------------------------------------
@@ -1646,6 +1679,9 @@ static int apply_service(struct host *h, const struct section *sec)
             path = resolve_path(h->cf.dir, value);
             ret = strcasecmp(key, "plugins_file") == 0 ? load_plugins_file(h, path) : load_parsers(h, path);
             free(path);
+        } else if (strcasecmp(key, "hot_reload") == 0) {
+            h->hot_reload = strcasecmp(value, "on") == 0 || strcasecmp(value, "true") == 0 ||
+                            strcasecmp(value, "yes") == 0 || strcmp(value, "1") == 0;
         } else if (strcasecmp(key, "log_level") == 0) {
             h->log_level = parse_log_level(value);
             if (h->log_level < 0) {
@@ -2491,6 +2527,10 @@ static void stream_close(struct host *h, struct stream *st)
     st->records = 0;
     h->stats.chunks++;
     route_chunk(h, c);
+    if (h->opt.reload_every_chunks > 0 && h->stats.chunks % h->opt.reload_every_chunks == 0 &&
+        (h->opt.reloads == 0 || h->reloads_done < h->opt.reloads)) {
+        h->reload_due = true;
+    }
 }
 
 /* encode_event writes one Fluent Bit V2 event, [[EventTime, {}], {record}],
@@ -2596,9 +2636,13 @@ static bool source_next(struct host *h, struct source *s)
 
 static void read_inputs(struct host *h)
 {
-    size_t active = h->sources.len;
+    size_t active = 0;
 
-    while (active > 0) {
+    /* After a hot reload, the sources go on where they were. */
+    for (size_t i = 0; i < h->sources.len; i++) {
+        active += !((struct source *)h->sources.items[i])->done;
+    }
+    while (active > 0 && !h->reload_due) {
         for (size_t i = 0; i < h->sources.len; i++) {
             struct source *s = h->sources.items[i];
 
@@ -2655,7 +2699,7 @@ static int init_outputs(struct host *h)
         struct output *out = h->outputs.items[i];
 
         if (out->plugin->cb_pre_run) {
-            out->plugin->cb_pre_run(0);
+            out->plugin->cb_pre_run(h->hot_reload);
         }
     }
     return 0;
@@ -2671,7 +2715,7 @@ static void exit_outputs(struct host *h)
 
         stop_workers(out);
         if (p->cb_pre_exit) {
-            p->cb_pre_exit(0);
+            p->cb_pre_exit(h->reload_due);
         }
         if (p->cb_exit_ctx) {
             p->cb_exit_ctx(out->context->remote_context);
@@ -2697,8 +2741,95 @@ static void *engine_main(void *arg)
     while ((t = queue_take(&h->engine_queue, TAKE_UNTIL_EMPTY)) != NULL) {
         run_task(h, t);
     }
+    if (h->opt.reload_every_chunks == 0 && h->reloads_done < h->opt.reloads) {
+        h->reload_due = true; /* idle reloads */
+    }
     exit_outputs(h);
     return NULL;
+}
+
+static void output_free(struct output *out)
+{
+    kvlist_free(&out->props);
+    free(out->match);
+    if (out->has_regex) {
+        regfree(&out->match_regex);
+    }
+    free(out->name);
+    poison_free(out->context, sizeof *out->context);
+    poison_free(out, sizeof *out);
+}
+
+/* reload_outputs replaces the output instances, whose workers have been
+ * joined, by those of the [OUTPUT] sections of path. */
+static int reload_outputs(struct host *h, const char *path)
+{
+    struct config cf = {0};
+    int ret;
+
+    for (size_t i = 0; i < h->outputs.len; i++) {
+        output_free(h->outputs.items[i]);
+    }
+    h->outputs.len = 0;
+    for (size_t i = 0; i < h->plugins.len; i++) {
+        ((struct plugin *)h->plugins.items[i])->instances = 0;
+    }
+    ret = config_load(&cf, path);
+    for (size_t i = 0; ret == 0 && i < cf.sections.len; i++) {
+        struct section *sec = cf.sections.items[i];
+
+        if (strcasecmp(sec->name, "OUTPUT") == 0) {
+            ret = create_output(h, sec);
+        }
+    }
+    config_free(&cf);
+    return ret;
+}
+
+/* hot_reload runs on the main thread between the old engine thread, which
+ * has flushed everything and exited the instances (OutputPreExit(1),
+ * ExitCtx), and the new one: Unregister, then PreRegister(1) and Register
+ * with a new definition, and a new plugin structure and proxy context per
+ * instance, as Fluent Bit's new context has. The old ones are poisoned, so
+ * a plugin that kept a pointer into them reads garbage at once. */
+static int hot_reload(struct host *h)
+{
+    h->reloads_done++;
+    log_msg(FLB_LOG_INFO, "[reload] hot reload #%zu: old context stopped, starting the new one", h->reloads_done);
+    plugins_unregister(h);
+    for (size_t i = 0; i < h->plugins.len; i++) {
+        struct plugin *p = h->plugins.items[i];
+        int (*cb_pre_register)(int) = (int (*)(int))plugin_symbol(p->dso, "FLBPluginPreRegister");
+        int (*cb_register)(struct flb_plugin_proxy_def *) =
+            (int (*)(struct flb_plugin_proxy_def *))plugin_symbol(p->dso, "FLBPluginRegister");
+        struct flbgo_output_plugin *go;
+
+        poison_free(p->def, sizeof *p->def);
+        p->def = xcalloc(1, sizeof *p->def);
+        if ((cb_pre_register && cb_pre_register(1) == -1) || cb_register(p->def) == -1 || !p->def->name) {
+            log_msg(FLB_LOG_ERROR, "[reload] plugin %s failed to register again", p->path);
+            return -1;
+        }
+        go = xcalloc(1, sizeof *go);
+        *go = *p->go;
+        go->name = xstrdup(p->def->name);
+        free(p->go->name);
+        poison_free(p->go, sizeof *p->go);
+        p->go = go;
+    }
+    if (h->opt.reload_config) {
+        h->reload_due = false;
+        return reload_outputs(h, h->reloads_done % 2 ? h->opt.reload_config : h->opt.config);
+    }
+    for (size_t i = 0; i < h->outputs.len; i++) {
+        struct output *out = h->outputs.items[i];
+
+        poison_free(out->context, sizeof *out->context);
+        out->context = xcalloc(1, sizeof *out->context);
+        out->context->proxy = out->plugin;
+    }
+    h->reload_due = false;
+    return 0;
 }
 
 /* ------------------------------------------------------------------------
@@ -2716,6 +2847,9 @@ static void usage(FILE *f)
                "      --chunk-bytes N     chunk size limit in bytes (default 262144)\n"
                "      --chunk-records N   records per chunk (default 0 = unlimited)\n"
                "      --retry-wait-ms N   delay before a retry (default 50)\n"
+               "      --reload-every-chunks N  hot reload after every N chunks\n"
+               "      --reloads K         at most K hot reloads (0 = no limit); alone: K idle reloads\n"
+               "      --reload-config FILE  odd reloads load FILE's outputs, even ones -c's\n"
                "  -h, --help              print this usage\n");
 }
 
@@ -2811,6 +2945,9 @@ enum {
     OPT_CHUNK_RECORDS,
     OPT_RETRY_WAIT,
     OPT_TIME_FROM_MTIME,
+    OPT_RELOAD_EVERY,
+    OPT_RELOADS,
+    OPT_RELOAD_CONFIG,
 };
 
 /* parse_args returns 0 to run, 1 on a usage error, 2 after --help. */
@@ -2826,6 +2963,9 @@ static int parse_args(struct options *opt, int argc, char **argv)
         {"chunk-records", required_argument, NULL, OPT_CHUNK_RECORDS},
         {"retry-wait-ms", required_argument, NULL, OPT_RETRY_WAIT},
         {"time-from-mtime", no_argument, NULL, OPT_TIME_FROM_MTIME},
+        {"reload-every-chunks", required_argument, NULL, OPT_RELOAD_EVERY},
+        {"reloads", required_argument, NULL, OPT_RELOADS},
+        {"reload-config", required_argument, NULL, OPT_RELOAD_CONFIG},
         {NULL, 0, NULL, 0},
     };
     int c;
@@ -2878,6 +3018,23 @@ static int parse_args(struct options *opt, int argc, char **argv)
         case OPT_TIME_FROM_MTIME:
             opt->mtime_time = true;
             break;
+        case OPT_RELOAD_EVERY:
+            if (!parse_size(optarg, &n) || n == 0) {
+                fprintf(stderr, "flbhost: invalid --reload-every-chunks '%s'\n", optarg);
+                return 1;
+            }
+            opt->reload_every_chunks = n;
+            break;
+        case OPT_RELOADS:
+            if (!parse_size(optarg, &n)) {
+                fprintf(stderr, "flbhost: invalid --reloads '%s'\n", optarg);
+                return 1;
+            }
+            opt->reloads = n;
+            break;
+        case OPT_RELOAD_CONFIG:
+            opt->reload_config = optarg;
+            break;
         default:
             usage(stderr);
             return 1;
@@ -2921,14 +3078,26 @@ int main(int argc, char **argv)
         return 1;
     }
 
-    ret = pthread_create(&engine, NULL, engine_main, &h);
-    if (ret != 0) {
-        log_msg(FLB_LOG_ERROR, "[engine] cannot start the engine thread: %s", strerror(ret));
-        plugins_unregister(&h);
-        return 1;
+    if (h.opt.reload_every_chunks > 0 || h.opt.reloads > 0) {
+        h.hot_reload = true; /* reloads need Hot_Reload On */
     }
-    name_thread(engine, "flb-pipeline");
-    pthread_join(engine, NULL);
+    /* One engine thread per context: a hot reload starts a new one. */
+    for (;;) {
+        ret = pthread_create(&engine, NULL, engine_main, &h);
+        if (ret != 0) {
+            log_msg(FLB_LOG_ERROR, "[engine] cannot start the engine thread: %s", strerror(ret));
+            plugins_unregister(&h);
+            return 1;
+        }
+        name_thread(engine, "flb-pipeline");
+        pthread_join(engine, NULL);
+        if (h.engine_failed || !h.reload_due) {
+            break;
+        }
+        if (hot_reload(&h) != 0) {
+            return 1;
+        }
+    }
 
     plugins_unregister(&h);
     if (h.engine_failed) {

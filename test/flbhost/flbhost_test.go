@@ -850,3 +850,67 @@ func TestEmptyLines(t *testing.T) {
 		})
 	}
 }
+
+// TestHotReload: the reload sequence of Fluent Bit 5.1.1 (reference §8):
+// pending chunks flushed first, then per instance OutputPreExit(1) and
+// ExitCtx on the old engine thread; Unregister, PreRegister(1) and Register
+// on the main thread; a new engine thread with a new plugin structure for
+// the Inits and OutputPreRun(1); the input goes on where it was.
+func TestHotReload(t *testing.T) {
+	arts := mustBuild(t)
+	dir := t.TempDir()
+	writeFile(t, filepath.Join(dir, "in.log"), "one\ntwo\nthree\nfour\nfive\n")
+	conf := fmt.Sprintf(`[INPUT]
+    Name tail
+    Path %s/in.log
+    Tag  app
+
+[OUTPUT]
+    Name  probe
+    Match app
+    Id    a
+
+[OUTPUT]
+    Name  probe
+    Match app
+    Id    b
+`, dir)
+
+	r := runHost(t, dir, conf, "-e", arts.probe, "--time", fixedTime, "--chunk-records", "2", "--reload-every-chunks", "1", "--reloads", "1")
+
+	if r.code != 0 {
+		t.Fatalf("exit status %d, stderr:\n%s", r.code, r.stderr)
+	}
+	// T1 is the second engine thread.
+	assertEqual(t, "probe log", r.probeLog, `preregister hot=0 thread=main
+register thread=main
+init id=a thread=engine plugin=first ret=1
+init id=b thread=engine plugin=first ret=1
+prerun hot=1 thread=engine
+prerun hot=1 thread=engine
+flush id=a tag=app records=2 bytes=44 crc=e123a8c7 thread=engine ret=1
+flush id=b tag=app records=2 bytes=44 crc=e123a8c7 thread=engine ret=1
+preexit hot=1 thread=engine
+exit id=a thread=engine flushes=1
+preexit hot=1 thread=engine
+exit id=b thread=engine flushes=1
+unregister thread=main
+preregister hot=1 thread=main
+register thread=main
+init id=a thread=T1 plugin=other ret=1
+init id=b thread=T1 plugin=other ret=1
+prerun hot=1 thread=T1
+prerun hot=1 thread=T1
+flush id=a tag=app records=2 bytes=47 crc=57878223 thread=T1 ret=1
+flush id=b tag=app records=2 bytes=47 crc=57878223 thread=T1 ret=1
+flush id=a tag=app records=1 bytes=23 crc=4d2c5e06 thread=T1 ret=1
+flush id=b tag=app records=1 bytes=23 crc=4d2c5e06 thread=T1 ret=1
+preexit hot=0 thread=T1
+exit id=a thread=T1 flushes=2
+preexit hot=0 thread=T1
+exit id=b thread=T1 flushes=2
+unregister thread=main
+`)
+	assertEqual(t, "stderr", r.stderr, "[ info] [reload] hot reload #1: old context stopped, starting the new one\n"+
+		"[flbhost] chunks=3 records=5 ok=6 retry=0 error=0 dropped=0\n")
+}
