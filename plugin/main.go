@@ -27,6 +27,7 @@ import (
 	"github.com/welfbridge/welfbridge/internal/config"
 	"github.com/welfbridge/welfbridge/internal/destination"
 	"github.com/welfbridge/welfbridge/internal/flblog"
+	"github.com/welfbridge/welfbridge/internal/metrics"
 	"github.com/welfbridge/welfbridge/internal/pipeline"
 )
 
@@ -46,6 +47,10 @@ type instance struct {
 	log      *flblog.Logger
 	pipeline *pipeline.Pipeline
 	exitOnce sync.Once
+	// metrics is nil when the host has no metrics; stopMetrics publishes
+	// the last values and releases them.
+	metrics     *metrics.Publisher
+	stopMetrics func()
 }
 
 // Global state lives here only: Fluent Bit gives a Go plugin no other place.
@@ -87,11 +92,13 @@ func FLBPluginInit(plugin unsafe.Pointer) (ret int) {
 		pluginLog.Errorf("init: Fluent Bit passed no plugin instance")
 		return output.FLB_ERROR
 	}
+	enterHost()
+	host := hostOf(plugin)
 	mu.Lock()
 	name := fmt.Sprintf("%s.%d", pluginName, nextInstance)
 	nextInstance++
 	mu.Unlock()
-	log := flblog.New(os.Stderr, pluginName, name, flblog.Info)
+	log := host.logger(name)
 
 	// Every property is read here and only here: the plugin pointer is
 	// shared by all instances and re-pointed at each Init.
@@ -112,7 +119,8 @@ func FLBPluginInit(plugin unsafe.Pointer) (ret int) {
 		log.Errorf("%v", err)
 		return output.FLB_ERROR
 	}
-	output.FLBPluginSetContext(plugin, &instance{log: log, pipeline: p, exitWait: cfg.Delivery.ShutdownTimeout + exitMargin})
+	pub, stopMetrics := host.publishMetrics(log, name, p.Snapshot)
+	output.FLBPluginSetContext(plugin, &instance{log: log, pipeline: p, exitWait: cfg.Delivery.ShutdownTimeout + exitMargin, metrics: pub, stopMetrics: stopMetrics})
 	log.Infof("destination=%s source=%s log_key=%s welf_id=%s time_zone=%s", cfg.Destination, cfg.Source, cfg.LogKey, cfg.WELFID, cfg.Location)
 	return output.FLB_OK
 }
@@ -137,6 +145,7 @@ func FLBPluginFlushCtx(ctx, data unsafe.Pointer, size C.size_t, tag *C.char) (re
 		return output.FLB_ERROR
 	}
 	defer recoverTo(inst.log, "flush", &ret)
+	enterHost()
 	if data == nil || size == 0 {
 		return output.FLB_OK
 	}
@@ -145,7 +154,9 @@ func FLBPluginFlushCtx(ctx, data unsafe.Pointer, size C.size_t, tag *C.char) (re
 		tagStr = C.GoString(tag)
 	}
 	chunk := unsafe.Slice((*byte)(data), int(size)) // read in place; never kept past this call
-	if _, err := inst.pipeline.Flush(chunk, tagStr); err != nil {
+	res, err := inst.pipeline.Flush(chunk, tagStr)
+	inst.flushed(res, err, tagStr)
+	if err != nil {
 		return output.FLB_RETRY // ErrBusy, reported once per episode by the pipeline
 	}
 	return output.FLB_OK
@@ -158,6 +169,7 @@ func FLBPluginExitCtx(ctx unsafe.Pointer) (ret int) {
 		return output.FLB_OK
 	}
 	defer recoverTo(inst.log, "exit", &ret)
+	enterHost()
 	inst.exitOnce.Do(func() { inst.close() })
 	return output.FLB_OK
 }
@@ -174,6 +186,7 @@ func (inst *instance) close() {
 	case <-time.After(inst.exitWait):
 		inst.log.Errorf("exit: destination did not close within %s; giving up on it", inst.exitWait)
 	}
+	inst.stopMetrics()
 	inst.log.Infof("exit: %s", inst.pipeline.Counters())
 }
 
