@@ -69,6 +69,7 @@
 
 #include <dlfcn.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <fnmatch.h>
 #include <getopt.h>
 #include <glob.h>
@@ -295,20 +296,35 @@ static const char *level_label(int level)
     }
 }
 
+/* The process log, as flb_log.c keeps it: [SERVICE] Log_Level gates the
+ * host's own lines (log_msg), not those a plugin prints through log_print
+ * (which checks output_log_check first); [SERVICE] Log_File receives every
+ * line printed on one of the host's threads. A line printed on any other
+ * thread (flb_worker_get() is NULL there) goes to stderr, file or not. */
+static int g_log_level = FLB_LOG_INFO;
+static char *g_log_file;
+static __thread bool t_host_thread;
+
+/* LOG_MESSAGE_BYTES is the size of Fluent Bit's struct log_message text:
+ * longer lines are cut there. */
+#define LOG_MESSAGE_BYTES (4096 - sizeof(size_t))
+
 /* log_vprint writes one Fluent Bit style line with a single write(2), so
  * lines from concurrent threads never interleave. */
 static void log_vprint(int level, const char *fmt, va_list ap)
 {
-    char line[8192];
+    char line[LOG_MESSAGE_BYTES];
     size_t room = sizeof line - 1; /* keeps a byte for the newline */
     size_t n;
     int m;
-    time_t now = time(NULL);
+    int fd = 2;
+    struct timespec now;
     struct tm tm;
 
-    localtime_r(&now, &tm);
-    n = strftime(line, room, "[%Y/%m/%d %H:%M:%S] ", &tm);
-    m = snprintf(line + n, room - n, "[%s] ", level_label(level));
+    clock_gettime(CLOCK_REALTIME, &now);
+    localtime_r(&now.tv_sec, &tm);
+    n = strftime(line, room, "[%Y/%m/%d %H:%M:%S", &tm);
+    m = snprintf(line + n, room - n, ".%03ld] [%s] ", now.tv_nsec / 1000000, level_label(level));
     if (m > 0) {
         n += (size_t)m < room - n ? (size_t)m : room - n - 1;
     }
@@ -317,7 +333,17 @@ static void log_vprint(int level, const char *fmt, va_list ap)
         n += (size_t)m < room - n ? (size_t)m : room - n - 1;
     }
     line[n++] = '\n';
-    write_all(2, line, n);
+    if (g_log_file && t_host_thread) {
+        fd = open(g_log_file, O_CREAT | O_WRONLY | O_APPEND, 0666);
+        if (fd < 0) {
+            fprintf(stderr, "[log] error opening log file %s. Using stderr.\n", g_log_file);
+            fd = 2;
+        }
+    }
+    write_all(fd, line, n);
+    if (fd != 2) {
+        close(fd);
+    }
 }
 
 static void log_msg(int level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -326,6 +352,9 @@ static void log_msg(int level, const char *fmt, ...)
 {
     va_list ap;
 
+    if (level > g_log_level) {
+        return;
+    }
     va_start(ap, fmt);
     log_vprint(level, fmt, ap);
     va_end(ap);
@@ -1223,6 +1252,7 @@ struct output {
     int retry_limit;
     int log_level;
     struct flb_plugin_proxy_context *context;
+    struct cmt *cmt; /* the instance's metrics context */
     struct queue queue; /* used when workers > 0 */
     pthread_t *threads;
     int nthreads;
@@ -1302,6 +1332,8 @@ struct options {
     size_t chunk_bytes;
     size_t chunk_records;
     long retry_wait_ms;
+    const char *metrics_file;
+    bool no_metrics;
 };
 
 struct host {
@@ -1348,8 +1380,218 @@ static const char *api_input_get_property(const char *key, void *i_ins)
 
 static void *api_output_get_cmt_instance(void *o_ins)
 {
-    (void)o_ins;
-    return NULL;
+    struct output *out = o_ins;
+
+    return out ? out->cmt : NULL;
+}
+
+/* ------------------------------------------------------------------------
+ * A cmetrics stand-in: the functions the fluent-bit binary exports (lib/
+ * cmetrics, signatures in the reference §8), exported from this executable
+ * too (the Makefile links it with -rdynamic) so a plugin finds them with
+ * dlsym(RTLD_DEFAULT, ...). They record what a plugin registers and sets;
+ * --metrics FILE writes it at exit in Prometheus' text format, as
+ * /api/v2/metrics/prometheus shows it. A counter set below its value is
+ * refused, like cmetrics does, and logged as an error.
+ * ------------------------------------------------------------------------ */
+
+struct cmt {
+    struct output *out;
+};
+
+struct cmt_series {
+    char **vals;
+    double value;
+    struct cmt_series *next;
+};
+
+struct cmt_family {
+    struct cmt *cmt;
+    bool gauge;
+    char *fqname;
+    char *help;
+    int nkeys;
+    char **keys;
+    struct cmt_series *series;
+    struct cmt_series **series_tail;
+    struct cmt_family *next;
+};
+
+static pthread_mutex_t cmt_mu = PTHREAD_MUTEX_INITIALIZER;
+static struct cmt_family *cmt_families;
+static struct cmt_family **cmt_families_tail = &cmt_families;
+
+void *cmt_counter_create(struct cmt *cmt, char *ns, char *subsystem, char *name, char *help, int label_count,
+                         char **label_keys);
+void *cmt_gauge_create(struct cmt *cmt, char *ns, char *subsystem, char *name, char *help, int label_count,
+                       char **label_keys);
+int cmt_counter_inc(void *counter, uint64_t ts, int labels_count, char **label_vals);
+int cmt_counter_add(void *counter, uint64_t ts, double val, int labels_count, char **label_vals);
+int cmt_counter_set(void *counter, uint64_t ts, double val, int labels_count, char **label_vals);
+int cmt_gauge_set(void *gauge, uint64_t ts, double val, int labels_count, char **label_vals);
+
+static void *cmt_family_create(bool gauge, struct cmt *cmt, const char *ns, const char *subsystem, const char *name,
+                               const char *help, int label_count, char **label_keys)
+{
+    struct cmt_family *f;
+    struct buf fq = {0};
+
+    if (!cmt || !name || !*name || !help || label_count < 0 || (label_count > 0 && !label_keys)) {
+        return NULL;
+    }
+    if (ns && *ns) {
+        buf_append(&fq, ns, strlen(ns));
+        buf_byte(&fq, '_');
+    }
+    if (subsystem && *subsystem) {
+        buf_append(&fq, subsystem, strlen(subsystem));
+        buf_byte(&fq, '_');
+    }
+    buf_append(&fq, name, strlen(name));
+    f = xcalloc(1, sizeof *f);
+    f->cmt = cmt;
+    f->gauge = gauge;
+    f->fqname = buf_cstr(&fq);
+    f->help = xstrdup(help);
+    f->nkeys = label_count;
+    f->keys = xcalloc((size_t)label_count + 1, sizeof *f->keys);
+    for (int i = 0; i < label_count; i++) {
+        f->keys[i] = xstrdup(label_keys[i] ? label_keys[i] : "");
+    }
+    f->series_tail = &f->series;
+    pthread_mutex_lock(&cmt_mu);
+    for (struct cmt_family *o = cmt_families; o; o = o->next) {
+        if (o->cmt == cmt && strcmp(o->fqname, f->fqname) == 0) {
+            log_msg(FLB_LOG_ERROR, "[cmetrics] %s registered twice in one context", f->fqname);
+        }
+    }
+    *cmt_families_tail = f;
+    cmt_families_tail = &f->next;
+    pthread_mutex_unlock(&cmt_mu);
+    return f;
+}
+
+void *cmt_counter_create(struct cmt *cmt, char *ns, char *subsystem, char *name, char *help, int label_count,
+                         char **label_keys)
+{
+    return cmt_family_create(false, cmt, ns, subsystem, name, help, label_count, label_keys);
+}
+
+void *cmt_gauge_create(struct cmt *cmt, char *ns, char *subsystem, char *name, char *help, int label_count,
+                       char **label_keys)
+{
+    return cmt_family_create(true, cmt, ns, subsystem, name, help, label_count, label_keys);
+}
+
+/* cmt_series_get returns the series of f with these label values, created
+ * at 0 on first use; the caller holds cmt_mu. */
+static struct cmt_series *cmt_series_get(struct cmt_family *f, int labels_count, char **label_vals)
+{
+    struct cmt_series *s;
+
+    if (labels_count != f->nkeys || (labels_count > 0 && !label_vals)) {
+        return NULL;
+    }
+    for (s = f->series; s; s = s->next) {
+        int i = 0;
+
+        while (i < labels_count && label_vals[i] && strcmp(s->vals[i], label_vals[i]) == 0) {
+            i++;
+        }
+        if (i == labels_count) {
+            return s;
+        }
+    }
+    s = xcalloc(1, sizeof *s);
+    s->vals = xcalloc((size_t)labels_count + 1, sizeof *s->vals);
+    for (int i = 0; i < labels_count; i++) {
+        s->vals[i] = xstrdup(label_vals[i] ? label_vals[i] : "");
+    }
+    *f->series_tail = s;
+    f->series_tail = &s->next;
+    return s;
+}
+
+/* cmt_update applies a value: op '=' sets, '+' adds. */
+static int cmt_update(void *metric, bool gauge, char op, double val, int labels_count, char **label_vals)
+{
+    struct cmt_family *f = metric;
+    struct cmt_series *s;
+    double next;
+    int ret = 0;
+
+    if (!f || f->gauge != gauge) {
+        return -1;
+    }
+    pthread_mutex_lock(&cmt_mu);
+    s = cmt_series_get(f, labels_count, label_vals);
+    if (!s) {
+        ret = -1;
+    } else {
+        next = op == '+' ? s->value + val : val;
+        if (!gauge && next < s->value) {
+            log_msg(FLB_LOG_ERROR, "[cmetrics] counter %s set from %.17g down to %.17g: refused", f->fqname, s->value,
+                    next);
+            ret = -1;
+        } else {
+            s->value = next;
+        }
+    }
+    pthread_mutex_unlock(&cmt_mu);
+    return ret;
+}
+
+int cmt_counter_inc(void *counter, uint64_t ts, int labels_count, char **label_vals)
+{
+    (void)ts;
+    return cmt_update(counter, false, '+', 1, labels_count, label_vals);
+}
+
+int cmt_counter_add(void *counter, uint64_t ts, double val, int labels_count, char **label_vals)
+{
+    (void)ts;
+    return cmt_update(counter, false, '+', val, labels_count, label_vals);
+}
+
+int cmt_counter_set(void *counter, uint64_t ts, double val, int labels_count, char **label_vals)
+{
+    (void)ts;
+    return cmt_update(counter, false, '=', val, labels_count, label_vals);
+}
+
+int cmt_gauge_set(void *gauge, uint64_t ts, double val, int labels_count, char **label_vals)
+{
+    (void)ts;
+    return cmt_update(gauge, true, '=', val, labels_count, label_vals);
+}
+
+/* cmt_write_prometheus writes every family with at least one series, in
+ * registration order. */
+static int cmt_write_prometheus(const char *path)
+{
+    FILE *f = fopen(path, "w");
+
+    if (!f) {
+        log_msg(FLB_LOG_ERROR, "[cmetrics] cannot write %s: %s", path, strerror(errno));
+        return -1;
+    }
+    pthread_mutex_lock(&cmt_mu);
+    for (struct cmt_family *fam = cmt_families; fam; fam = fam->next) {
+        if (!fam->series) {
+            continue;
+        }
+        fprintf(f, "# HELP %s %s\n# TYPE %s %s\n", fam->fqname, fam->help, fam->fqname,
+                fam->gauge ? "gauge" : "counter");
+        for (struct cmt_series *s = fam->series; s; s = s->next) {
+            fputs(fam->fqname, f);
+            for (int i = 0; i < fam->nkeys; i++) {
+                fprintf(f, "%s%s=\"%s\"", i == 0 ? "{" : ",", fam->keys[i], s->vals[i]);
+            }
+            fprintf(f, "%s %.17g\n", fam->nkeys > 0 ? "}" : "", s->value);
+        }
+    }
+    pthread_mutex_unlock(&cmt_mu);
+    return fclose(f) == 0 ? 0 : -1;
 }
 
 static void *api_input_get_cmt_instance(void *i_ins)
@@ -1484,7 +1726,8 @@ static int plugin_load(struct host *h, const char *path)
     p->api = xcalloc(1, sizeof *p->api);
     p->api->output_get_property = api_output_get_property;
     p->api->input_get_property = api_input_get_property;
-    p->api->output_get_cmt_instance = api_output_get_cmt_instance;
+    /* A Fluent Bit built without metrics leaves it unset. */
+    p->api->output_get_cmt_instance = h->opt.no_metrics ? NULL : api_output_get_cmt_instance;
     p->api->input_get_cmt_instance = api_input_get_cmt_instance;
     p->api->log_print = api_log_print;
     p->api->input_log_check = api_input_log_check;
@@ -1647,6 +1890,10 @@ static int apply_service(struct host *h, const struct section *sec)
                 log_msg(FLB_LOG_ERROR, "[config] invalid log_level '%s'", value);
                 ret = -1;
             }
+            g_log_level = h->log_level;
+        } else if (strcasecmp(key, "log_file") == 0 && *value) {
+            free(g_log_file);
+            g_log_file = xstrdup(value); /* like flb_log_set_file: relative to the working directory */
         }
         free(value);
         if (ret != 0) {
@@ -1983,6 +2230,8 @@ static int create_output(struct host *h, const struct section *sec)
     out->log_level = h->log_level;
     out->context = xcalloc(1, sizeof *out->context);
     out->context->proxy = plugin;
+    out->cmt = xcalloc(1, sizeof *out->cmt);
+    out->cmt->out = out;
 
     for (size_t i = 0; i < sec->entries.len; i++) {
         const char *key = sec->entries.items[i].key;
@@ -2350,6 +2599,7 @@ static void *worker_main(void *arg)
     struct output *out = arg;
     struct task *t;
 
+    t_host_thread = true;
     while ((t = queue_take(&out->queue, TAKE_UNTIL_CLOSED)) != NULL) {
         run_task(out->host, t);
     }
@@ -2674,6 +2924,7 @@ static void *engine_main(void *arg)
     struct host *h = arg;
     struct task *t;
 
+    t_host_thread = true;
     if (init_outputs(h) != 0) {
         for (size_t i = 0; i < h->outputs.len; i++) {
             stop_workers(h->outputs.items[i]);
@@ -2703,6 +2954,8 @@ static void usage(FILE *f)
                "      --chunk-bytes N     chunk size limit in bytes (default 262144)\n"
                "      --chunk-records N   records per chunk (default 0 = unlimited)\n"
                "      --retry-wait-ms N   delay before a retry (default 50)\n"
+               "      --metrics FILE      write the plugins' metrics there at exit\n"
+               "      --no-metrics        no metrics context, like a build without metrics\n"
                "  -h, --help              print this usage\n");
 }
 
@@ -2797,6 +3050,8 @@ enum {
     OPT_CHUNK_BYTES,
     OPT_CHUNK_RECORDS,
     OPT_RETRY_WAIT,
+    OPT_METRICS,
+    OPT_NO_METRICS,
 };
 
 /* parse_args returns 0 to run, 1 on a usage error, 2 after --help. */
@@ -2811,6 +3066,8 @@ static int parse_args(struct options *opt, int argc, char **argv)
         {"chunk-bytes", required_argument, NULL, OPT_CHUNK_BYTES},
         {"chunk-records", required_argument, NULL, OPT_CHUNK_RECORDS},
         {"retry-wait-ms", required_argument, NULL, OPT_RETRY_WAIT},
+        {"metrics", required_argument, NULL, OPT_METRICS},
+        {"no-metrics", no_argument, NULL, OPT_NO_METRICS},
         {NULL, 0, NULL, 0},
     };
     int c;
@@ -2853,6 +3110,12 @@ static int parse_args(struct options *opt, int argc, char **argv)
             }
             opt->chunk_records = n;
             break;
+        case OPT_METRICS:
+            opt->metrics_file = optarg;
+            break;
+        case OPT_NO_METRICS:
+            opt->no_metrics = true;
+            break;
         case OPT_RETRY_WAIT:
             if (!parse_size(optarg, &n) || n > 3600000) {
                 fprintf(stderr, "flbhost: invalid --retry-wait-ms '%s'\n", optarg);
@@ -2889,6 +3152,7 @@ int main(int argc, char **argv)
         return ret == 2 ? 0 : 1;
     }
     h.log_level = FLB_LOG_INFO;
+    t_host_thread = true;
     queue_init(&h.engine_queue);
 
     /* Plugins load, pre-register, register and unregister on the main thread;
@@ -2914,6 +3178,9 @@ int main(int argc, char **argv)
 
     plugins_unregister(&h);
     if (h.engine_failed) {
+        return 1;
+    }
+    if (h.opt.metrics_file && cmt_write_prometheus(h.opt.metrics_file) != 0) {
         return 1;
     }
     if (!h.opt.quiet) {
