@@ -231,6 +231,7 @@ type Publisher struct {
 	mu       sync.Mutex
 	snapshot func() Snapshot
 	series   []published
+	last     Snapshot // the latest snapshot; a field, so that Update does not allocate
 }
 
 type published struct {
@@ -242,8 +243,8 @@ type published struct {
 // instance, as its first snapshot shows, and sets them to their values.
 // snapshot is read on every Update.
 func NewPublisher(r Registry, instance string, snapshot func() Snapshot) (*Publisher, error) {
-	p := &Publisher{snapshot: snapshot}
-	first := snapshot()
+	p := &Publisher{snapshot: snapshot, last: snapshot()}
+	first := &p.last
 	for i := range Descs {
 		d := &Descs[i]
 		if !first.has(d.Part) {
@@ -261,7 +262,7 @@ func NewPublisher(r Registry, instance string, snapshot func() Snapshot) (*Publi
 			p.series = append(p.series, published{value: s.Value, set: set})
 		}
 	}
-	p.publish(&first)
+	p.publish(first)
 	return p, nil
 }
 
@@ -273,8 +274,8 @@ func (p *Publisher) Update() {
 	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	s := p.snapshot()
-	p.publish(&s)
+	p.last = p.snapshot()
+	p.publish(&p.last)
 }
 
 func (p *Publisher) publish(s *Snapshot) {
