@@ -12,7 +12,9 @@
  * itself cannot be installed where the project is built and tested.
  *
  * Build:
- *   gcc -std=gnu11 -O2 -Wall -Wextra -Werror -o flbhost flbhost.c -ldl -lpthread
+ *   gcc -std=gnu11 -O2 -Wall -Wextra -Werror -rdynamic -o flbhost flbhost.c -ldl -lpthread
+ * (-rdynamic exports the cmetrics stand-ins to plugins; without it they are
+ * hidden, as in a host that lacks them)
  *
  * Usage:
  *   flbhost [options] -c <fluent-bit.conf> [-e <plugin.so>]...
@@ -29,10 +31,15 @@
  *                           (default 0 = unlimited)
  *       --retry-wait-ms N   delay before a chunk is flushed again after
  *                           FLB_RETRY (default 50)
+ *       --metrics FILE      write what plugins registered and set in their
+ *                           instances' metrics contexts to FILE at exit, in
+ *                           Prometheus' text format
+ *       --no-metrics        output_get_cmt_instance unset, like a Fluent Bit
+ *                           built without metrics
  *   -h, --help              print this usage
  *
- * Configuration (classic format): [SERVICE] plugins_file, parsers_file and
- * log_level; [INPUT] Name tail with Path (comma-separated globs), Exclude_Path,
+ * Configuration (classic format): [SERVICE] plugins_file, parsers_file,
+ * log_level and log_file; [INPUT] Name tail with Path (comma-separated globs), Exclude_Path,
  * Tag (a '*' is replaced by the file path, like in_tail), Key, Parser (json
  * parsers only), Path_Key, Offset_Key, Read_from_Head (always from the head);
  * [OUTPUT] Name, Match, Match_Regex, Alias, Log_Level, Workers, Retry_Limit and
@@ -51,7 +58,13 @@
  * correlation across files is exercised. Lines longer than 16 MiB are skipped;
  * a last line without LF is not read (in_tail waits for its end).
  *
- * Output: Fluent Bit style log lines on stderr and, unless -q, a final
+ * Logging, as flb_log.c: lines "[YYYY/MM/DD hh:mm:ss.mmm] [level] msg" go to
+ * Log_File if set, else stderr; Log_Level gates the host's own lines; a
+ * plugin's log_print is not gated (plugins ask output_log_check, which
+ * compares with the instance's log_level, the service's by default); a
+ * log_print from a thread the host did not create goes to stderr.
+ *
+ * Output: Fluent Bit style log lines and, unless -q, a final
  *   [flbhost] chunks=<n> records=<n> ok=<n> retry=<n> error=<n> dropped=<n>
  * (ok/retry/error/dropped are counted over all output instances; retry counts
  * FLB_RETRY results).
