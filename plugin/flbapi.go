@@ -237,17 +237,20 @@ var metricsOff sync.Once
 
 // publishMetrics registers the instance's metrics in its cmetrics context
 // and keeps them up to date every metricsInterval until stop is called.
-// Without cmetrics it says so once per process and returns nil.
-func (h host) publishMetrics(log *flblog.Logger, name string, snapshot func() metrics.Snapshot) (pub *metrics.Publisher, stop func()) {
+// stop(true) publishes the last values and releases the series; stop(false)
+// (the pipeline did not close in time, and may hold the joiners' locks)
+// only ends the updates, without waiting. Without cmetrics it says so once
+// per process and returns nil.
+func (h host) publishMetrics(log *flblog.Logger, name string, snapshot func() metrics.Snapshot) (pub *metrics.Publisher, stop func(final bool)) {
 	reg, why := h.registry()
 	if reg == nil {
 		metricsOff.Do(func() { log.Infof("metrics are off: %s; the counters are in the exit line only", why) })
-		return nil, func() {}
+		return nil, func(bool) {}
 	}
 	pub, err := metrics.NewPublisher(reg, name, snapshot)
 	if err != nil {
 		log.Warnf("metrics are off for this instance: %v", err)
-		return nil, reg.free
+		return nil, func(bool) { reg.free() }
 	}
 	done, quit := make(chan struct{}), make(chan struct{})
 	go func() {
@@ -264,9 +267,12 @@ func (h host) publishMetrics(log *flblog.Logger, name string, snapshot func() me
 		}
 	}()
 	var once sync.Once
-	return pub, func() {
+	return pub, func(final bool) {
 		once.Do(func() {
 			close(quit)
+			if !final {
+				return // the series stay allocated: an update may still be running
+			}
 			<-done
 			pub.Update()
 			reg.free()

@@ -50,7 +50,7 @@ type instance struct {
 	// metrics is nil when the host has no metrics; stopMetrics publishes
 	// the last values and releases them.
 	metrics     *metrics.Publisher
-	stopMetrics func()
+	stopMetrics func(final bool)
 }
 
 // Global state lives here only: Fluent Bit gives a Go plugin no other place.
@@ -183,10 +183,11 @@ func (inst *instance) close() {
 		if err != nil {
 			inst.log.Errorf("exit: %v", err)
 		}
+		inst.stopMetrics(true)
 	case <-time.After(inst.exitWait):
 		inst.log.Errorf("exit: destination did not close within %s; giving up on it", inst.exitWait)
+		inst.stopMetrics(false)
 	}
-	inst.stopMetrics()
 	inst.log.Infof("exit: %s", inst.pipeline.Counters())
 }
 
