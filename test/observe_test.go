@@ -120,6 +120,26 @@ func TestLogFileAndLevels(t *testing.T) {
 	}
 }
 
+// TestLogWithoutHostAPI: where the API table has no log_print, the lines go
+// to stderr in Fluent Bit's format, at the plugin's default level (info),
+// and none reach Log_File.
+func TestLogWithoutHostAPI(t *testing.T) {
+	dir := t.TempDir()
+	out, logFile := filepath.Join(dir, "out.welf"), filepath.Join(dir, "fluent-bit.log")
+	r := mustRun(t, serviceLog(logFile, "error")+tailInput("airlock", fixture("airlock/bad.log"))+
+		welfOutput("airlock", "Destination file://"+out, "Time_Zone UTC", single, "Source airlock"), "--no-log-api")
+	stamp := regexp.MustCompile(`(?m)^\[\d{4}/\d\d/\d\d \d\d:\d\d:\d\d\] \[ info\] \[output:welf:welf.0\] exit: events=7 written=7 unparsed=5 malformed=0 truncated=0$`)
+	if !stamp.MatchString(r.stderr) {
+		t.Errorf("no exit line on stderr:\n%s", r.stderr)
+	}
+	if n := strings.Count(r.stderr, "[ warn] [output:welf:welf.0] record not decoded"); n != 5 {
+		t.Errorf("%d warnings on stderr, want 5:\n%s", n, r.stderr)
+	}
+	if lines := logFileLines(t, logFile); len(lines) != 0 {
+		t.Errorf("lines in Log_File: %q", lines)
+	}
+}
+
 // promMetrics reads a Prometheus text file: series (name and labels as
 // printed) to value. HELP and TYPE lines must precede each family.
 func promMetrics(t *testing.T, path string) map[string]float64 {
@@ -246,8 +266,15 @@ func TestMetricsAirlock(t *testing.T) {
 		series("airlock_pending_requests"):                            0,
 		series("airlock_pending_sessions"):                            0,
 	}))
-	if strings.Contains(r.stderr, "[cmetrics]") {
-		t.Errorf("cmetrics refused an update:\n%s", r.stderr)
+	noRefusedUpdates(t, r.stderr)
+}
+
+// noRefusedUpdates fails if the harness's cmetrics refused an update (a
+// counter set below its value, a wrong label count).
+func noRefusedUpdates(t *testing.T, stderr string) {
+	t.Helper()
+	if strings.Contains(stderr, "[cmetrics]") {
+		t.Errorf("cmetrics refused an update:\n%s", stderr)
 	}
 }
 
@@ -285,6 +312,7 @@ func TestMetricsMWG(t *testing.T) {
 		series("mwg_pending_connections"):                 0,
 		series("mwg_pending_bytes"):                       0,
 	}))
+	noRefusedUpdates(t, r.stderr)
 }
 
 // TestMetricsDelivery: a TCP receiver that is down when the plugin starts
@@ -321,6 +349,7 @@ func TestMetricsDelivery(t *testing.T) {
 		series("delivery_spooled_records"):       d["spooled"],
 		series("delivery_spool_bytes"):           d["spool_bytes"],
 	}))
+	noRefusedUpdates(t, r.stderr)
 }
 
 // TestMetricsOff: in a host that exports no cmetrics functions, and in one

@@ -36,6 +36,8 @@
  *                           Prometheus' text format
  *       --no-metrics        output_get_cmt_instance unset, like a Fluent Bit
  *                           built without metrics
+ *       --no-log-api        log_print and output_log_check unset in the API
+ *                           table (Fluent Bit before 2.0 had neither)
  *   -h, --help              print this usage
  *
  * Configuration (classic format): [SERVICE] plugins_file, parsers_file,
@@ -1347,6 +1349,7 @@ struct options {
     long retry_wait_ms;
     const char *metrics_file;
     bool no_metrics;
+    bool no_log_api;
 };
 
 struct host {
@@ -1742,9 +1745,10 @@ static int plugin_load(struct host *h, const char *path)
     /* A Fluent Bit built without metrics leaves it unset. */
     p->api->output_get_cmt_instance = h->opt.no_metrics ? NULL : api_output_get_cmt_instance;
     p->api->input_get_cmt_instance = api_input_get_cmt_instance;
-    p->api->log_print = api_log_print;
+    /* --no-log-api: a table without the logging members (before 2.0). */
+    p->api->log_print = h->opt.no_log_api ? NULL : api_log_print;
     p->api->input_log_check = api_input_log_check;
-    p->api->output_log_check = api_output_log_check;
+    p->api->output_log_check = h->opt.no_log_api ? NULL : api_output_log_check;
     p->api->custom_get_property = api_custom_get_property;
     p->api->custom_log_check = api_custom_log_check;
 
@@ -2969,6 +2973,7 @@ static void usage(FILE *f)
                "      --retry-wait-ms N   delay before a retry (default 50)\n"
                "      --metrics FILE      write the plugins' metrics there at exit\n"
                "      --no-metrics        no metrics context, like a build without metrics\n"
+               "      --no-log-api        no log_print and output_log_check in the API table\n"
                "  -h, --help              print this usage\n");
 }
 
@@ -3065,6 +3070,7 @@ enum {
     OPT_RETRY_WAIT,
     OPT_METRICS,
     OPT_NO_METRICS,
+    OPT_NO_LOG_API,
 };
 
 /* parse_args returns 0 to run, 1 on a usage error, 2 after --help. */
@@ -3081,6 +3087,7 @@ static int parse_args(struct options *opt, int argc, char **argv)
         {"retry-wait-ms", required_argument, NULL, OPT_RETRY_WAIT},
         {"metrics", required_argument, NULL, OPT_METRICS},
         {"no-metrics", no_argument, NULL, OPT_NO_METRICS},
+        {"no-log-api", no_argument, NULL, OPT_NO_LOG_API},
         {NULL, 0, NULL, 0},
     };
     int c;
@@ -3128,6 +3135,9 @@ static int parse_args(struct options *opt, int argc, char **argv)
             break;
         case OPT_NO_METRICS:
             opt->no_metrics = true;
+            break;
+        case OPT_NO_LOG_API:
+            opt->no_log_api = true;
             break;
         case OPT_RETRY_WAIT:
             if (!parse_size(optarg, &n) || n > 3600000) {
