@@ -271,10 +271,12 @@ func (h host) publishMetrics(log *flblog.Logger, name string, snapshot func() me
 		once.Do(func() {
 			close(quit)
 			if !final {
+				pub.Stop()
 				return // the series stay allocated: an update may still be running
 			}
 			<-done
 			pub.Update()
+			pub.Stop()
 			reg.free()
 		})
 	}

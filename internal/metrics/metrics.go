@@ -12,6 +12,7 @@ package metrics
 import (
 	"fmt"
 	"sync"
+	"sync/atomic"
 
 	"github.com/welfbridge/welfbridge/internal/correlate"
 	"github.com/welfbridge/welfbridge/internal/delivery"
@@ -232,6 +233,7 @@ type Publisher struct {
 	snapshot func() Snapshot
 	series   []published
 	last     Snapshot // the latest snapshot; a field, so that Update does not allocate
+	stopped  atomic.Bool
 }
 
 type published struct {
@@ -275,7 +277,18 @@ func (p *Publisher) Update() {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.last = p.snapshot()
+	if p.stopped.Load() {
+		return // the snapshot may have waited on a lock long enough for Stop
+	}
 	p.publish(&p.last)
+}
+
+// Stop makes every later Update do nothing: the registry may be gone. It
+// does not wait for an Update in progress.
+func (p *Publisher) Stop() {
+	if p != nil {
+		p.stopped.Store(true)
+	}
 }
 
 func (p *Publisher) publish(s *Snapshot) {

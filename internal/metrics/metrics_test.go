@@ -87,6 +87,12 @@ func TestPublisherParts(t *testing.T) {
 	if got := r.values[`fluentbit_output_welf_records_written_total{name=welf.1}`]; got != 10 {
 		t.Errorf("written = %v after Update, want 10", got)
 	}
+	p.Stop()
+	snap.Records.Written = 11
+	p.Update()
+	if got := r.values[`fluentbit_output_welf_records_written_total{name=welf.1}`]; got != 10 {
+		t.Errorf("written = %v after Stop and Update, want 10", got)
+	}
 }
 
 // TestPublisherValues: every field of a full snapshot reaches its series.
