@@ -139,8 +139,14 @@ func hostOf(plugin unsafe.Pointer) host {
 	if api == nil {
 		return host{}
 	}
+	liveAPI.Store(api)
 	return host{api: api, o_ins: C.welf_o_ins(plugin)}
 }
+
+// liveAPI is the API table of the latest Init, which deferred lines are
+// printed with; FLBPluginUnregister clears it, as a hot reload frees the
+// table before the next Init brings a new one.
+var liveAPI atomic.Pointer[C.struct_welf_flb_api]
 
 // enterHost marks the calling thread as one of Fluent Bit's and hands over
 // the lines logged meanwhile on the plugin's own threads. Every exported
@@ -170,7 +176,7 @@ type hostLog struct{ api *C.struct_welf_flb_api }
 
 func (h hostLog) Print(level flblog.Level, line string) {
 	if C.welf_on_host_thread() == 0 {
-		deferred.add(h.api, level, line)
+		deferred.add(level, line)
 		return
 	}
 	if deferred.pending.Load() {
@@ -199,36 +205,40 @@ type deferredLines struct {
 }
 
 type deferredLine struct {
-	api   *C.struct_welf_flb_api
 	level flblog.Level
 	line  string
 }
 
 var deferred deferredLines
 
-func (d *deferredLines) add(api *C.struct_welf_flb_api, level flblog.Level, line string) {
+func (d *deferredLines) add(level flblog.Level, line string) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	if len(d.lines) >= maxDeferred {
 		d.lost++
 		return
 	}
-	d.lines = append(d.lines, deferredLine{api, level, line})
+	d.lines = append(d.lines, deferredLine{level, line})
 	d.pending.Store(true)
 }
 
-// drain prints the deferred lines; only on a thread of Fluent Bit's.
+// drain prints the deferred lines; only on a thread of Fluent Bit's, and
+// only while an API table is live.
 func (d *deferredLines) drain() {
+	api := liveAPI.Load()
+	if api == nil {
+		return
+	}
 	d.mu.Lock()
 	lines, lost := d.lines, d.lost
 	d.lines, d.lost = nil, 0
 	d.pending.Store(false)
 	d.mu.Unlock()
 	for _, l := range lines {
-		printLine(l.api, l.level, l.line)
+		printLine(api, l.level, l.line)
 	}
-	if lost > 0 && len(lines) > 0 {
-		printLine(lines[0].api, flblog.Warn, fmt.Sprintf("[output:%s] %d log lines of background work were lost (more than %d waited for Fluent Bit)", pluginName, lost, maxDeferred))
+	if lost > 0 {
+		printLine(api, flblog.Warn, fmt.Sprintf("[output:%s] %d log lines of background work were lost (more than %d waited for Fluent Bit)", pluginName, lost, maxDeferred))
 	}
 }
 

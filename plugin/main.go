@@ -92,8 +92,8 @@ func FLBPluginInit(plugin unsafe.Pointer) (ret int) {
 		pluginLog.Errorf("init: Fluent Bit passed no plugin instance")
 		return output.FLB_ERROR
 	}
-	enterHost()
 	host := hostOf(plugin)
+	enterHost()
 	mu.Lock()
 	name := fmt.Sprintf("%s.%d", pluginName, nextInstance)
 	nextInstance++
@@ -206,6 +206,7 @@ func FLBPluginUnregister(def unsafe.Pointer) {
 			pluginLog.Errorf("unregister: internal error (recovered panic): %v", r)
 		}
 	}()
+	liveAPI.Store(nil)
 	if def == nil {
 		return
 	}
