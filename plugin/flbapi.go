@@ -130,8 +130,8 @@ const metricsInterval = time.Second
 // plugin structure is shared by all instances and re-pointed at each Init,
 // so both pointers are read there, once.
 type host struct {
-	api   *C.struct_welf_flb_api // nil: no API table
-	o_ins unsafe.Pointer
+	api *C.struct_welf_flb_api // nil: no API table
+	ins unsafe.Pointer
 }
 
 func hostOf(plugin unsafe.Pointer) host {
@@ -140,7 +140,7 @@ func hostOf(plugin unsafe.Pointer) host {
 		return host{}
 	}
 	liveAPI.Store(api)
-	return host{api: api, o_ins: C.welf_o_ins(plugin)}
+	return host{api: api, ins: C.welf_o_ins(plugin)}
 }
 
 // liveAPI is the API table of the latest Init, which deferred lines are
@@ -165,7 +165,7 @@ func (h host) logger(name string) *flblog.Logger {
 		return flblog.New(os.Stderr, pluginName, name, flblog.Info)
 	}
 	max := flblog.Info // a host without output_log_check: Fluent Bit's default
-	if level := C.welf_log_level(h.api, h.o_ins); level >= 0 {
+	if level := C.welf_log_level(h.api, h.ins); level >= 0 {
 		max = flblog.Level(level)
 	}
 	return flblog.NewHost(hostLog{h.api}, pluginName, name, max)
@@ -300,7 +300,7 @@ func (h host) registry() (*cmtRegistry, string) {
 	if missing := C.welf_cmt_resolve(); missing != nil {
 		return nil, "Fluent Bit exports no " + C.GoString(missing)
 	}
-	cmt := C.welf_cmt_instance(h.api, h.o_ins)
+	cmt := C.welf_cmt_instance(h.api, h.ins)
 	if cmt == nil {
 		return nil, "the output instance has no metrics context (Fluent Bit built without metrics)"
 	}
