@@ -11,6 +11,9 @@ export CGO_ENABLED := 1
 
 PLUGIN  := build/out_welf.so
 HARNESS := build/flbhost
+# The same harness without -rdynamic: its cmetrics stand-ins are not
+# visible to dlsym, like a host that lacks them.
+HARNESS_NOCMT := build/flbhost-nocmt
 # Debian packages the build and the tests need: gcc and libc headers for cgo
 # and the harness; rsyslog (with its TLS drivers and RELP input) as the real
 # syslog receiver of the delivery tests; openssl for their certificates.
@@ -29,12 +32,18 @@ GO_SOURCES := go.mod go.sum $(shell find plugin internal -name '*.go' -not -name
 
 .PHONY: build deps test unit integration fuzz bench run replay install clean
 
-build: $(PLUGIN) $(HARNESS)
+build: $(PLUGIN) $(HARNESS) $(HARNESS_NOCMT)
 
 $(PLUGIN): $(GO_SOURCES)
 	$(GO) build -buildmode=c-shared -trimpath -o $@ ./plugin
 
+# -rdynamic exports the harness's cmetrics functions to the plugin, as the
+# fluent-bit binary exports its own.
 $(HARNESS): test/flbhost/flbhost.c
+	@mkdir -p build
+	$(CC) -std=gnu11 -O2 -Wall -Wextra -Werror -rdynamic -o $@ $< -ldl -lpthread
+
+$(HARNESS_NOCMT): test/flbhost/flbhost.c
 	@mkdir -p build
 	$(CC) -std=gnu11 -O2 -Wall -Wextra -Werror -o $@ $< -ldl -lpthread
 

@@ -28,6 +28,7 @@ import (
 	"github.com/welfbridge/welfbridge/internal/config"
 	"github.com/welfbridge/welfbridge/internal/destination"
 	"github.com/welfbridge/welfbridge/internal/flblog"
+	"github.com/welfbridge/welfbridge/internal/metrics"
 	"github.com/welfbridge/welfbridge/internal/pipeline"
 )
 
@@ -49,6 +50,10 @@ type instance struct {
 	exitOnce sync.Once
 
 	fingerprint string // of its configuration, for a hot reload's handoff
+	// metrics is nil when the host has no metrics; stopMetrics publishes
+	// the last values and releases them.
+	metrics     *metrics.Publisher
+	stopMetrics func(final bool)
 }
 
 // Global state lives here only: Fluent Bit gives a Go plugin no other place.
@@ -95,11 +100,13 @@ func FLBPluginInit(plugin unsafe.Pointer) (ret int) {
 		pluginLog.Errorf("init: Fluent Bit passed no plugin instance")
 		return output.FLB_ERROR
 	}
+	host := hostOf(plugin)
+	enterHost()
 	mu.Lock()
 	name := fmt.Sprintf("%s.%d", pluginName, nextInstance)
 	nextInstance++
 	mu.Unlock()
-	log := flblog.New(os.Stderr, pluginName, name, flblog.Info)
+	log := host.logger(name)
 
 	// Every property is read here and only here: the plugin pointer is
 	// shared by all instances and re-pointed at each Init.
@@ -133,7 +140,11 @@ func FLBPluginInit(plugin unsafe.Pointer) (ret int) {
 			return output.FLB_ERROR
 		}
 	}
-	inst := &instance{fingerprint: fingerprint, log: log, pipeline: p, exitWait: cfg.Delivery.ShutdownTimeout + exitMargin}
+	// Metrics live in the instance's cmetrics context, which Fluent Bit
+	// frees after ExitCtx: a pipeline taken over is published anew here.
+	pub, stopMetrics := host.publishMetrics(log, name, p.Snapshot)
+	inst := &instance{fingerprint: fingerprint, log: log, pipeline: p, exitWait: cfg.Delivery.ShutdownTimeout + exitMargin,
+		metrics: pub, stopMetrics: stopMetrics}
 	if err := contexts.set(plugin, inst); err != nil {
 		log.Errorf("init: %v", err)
 		inst.close()
@@ -162,6 +173,7 @@ func FLBPluginFlushCtx(ctx, data unsafe.Pointer, size C.size_t, tag *C.char) (re
 		return output.FLB_ERROR
 	}
 	defer recoverTo(inst.log, "flush", &ret)
+	enterHost()
 	if data == nil || size == 0 {
 		return output.FLB_OK
 	}
@@ -170,7 +182,9 @@ func FLBPluginFlushCtx(ctx, data unsafe.Pointer, size C.size_t, tag *C.char) (re
 		tagStr = C.GoString(tag)
 	}
 	chunk := unsafe.Slice((*byte)(data), int(size)) // read in place; never kept past this call
-	if _, err := inst.pipeline.Flush(chunk, tagStr); err != nil {
+	res, err := inst.pipeline.Flush(chunk, tagStr)
+	inst.flushed(res, err, tagStr)
+	if err != nil {
 		return output.FLB_RETRY // ErrBusy, reported once per episode by the pipeline
 	}
 	return output.FLB_OK
@@ -186,6 +200,7 @@ func FLBPluginExitCtx(ctx unsafe.Pointer) (ret int) {
 		return output.FLB_OK
 	}
 	defer recoverTo(inst.log, "exit", &ret)
+	enterHost()
 	if parkForReload(inst) {
 		return output.FLB_OK
 	}
@@ -202,8 +217,10 @@ func (inst *instance) close() {
 		if err != nil {
 			inst.log.Errorf("exit: %v", err)
 		}
+		inst.stopMetrics(true)
 	case <-time.After(inst.exitWait):
 		inst.log.Errorf("exit: destination did not close within %s; giving up on it", inst.exitWait)
+		inst.stopMetrics(false)
 	}
 	inst.log.Infof("exit: %s", inst.pipeline.Counters())
 }
@@ -223,6 +240,7 @@ func FLBPluginUnregister(def unsafe.Pointer) {
 			pluginLog.Errorf("unregister: internal error (recovered panic): %v", r)
 		}
 	}()
+	liveAPI.Store(nil)
 	if def == nil {
 		return
 	}

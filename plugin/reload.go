@@ -79,6 +79,9 @@ func parkForReload(inst *instance) bool {
 	if !forReload {
 		return false
 	}
+	// The metrics live in this instance's cmetrics context, which Fluent
+	// Bit frees after ExitCtx; the successor publishes the pipeline anew.
+	inst.stopMetrics(true)
 	handoff.Park(inst.fingerprint, inst.pipeline, func() { inst.exitOnce.Do(inst.close) })
 	inst.log.Infof("hot reload: pending state and undelivered records are kept for the next instance with this configuration")
 	return true

@@ -26,3 +26,42 @@ func TestNilLoggerIsSilent(t *testing.T) {
 	var l *Logger
 	l.Errorf("no panic") // a nil logger must be safe: nil dereferences are fatal inside Fluent Bit
 }
+
+// hostLines is a Host that keeps what it is given.
+type hostLines []string
+
+func (h *hostLines) Print(level Level, line string) {
+	*h = append(*h, level.label()+" "+line)
+}
+
+func TestHostLevels(t *testing.T) {
+	for _, tc := range []struct {
+		max  Level
+		want []string
+	}{
+		{Off, nil},
+		{Error, []string{"error [output:welf:out1] e=1"}},
+		{Warn, []string{"error [output:welf:out1] e=1", " warn [output:welf:out1] w"}},
+		{Info, []string{"error [output:welf:out1] e=1", " warn [output:welf:out1] w", " info [output:welf:out1] i 100%"}},
+		{Trace, []string{"error [output:welf:out1] e=1", " warn [output:welf:out1] w", " info [output:welf:out1] i 100%", "debug [output:welf:out1] d"}},
+	} {
+		var h hostLines
+		l := NewHost(&h, "welf", "out1", tc.max)
+		l.Errorf("e=%d", 1)
+		l.Warnf("w")
+		l.Infof("i %s", "100%")
+		l.Debugf("d")
+		if len(h) != len(tc.want) {
+			t.Errorf("max %d: got %q, want %q", tc.max, h, tc.want)
+			continue
+		}
+		for i := range h {
+			if h[i] != tc.want[i] {
+				t.Errorf("max %d: line %d: got %q, want %q", tc.max, i, h[i], tc.want[i])
+			}
+		}
+		if got := l.Enabled(Debug); got != (tc.max >= Debug) {
+			t.Errorf("max %d: Enabled(Debug) = %v", tc.max, got)
+		}
+	}
+}

@@ -12,7 +12,9 @@
  * itself cannot be installed where the project is built and tested.
  *
  * Build:
- *   gcc -std=gnu11 -O2 -Wall -Wextra -Werror -o flbhost flbhost.c -ldl -lpthread
+ *   gcc -std=gnu11 -O2 -Wall -Wextra -Werror -rdynamic -o flbhost flbhost.c -ldl -lpthread
+ * (-rdynamic exports the cmetrics stand-ins to plugins; without it they are
+ * hidden, as in a host that lacks them)
  *
  * Usage:
  *   flbhost [options] -c <fluent-bit.conf> [-e <plugin.so>]...
@@ -43,10 +45,17 @@
  *                           sections of FILE, even-numbered ones those of
  *                           the -c file again (an operator editing back and
  *                           forth); without it a reload keeps the outputs
+ *       --metrics FILE      write what plugins registered and set in their
+ *                           instances' metrics contexts to FILE at exit, in
+ *                           Prometheus' text format
+ *       --no-metrics        output_get_cmt_instance unset, like a Fluent Bit
+ *                           built without metrics
+ *       --no-log-api        log_print and output_log_check unset in the API
+ *                           table (Fluent Bit before 2.0 had neither)
  *   -h, --help              print this usage
  *
- * Configuration (classic format): [SERVICE] plugins_file, parsers_file and
- * log_level; [INPUT] Name tail with Path (comma-separated globs), Exclude_Path,
+ * Configuration (classic format): [SERVICE] plugins_file, parsers_file,
+ * log_level and log_file; [INPUT] Name tail with Path (comma-separated globs), Exclude_Path,
  * Tag (a '*' is replaced by the file path, like in_tail), Key, Parser (json
  * parsers only), Path_Key, Offset_Key, Read_from_Head (always from the head);
  * [OUTPUT] Name, Match, Match_Regex, Alias, Log_Level, Workers, Retry_Limit and
@@ -65,7 +74,13 @@
  * correlation across files is exercised. Lines longer than 16 MiB are skipped;
  * a last line without LF is not read (in_tail waits for its end).
  *
- * Output: Fluent Bit style log lines on stderr and, unless -q, a final
+ * Logging, as flb_log.c: lines "[YYYY/MM/DD hh:mm:ss.mmm] [level] msg" go to
+ * Log_File if set, else stderr; Log_Level gates the host's own lines; a
+ * plugin's log_print is not gated (plugins ask output_log_check, which
+ * compares with the instance's log_level, the service's by default); a
+ * log_print from a thread the host did not create goes to stderr.
+ *
+ * Output: Fluent Bit style log lines and, unless -q, a final
  *   [flbhost] chunks=<n> records=<n> ok=<n> retry=<n> error=<n> dropped=<n>
  * (ok/retry/error/dropped are counted over all output instances; retry counts
  * FLB_RETRY results).
@@ -99,6 +114,7 @@
 
 #include <dlfcn.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <fnmatch.h>
 #include <getopt.h>
 #include <glob.h>
@@ -325,20 +341,35 @@ static const char *level_label(int level)
     }
 }
 
+/* The process log, as flb_log.c keeps it: [SERVICE] Log_Level gates the
+ * host's own lines (log_msg), not those a plugin prints through log_print
+ * (which checks output_log_check first); [SERVICE] Log_File receives every
+ * line printed on one of the host's threads. A line printed on any other
+ * thread (flb_worker_get() is NULL there) goes to stderr, file or not. */
+static int g_log_level = FLB_LOG_INFO;
+static char *g_log_file;
+static __thread bool t_host_thread;
+
+/* LOG_MESSAGE_BYTES is the size of Fluent Bit's struct log_message text:
+ * longer lines are cut there. */
+#define LOG_MESSAGE_BYTES (4096 - sizeof(size_t))
+
 /* log_vprint writes one Fluent Bit style line with a single write(2), so
  * lines from concurrent threads never interleave. */
 static void log_vprint(int level, const char *fmt, va_list ap)
 {
-    char line[8192];
+    char line[LOG_MESSAGE_BYTES];
     size_t room = sizeof line - 1; /* keeps a byte for the newline */
     size_t n;
     int m;
-    time_t now = time(NULL);
+    int fd = 2;
+    struct timespec now;
     struct tm tm;
 
-    localtime_r(&now, &tm);
-    n = strftime(line, room, "[%Y/%m/%d %H:%M:%S] ", &tm);
-    m = snprintf(line + n, room - n, "[%s] ", level_label(level));
+    clock_gettime(CLOCK_REALTIME, &now);
+    localtime_r(&now.tv_sec, &tm);
+    n = strftime(line, room, "[%Y/%m/%d %H:%M:%S", &tm);
+    m = snprintf(line + n, room - n, ".%03ld] [%s] ", now.tv_nsec / 1000000, level_label(level));
     if (m > 0) {
         n += (size_t)m < room - n ? (size_t)m : room - n - 1;
     }
@@ -347,7 +378,17 @@ static void log_vprint(int level, const char *fmt, va_list ap)
         n += (size_t)m < room - n ? (size_t)m : room - n - 1;
     }
     line[n++] = '\n';
-    write_all(2, line, n);
+    if (g_log_file && t_host_thread) {
+        fd = open(g_log_file, O_CREAT | O_WRONLY | O_APPEND, 0666);
+        if (fd < 0) {
+            fprintf(stderr, "[log] error opening log file %s. Using stderr.\n", g_log_file);
+            fd = 2;
+        }
+    }
+    write_all(fd, line, n);
+    if (fd != 2) {
+        close(fd);
+    }
 }
 
 static void log_msg(int level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -356,6 +397,9 @@ static void log_msg(int level, const char *fmt, ...)
 {
     va_list ap;
 
+    if (level > g_log_level) {
+        return;
+    }
     va_start(ap, fmt);
     log_vprint(level, fmt, ap);
     va_end(ap);
@@ -1253,6 +1297,7 @@ struct output {
     int retry_limit;
     int log_level;
     struct flb_plugin_proxy_context *context;
+    struct cmt *cmt; /* the instance's metrics context */
     struct queue queue; /* used when workers > 0 */
     pthread_t *threads;
     int nthreads;
@@ -1337,6 +1382,9 @@ struct options {
     size_t reload_every_chunks;
     size_t reloads;
     const char *reload_config;
+    const char *metrics_file;
+    bool no_metrics;
+    bool no_log_api;
 };
 
 struct host {
@@ -1386,8 +1434,218 @@ static const char *api_input_get_property(const char *key, void *i_ins)
 
 static void *api_output_get_cmt_instance(void *o_ins)
 {
-    (void)o_ins;
-    return NULL;
+    struct output *out = o_ins;
+
+    return out ? out->cmt : NULL;
+}
+
+/* ------------------------------------------------------------------------
+ * A cmetrics stand-in: the functions the fluent-bit binary exports (lib/
+ * cmetrics, signatures in the reference §8), exported from this executable
+ * too (the Makefile links it with -rdynamic) so a plugin finds them with
+ * dlsym(RTLD_DEFAULT, ...). They record what a plugin registers and sets;
+ * --metrics FILE writes it at exit in Prometheus' text format, as
+ * /api/v2/metrics/prometheus shows it. A counter set below its value is
+ * refused, like cmetrics does, and logged as an error.
+ * ------------------------------------------------------------------------ */
+
+struct cmt {
+    struct output *out;
+};
+
+struct cmt_series {
+    char **vals;
+    double value;
+    struct cmt_series *next;
+};
+
+struct cmt_family {
+    struct cmt *cmt;
+    bool gauge;
+    char *fqname;
+    char *help;
+    int nkeys;
+    char **keys;
+    struct cmt_series *series;
+    struct cmt_series **series_tail;
+    struct cmt_family *next;
+};
+
+static pthread_mutex_t cmt_mu = PTHREAD_MUTEX_INITIALIZER;
+static struct cmt_family *cmt_families;
+static struct cmt_family **cmt_families_tail = &cmt_families;
+
+void *cmt_counter_create(struct cmt *cmt, char *ns, char *subsystem, char *name, char *help, int label_count,
+                         char **label_keys);
+void *cmt_gauge_create(struct cmt *cmt, char *ns, char *subsystem, char *name, char *help, int label_count,
+                       char **label_keys);
+int cmt_counter_inc(void *counter, uint64_t ts, int labels_count, char **label_vals);
+int cmt_counter_add(void *counter, uint64_t ts, double val, int labels_count, char **label_vals);
+int cmt_counter_set(void *counter, uint64_t ts, double val, int labels_count, char **label_vals);
+int cmt_gauge_set(void *gauge, uint64_t ts, double val, int labels_count, char **label_vals);
+
+static void *cmt_family_create(bool gauge, struct cmt *cmt, const char *ns, const char *subsystem, const char *name,
+                               const char *help, int label_count, char **label_keys)
+{
+    struct cmt_family *f;
+    struct buf fq = {0};
+
+    if (!cmt || !name || !*name || !help || label_count < 0 || (label_count > 0 && !label_keys)) {
+        return NULL;
+    }
+    if (ns && *ns) {
+        buf_append(&fq, ns, strlen(ns));
+        buf_byte(&fq, '_');
+    }
+    if (subsystem && *subsystem) {
+        buf_append(&fq, subsystem, strlen(subsystem));
+        buf_byte(&fq, '_');
+    }
+    buf_append(&fq, name, strlen(name));
+    f = xcalloc(1, sizeof *f);
+    f->cmt = cmt;
+    f->gauge = gauge;
+    f->fqname = buf_cstr(&fq);
+    f->help = xstrdup(help);
+    f->nkeys = label_count;
+    f->keys = xcalloc((size_t)label_count + 1, sizeof *f->keys);
+    for (int i = 0; i < label_count; i++) {
+        f->keys[i] = xstrdup(label_keys[i] ? label_keys[i] : "");
+    }
+    f->series_tail = &f->series;
+    pthread_mutex_lock(&cmt_mu);
+    for (struct cmt_family *o = cmt_families; o; o = o->next) {
+        if (o->cmt == cmt && strcmp(o->fqname, f->fqname) == 0) {
+            log_msg(FLB_LOG_ERROR, "[cmetrics] %s registered twice in one context", f->fqname);
+        }
+    }
+    *cmt_families_tail = f;
+    cmt_families_tail = &f->next;
+    pthread_mutex_unlock(&cmt_mu);
+    return f;
+}
+
+void *cmt_counter_create(struct cmt *cmt, char *ns, char *subsystem, char *name, char *help, int label_count,
+                         char **label_keys)
+{
+    return cmt_family_create(false, cmt, ns, subsystem, name, help, label_count, label_keys);
+}
+
+void *cmt_gauge_create(struct cmt *cmt, char *ns, char *subsystem, char *name, char *help, int label_count,
+                       char **label_keys)
+{
+    return cmt_family_create(true, cmt, ns, subsystem, name, help, label_count, label_keys);
+}
+
+/* cmt_series_get returns the series of f with these label values, created
+ * at 0 on first use; the caller holds cmt_mu. */
+static struct cmt_series *cmt_series_get(struct cmt_family *f, int labels_count, char **label_vals)
+{
+    struct cmt_series *s;
+
+    if (labels_count != f->nkeys || (labels_count > 0 && !label_vals)) {
+        return NULL;
+    }
+    for (s = f->series; s; s = s->next) {
+        int i = 0;
+
+        while (i < labels_count && label_vals[i] && strcmp(s->vals[i], label_vals[i]) == 0) {
+            i++;
+        }
+        if (i == labels_count) {
+            return s;
+        }
+    }
+    s = xcalloc(1, sizeof *s);
+    s->vals = xcalloc((size_t)labels_count + 1, sizeof *s->vals);
+    for (int i = 0; i < labels_count; i++) {
+        s->vals[i] = xstrdup(label_vals[i] ? label_vals[i] : "");
+    }
+    *f->series_tail = s;
+    f->series_tail = &s->next;
+    return s;
+}
+
+/* cmt_update applies a value: op '=' sets, '+' adds. */
+static int cmt_update(void *metric, bool gauge, char op, double val, int labels_count, char **label_vals)
+{
+    struct cmt_family *f = metric;
+    struct cmt_series *s;
+    double next;
+    int ret = 0;
+
+    if (!f || f->gauge != gauge) {
+        return -1;
+    }
+    pthread_mutex_lock(&cmt_mu);
+    s = cmt_series_get(f, labels_count, label_vals);
+    if (!s) {
+        ret = -1;
+    } else {
+        next = op == '+' ? s->value + val : val;
+        if (!gauge && next < s->value) {
+            log_msg(FLB_LOG_ERROR, "[cmetrics] counter %s set from %.17g down to %.17g: refused", f->fqname, s->value,
+                    next);
+            ret = -1;
+        } else {
+            s->value = next;
+        }
+    }
+    pthread_mutex_unlock(&cmt_mu);
+    return ret;
+}
+
+int cmt_counter_inc(void *counter, uint64_t ts, int labels_count, char **label_vals)
+{
+    (void)ts;
+    return cmt_update(counter, false, '+', 1, labels_count, label_vals);
+}
+
+int cmt_counter_add(void *counter, uint64_t ts, double val, int labels_count, char **label_vals)
+{
+    (void)ts;
+    return cmt_update(counter, false, '+', val, labels_count, label_vals);
+}
+
+int cmt_counter_set(void *counter, uint64_t ts, double val, int labels_count, char **label_vals)
+{
+    (void)ts;
+    return cmt_update(counter, false, '=', val, labels_count, label_vals);
+}
+
+int cmt_gauge_set(void *gauge, uint64_t ts, double val, int labels_count, char **label_vals)
+{
+    (void)ts;
+    return cmt_update(gauge, true, '=', val, labels_count, label_vals);
+}
+
+/* cmt_write_prometheus writes every family with at least one series, in
+ * registration order. */
+static int cmt_write_prometheus(const char *path)
+{
+    FILE *f = fopen(path, "w");
+
+    if (!f) {
+        log_msg(FLB_LOG_ERROR, "[cmetrics] cannot write %s: %s", path, strerror(errno));
+        return -1;
+    }
+    pthread_mutex_lock(&cmt_mu);
+    for (struct cmt_family *fam = cmt_families; fam; fam = fam->next) {
+        if (!fam->series) {
+            continue;
+        }
+        fprintf(f, "# HELP %s %s\n# TYPE %s %s\n", fam->fqname, fam->help, fam->fqname,
+                fam->gauge ? "gauge" : "counter");
+        for (struct cmt_series *s = fam->series; s; s = s->next) {
+            fputs(fam->fqname, f);
+            for (int i = 0; i < fam->nkeys; i++) {
+                fprintf(f, "%s%s=\"%s\"", i == 0 ? "{" : ",", fam->keys[i], s->vals[i]);
+            }
+            fprintf(f, "%s %.17g\n", fam->nkeys > 0 ? "}" : "", s->value);
+        }
+    }
+    pthread_mutex_unlock(&cmt_mu);
+    return fclose(f) == 0 ? 0 : -1;
 }
 
 static void *api_input_get_cmt_instance(void *i_ins)
@@ -1522,11 +1780,13 @@ static int plugin_load(struct host *h, const char *path)
     p->api = xcalloc(1, sizeof *p->api);
     p->api->output_get_property = api_output_get_property;
     p->api->input_get_property = api_input_get_property;
-    p->api->output_get_cmt_instance = api_output_get_cmt_instance;
+    /* A Fluent Bit built without metrics leaves it unset. */
+    p->api->output_get_cmt_instance = h->opt.no_metrics ? NULL : api_output_get_cmt_instance;
     p->api->input_get_cmt_instance = api_input_get_cmt_instance;
-    p->api->log_print = api_log_print;
+    /* --no-log-api: a table without the logging members (before 2.0). */
+    p->api->log_print = h->opt.no_log_api ? NULL : api_log_print;
     p->api->input_log_check = api_input_log_check;
-    p->api->output_log_check = api_output_log_check;
+    p->api->output_log_check = h->opt.no_log_api ? NULL : api_output_log_check;
     p->api->custom_get_property = api_custom_get_property;
     p->api->custom_log_check = api_custom_log_check;
 
@@ -1688,6 +1948,10 @@ static int apply_service(struct host *h, const struct section *sec)
                 log_msg(FLB_LOG_ERROR, "[config] invalid log_level '%s'", value);
                 ret = -1;
             }
+            g_log_level = h->log_level;
+        } else if (strcasecmp(key, "log_file") == 0 && *value) {
+            free(g_log_file);
+            g_log_file = xstrdup(value); /* like flb_log_set_file: relative to the working directory */
         }
         free(value);
         if (ret != 0) {
@@ -2031,6 +2295,8 @@ static int create_output(struct host *h, const struct section *sec)
     out->log_level = h->log_level;
     out->context = xcalloc(1, sizeof *out->context);
     out->context->proxy = plugin;
+    out->cmt = xcalloc(1, sizeof *out->cmt);
+    out->cmt->out = out;
 
     for (size_t i = 0; i < sec->entries.len; i++) {
         const char *key = sec->entries.items[i].key;
@@ -2398,6 +2664,7 @@ static void *worker_main(void *arg)
     struct output *out = arg;
     struct task *t;
 
+    t_host_thread = true;
     while ((t = queue_take(&out->queue, TAKE_UNTIL_CLOSED)) != NULL) {
         run_task(out->host, t);
     }
@@ -2730,6 +2997,7 @@ static void *engine_main(void *arg)
     struct host *h = arg;
     struct task *t;
 
+    t_host_thread = true;
     if (init_outputs(h) != 0) {
         for (size_t i = 0; i < h->outputs.len; i++) {
             stop_workers(h->outputs.items[i]);
@@ -2850,6 +3118,9 @@ static void usage(FILE *f)
                "      --reload-every-chunks N  hot reload after every N chunks\n"
                "      --reloads K         at most K hot reloads (0 = no limit); alone: K idle reloads\n"
                "      --reload-config FILE  odd reloads load FILE's outputs, even ones -c's\n"
+               "      --metrics FILE      write the plugins' metrics there at exit\n"
+               "      --no-metrics        no metrics context, like a build without metrics\n"
+               "      --no-log-api        no log_print and output_log_check in the API table\n"
                "  -h, --help              print this usage\n");
 }
 
@@ -2948,6 +3219,9 @@ enum {
     OPT_RELOAD_EVERY,
     OPT_RELOADS,
     OPT_RELOAD_CONFIG,
+    OPT_METRICS,
+    OPT_NO_METRICS,
+    OPT_NO_LOG_API,
 };
 
 /* parse_args returns 0 to run, 1 on a usage error, 2 after --help. */
@@ -2966,6 +3240,9 @@ static int parse_args(struct options *opt, int argc, char **argv)
         {"reload-every-chunks", required_argument, NULL, OPT_RELOAD_EVERY},
         {"reloads", required_argument, NULL, OPT_RELOADS},
         {"reload-config", required_argument, NULL, OPT_RELOAD_CONFIG},
+        {"metrics", required_argument, NULL, OPT_METRICS},
+        {"no-metrics", no_argument, NULL, OPT_NO_METRICS},
+        {"no-log-api", no_argument, NULL, OPT_NO_LOG_API},
         {NULL, 0, NULL, 0},
     };
     int c;
@@ -3007,6 +3284,15 @@ static int parse_args(struct options *opt, int argc, char **argv)
                 return 1;
             }
             opt->chunk_records = n;
+            break;
+        case OPT_METRICS:
+            opt->metrics_file = optarg;
+            break;
+        case OPT_NO_METRICS:
+            opt->no_metrics = true;
+            break;
+        case OPT_NO_LOG_API:
+            opt->no_log_api = true;
             break;
         case OPT_RETRY_WAIT:
             if (!parse_size(optarg, &n) || n > 3600000) {
@@ -3064,6 +3350,7 @@ int main(int argc, char **argv)
         return ret == 2 ? 0 : 1;
     }
     h.log_level = FLB_LOG_INFO;
+    t_host_thread = true;
     queue_init(&h.engine_queue);
 
     /* Plugins load, pre-register, register and unregister on the main thread;
@@ -3101,6 +3388,9 @@ int main(int argc, char **argv)
 
     plugins_unregister(&h);
     if (h.engine_failed) {
+        return 1;
+    }
+    if (h.opt.metrics_file && cmt_write_prometheus(h.opt.metrics_file) != 0) {
         return 1;
     }
     if (!h.opt.quiet) {

@@ -130,7 +130,7 @@ type result struct {
 	rawLog   string // $PROBE_LOG as written
 }
 
-var logTimestamp = regexp.MustCompile(`(?m)^\[\d{4}/\d{2}/\d{2} \d{2}:\d{2}:\d{2}\] `)
+var logTimestamp = regexp.MustCompile(`(?m)^\[\d{4}/\d{2}/\d{2} \d{2}:\d{2}:\d{2}\.\d{3}\] `)
 
 // runHost writes conf to dir/fluent-bit.conf and runs the harness on it.
 func runHost(t *testing.T, dir, conf string, args ...string) result {

@@ -1,0 +1,35 @@
+package pipeline
+
+import (
+	"github.com/welfbridge/welfbridge/internal/delivery"
+	"github.com/welfbridge/welfbridge/internal/metrics"
+)
+
+// Snapshot returns every counter of the instance for its metrics: the
+// pipeline's, the joiners' and the delivery engine's. It takes each
+// joiner's lock briefly, so it belongs at the end of a chunk or on a tick,
+// not in a per-record path.
+func (p *Pipeline) Snapshot() metrics.Snapshot {
+	c := p.Counters()
+	s := metrics.Snapshot{Records: metrics.Records{
+		Events: c.Events, Written: c.Written, Unparsed: c.Unparsed, Malformed: c.Malformed, Truncated: c.Truncated,
+	}}
+	if p.join != nil {
+		p.joinMu.Lock()
+		s.HasAirlock = true
+		s.Airlock.Counters = p.join.Counters()
+		s.Airlock.PendingRequests, s.Airlock.PendingSessions, _ = p.join.Pending()
+		p.joinMu.Unlock()
+	}
+	if p.mwg != nil {
+		p.mwgMu.Lock()
+		s.HasMWG = true
+		s.MWG = p.mwg.Counters()
+		p.mwgMu.Unlock()
+	}
+	if e, ok := p.sink.(interface{ Counters() delivery.Counters }); ok {
+		s.HasDelivery = true
+		s.Delivery = e.Counters()
+	}
+	return s
+}
