@@ -396,3 +396,32 @@ func TestMetricsOff(t *testing.T) {
 		})
 	}
 }
+
+// TestMetricsAcrossHotReload: a pipeline taken over at a hot reload is
+// published in the new instance's metrics context (the old one is freed
+// with its instance), with totals that go on from where they were.
+func TestMetricsAcrossHotReload(t *testing.T) {
+	dir := t.TempDir()
+	input := writeLines(t, dir, "in.log", readLines(t, fixture("airlock/sample.log"))...)
+	metricsFile := filepath.Join(dir, "metrics.prom")
+	r := mustRun(t, tailInput("airlock", input)+
+		welfOutput("airlock", "Destination file://"+filepath.Join(dir, "out.welf"), "Time_Zone UTC", "Source airlock"),
+		"--metrics", metricsFile, "--chunk-records", "3", "--reload-every-chunks", "1")
+	lines := stderrLines(r.stderr)
+	if !strings.Contains(r.stderr, "hot reload: took over") {
+		t.Fatalf("no hot reload took a pipeline over:\n%s", r.stderr)
+	}
+	exit, corr := counterLine(t, lines, "exit: "), counterLine(t, lines, "correlation: ")
+	checkMetrics(t, promMetrics(t, metricsFile), merge(recordMetrics(exit), map[string]float64{
+		series("airlock_records_total"):                               corr["in"],
+		series("airlock_joined_records_total"):                        corr["joined"],
+		series("airlock_partial_records_total", "reason", "timeout"):  corr["partial_timeout"],
+		series("airlock_partial_records_total", "reason", "pressure"): corr["partial_pressure"],
+		series("airlock_partial_records_total", "reason", "shutdown"): corr["partial_shutdown"],
+		series("airlock_duplicate_records_total"):                     corr["duplicate"],
+		series("airlock_orphan_records_total"):                        corr["orphan"],
+		series("airlock_pending_requests"):                            0,
+		series("airlock_pending_sessions"):                            0,
+	}))
+	noRefusedUpdates(t, r.stderr)
+}

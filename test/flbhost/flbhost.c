@@ -1537,6 +1537,50 @@ void *cmt_gauge_create(struct cmt *cmt, char *ns, char *subsystem, char *name, c
     return cmt_family_create(true, cmt, ns, subsystem, name, help, label_count, label_keys);
 }
 
+static void poison_free(void *p, size_t n);
+
+/* cmt_destroy frees an instance's metrics context with every family
+ * registered in it, as Fluent Bit does when it destroys the instance (at a
+ * hot reload too): what a plugin set there is gone from the scrape, and a
+ * later update through a kept handle would touch freed (poisoned) memory. */
+static void cmt_destroy(struct cmt *cmt)
+{
+    struct cmt_family **at;
+
+    if (!cmt) {
+        return;
+    }
+    pthread_mutex_lock(&cmt_mu);
+    at = &cmt_families;
+    while (*at) {
+        struct cmt_family *f = *at;
+
+        if (f->cmt != cmt) {
+            at = &f->next;
+            continue;
+        }
+        *at = f->next;
+        for (struct cmt_series *s = f->series, *next; s; s = next) {
+            next = s->next;
+            for (int i = 0; i < f->nkeys; i++) {
+                free(s->vals[i]);
+            }
+            free(s->vals);
+            poison_free(s, sizeof *s);
+        }
+        for (int i = 0; i < f->nkeys; i++) {
+            free(f->keys[i]);
+        }
+        free(f->keys);
+        free(f->fqname);
+        free(f->help);
+        poison_free(f, sizeof *f);
+    }
+    cmt_families_tail = at;
+    pthread_mutex_unlock(&cmt_mu);
+    poison_free(cmt, sizeof *cmt);
+}
+
 /* cmt_series_get returns the series of f with these label values, created
  * at 0 on first use; the caller holds cmt_mu. */
 static struct cmt_series *cmt_series_get(struct cmt_family *f, int labels_count, char **label_vals)
@@ -3024,6 +3068,7 @@ static void output_free(struct output *out)
         regfree(&out->match_regex);
     }
     free(out->name);
+    cmt_destroy(out->cmt);
     poison_free(out->context, sizeof *out->context);
     poison_free(out, sizeof *out);
 }
@@ -3095,6 +3140,10 @@ static int hot_reload(struct host *h)
         poison_free(out->context, sizeof *out->context);
         out->context = xcalloc(1, sizeof *out->context);
         out->context->proxy = out->plugin;
+        /* a new instance in Fluent Bit: its metrics context is new too */
+        cmt_destroy(out->cmt);
+        out->cmt = xcalloc(1, sizeof *out->cmt);
+        out->cmt->out = out;
     }
     h->reload_due = false;
     return 0;
