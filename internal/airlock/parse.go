@@ -7,9 +7,11 @@ import (
 	"fmt"
 	"io"
 	"math/bits"
+	"strconv"
 	"strings"
 	"unicode/utf16"
 	"unicode/utf8"
+	"unsafe"
 
 	jsoniter "github.com/json-iterator/go"
 )
@@ -154,7 +156,9 @@ func (p *parser) value() ([]byte, error) {
 	switch c := p.peek(); {
 	case c == '"':
 		return p.readString()
-	case c == '{' || c == '[' || c == 't' || c == 'f' || c == 'n' || c == '-' || (c >= '0' && c <= '9'):
+	case c == '-' || (c >= '0' && c <= '9'):
+		return p.number()
+	case c == '{' || c == '[' || c == 't' || c == 'f' || c == 'n':
 		return p.capture(byte(c))
 	default:
 		return nil, p.unexpected(c, "expected a value")
@@ -189,6 +193,96 @@ func (p *parser) capture(first byte) ([]byte, error) {
 	}
 	p.rec.arena = arena[:start+len(val)]
 	return val[:len(val):len(val)], nil
+}
+
+// number reads the number at p.pos and returns its text as Fluent Bit's
+// json parser would render it, so that a raw line and the map Fluent Bit
+// made of the same line give the same value: an integer within int64 or
+// uint64 as written ("-0" as "0"), any other number as the shortest text of
+// its float64 value ("1.5e3" becomes "1500"). A number no float64 can hold
+// ("1e400") keeps its text: it cannot be cast, and dropping the record for
+// it would lose the rest.
+func (p *parser) number() ([]byte, error) {
+	start := p.pos
+	end, integer, ok := scanNumber(p.src, start)
+	if !ok {
+		return nil, fmt.Errorf("invalid JSON at offset %d: invalid number", start)
+	}
+	p.pos = end
+	text := p.src[start:end:end]
+	// The string shares text's bytes and does not outlive this call.
+	s := unsafe.String(&text[0], len(text))
+	if integer {
+		if _, err := strconv.ParseInt(s, 10, 64); err == nil {
+			if s == "-0" {
+				return zero, nil
+			}
+			return text, nil
+		}
+		if _, err := strconv.ParseUint(s, 10, 64); err == nil {
+			return text, nil
+		}
+	}
+	f, err := strconv.ParseFloat(s, 64)
+	if err != nil {
+		return text, nil
+	}
+	var buf [32]byte
+	out := strconv.AppendFloat(buf[:0], f, 'g', -1, 64)
+	if string(out) == s {
+		return text, nil
+	}
+	p.rec.reserve(len(out))
+	arena := p.rec.arena
+	at := len(arena)
+	p.rec.arena = append(arena, out...)
+	return p.rec.arena[at:len(p.rec.arena):len(p.rec.arena)], nil
+}
+
+var zero = []byte("0")
+
+// scanNumber returns the end of the RFC 8259 number at src[i] and whether
+// it is an integer (no fraction, no exponent).
+func scanNumber(src []byte, i int) (end int, integer, ok bool) {
+	digits := func(i int) int {
+		for i < len(src) && src[i] >= '0' && src[i] <= '9' {
+			i++
+		}
+		return i
+	}
+	if i < len(src) && src[i] == '-' {
+		i++
+	}
+	switch {
+	case i >= len(src) || src[i] < '0' || src[i] > '9':
+		return i, false, false
+	case src[i] == '0':
+		i++
+	default:
+		i = digits(i)
+	}
+	integer = true
+	if i < len(src) && src[i] == '.' {
+		integer = false
+		j := digits(i + 1)
+		if j == i+1 {
+			return j, false, false
+		}
+		i = j
+	}
+	if i < len(src) && (src[i] == 'e' || src[i] == 'E') {
+		integer = false
+		i++
+		if i < len(src) && (src[i] == '+' || src[i] == '-') {
+			i++
+		}
+		j := digits(i)
+		if j == i {
+			return j, false, false
+		}
+		i = j
+	}
+	return i, integer, true
 }
 
 // jsoniterReason strips the input excerpt jsoniter appends to its errors.

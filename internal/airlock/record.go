@@ -110,9 +110,6 @@ func (r *Record) set(key, val []byte) {
 }
 
 func (r *Record) setExtra(key, val []byte) {
-	if len(key) == 0 {
-		return
-	}
 	for i := range r.extra {
 		if bytes.Equal(r.extra[i].Key, key) {
 			if val == nil {
