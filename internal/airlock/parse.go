@@ -27,7 +27,8 @@ import (
 //
 // A Kibana/Elasticsearch export document ({"_index":..., "_source":{...},
 // "fields":{...}}) yields the fields of _source only; the rest of the
-// document after _source is not read.
+// document is read (it must be valid JSON) but not kept. LineReader reads
+// every object of a line and reports text that is in none.
 //
 // Values are slices of line where the JSON text can be used as is; strings
 // with escapes and non-string values (numbers, booleans, nested objects and
@@ -79,6 +80,9 @@ type parser struct {
 	pos  int
 	rec  *Record
 	iter *jsoniter.Iterator // borrowed on the first non-string value
+	// envelope is set once a Kibana export's _source has been read: the
+	// export's other members are skipped.
+	envelope bool
 }
 
 const endOfInput = -1
@@ -123,19 +127,26 @@ func (p *parser) object(top bool) error {
 		p.pos++
 		p.skipSpace()
 
-		if top && string(key) == "_source" {
+		if top && !p.envelope && string(key) == "_source" {
 			if p.peek() != '{' {
 				return fmt.Errorf("invalid Kibana export at offset %d: _source: JSON value is not an object", p.pos)
 			}
 			p.rec.clearFields()
-			return p.object(false)
+			if err := p.object(false); err != nil {
+				return err
+			}
+			// The rest of the export document is read, so that the line
+			// goes on after it, but not kept.
+			p.envelope = true
+		} else {
+			val, err := p.value()
+			if err != nil {
+				return err
+			}
+			if !(top && p.envelope) {
+				p.rec.set(key, val)
+			}
 		}
-
-		val, err := p.value()
-		if err != nil {
-			return err
-		}
-		p.rec.set(key, val)
 
 		p.skipSpace()
 		switch c := p.peek(); c {

@@ -405,7 +405,7 @@ func TestParseLineValues(t *testing.T) {
 		{"empty key kept", `{"":"v"}`, "extra =v\n"},
 		{"export: _source only", `{"_index":"i","_source":{"host":"gw","_source":{"a":1}},"fields":{"host":["x"]}}`,
 			lines("host=gw", `extra _source={"a":1}`)},
-		{"export: rest not read", `{"_source":{"host":"gw"} garbage`, lines("host=gw")},
+		{"export: rest read, not kept", `{"_source":{"host":"gw"},"host":"x","log_id":"L","_source":{"a":"b"}}`, lines("host=gw")},
 		{"prefix with JSON-like text", `<14>1 - h - - [x y="1"] {"host":"gw"}`, lines("host=gw")},
 	}
 	var r Record
@@ -446,6 +446,7 @@ func TestParseLineErrors(t *testing.T) {
 		{`{"a":tru}`, "invalid JSON at offset 5: invalid value: skipThreeBytes: expect rue"},
 		{`{"a":01}`, "invalid JSON at offset 6: expected ',' or '}' after value, found '1'"},
 		{`{"a":1.}`, "invalid JSON at offset 5: invalid number"},
+		{`{"_source":{"host":"gw"} garbage`, "invalid JSON at offset 25: expected ',' or '}' after value, found 'g'"},
 		{`{"a":-}`, "invalid JSON at offset 5: invalid number"},
 		{`{"a":1e}`, "invalid JSON at offset 5: invalid number"},
 		{`{"a":[1 2]}`, "invalid JSON at offset 5: invalid value: ReadArrayCB: expect ] in the end, but found 2"},
