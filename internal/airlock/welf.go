@@ -21,21 +21,21 @@ import (
 //	rule        block_type "/" constraint; either alone if the other    Str
 //	            is absent
 //	proto       vhost_proto                                             Str
-//	src         client_ip, else front_src_ip                            Str
-//	srcport     front_src_port, only if src is front_src_ip (client_ip  Str
+//	src         client_ip, else front_src_ip                            typed
+//	srcport     front_src_port, only if src is front_src_ip (client_ip  typed
 //	            absent or equal to it): the port must belong to src
-//	dst         back_dst_ip, else back_host_ip, else vhost_ip           Str
-//	dstport     the port of the chosen dst: back_dst_port,              Str
+//	dst         back_dst_ip, else back_host_ip, else vhost_ip           typed
+//	dstport     the port of the chosen dst: back_dst_port,              typed
 //	            back_host_port or vhost_port
 //	dstname     vhost                                                   Str
 //	user        audit_token                                             Str
 //	op          http_method                                             Str
 //	arg         entry_path, plus "?" entry_query if present; without    Str
 //	            entry_path, the path and query of entry_url
-//	result      http_status                                             Str
-//	sent        req_size                                                Str
-//	rcvd        resp_size                                               Str
-//	duration    lifetime (session end, seconds)                         Str
+//	result      http_status                                             typed
+//	sent        req_size                                                typed
+//	rcvd        resp_size                                               typed
+//	duration    lifetime (session end, seconds)                         typed
 //	cat         attack_type                                             Str
 //	cat_action  "block" for WR-SG-BLOCK* and WR-SG-BLOCKDET* messages   Str
 //	            and for any record with block_type or attack_type
@@ -46,6 +46,10 @@ import (
 //	            "Connection Trace"; otherwise message
 //	ref         http_referrer                                           Text
 //	agent       http_user_agent                                         Text
+//
+// A typed field is written (Bytes) only if its value is valid for its type
+// (address, port, status, size, duration: see typed.go); otherwise the value
+// goes, unchanged, to "unvalidated_" + key in its place.
 //
 // Extensions, in this order (key = Airlock name unless stated):
 //
