@@ -428,10 +428,8 @@ func (w *worker) decode(body event.Map) (line []byte, reason string) {
 	logKey := w.p.cfg.LogKey
 	for it := body.Iter(); it.Next(); {
 		key, val := it.Key(), it.Value()
-		if string(key) == logKey {
-			if val.Kind() == event.KindString {
-				line = val.Bytes()
-			}
+		if string(key) == logKey && val.Kind() == event.KindString {
+			line = val.Bytes()
 			continue // a raw line is decoded below, never passed through as a field
 		}
 		var text []byte
