@@ -45,7 +45,7 @@ func assertNoUnicodeLineBreaks(t *testing.T, out string) {
 	for i, r := range strings.TrimSuffix(out, "\n") {
 		switch {
 		case r == '\n':
-		case unicode.IsControl(r), r == '\u2028', r == '\u2029', unicode.Is(unicode.Bidi_Control, r) && r != '\u200e' && r != '\u200f' && r != '\u061c':
+		case unicode.IsControl(r), r == '\u2028', r == '\u2029', unicode.Is(unicode.Bidi_Control, r):
 			t.Errorf("raw %U at offset %d of the output", r, i)
 		}
 	}
@@ -67,12 +67,12 @@ func TestHostileControls(t *testing.T) {
 	lines := []string{
 		`{"log_id":"WR-SG-X","host":"gw","req_id":"R1","message":"a\u0085id=evil pri=0","http_user_agent":"ua\u2028x","http_referrer":"r\u202egnp.exe","position":"p\u007fq\u009b1m"}`,
 		`{"log_id":"WR-SG-X","host":"gw","req_id":"R2","message":"` + "raw\u2029next\x7f" + `","tech_client_label":"\u2067rtl\u2069 \u2066x\u2068","mapping":"m\u0080\u009f"}`,
-		`{"log_id":"WR-SG-X","host":"gw\u0085x","req_id":"R3\u202a\u202b\u202c\u202d","note\u2028":"v"}`,
+		`{"log_id":"WR-SG-X","host":"gw\u0085x","req_id":"R3\u202a\u202b\u202c\u202d","note\u2028":"v","mark":"\u200e\u200f\u061c"}`,
 	}
 	want := []string{
 		hostileHead + `msg="a\xc2\x85id=evil pri=0" ref=r\xe2\x80\xaegnp.exe agent=ua\xe2\x80\xa8x log_id=WR-SG-X req_id=R1 position=p\x7fq\xc2\x9b1m`,
 		hostileHead + `msg=raw\xe2\x80\xa9next\x7f log_id=WR-SG-X req_id=R2 mapping=m\xc2\x80\xc2\x9f tech_client_label="\xe2\x81\xa7rtl\xe2\x81\xa9 \xe2\x81\xa6x\xe2\x81\xa8"`,
-		`id=firewall time="2024-03-05 08:00:00" fw=gw\xc2\x85x pri=6 log_id=WR-SG-X req_id=R3\xe2\x80\xaa\xe2\x80\xab\xe2\x80\xac\xe2\x80\xad note___=v`,
+		`id=firewall time="2024-03-05 08:00:00" fw=gw\xc2\x85x pri=6 log_id=WR-SG-X req_id=R3\xe2\x80\xaa\xe2\x80\xab\xe2\x80\xac\xe2\x80\xad note___=v mark=\xe2\x80\x8e\xe2\x80\x8f\xd8\x9c`,
 	}
 	for _, parsed := range []bool{false, true} {
 		t.Run(fmt.Sprint("parsed=", parsed), func(t *testing.T) {

@@ -16,7 +16,7 @@ import (
 // and at most one comma, then optional white space. The header is the text
 // before the first '{' when it ends in white space and starts like a syslog
 // header ("<PRI>"), an RFC 5424 or ISO timestamp (a digit) or a BSD syslog
-// date ("Mar  5 …"); Airlock repeats time and host inside the JSON, so a
+// date ("Mar  5 …"), perhaps after a byte order mark; Airlock repeats time and host inside the JSON, so a
 // header carries nothing that is needed. After stray text or an object that
 // does not decode, reading stops: where the next object would start is then
 // a guess, and a guess could turn a fragment into a record.
@@ -96,8 +96,11 @@ func skipSpace(b []byte, i int) int {
 }
 
 // isHeader reports whether the text before a line's first object is a
-// transport header (see LineReader) or only white space.
+// transport header (see LineReader) or only white space. A UTF-8 byte order
+// mark in front, as on the first line of files written on Windows, is
+// ignored.
 func isHeader(prefix []byte) bool {
+	prefix = bytes.TrimPrefix(prefix, []byte("\xef\xbb\xbf"))
 	if skipSpace(prefix, 0) == len(prefix) {
 		return true
 	}

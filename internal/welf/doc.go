@@ -16,8 +16,8 @@
 //
 // Backslash, BS, FF, LF, CR and TAB become \\ \b \f \n \r \t; every other
 // control character (C0, DEL, and C1 U+0080-U+009F), the line and paragraph
-// separators U+2028 and U+2029, the bidi embeddings, overrides and isolates
-// U+202A-U+202E and U+2066-U+2069, and every byte of invalid UTF-8 become
+// separators U+2028 and U+2029, the bidi controls (U+061C, U+200E, U+200F,
+// U+202A-U+202E, U+2066-U+2069), and every byte of invalid UTF-8 become
 // \xNN per byte (lower-case hex); other valid UTF-8 is written raw. A value
 // is wrapped in double quotes when it contains a space. An encoded record
 // therefore never contains a character any consumer takes as a line end, nor

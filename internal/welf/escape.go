@@ -53,17 +53,20 @@ func appendEscaped[T byteSeq](dst []byte, v T) []byte {
 // is written as \xNN per byte although it is valid: a C1 control
 // (U+0080-U+009F), the line and paragraph separators U+2028 and U+2029,
 // which JavaScript, JSON stacks and Python's splitlines take as line ends,
-// or a bidirectional embedding, override or isolate (U+202A-U+202E,
-// U+2066-U+2069), which can make a viewer display the text of one field as
-// if it belonged to another ("Trojan Source", CVE-2021-42574).
+// or a bidi control (Unicode's Bidi_Control: U+061C, U+200E, U+200F,
+// U+202A-U+202E, U+2066-U+2069), which can make a viewer show the text of
+// one field as if it belonged to another ("Trojan Source", CVE-2021-42574).
 func isEscapedRune[T byteSeq](v T, i int) bool {
 	switch v[i] {
-	case 0xc2: // U+0080..U+07FF with lead 0xc2: U+0080..U+00BF
+	case 0xc2: // U+0080..U+00BF
 		return v[i+1] <= 0x9f
+	case 0xd8: // U+0600..U+063F
+		return v[i+1] == 0x9c
 	case 0xe2: // U+2000..U+2FFF
 		switch v[i+1] {
 		case 0x80: // U+2000..U+203F
-			return v[i+2] >= 0xa8 && v[i+2] <= 0xae
+			c := v[i+2]
+			return c == 0x8e || c == 0x8f || c >= 0xa8 && c <= 0xae
 		case 0x81: // U+2040..U+207F
 			return v[i+2] >= 0xa6 && v[i+2] <= 0xa9
 		}

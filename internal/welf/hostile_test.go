@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode"
 	"unicode/utf8"
 )
 
@@ -119,7 +120,7 @@ func lineBreakingValues() []string {
 	return []string{
 		"a\x7fb", "nel\u0085id=evil pri=0", "csi\u009b31m", "c1 \u0080 \u009f",
 		"ls\u2028id=evil", "ps\u2029pri=0", "\u202eevil\u202c", "\u2066x\u2069 \u2067y\u2068",
-		"\u202a\u202b\u202d", "mixed \x7f\u0085\u2028\u202e\xc2",
+		"\u202a\u202b\u202d", "mixed \x7f\u0085\u2028\u202e\xc2", "marks \u200e\u200f\u061c",
 	}
 }
 
@@ -150,17 +151,16 @@ func TestNoRawLineBreakers(t *testing.T) {
 }
 
 // checkNoRawControls fails on any character a consumer could split lines on
-// or that reorders displayed text: C0 and C1 controls, DEL, U+2028, U+2029,
-// U+202A-U+202E, U+2066-U+2069. It decodes the record independently of the
-// encoder's own tables.
+// or that reorders displayed text: C0 and C1 controls, DEL, U+2028, U+2029
+// and Unicode's Bidi_Control characters. It decodes the record
+// independently of the encoder's own tables.
 func checkNoRawControls(rec []byte) error {
 	for i := 0; i < len(rec); {
 		r, size := utf8.DecodeRune(rec[i:])
 		switch {
 		case r == utf8.RuneError && size == 1:
 			return fmt.Errorf("raw invalid UTF-8 byte 0x%02x at offset %d", rec[i], i)
-		case r < 0x20, r >= 0x7f && r <= 0x9f, r == 0x2028, r == 0x2029,
-			r >= 0x202a && r <= 0x202e, r >= 0x2066 && r <= 0x2069:
+		case r < 0x20, r >= 0x7f && r <= 0x9f, r == 0x2028, r == 0x2029, unicode.Is(unicode.Bidi_Control, r):
 			return fmt.Errorf("raw %U at offset %d", r, i)
 		}
 		i += size
