@@ -183,7 +183,7 @@ func TestHostileNumbers(t *testing.T) {
 	lines := []string{
 		`{"log_id":"WR-SG-SUMMARY","host":"gw","req_id":"N1","resp_size":1e400,"req_size":1.5e3,"http_status":200}`,
 		`{"log_id":"WR-SG-SUMMARY","host":"gw","req_id":"N2","resp_size":-1e400,"req_size":1E2,"lifetime":0.25,"front_src_ip":"1.2.3.4","front_src_port":443.0}`,
-		`{"log_id":"WR-SG-SUMMARY","host":"gw","req_id":"N3","resp_size":18446744073709551615,"req_size":-0,"x":1e21,"y":1e-400,"z":123456789012345678901}`,
+		`{"log_id":"WR-SG-SUMMARY","host":"gw","req_id":"N3","resp_size":18446744073709551615,"req_size":-0,"x":1e21,"y":1e-400,"z":123456789012345678901,"geo":{"n":[1.5e3,-0,2E1],"s":"\/\u00e9\b"}}`,
 	}
 	for _, parsed := range []bool{false, true} {
 		t.Run(fmt.Sprint("parsed=", parsed), func(t *testing.T) {
@@ -196,7 +196,7 @@ func TestHostileNumbers(t *testing.T) {
 			assertRecords(t, got, []string{
 				hostileHead + `result=200 sent=1500 unvalidated_rcvd=` + inf + ` log_id=WR-SG-SUMMARY req_id=N1`,
 				hostileHead + `src=1.2.3.4 srcport=443 sent=100 unvalidated_rcvd=` + negInf + ` duration=0.25 log_id=WR-SG-SUMMARY req_id=N2`,
-				hostileHead + `sent=0 unvalidated_rcvd=18446744073709551615 log_id=WR-SG-SUMMARY req_id=N3 x=1e+21 y=0 z=1.2345678901234568e+20`,
+				hostileHead + `sent=0 unvalidated_rcvd=18446744073709551615 log_id=WR-SG-SUMMARY req_id=N3 x=1e+21 y=0 z=1.2345678901234568e+20 geo={\x22n\x22:[1500,0,20],\x22s\x22:\x22/é\\u0008\x22}`,
 			})
 		})
 	}

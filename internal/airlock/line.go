@@ -52,7 +52,6 @@ func (l *LineReader) Next(r *Record) bool {
 	r.Reset()
 	p := newParser(l.line, l.pos, r)
 	err := p.object(true)
-	p.release()
 	if err != nil {
 		r.clearFields()
 		l.addStray(err.Error())

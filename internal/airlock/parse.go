@@ -5,15 +5,11 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
-	"io"
 	"math/bits"
 	"strconv"
-	"strings"
 	"unicode/utf16"
 	"unicode/utf8"
 	"unsafe"
-
-	jsoniter "github.com/json-iterator/go"
 )
 
 // ParseLine decodes one raw Airlock line into r, which is reset first.
@@ -31,9 +27,10 @@ import (
 // every object of a line and reports text that is in none.
 //
 // Values are slices of line where the JSON text can be used as is; strings
-// with escapes and non-string values (numbers, booleans, nested objects and
-// arrays as compact JSON text) are stored in r's arena. null, like "<n/a>",
-// means absent. On error r holds no fields.
+// with escapes and other values are stored in r's arena, as the text the map
+// Fluent Bit's json parser makes of the line would give (see number and
+// nested): the WELF of a raw line and of the parsed map agree. null, like
+// "<n/a>", means absent. On error r holds no fields.
 func ParseLine(line []byte, r *Record) error {
 	r.Reset()
 	start := bytes.IndexByte(line, '{')
@@ -42,7 +39,6 @@ func ParseLine(line []byte, r *Record) error {
 	}
 	p := newParser(line, start, r)
 	err := p.object(true)
-	p.release()
 	if err != nil {
 		r.clearFields()
 	}
@@ -62,7 +58,6 @@ func (r *Record) setSource(text []byte) error {
 	}
 	p := newParser(text, start, r)
 	err := p.object(false)
-	p.release()
 	if err != nil {
 		r.clearFields()
 		return err
@@ -71,15 +66,15 @@ func (r *Record) setSource(text []byte) error {
 	return nil
 }
 
-// parser reads one JSON object. It scans the object's own structure itself
-// and leaves non-string values to jsoniter: jsoniter's object readers
-// (ReadObject, ReadObjectCB) return each key as a newly allocated string,
-// which alone would cost one allocation per field on the hot path.
+// parser reads one JSON object without allocating: keys and plain strings
+// are slices of the source, everything else goes to the record's arena.
+// (A general JSON library would return each key as a new string, one
+// allocation per field on the hot path, and reject numbers such as 1e400
+// that this parser keeps as text.)
 type parser struct {
-	src  []byte
-	pos  int
-	rec  *Record
-	iter *jsoniter.Iterator // borrowed on the first non-string value
+	src []byte
+	pos int
+	rec *Record
 	// envelope is set once a Kibana export's _source has been read: the
 	// export's other members are skipped.
 	envelope bool
@@ -88,18 +83,11 @@ type parser struct {
 const endOfInput = -1
 
 func newParser(src []byte, start int, r *Record) parser {
-	// Unescaped strings, compacted JSON and captured numbers are never longer
-	// than their source text, so this is all the arena the parse can need.
+	// Unescaped strings are never longer than their source text, so this is
+	// the arena a parse needs, unless it renders numbers or nested values
+	// longer than written (1e5 as 100000), when reserve starts a new one.
 	r.reserve(len(src) - start)
 	return parser{src: src, pos: start, rec: r}
-}
-
-func (p *parser) release() {
-	if p.iter != nil {
-		p.iter.ResetBytes(nil) // do not let the pool keep the caller's buffer alive
-		jsoniter.ConfigFastest.ReturnIterator(p.iter)
-		p.iter = nil
-	}
 }
 
 // object reads the object starting at p.pos into the record. At top level,
@@ -170,40 +158,10 @@ func (p *parser) value() ([]byte, error) {
 	case c == '-' || (c >= '0' && c <= '9'):
 		return p.number()
 	case c == '{' || c == '[' || c == 't' || c == 'f' || c == 'n':
-		return p.capture(byte(c))
+		return p.nested()
 	default:
 		return nil, p.unexpected(c, "expected a value")
 	}
-}
-
-// capture lets jsoniter validate and skip a non-string value and stores its
-// text in the arena: numbers as written, objects and arrays compacted.
-func (p *parser) capture(first byte) ([]byte, error) {
-	if p.iter == nil {
-		p.iter = jsoniter.ConfigFastest.BorrowIterator(nil)
-	}
-	p.iter.ResetBytes(p.src[p.pos:])
-	arena := p.rec.arena
-	start := len(arena)
-	// Appends into the arena's spare capacity (reserved by newParser).
-	arena = p.iter.SkipAndAppendBytes(arena)
-	if err := p.iter.Error; err != nil {
-		reason := "unexpected end of input"
-		if err != io.EOF {
-			reason = "invalid value: " + jsoniterReason(err)
-		}
-		return nil, fmt.Errorf("invalid JSON at offset %d: %s", p.pos, reason)
-	}
-	p.pos += len(arena) - start
-	val := arena[start:]
-	if first == '{' || first == '[' {
-		val = compactJSON(val)
-	}
-	if string(val) == "null" {
-		return nil, nil
-	}
-	p.rec.arena = arena[:start+len(val)]
-	return val[:len(val):len(val)], nil
 }
 
 // number reads the number at p.pos and returns its text as Fluent Bit's
@@ -221,26 +179,9 @@ func (p *parser) number() ([]byte, error) {
 	}
 	p.pos = end
 	text := p.src[start:end:end]
-	// The string shares text's bytes and does not outlive this call.
-	s := unsafe.String(&text[0], len(text))
-	if integer {
-		if _, err := strconv.ParseInt(s, 10, 64); err == nil {
-			if s == "-0" {
-				return zero, nil
-			}
-			return text, nil
-		}
-		if _, err := strconv.ParseUint(s, 10, 64); err == nil {
-			return text, nil
-		}
-	}
-	f, err := strconv.ParseFloat(s, 64)
-	if err != nil {
-		return text, nil
-	}
 	var buf [32]byte
-	out := strconv.AppendFloat(buf[:0], f, 'g', -1, 64)
-	if string(out) == s {
+	out := appendNumber(buf[:0], text, integer)
+	if string(out) == string(text) {
 		return text, nil
 	}
 	p.rec.reserve(len(out))
@@ -250,7 +191,28 @@ func (p *parser) number() ([]byte, error) {
 	return p.rec.arena[at:len(p.rec.arena):len(p.rec.arena)], nil
 }
 
-var zero = []byte("0")
+// appendNumber appends the number text (valid JSON; integer if it has no
+// fraction or exponent) as number renders it.
+func appendNumber(dst, text []byte, integer bool) []byte {
+	// The string shares text's bytes and does not outlive this call.
+	s := unsafe.String(&text[0], len(text))
+	if integer {
+		if _, err := strconv.ParseInt(s, 10, 64); err == nil {
+			if s == "-0" {
+				return append(dst, '0')
+			}
+			return append(dst, text...)
+		}
+		if _, err := strconv.ParseUint(s, 10, 64); err == nil {
+			return append(dst, text...)
+		}
+	}
+	f, err := strconv.ParseFloat(s, 64)
+	if err != nil {
+		return append(dst, text...)
+	}
+	return strconv.AppendFloat(dst, f, 'g', -1, 64)
+}
 
 // scanNumber returns the end of the RFC 8259 number at src[i] and whether
 // it is an integer (no fraction, no exponent).
@@ -294,15 +256,6 @@ func scanNumber(src []byte, i int) (end int, integer, ok bool) {
 		i = j
 	}
 	return i, integer, true
-}
-
-// jsoniterReason strips the input excerpt jsoniter appends to its errors.
-func jsoniterReason(err error) string {
-	msg := err.Error()
-	if i := strings.Index(msg, ", error found in #"); i >= 0 {
-		msg = msg[:i]
-	}
-	return msg
 }
 
 // readString reads the string starting at p.pos ('"').
@@ -423,32 +376,6 @@ func hex4(b []byte) (rune, bool) {
 		r = r<<4 | rune(c)
 	}
 	return r, true
-}
-
-// compactJSON removes insignificant whitespace from valid JSON text in place.
-func compactJSON(b []byte) []byte {
-	w := 0
-	inString, escaped := false, false
-	for _, c := range b {
-		switch {
-		case inString:
-			switch {
-			case escaped:
-				escaped = false
-			case c == '\\':
-				escaped = true
-			case c == '"':
-				inString = false
-			}
-		case isSpace(c):
-			continue
-		case c == '"':
-			inString = true
-		}
-		b[w] = c
-		w++
-	}
-	return b[:w]
 }
 
 func (p *parser) peek() int {

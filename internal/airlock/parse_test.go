@@ -2,6 +2,7 @@ package airlock
 
 import (
 	"bytes"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -384,6 +385,10 @@ func TestParseLineValues(t *testing.T) {
 			lines("log_id=WR-SG-SUMMARY", "req_size=-1E+999", "resp_size=1e400")},
 		{"booleans", `{"sess_auth":true,"x":false}`, lines("sess_auth=true", "extra x=false")},
 		{"null", `{"req_id":null,"x":null,"host":"gw"}`, lines("host=gw")},
+		// Nested values read as Fluent Bit's json parser makes them and the
+		// map path renders them: numbers, escapes and invalid UTF-8 alike.
+		{"nested canonical", `{"x":{"n":[1.5e3,-0,1e400,18446744073709551616],"s":"\/\u00e9\b\ud800` + "\xff" + `","t":true,"f":false,"z":null}}`,
+			lines("extra x=" + strconv.Quote(`{"n":[1500,0,1e400,1.8446744073709552e+19],"s":"/é\u0008`+"\ufffd"+`\ufffd","t":true,"f":false,"z":null}`))},
 		{"nested compacted", `{"x": { "b" : [1, 2, {"c": "d e"}], "e":"\"}" } ,"y":[ ]}`,
 			lines(`extra x={"b":[1,2,{"c":"d e"}],"e":"\"}"}`, "extra y=[]")},
 		{"whitespace", "\r\n{ \"host\" :\t\"gw\" ,\n\"pid\" : 7 }\r\n", lines("host=gw", "pid=7")},
@@ -443,13 +448,19 @@ func TestParseLineErrors(t *testing.T) {
 		{`{"a":"x\q"}`, "invalid JSON at offset 7: invalid escape character 'q' after backslash"},
 		{`{"a":"\u12G4"}`, `invalid JSON at offset 6: invalid \u escape`},
 		{`{"a":"\u12"}`, `invalid JSON at offset 6: invalid \u escape`},
-		{`{"a":tru}`, "invalid JSON at offset 5: invalid value: skipThreeBytes: expect rue"},
+		{`{"a":tru}`, "invalid JSON at offset 5: invalid literal"},
+		{`{"a":[nul]}`, "invalid JSON at offset 6: invalid literal"},
+		{`{"a":{"b" 1}}`, "invalid JSON at offset 10: expected ':' after key, found '1'"},
+		{`{"a":{1:2}}`, "invalid JSON at offset 6: expected string key, found '1'"},
+		{`{"a":[1,]}`, "invalid JSON at offset 8: expected a value, found ']'"},
+		{`{"a":[1.e]}`, "invalid JSON at offset 6: invalid number"},
+		{`{"a":[` + strings.Repeat("[", 300), "invalid JSON at offset 260: nested more than 255 levels deep"},
 		{`{"a":01}`, "invalid JSON at offset 6: expected ',' or '}' after value, found '1'"},
 		{`{"a":1.}`, "invalid JSON at offset 5: invalid number"},
 		{`{"_source":{"host":"gw"} garbage`, "invalid JSON at offset 25: expected ',' or '}' after value, found 'g'"},
 		{`{"a":-}`, "invalid JSON at offset 5: invalid number"},
 		{`{"a":1e}`, "invalid JSON at offset 5: invalid number"},
-		{`{"a":[1 2]}`, "invalid JSON at offset 5: invalid value: ReadArrayCB: expect ] in the end, but found 2"},
+		{`{"a":[1 2]}`, "invalid JSON at offset 8: expected ',' or ']', found '2'"},
 		{`{"_source":"x"}`, "invalid Kibana export at offset 11: _source: JSON value is not an object"},
 		{`{"_source":null}`, "invalid Kibana export at offset 11: _source: JSON value is not an object"},
 		{`{"_source":{"a":}}`, "invalid JSON at offset 16: expected a value, found '}'"},
