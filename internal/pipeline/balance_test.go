@@ -192,18 +192,21 @@ func TestBalanceMWG(t *testing.T) {
 }
 
 // TestNonStringLogKeyKept: a Log_Key value that is no line (a map, a
-// number) is an ordinary field of the record, not dropped.
+// number), or a line next to a parsed record (Preserve_Key), is an ordinary
+// field of the record, not dropped.
 func TestNonStringLogKeyKept(t *testing.T) {
 	var chunk []byte
 	chunk = eventtest.AppendV2(chunk, evTime, map[string]any{"log_id": "WR-SG-X", "host": "gw", "log": map[string]any{"a": 1}})
 	chunk = eventtest.AppendV2(chunk, evTime, map[string]any{"log_id": "WR-SG-X", "host": "gw", "log": 7})
+	chunk = eventtest.AppendV2(chunk, evTime, map[string]any{"log_id": "WR-SG-X", "host": "gw", "log": `{"log_id":"WR-SG-X"}`})
 	var out, logs bytes.Buffer
 	p := newTest(t, testConfig(), &out, &logs)
 	if _, err := p.Flush(chunk, "t"); err != nil {
 		t.Fatal(err)
 	}
 	want := `id=firewall time="2024-03-05 08:00:00" fw=gw pri=6 log_id=WR-SG-X log={\x22a\x22:1}` + "\n" +
-		`id=firewall time="2024-03-05 08:00:00" fw=gw pri=6 log_id=WR-SG-X log=7` + "\n"
+		`id=firewall time="2024-03-05 08:00:00" fw=gw pri=6 log_id=WR-SG-X log=7` + "\n" +
+		`id=firewall time="2024-03-05 08:00:00" fw=gw pri=6 log_id=WR-SG-X log={\x22log_id\x22:\x22WR-SG-X\x22}` + "\n"
 	if out.String() != want {
 		t.Errorf("output:\n%s\nwant:\n%s", out.String(), want)
 	}

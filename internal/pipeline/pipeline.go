@@ -446,6 +446,11 @@ func (w *worker) decode(body event.Map) (line []byte, reason string) {
 		rec.Set(key, text)
 	}
 	if rec.Has(airlock.FieldLogID) {
+		if line != nil {
+			// A parser that kept the raw line (Preserve_Key): it is not
+			// decoded again, but not dropped either.
+			rec.Set([]byte(logKey), line)
+		}
 		return nil, ""
 	}
 	if line == nil && len(message) > 0 && bytes.HasPrefix(bytes.TrimSpace(message), []byte("{")) {
