@@ -8,6 +8,7 @@ import (
 
 	"github.com/welfbridge/welfbridge/internal/config"
 	"github.com/welfbridge/welfbridge/internal/event/eventtest"
+	"github.com/welfbridge/welfbridge/internal/welf"
 )
 
 // hostileLines are raw lines that are not exactly one Airlock JSON object.
@@ -164,6 +165,13 @@ func FuzzBalance(f *testing.F) {
 		}
 		if n := uint64(strings.Count(out.String(), "\n")); n != bal.Written {
 			t.Fatalf("%d lines written, balance says %d", n, bal.Written)
+		}
+		// Strict decoding also refuses any raw control character, line or
+		// paragraph separator and bidi control.
+		for _, rec := range strings.Split(strings.TrimSuffix(out.String(), "\n"), "\n") {
+			if _, err := welf.Decode([]byte(rec)); rec != "" && err != nil {
+				t.Fatalf("%v: %q", err, rec)
+			}
 		}
 		if bal.In < 3 {
 			t.Fatalf("3 events counted as %d records", bal.In)
