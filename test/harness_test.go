@@ -94,6 +94,10 @@ func mustRun(t *testing.T, conf string, args ...string) run {
 	if r.exit != 0 {
 		t.Fatalf("harness exit %d\nstderr:\n%s", r.exit, r.stderr)
 	}
+	// Every run checks the plugin's record accounting at exit.
+	if strings.Contains(r.stderr, "records do not add up") {
+		t.Errorf("record accounting does not balance:\n%s", r.stderr)
+	}
 	return r
 }
 

@@ -56,6 +56,7 @@ func TestLogFileAndLevels(t *testing.T) {
 	const (
 		initLine = "[ info] [output:welf:welf.0] destination=file://OUT source=airlock log_key=log welf_id=firewall time_zone=UTC"
 		chunk    = `[debug] [output:welf:welf.0] chunk (tag "airlock"): events=7 written=7 unparsed=5 malformed=0`
+		records  = "[ info] [output:welf:welf.0] records: in=7 written=7 unparsed_dropped=0 blank=0 failed=0 joined=0 saved=0"
 		exit     = "[ info] [output:welf:welf.0] exit: events=7 written=7 unparsed=5 malformed=0 truncated=0"
 	)
 	warns := []string{
@@ -76,12 +77,12 @@ func TestLogFileAndLevels(t *testing.T) {
 		name, service, instance string
 		want                    []string
 	}{
-		{"defaults", "", "", cat([]string{initLine}, warns, []string{exit})},
+		{"defaults", "", "", cat([]string{initLine}, warns, []string{records, exit})},
 		{"service error", "error", "", nil},
 		{"service warn", "warn", "", warns},
-		{"service debug", "debug", "", cat([]string{initLine}, warns, []string{chunk, exit})},
+		{"service debug", "debug", "", cat([]string{initLine}, warns, []string{chunk, records, exit})},
 		{"instance off", "info", "off", nil},
-		{"instance debug under service error", "error", "debug", cat([]string{initLine}, warns, []string{chunk, exit})},
+		{"instance debug under service error", "error", "debug", cat([]string{initLine}, warns, []string{chunk, records, exit})},
 		{"instance warn under service debug", "debug", "warn", warns},
 	}
 	for _, tt := range tests {
@@ -113,6 +114,7 @@ func TestLogFileAndLevels(t *testing.T) {
 	equalLines(t, "log file", logFileLines(t, logFile), []string{
 		"[ info] [output:welf:welf.0] destination=file://" + out + " source=airlock log_key=log welf_id=firewall time_zone=UTC",
 		"[ info] [output:welf:welf.0] correlation: in=7 joined=4 partial=3 duplicate=0 orphan=0 partial_timeout=2 partial_pressure=0 partial_shutdown=1",
+		"[ info] [output:welf:welf.0] records: in=7 written=4 unparsed_dropped=0 blank=0 failed=0 joined=3 saved=0",
 		"[ info] [output:welf:welf.0] exit: events=7 written=4 unparsed=0 malformed=0 truncated=0",
 	})
 	if strings.Contains(r.stderr, "[output:welf") {

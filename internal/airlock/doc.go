@@ -4,9 +4,15 @@
 // A Record is filled either field by field with Set (when Fluent Bit already
 // parsed the JSON into a map) or from a raw line with ParseLine (JSON object
 // possibly behind a syslog or "<time> <host> " prefix, or a Kibana export
-// document). Records are meant to be reused: one per goroutine, Reset between
-// messages. Once a record's buffers have grown to the size of the messages,
-// decoding and mapping a message do not allocate.
+// document); LineReader reads every object of a line that holds several,
+// and reports the text of a line that is in no object. Records are meant to
+// be reused: one per goroutine, Reset between messages. Once a record's
+// buffers have grown to the size of the messages, decoding and mapping a
+// message do not allocate.
+//
+// WriteWELF keeps every value: typed standard fields (addresses, ports,
+// status, sizes, durations) carry only valid values, anything else goes to
+// unvalidated_<key>; unknown fields whose keys meet get numbered suffixes.
 //
 // Values are byte slices. Unless Own has been called they may point into the
 // caller's buffer (the Fluent Bit chunk or the line passed to ParseLine) and

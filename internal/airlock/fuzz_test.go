@@ -3,6 +3,8 @@ package airlock
 import (
 	"bytes"
 	"encoding/json"
+	"reflect"
+	"strconv"
 	"strings"
 	"testing"
 	"unicode/utf8"
@@ -17,6 +19,8 @@ func FuzzParseLine(f *testing.F) {
 	f.Add([]byte(`{"_index":"i","_source":{"log_id":"WR-SG-SUMMARY","a.b":"c"},"fields":{}}`))
 	f.Add([]byte(`<134>Mar  5 09:12:44 gw01 SG_child[1]: {"a" 1}`))
 	f.Add([]byte(`{"front_dst_ip":"2001:db8::1","front_dst_port":"443","src":"x","k\u0000":"\u0000"}`))
+	f.Add([]byte(`{"log_id":"X","a.b":"v1","a b":"v2","a_b":"v3","src":"9.9.9.9","x_src":"v4","client_ip":"::1\" x=y","unvalidated_src":"u"}`))
+	f.Add([]byte(`{"resp_size":1e400,"req_size":1.5e3,"lifetime":-0,"http_status":18446744073709551616}`))
 
 	var r Record
 	f.Fuzz(func(t *testing.T, line []byte) {
@@ -31,6 +35,7 @@ func FuzzParseLine(f *testing.F) {
 		}
 		fields, welf := dump(&r), welfOf(&r)
 		checkWELFKeys(t, welf)
+		checkNoValueLost(t, &r)
 
 		// An owned record must not depend on the line any more.
 		r.Own()
@@ -75,15 +80,15 @@ func checkAgainstEncodingJSON(t *testing.T, line []byte, r *Record, err error) {
 			}
 			want = []byte(s)
 		case '{', '[':
-			var compact bytes.Buffer
-			if err := json.Compact(&compact, raw); err != nil {
-				t.Fatal(err)
-			}
-			want = compact.Bytes()
+			// Canonical, not the source text: the same JSON value.
+			checkSameJSON(t, key, r.Get(f), raw)
+			continue
 		case 'n':
 			want = nil
-		default:
+		case 't', 'f':
 			want = raw
+		default:
+			want = fluentBitNumber(raw)
 		}
 		if isAbsent(want) {
 			want = nil
@@ -92,6 +97,65 @@ func checkAgainstEncodingJSON(t *testing.T, line []byte, r *Record, err error) {
 			t.Fatalf("%s = %q, encoding/json says %q", key, got, want)
 		}
 	}
+}
+
+// checkSameJSON fails unless got is compact JSON with the same value as
+// want (numbers compared as float64, as both stand for one).
+func checkSameJSON(t *testing.T, key string, got, want []byte) {
+	t.Helper()
+	var g, w any
+	if err := json.Unmarshal(want, &w); err != nil {
+		return // out-of-range numbers: encoding/json refuses them
+	}
+	if err := json.Unmarshal(got, &g); err != nil {
+		t.Fatalf("%s = %q: not JSON: %v", key, got, err)
+	}
+	if !reflect.DeepEqual(g, w) {
+		t.Fatalf("%s = %q, encoding/json says %q", key, got, want)
+	}
+	var compact bytes.Buffer
+	if json.Compact(&compact, got) != nil || !bytes.Equal(compact.Bytes(), got) {
+		t.Fatalf("%s = %q is not compact", key, got)
+	}
+}
+
+// checkNoValueLost encodes r with a real welf.Builder (which refuses a
+// repeated or invalid key) and checks that every unknown field's value is
+// the value of a field of its own.
+func checkNoValueLost(t *testing.T, r *Record) {
+	t.Helper()
+	got := map[string]int{}
+	for _, l := range strings.Split(encodeFields(t, r), "\n") {
+		_, v, _ := strings.Cut(l, "=")
+		got[v]++
+	}
+	for _, kv := range r.Extra() {
+		if got[string(kv.Value)] == 0 {
+			t.Fatalf("value %q of %q lost:\n%s", kv.Value, kv.Key, encodeFields(t, r))
+		}
+		got[string(kv.Value)]--
+	}
+}
+
+// fluentBitNumber renders a JSON number as the map Fluent Bit's json parser
+// makes of it reaches us: integers within int64 or uint64 as integers, other
+// numbers as float64 in Go's shortest 'g' form; text no float64 can hold
+// stays as it is.
+func fluentBitNumber(raw []byte) []byte {
+	s := string(raw)
+	if !strings.ContainsAny(s, ".eE") {
+		if n, err := strconv.ParseInt(s, 10, 64); err == nil {
+			return strconv.AppendInt(nil, n, 10)
+		}
+		if n, err := strconv.ParseUint(s, 10, 64); err == nil {
+			return strconv.AppendUint(nil, n, 10)
+		}
+	}
+	f, err := strconv.ParseFloat(s, 64)
+	if err != nil {
+		return raw
+	}
+	return strconv.AppendFloat(nil, f, 'g', -1, 64)
 }
 
 // checkWELFKeys fails unless every key is valid for WELF and written once,

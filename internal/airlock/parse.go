@@ -5,13 +5,11 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
-	"io"
 	"math/bits"
-	"strings"
+	"strconv"
 	"unicode/utf16"
 	"unicode/utf8"
-
-	jsoniter "github.com/json-iterator/go"
+	"unsafe"
 )
 
 // ParseLine decodes one raw Airlock line into r, which is reset first.
@@ -25,12 +23,14 @@ import (
 //
 // A Kibana/Elasticsearch export document ({"_index":..., "_source":{...},
 // "fields":{...}}) yields the fields of _source only; the rest of the
-// document after _source is not read.
+// document is read (it must be valid JSON) but not kept. LineReader reads
+// every object of a line and reports text that is in none.
 //
 // Values are slices of line where the JSON text can be used as is; strings
-// with escapes and non-string values (numbers, booleans, nested objects and
-// arrays as compact JSON text) are stored in r's arena. null, like "<n/a>",
-// means absent. On error r holds no fields.
+// with escapes and other values are stored in r's arena, as the text the map
+// Fluent Bit's json parser makes of the line would give (see number and
+// nested): the WELF of a raw line and of the parsed map agree. null, like
+// "<n/a>", means absent. On error r holds no fields.
 func ParseLine(line []byte, r *Record) error {
 	r.Reset()
 	start := bytes.IndexByte(line, '{')
@@ -39,7 +39,6 @@ func ParseLine(line []byte, r *Record) error {
 	}
 	p := newParser(line, start, r)
 	err := p.object(true)
-	p.release()
 	if err != nil {
 		r.clearFields()
 	}
@@ -59,7 +58,6 @@ func (r *Record) setSource(text []byte) error {
 	}
 	p := newParser(text, start, r)
 	err := p.object(false)
-	p.release()
 	if err != nil {
 		r.clearFields()
 		return err
@@ -68,32 +66,28 @@ func (r *Record) setSource(text []byte) error {
 	return nil
 }
 
-// parser reads one JSON object. It scans the object's own structure itself
-// and leaves non-string values to jsoniter: jsoniter's object readers
-// (ReadObject, ReadObjectCB) return each key as a newly allocated string,
-// which alone would cost one allocation per field on the hot path.
+// parser reads one JSON object without allocating: keys and plain strings
+// are slices of the source, everything else goes to the record's arena.
+// (A general JSON library would return each key as a new string, one
+// allocation per field on the hot path, and reject numbers such as 1e400
+// that this parser keeps as text.)
 type parser struct {
-	src  []byte
-	pos  int
-	rec  *Record
-	iter *jsoniter.Iterator // borrowed on the first non-string value
+	src []byte
+	pos int
+	rec *Record
+	// envelope is set once a Kibana export's _source has been read: the
+	// export's other members are skipped.
+	envelope bool
 }
 
 const endOfInput = -1
 
 func newParser(src []byte, start int, r *Record) parser {
-	// Unescaped strings, compacted JSON and captured numbers are never longer
-	// than their source text, so this is all the arena the parse can need.
+	// Unescaped strings are never longer than their source text, so this is
+	// the arena a parse needs, unless it renders numbers or nested values
+	// longer than written (1e5 as 100000), when reserve starts a new one.
 	r.reserve(len(src) - start)
 	return parser{src: src, pos: start, rec: r}
-}
-
-func (p *parser) release() {
-	if p.iter != nil {
-		p.iter.ResetBytes(nil) // do not let the pool keep the caller's buffer alive
-		jsoniter.ConfigFastest.ReturnIterator(p.iter)
-		p.iter = nil
-	}
 }
 
 // object reads the object starting at p.pos into the record. At top level,
@@ -121,19 +115,26 @@ func (p *parser) object(top bool) error {
 		p.pos++
 		p.skipSpace()
 
-		if top && string(key) == "_source" {
+		if top && !p.envelope && string(key) == "_source" {
 			if p.peek() != '{' {
 				return fmt.Errorf("invalid Kibana export at offset %d: _source: JSON value is not an object", p.pos)
 			}
 			p.rec.clearFields()
-			return p.object(false)
+			if err := p.object(false); err != nil {
+				return err
+			}
+			// The rest of the export document is read, so that the line
+			// goes on after it, but not kept.
+			p.envelope = true
+		} else {
+			val, err := p.value()
+			if err != nil {
+				return err
+			}
+			if !(top && p.envelope) {
+				p.rec.set(key, val)
+			}
 		}
-
-		val, err := p.value()
-		if err != nil {
-			return err
-		}
-		p.rec.set(key, val)
 
 		p.skipSpace()
 		switch c := p.peek(); c {
@@ -154,50 +155,107 @@ func (p *parser) value() ([]byte, error) {
 	switch c := p.peek(); {
 	case c == '"':
 		return p.readString()
-	case c == '{' || c == '[' || c == 't' || c == 'f' || c == 'n' || c == '-' || (c >= '0' && c <= '9'):
-		return p.capture(byte(c))
+	case c == '-' || (c >= '0' && c <= '9'):
+		return p.number()
+	case c == '{' || c == '[' || c == 't' || c == 'f' || c == 'n':
+		return p.nested()
 	default:
 		return nil, p.unexpected(c, "expected a value")
 	}
 }
 
-// capture lets jsoniter validate and skip a non-string value and stores its
-// text in the arena: numbers as written, objects and arrays compacted.
-func (p *parser) capture(first byte) ([]byte, error) {
-	if p.iter == nil {
-		p.iter = jsoniter.ConfigFastest.BorrowIterator(nil)
+// number reads the number at p.pos and returns its text as Fluent Bit's
+// json parser would render it, so that a raw line and the map Fluent Bit
+// made of the same line give the same value: an integer within int64 or
+// uint64 as written ("-0" as "0"), any other number as the shortest text of
+// its float64 value ("1.5e3" becomes "1500"). A number no float64 can hold
+// ("1e400") keeps its text: it cannot be cast, and dropping the record for
+// it would lose the rest.
+func (p *parser) number() ([]byte, error) {
+	start := p.pos
+	end, integer, ok := scanNumber(p.src, start)
+	if !ok {
+		return nil, fmt.Errorf("invalid JSON at offset %d: invalid number", start)
 	}
-	p.iter.ResetBytes(p.src[p.pos:])
+	p.pos = end
+	text := p.src[start:end:end]
+	var buf [32]byte
+	out := appendNumber(buf[:0], text, integer)
+	if string(out) == string(text) {
+		return text, nil
+	}
+	p.rec.reserve(len(out))
 	arena := p.rec.arena
-	start := len(arena)
-	// Appends into the arena's spare capacity (reserved by newParser).
-	arena = p.iter.SkipAndAppendBytes(arena)
-	if err := p.iter.Error; err != nil {
-		reason := "unexpected end of input"
-		if err != io.EOF {
-			reason = "invalid value: " + jsoniterReason(err)
-		}
-		return nil, fmt.Errorf("invalid JSON at offset %d: %s", p.pos, reason)
-	}
-	p.pos += len(arena) - start
-	val := arena[start:]
-	if first == '{' || first == '[' {
-		val = compactJSON(val)
-	}
-	if string(val) == "null" {
-		return nil, nil
-	}
-	p.rec.arena = arena[:start+len(val)]
-	return val[:len(val):len(val)], nil
+	at := len(arena)
+	p.rec.arena = append(arena, out...)
+	return p.rec.arena[at:len(p.rec.arena):len(p.rec.arena)], nil
 }
 
-// jsoniterReason strips the input excerpt jsoniter appends to its errors.
-func jsoniterReason(err error) string {
-	msg := err.Error()
-	if i := strings.Index(msg, ", error found in #"); i >= 0 {
-		msg = msg[:i]
+// appendNumber appends the number text (valid JSON; integer if it has no
+// fraction or exponent) as number renders it.
+func appendNumber(dst, text []byte, integer bool) []byte {
+	// The string shares text's bytes and does not outlive this call.
+	s := unsafe.String(&text[0], len(text))
+	if integer {
+		if _, err := strconv.ParseInt(s, 10, 64); err == nil {
+			if s == "-0" {
+				return append(dst, '0')
+			}
+			return append(dst, text...)
+		}
+		if _, err := strconv.ParseUint(s, 10, 64); err == nil {
+			return append(dst, text...)
+		}
 	}
-	return msg
+	f, err := strconv.ParseFloat(s, 64)
+	if err != nil {
+		return append(dst, text...)
+	}
+	return strconv.AppendFloat(dst, f, 'g', -1, 64)
+}
+
+// scanNumber returns the end of the RFC 8259 number at src[i] and whether
+// it is an integer (no fraction, no exponent).
+func scanNumber(src []byte, i int) (end int, integer, ok bool) {
+	digits := func(i int) int {
+		for i < len(src) && src[i] >= '0' && src[i] <= '9' {
+			i++
+		}
+		return i
+	}
+	if i < len(src) && src[i] == '-' {
+		i++
+	}
+	switch {
+	case i >= len(src) || src[i] < '0' || src[i] > '9':
+		return i, false, false
+	case src[i] == '0':
+		i++
+	default:
+		i = digits(i)
+	}
+	integer = true
+	if i < len(src) && src[i] == '.' {
+		integer = false
+		j := digits(i + 1)
+		if j == i+1 {
+			return j, false, false
+		}
+		i = j
+	}
+	if i < len(src) && (src[i] == 'e' || src[i] == 'E') {
+		integer = false
+		i++
+		if i < len(src) && (src[i] == '+' || src[i] == '-') {
+			i++
+		}
+		j := digits(i)
+		if j == i {
+			return j, false, false
+		}
+		i = j
+	}
+	return i, integer, true
 }
 
 // readString reads the string starting at p.pos ('"').
@@ -318,32 +376,6 @@ func hex4(b []byte) (rune, bool) {
 		r = r<<4 | rune(c)
 	}
 	return r, true
-}
-
-// compactJSON removes insignificant whitespace from valid JSON text in place.
-func compactJSON(b []byte) []byte {
-	w := 0
-	inString, escaped := false, false
-	for _, c := range b {
-		switch {
-		case inString:
-			switch {
-			case escaped:
-				escaped = false
-			case c == '\\':
-				escaped = true
-			case c == '"':
-				inString = false
-			}
-		case isSpace(c):
-			continue
-		case c == '"':
-			inString = true
-		}
-		b[w] = c
-		w++
-	}
-	return b[:w]
 }
 
 func (p *parser) peek() int {

@@ -2,6 +2,7 @@ package airlock
 
 import (
 	"bytes"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -374,9 +375,20 @@ func TestParseLineValues(t *testing.T) {
 	}{
 		{"absent markers", `{"corr_id":"<n/a>","audit_token":"-","tenant":"","x":"<n/a>","y":"-","z":""}`, ""},
 		{"numbers", `{"front_src_port":51544,"lifetime":-2,"x":1.5e3,"y":0}`,
-			lines("front_src_port=51544", "lifetime=-2", "extra x=1.5e3", "extra y=0")},
+			lines("front_src_port=51544", "lifetime=-2", "extra x=1500", "extra y=0")},
+		// Numbers read as Fluent Bit's json parser renders them; one that no
+		// float64 holds keeps its text instead of failing the record.
+		{"number forms", `{"a":-0,"b":1E2,"c":0.10,"d":1e21,"e":1e-7,"f":18446744073709551615,"g":18446744073709551616,"h":-9223372036854775809,"i":1e-400}`,
+			lines("extra a=0", "extra b=100", "extra c=0.1", "extra d=1e+21", "extra e=1e-07",
+				"extra f=18446744073709551615", "extra g=1.8446744073709552e+19", "extra h=-9.223372036854776e+18", "extra i=0")},
+		{"out of range numbers keep their text", `{"resp_size":1e400,"req_size":-1E+999,"log_id":"WR-SG-SUMMARY"}`,
+			lines("log_id=WR-SG-SUMMARY", "req_size=-1E+999", "resp_size=1e400")},
 		{"booleans", `{"sess_auth":true,"x":false}`, lines("sess_auth=true", "extra x=false")},
 		{"null", `{"req_id":null,"x":null,"host":"gw"}`, lines("host=gw")},
+		// Nested values read as Fluent Bit's json parser makes them and the
+		// map path renders them: numbers, escapes and invalid UTF-8 alike.
+		{"nested canonical", `{"x":{"n":[1.5e3,-0,1e400,18446744073709551616],"s":"\/\u00e9\b\ud800` + "\xff" + `","t":true,"f":false,"z":null}}`,
+			lines("extra x=" + strconv.Quote(`{"n":[1500,0,1e400,1.8446744073709552e+19],"s":"/é\u0008`+"\ufffd"+`\ufffd","t":true,"f":false,"z":null}`))},
 		{"nested compacted", `{"x": { "b" : [1, 2, {"c": "d e"}], "e":"\"}" } ,"y":[ ]}`,
 			lines(`extra x={"b":[1,2,{"c":"d e"}],"e":"\"}"}`, "extra y=[]")},
 		{"whitespace", "\r\n{ \"host\" :\t\"gw\" ,\n\"pid\" : 7 }\r\n", lines("host=gw", "pid=7")},
@@ -395,10 +407,10 @@ func TestParseLineValues(t *testing.T) {
 		{"duplicate key made absent", `{"req_id":"a","req_id":"<n/a>"}`, ""},
 		{"duplicate unknown key", `{"x":"1","y":"2","x":"3"}`, lines("extra x=3", "extra y=2")},
 		{"unknown key removed", `{"x":"1","y":"2","x":null}`, lines("extra y=2")},
-		{"empty key dropped", `{"":"v"}`, ""},
+		{"empty key kept", `{"":"v"}`, "extra =v\n"},
 		{"export: _source only", `{"_index":"i","_source":{"host":"gw","_source":{"a":1}},"fields":{"host":["x"]}}`,
 			lines("host=gw", `extra _source={"a":1}`)},
-		{"export: rest not read", `{"_source":{"host":"gw"} garbage`, lines("host=gw")},
+		{"export: rest read, not kept", `{"_source":{"host":"gw"},"host":"x","log_id":"L","_source":{"a":"b"}}`, lines("host=gw")},
 		{"prefix with JSON-like text", `<14>1 - h - - [x y="1"] {"host":"gw"}`, lines("host=gw")},
 	}
 	var r Record
@@ -422,7 +434,7 @@ func TestParseLineErrors(t *testing.T) {
 		{`{`, "invalid JSON at offset 1: unexpected end of input"},
 		{`{"a":`, "invalid JSON at offset 5: unexpected end of input"},
 		{`{"a":"b"`, "invalid JSON at offset 8: unexpected end of input"},
-		{`{"a":1`, "invalid JSON at offset 5: unexpected end of input"},
+		{`{"a":1`, "invalid JSON at offset 6: unexpected end of input"},
 		{`{a:1}`, "invalid JSON at offset 1: expected string key, found 'a'"},
 		{`{"a":"b",}`, "invalid JSON at offset 9: expected string key, found '}'"},
 		{`{"a" "b"}`, `invalid JSON at offset 5: expected ':' after key, found '"'`},
@@ -436,10 +448,19 @@ func TestParseLineErrors(t *testing.T) {
 		{`{"a":"x\q"}`, "invalid JSON at offset 7: invalid escape character 'q' after backslash"},
 		{`{"a":"\u12G4"}`, `invalid JSON at offset 6: invalid \u escape`},
 		{`{"a":"\u12"}`, `invalid JSON at offset 6: invalid \u escape`},
-		{`{"a":tru}`, "invalid JSON at offset 5: invalid value: skipThreeBytes: expect rue"},
-		{`{"a":01}`, "invalid JSON at offset 5: invalid value: readFloat32: leading zero is invalid"},
-		{`{"a":1.}`, "invalid JSON at offset 5: invalid value: validateNumber: missing digit after dot"},
-		{`{"a":[1 2]}`, "invalid JSON at offset 5: invalid value: ReadArrayCB: expect ] in the end, but found 2"},
+		{`{"a":tru}`, "invalid JSON at offset 5: invalid literal"},
+		{`{"a":[nul]}`, "invalid JSON at offset 6: invalid literal"},
+		{`{"a":{"b" 1}}`, "invalid JSON at offset 10: expected ':' after key, found '1'"},
+		{`{"a":{1:2}}`, "invalid JSON at offset 6: expected string key, found '1'"},
+		{`{"a":[1,]}`, "invalid JSON at offset 8: expected a value, found ']'"},
+		{`{"a":[1.e]}`, "invalid JSON at offset 6: invalid number"},
+		{`{"a":[` + strings.Repeat("[", 300), "invalid JSON at offset 260: nested more than 255 levels deep"},
+		{`{"a":01}`, "invalid JSON at offset 6: expected ',' or '}' after value, found '1'"},
+		{`{"a":1.}`, "invalid JSON at offset 5: invalid number"},
+		{`{"_source":{"host":"gw"} garbage`, "invalid JSON at offset 25: expected ',' or '}' after value, found 'g'"},
+		{`{"a":-}`, "invalid JSON at offset 5: invalid number"},
+		{`{"a":1e}`, "invalid JSON at offset 5: invalid number"},
+		{`{"a":[1 2]}`, "invalid JSON at offset 8: expected ',' or ']', found '2'"},
 		{`{"_source":"x"}`, "invalid Kibana export at offset 11: _source: JSON value is not an object"},
 		{`{"_source":null}`, "invalid Kibana export at offset 11: _source: JSON value is not an object"},
 		{`{"_source":{"a":}}`, "invalid JSON at offset 16: expected a value, found '}'"},

@@ -47,6 +47,7 @@ type Record struct {
 	oldArenas int
 
 	scratch []byte   // WriteWELF's reused buffer for composed values
+	canon   []byte   // the parser's buffer for a nested value's canonical text
 	keys    []string // sanitized unknown keys already converted to strings
 
 	// The last non-UTC zone Time built, reused while the offset repeats.
@@ -69,6 +70,9 @@ func (r *Record) Reset() {
 	r.oldArenas = 0
 	if cap(r.scratch) > maxKeptArena {
 		r.scratch = nil
+	}
+	if cap(r.canon) > maxKeptArena {
+		r.canon = nil
 	}
 }
 
@@ -110,9 +114,6 @@ func (r *Record) set(key, val []byte) {
 }
 
 func (r *Record) setExtra(key, val []byte) {
-	if len(key) == 0 {
-		return
-	}
 	for i := range r.extra {
 		if bytes.Equal(r.extra[i].Key, key) {
 			if val == nil {
@@ -305,7 +306,7 @@ const recordOverhead = int(unsafe.Sizeof(Record{}))
 // Caller memory that values point to before Own is not counted.
 func (r *Record) Size() int {
 	return recordOverhead + cap(r.arena) + r.oldArenas +
-		cap(r.extra)*int(unsafe.Sizeof(KV{})) + cap(r.scratch)
+		cap(r.extra)*int(unsafe.Sizeof(KV{})) + cap(r.scratch) + cap(r.canon)
 }
 
 // keep copies b into the arena and returns the copy (nil for nil).

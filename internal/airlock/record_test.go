@@ -26,7 +26,7 @@ func TestSet(t *testing.T) {
 		{"last wins", []string{"req_id", "a", "x", "1", "req_id", "b", "x", "2"}, lines("req_id=b", "extra x=2")},
 		{"set absent removes", []string{"req_id", "a", "x", "1", "y", "2", "req_id", "-", "x", "<n/a>"}, lines("extra y=2")},
 		{"nested value as text", []string{"geo", `{"lat":47.37}`}, lines(`extra geo={"lat":47.37}`)},
-		{"empty key dropped", []string{"", "v"}, ""},
+		{"empty key kept", []string{"", "v"}, "extra =v\n"},
 		{"export: _source replaces the envelope", []string{
 			"_index", "airlock-gateway-default-2023.12.06", "_id", "x",
 			"_source", `{"log_id":"WR-SG-CONNTRACE","front_src_port":"18982","msg":"a\"b"}`,

@@ -21,21 +21,21 @@ import (
 //	rule        block_type "/" constraint; either alone if the other    Str
 //	            is absent
 //	proto       vhost_proto                                             Str
-//	src         client_ip, else front_src_ip                            Str
-//	srcport     front_src_port, only if src is front_src_ip (client_ip  Str
+//	src         client_ip, else front_src_ip                            typed
+//	srcport     front_src_port, only if src is front_src_ip (client_ip  typed
 //	            absent or equal to it): the port must belong to src
-//	dst         back_dst_ip, else back_host_ip, else vhost_ip           Str
-//	dstport     the port of the chosen dst: back_dst_port,              Str
+//	dst         back_dst_ip, else back_host_ip, else vhost_ip           typed
+//	dstport     the port of the chosen dst: back_dst_port,              typed
 //	            back_host_port or vhost_port
 //	dstname     vhost                                                   Str
 //	user        audit_token                                             Str
 //	op          http_method                                             Str
 //	arg         entry_path, plus "?" entry_query if present; without    Str
 //	            entry_path, the path and query of entry_url
-//	result      http_status                                             Str
-//	sent        req_size                                                Str
-//	rcvd        resp_size                                               Str
-//	duration    lifetime (session end, seconds)                         Str
+//	result      http_status                                             typed
+//	sent        req_size                                                typed
+//	rcvd        resp_size                                               typed
+//	duration    lifetime (session end, seconds)                         typed
 //	cat         attack_type                                             Str
 //	cat_action  "block" for WR-SG-BLOCK* and WR-SG-BLOCKDET* messages   Str
 //	            and for any record with block_type or attack_type
@@ -46,6 +46,10 @@ import (
 //	            "Connection Trace"; otherwise message
 //	ref         http_referrer                                           Text
 //	agent       http_user_agent                                         Text
+//
+// A typed field is written (Bytes) only if its value is valid for its type
+// (address, port, status, size, duration: see typed.go); otherwise the value
+// goes, unchanged, to "unvalidated_" + key in its place.
 //
 // Extensions, in this order (key = Airlock name unless stated):
 //
@@ -65,8 +69,11 @@ import (
 //	tls_client_dn (front_tls_client_subject_dn)                             Text
 //	geoip_continent geoip_country geoip_location file                       Str
 //	unknown fields: key with every byte outside [A-Za-z0-9_] replaced by    Text
-//	"_", prefixed "x_" if it is a standard WELF name; skipped if a field
-//	of that key was already written
+//	"_" (longer than welf.MaxKeyLen: shortened with a hash, see
+//	welf.AppendSanitizedKey), prefixed "x_" if it is a standard WELF name
+//	or "partial"; if a field of that key was already written, the first
+//	free of key_2, key_3 …
+//	extra_dropped: the number of unknown fields beyond MaxExtra             Int
 //
 // An address pair is written only when its IP is present and it says
 // something src/srcport, dst/dstport or an earlier pair did not: in a
@@ -94,18 +101,10 @@ func (r *Record) WriteWELF(w welf.FieldWriter) {
 
 	src, srcPort := r.source()
 	dst, dstPort := r.destination()
-	if src != nil {
-		w.Bytes("src", src)
-		if srcPort != nil {
-			w.Bytes("srcport", srcPort)
-		}
-	}
-	if dst != nil {
-		w.Bytes("dst", dst)
-		if dstPort != nil {
-			w.Bytes("dstport", dstPort)
-		}
-	}
+	writeTyped(w, "src", typeAddr, src)
+	writeTyped(w, "srcport", typePort, srcPort)
+	writeTyped(w, "dst", typeAddr, dst)
+	writeTyped(w, "dstport", typePort, dstPort)
 	r.writeStr(w, "dstname", FieldVhost)
 	r.writeStr(w, "user", FieldAuditToken)
 	r.writeStr(w, "op", FieldHTTPMethod)
@@ -113,10 +112,10 @@ func (r *Record) WriteWELF(w welf.FieldWriter) {
 		r.scratch = arg
 		w.Bytes("arg", arg)
 	}
-	r.writeStr(w, "result", FieldHTTPStatus)
-	r.writeStr(w, "sent", FieldReqSize)
-	r.writeStr(w, "rcvd", FieldRespSize)
-	r.writeStr(w, "duration", FieldLifetime)
+	writeTyped(w, "result", typeStatus, v[FieldHTTPStatus])
+	writeTyped(w, "sent", typeCount, v[FieldReqSize])
+	writeTyped(w, "rcvd", typeCount, v[FieldRespSize])
+	writeTyped(w, "duration", typeDuration, v[FieldLifetime])
 	r.writeStr(w, "cat", FieldAttackType)
 	if kind == KindBlock || kind == KindBlockDetail || v[FieldBlockType] != nil || v[FieldAttackType] != nil {
 		w.Str("cat_action", "block")
@@ -335,14 +334,31 @@ func appendHostPort(dst, ip, port []byte) []byte {
 	return append(append(dst, ':'), port...)
 }
 
-// writeExtra passes the unknown fields through as text.
+// writeExtra passes the unknown fields through as text. A key that is
+// already written (two keys that sanitise alike, or a key equal to a field
+// written before) gets the first free numbered alternative, key_2, key_3 …,
+// so that no value is lost.
 func (r *Record) writeExtra(w welf.FieldWriter) {
 	for _, kv := range r.extra {
 		key := r.extraKey(kv.Key)
-		if key == "" || w.Has(key) {
-			continue
+		if w.Has(key) {
+			key = r.freeKey(w, key)
 		}
 		w.TextBytes(key, kv.Value)
+	}
+	if r.dropped > 0 {
+		w.Int("extra_dropped", int64(r.dropped))
+	}
+}
+
+// freeKey returns the first of key_2, key_3 … that w has not written. It
+// allocates, but only for a key that collides.
+func (r *Record) freeKey(w welf.FieldWriter, key string) string {
+	for n := 2; ; n++ {
+		r.scratch = welf.AppendNumberedKey(r.scratch[:0], key, n)
+		if !w.Has(string(r.scratch)) {
+			return string(r.scratch)
+		}
 	}
 }
 
@@ -353,9 +369,6 @@ const maxKeyCache = 32
 // record to record, so their string forms are cached rather than allocated
 // each time.
 func (r *Record) extraKey(raw []byte) string {
-	if len(raw) == 0 {
-		return ""
-	}
 	// Room for the "x_" a standard name gets is kept in front.
 	buf := welf.AppendSanitizedKey(append(r.scratch[:0], "x_"...), raw)
 	r.scratch = buf
@@ -381,7 +394,8 @@ func isStandardKey(key []byte) bool {
 	case "id", "time", "fw", "pri",
 		"rule", "proto", "src", "srcport", "srcname", "dst", "dstport", "dstname",
 		"user", "op", "arg", "result", "sent", "rcvd", "duration", "vpn", "type",
-		"cat", "cat_action", "msg", "ref", "agent":
+		"cat", "cat_action", "msg", "ref", "agent",
+		"partial", "extra_dropped": // written by the joiner after WriteWELF, and below
 		return true
 	}
 	return false

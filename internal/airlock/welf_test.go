@@ -81,7 +81,7 @@ func TestWriteWELF(t *testing.T) {
 		{"unknown fields", []string{
 			"a.b-c", "1", "a_b_c", "dup", "src", "spoof", "cat-action", "pass", "log_id", "X", "x_log_id", "z",
 			"time", "t", "nested", `{"k":"v w"}`},
-			lines("str log_id=X", "text a_b_c=1", "text x_src=spoof", "text x_cat_action=pass",
+			lines("str log_id=X", "text a_b_c=1", "text a_b_c_2=dup", "text x_src=spoof", "text x_cat_action=pass",
 				"text x_log_id=z", "text x_time=t", `text nested={"k":"v w"}`)},
 	}
 	var r Record
@@ -97,13 +97,13 @@ func TestWriteWELF(t *testing.T) {
 }
 
 // TestWriteWELFHeaderKeys checks that unknown fields do not repeat keys the
-// caller wrote before WriteWELF, such as the header.
+// caller wrote before WriteWELF, such as the header, and are not lost.
 func TestWriteWELFHeaderKeys(t *testing.T) {
 	var r Record
 	set(&r, "x_time", "1", "extra", "2")
 	w := recorder{lines: []string{"str x_time=header"}}
 	r.WriteWELF(&w)
-	want := lines("str x_time=header", "text extra=2")
+	want := lines("str x_time=header", "text x_time_2=1", "text extra=2")
 	if got := lines(w.lines...); got != want {
 		t.Errorf("got:\n%s\nwant:\n%s", got, want)
 	}

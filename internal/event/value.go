@@ -202,6 +202,10 @@ func (v Value) appendJSON(dst []byte) []byte {
 	}
 }
 
+// AppendJSONString appends s as a JSON string, as AppendText writes the
+// strings inside maps and arrays. Invalid UTF-8 becomes U+FFFD.
+func AppendJSONString(dst, s []byte) []byte { return appendJSONString(dst, s) }
+
 // appendJSONString appends s as a JSON string. Invalid UTF-8 becomes U+FFFD,
 // as encoding/json does, so that the output is always valid JSON.
 func appendJSONString(dst, s []byte) []byte {

@@ -46,6 +46,7 @@ func (w *worker) joinAirlock(rec *airlock.Record, evTime time.Time) {
 // emitJoined encodes one correlated Airlock record: a joined request, a
 // session, or a partial or orphan record (with partial=<why>).
 func (w *worker) emitJoined(o *airlockjoin.Output) {
+	w.acct.joinOut++
 	t, ok := o.Rec.Time()
 	if !ok {
 		t = o.Time
@@ -71,6 +72,8 @@ func (p *Pipeline) closeJoiner() {
 			if err := p.join.Save(path); err != nil {
 				p.log.Errorf("%s %s: %v; emitting the pending state as partial records instead", config.KeyStateFile, path, err)
 			} else {
+				c := p.join.Counters()
+				p.balance.saved.Store(c.In - c.Joined - c.Partial - c.Duplicate - c.Orphan)
 				p.log.Infof("%s %s: saved %d pending requests and %d sessions for the next start", config.KeyStateFile, path, requests, sessions)
 				return
 			}

@@ -77,12 +77,16 @@ func (w *worker) processMWG(ev *event.Event, tr traceRecord) bool {
 	w.mwgHost = tr.host
 	err := p.mwg.Add(tr.path, tr.offset, tr.line, ev.Time, w.mwgEmit)
 	w.mwgHost = nil
+	if err == nil {
+		w.acct.mwgIn++
+	}
 	var bad *mwgjoin.NameError
 	if errors.As(err, &bad) {
 		if p.cfg.Source != config.SourceMWG {
 			return false
 		}
 		w.res.Unparsed++
+		w.acct.unparsedDropped++
 		if bad.First { // one report per file, not per line
 			w.report("trace file not decoded: %v", bad)
 		}
@@ -117,6 +121,7 @@ func (w *worker) unlockMWG() {
 
 // emitMWG encodes one joined MWG transaction.
 func (w *worker) emitMWG(o *mwgjoin.Output) {
+	w.acct.mwgOut++
 	t, pri := o.Time(), o.Pri()
 	host := w.fw(w.mwgHost)
 	w.begin(t, pri, host)

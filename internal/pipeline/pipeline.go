@@ -94,6 +94,7 @@ type Pipeline struct {
 	workers sync.Pool
 
 	events, written, unparsed, malformed, truncated atomic.Uint64
+	balance                                         balance
 }
 
 // New returns a Pipeline that writes to dest. It owns dest from now on.
@@ -116,6 +117,7 @@ func New(cfg *config.Config, dest *destination.Destination, log *flblog.Logger) 
 			return nil, err
 		}
 		p.join = j
+		p.balance.restored.Store(j.Counters().In) // State_File
 	}
 	if p.mwg != nil && !cfg.MWG.RecordTime || p.join != nil && cfg.Correlation.WallClock {
 		p.tickStop, p.tickDone = make(chan struct{}), make(chan struct{})
@@ -218,6 +220,7 @@ func (p *Pipeline) Flush(chunk []byte, tag string) (Result, error) {
 // meet records correlation has already consumed.
 func (p *Pipeline) send(w *worker) int {
 	p.truncated.Add(uint64(w.truncated))
+	p.balance.add(&w.acct)
 	if len(w.spans) == 0 {
 		return 0
 	}
@@ -302,8 +305,10 @@ func (p *Pipeline) Close() error {
 	if !p.sendBacklog() {
 		p.backlogMu.Lock()
 		p.log.Errorf("destination %s: %d records could not be written before exit and are lost", p.cfg.Destination, len(p.backlog))
+		p.balance.lost.Add(uint64(len(p.backlog)))
 		p.backlogMu.Unlock()
 	}
+	p.logBalance()
 	return p.sink.Close()
 }
 
@@ -317,6 +322,9 @@ type worker struct {
 	rec     airlock.Record
 	welf    *welf.Builder
 	scratch []byte // text forms of non-string values of the current record
+
+	lineReader airlock.LineReader // the objects of a raw line
+	acct       workerBalance      // this flush's share of the record accounting
 
 	lines      []byte // encoded records of this chunk, back to back
 	spans      []span
@@ -379,29 +387,39 @@ func (w *worker) process(ev *event.Event) {
 		}
 	}
 	line, reason := w.decode(ev.Body)
-	if reason == reasonBlank {
-		return
-	}
-	if reason != "" {
+	switch {
+	case reason == reasonBlank:
+		w.acct.blank++
+	case reason != "":
 		w.unparsedRecord(ev, line, reason)
-		return
+	case line != nil:
+		w.processLine(ev, line)
+	default:
+		w.airlockRecord(&w.rec, ev.Time)
 	}
+}
+
+// airlockRecord hands one decoded Airlock record to correlation or encodes
+// it at once.
+func (w *worker) airlockRecord(rec *airlock.Record, evTime time.Time) {
 	if w.p.join != nil {
-		w.joinAirlock(&w.rec, ev.Time)
+		w.acct.joinIn++
+		w.joinAirlock(rec, evTime)
 		return
 	}
-	w.encodeAirlock(&w.rec, ev.Time)
+	w.encodeAirlock(rec, evTime)
 }
 
 // reasonBlank marks a blank raw line: tail hands empty lines over (its
 // Skip_Empty_Lines is off by default), and they carry nothing to report.
 const reasonBlank = "blank line"
 
-// decode fills w.rec from an event body. A body is an Airlock record either
-// as a map of its fields (Fluent Bit's json parser ran), or as a raw line
-// under Log_Key (or "message", when that holds a JSON object), or as a
-// Kibana export with the record under "_source". On failure it returns the
-// raw line, if there was one, and the reason.
+// decode reads an event body. A body is an Airlock record either as a map
+// of its fields (Fluent Bit's json parser ran), which decode leaves in
+// w.rec, or as a raw line under Log_Key (or "message", when that holds a
+// JSON object), which it returns for processLine, or as a Kibana export
+// with the record under "_source". On failure it returns the raw line, if
+// there was one, and the reason.
 func (w *worker) decode(body event.Map) (line []byte, reason string) {
 	rec := &w.rec
 	rec.Reset()
@@ -410,10 +428,8 @@ func (w *worker) decode(body event.Map) (line []byte, reason string) {
 	logKey := w.p.cfg.LogKey
 	for it := body.Iter(); it.Next(); {
 		key, val := it.Key(), it.Value()
-		if string(key) == logKey {
-			if val.Kind() == event.KindString {
-				line = val.Bytes()
-			}
+		if string(key) == logKey && val.Kind() == event.KindString {
+			line = val.Bytes()
 			continue // a raw line is decoded below, never passed through as a field
 		}
 		var text []byte
@@ -430,6 +446,11 @@ func (w *worker) decode(body event.Map) (line []byte, reason string) {
 		rec.Set(key, text)
 	}
 	if rec.Has(airlock.FieldLogID) {
+		if line != nil {
+			// A parser that kept the raw line (Preserve_Key): it is not
+			// decoded again, but not dropped either.
+			rec.Set([]byte(logKey), line)
+		}
 		return nil, ""
 	}
 	if line == nil && len(message) > 0 && bytes.HasPrefix(bytes.TrimSpace(message), []byte("{")) {
@@ -441,13 +462,7 @@ func (w *worker) decode(body event.Map) (line []byte, reason string) {
 	if len(bytes.TrimSpace(line)) == 0 {
 		return nil, reasonBlank
 	}
-	if err := airlock.ParseLine(line, rec); err != nil {
-		return line, err.Error()
-	}
-	if !rec.Has(airlock.FieldLogID) {
-		return line, "JSON object has no log_id: not an Airlock log record"
-	}
-	return nil, ""
+	return line, ""
 }
 
 // encodeAirlock encodes one Airlock record as WELF.
@@ -478,6 +493,7 @@ func (w *worker) unparsedRecord(ev *event.Event, line []byte, reason string) {
 	}
 	w.report("record not decoded (%s): %s", reason, preview(line))
 	if w.p.cfg.Unparsed == config.UnparsedDrop {
+		w.acct.unparsedDropped++
 		return
 	}
 	host := w.fw(nil)
@@ -519,6 +535,7 @@ func (w *worker) finish(t time.Time, pri int, host string) {
 	rec, err := w.welf.Finish()
 	if err != nil {
 		w.res.Unparsed++
+		w.acct.failed++
 		w.report("record not encoded: %v", err)
 		return
 	}

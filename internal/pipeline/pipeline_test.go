@@ -186,7 +186,8 @@ func TestDestinationErrorKeepsBacklog(t *testing.T) {
 		t.Errorf("file:\n%s\nwant the kept record, then the new one:\n%s", got, want)
 	}
 	wantLogs := "[2024/03/05 08:00:00] [ warn] [output:welf:welf.0] destination stdout: file destination: open " + path + ": no such file or directory; records are kept in memory and new chunks wait (FLB_RETRY) until it takes them\n" +
-		"[2024/03/05 08:00:00] [ info] [output:welf:welf.0] destination stdout takes records again: 1 kept records written\n"
+		"[2024/03/05 08:00:00] [ info] [output:welf:welf.0] destination stdout takes records again: 1 kept records written\n" +
+		"[2024/03/05 08:00:00] [ info] [output:welf:welf.0] records: in=2 written=2 unparsed_dropped=0 blank=0 failed=0 joined=0 saved=0\n"
 	if logs.String() != wantLogs {
 		t.Errorf("logs:\n%s\nwant:\n%s", logs.String(), wantLogs)
 	}

@@ -18,9 +18,8 @@ type Header struct {
 
 // Options configure a Builder.
 type Options struct {
-	Location  *time.Location // nil = time.Local
-	MaxSize   int            // cap in bytes on the encoded record (no terminator); 0 = no cap
-	EscapeDEL bool           // write DEL 0x7f as \x7f (default raw, like syslog-ng)
+	Location *time.Location // nil = time.Local
+	MaxSize  int            // cap in bytes on the encoded record (no terminator); 0 = no cap
 }
 
 // timeLayoutLen is the length of "YYYY-MM-DD hh:mm:ss".
@@ -185,7 +184,7 @@ func (b *Builder) List(key string, vals ...string) {
 			b.buf = append(b.buf, ',')
 		}
 		first = false
-		b.buf = appendEscaped(b.buf, v, b.opt.EscapeDEL)
+		b.buf = appendEscaped(b.buf, v)
 	}
 	b.closeField(f)
 }
@@ -245,7 +244,7 @@ func writeValue[T byteSeq](b *Builder, key string, val T, text bool) {
 		b.buf = append(b.buf, '"')
 	}
 	f.val, f.quoted, f.text = len(b.buf), quoted, text
-	b.buf = appendEscaped(b.buf, val, b.opt.EscapeDEL)
+	b.buf = appendEscaped(b.buf, val)
 	b.closeField(f)
 }
 
@@ -258,7 +257,7 @@ func (b *Builder) usable(key string) bool {
 		b.err = fmt.Errorf("welf: field %q written before Begin", key)
 		return false
 	case !ValidKey(key):
-		b.err = fmt.Errorf("welf: invalid key %q: allowed are A-Z a-z 0-9 _", key)
+		b.err = fmt.Errorf("welf: invalid key %q: allowed are 1 to %d of A-Z a-z 0-9 _", key, MaxKeyLen)
 		return false
 	}
 	return true

@@ -46,8 +46,15 @@ var valueVectors = []struct {
 	{"two quotes", `""`, `k=\x22\x22`},
 	{"syslog-ng upstream", "binary stuff follows \"\xad árvíztűrőtükörfúrógép", `k="binary stuff follows \x22\xad árvíztűrőtükörfúrógép"`},
 	{"BS FF", "\b\f", `k=\b\f`},
-	{"DEL raw", "a\x7fb", "k=a\x7fb"},
-	{"C1 and U+2028 raw", "\u0085\u2028", "k=\u0085\u2028"},
+	{"DEL", "a\x7fb", `k=a\x7fb`},
+	{"C1 NEL and CSI", "a\u0085b\u009bc", `k=a\xc2\x85b\xc2\x9bc`},
+	{"C1 first and last", "\u0080\u009f", `k=\xc2\x80\xc2\x9f`},
+	{"after C1 raw", "\u00a0\u00bf", "k=\u00a0\u00bf"},
+	{"line and paragraph separators", "l1\u2028l2\u2029", `k=l1\xe2\x80\xa8l2\xe2\x80\xa9`},
+	{"bidi embeddings and overrides", "\u202a\u202b\u202c\u202d\u202e", `k=\xe2\x80\xaa\xe2\x80\xab\xe2\x80\xac\xe2\x80\xad\xe2\x80\xae`},
+	{"bidi isolates", "\u2066\u2067\u2068\u2069", `k=\xe2\x81\xa6\xe2\x81\xa7\xe2\x81\xa8\xe2\x81\xa9`},
+	{"bidi marks", "\u061c\u200e\u200f", `k=\xd8\x9c\xe2\x80\x8e\xe2\x80\x8f`},
+	{"neighbours of escaped runes raw", "\u061b\u061d\u200d\u2010\u2027\u202f\u2065\u206a", "k=\u061b\u061d\u200d\u2010\u2027\u202f\u2065\u206a"},
 	{"punctuation raw", "(a)[b]<c>,d'e=f", `k=(a)[b]<c>,d'e=f`},
 	{"apostrophe inside", "it's", `k=it's`},
 	{"surrogate", "\xed\xa0\x80", `k=\xed\xa0\x80`},
@@ -82,17 +89,6 @@ func TestValueEncoding(t *testing.T) {
 				}
 			})
 		}
-	}
-}
-
-func TestEscapeDEL(t *testing.T) {
-	b := NewBuilder(Options{EscapeDEL: true})
-	b.Begin(testHeader())
-	b.Str("k", "a\x7fb")
-	b.List("l", "\x7f", "x y")
-	want := testPrefix + ` k=a\x7fb l="\x7f,x y"`
-	if got := finish(t, b); got != want {
-		t.Errorf("got  %s\nwant %s", got, want)
 	}
 }
 
@@ -252,11 +248,11 @@ func TestErrors(t *testing.T) {
 		{"negative year", func(b *Builder) {
 			b.Begin(Header{ID: "firewall", Time: time.Date(-1, 1, 1, 0, 0, 0, 0, time.UTC), FW: "gw1"})
 		}, `welf: header time -0001-01-01T00:00:00Z: year outside 0000..9999`},
-		{"invalid key", func(b *Builder) { b.Begin(testHeader()); b.Str("bad key", "v") }, `welf: invalid key "bad key": allowed are A-Z a-z 0-9 _`},
-		{"empty key", func(b *Builder) { b.Begin(testHeader()); b.Text("", "v") }, `welf: invalid key "": allowed are A-Z a-z 0-9 _`},
-		{"dotted key", func(b *Builder) { b.Begin(testHeader()); b.Int("a.b", 1) }, `welf: invalid key "a.b": allowed are A-Z a-z 0-9 _`},
-		{"invalid key with empty value", func(b *Builder) { b.Begin(testHeader()); b.Str("a-b", "") }, `welf: invalid key "a-b": allowed are A-Z a-z 0-9 _`},
-		{"invalid list key", func(b *Builder) { b.Begin(testHeader()); b.List("c=t", "a") }, `welf: invalid key "c=t": allowed are A-Z a-z 0-9 _`},
+		{"invalid key", func(b *Builder) { b.Begin(testHeader()); b.Str("bad key", "v") }, `welf: invalid key "bad key": allowed are 1 to 128 of A-Z a-z 0-9 _`},
+		{"empty key", func(b *Builder) { b.Begin(testHeader()); b.Text("", "v") }, `welf: invalid key "": allowed are 1 to 128 of A-Z a-z 0-9 _`},
+		{"dotted key", func(b *Builder) { b.Begin(testHeader()); b.Int("a.b", 1) }, `welf: invalid key "a.b": allowed are 1 to 128 of A-Z a-z 0-9 _`},
+		{"invalid key with empty value", func(b *Builder) { b.Begin(testHeader()); b.Str("a-b", "") }, `welf: invalid key "a-b": allowed are 1 to 128 of A-Z a-z 0-9 _`},
+		{"invalid list key", func(b *Builder) { b.Begin(testHeader()); b.List("c=t", "a") }, `welf: invalid key "c=t": allowed are 1 to 128 of A-Z a-z 0-9 _`},
 		{"duplicate", func(b *Builder) {
 			b.Begin(testHeader())
 			b.Str("src", "1")
@@ -272,7 +268,7 @@ func TestErrors(t *testing.T) {
 			b.Str("a b", "1")
 			b.Str("src", "1")
 			b.Str("src", "2")
-		}, `welf: invalid key "a b": allowed are A-Z a-z 0-9 _`},
+		}, `welf: invalid key "a b": allowed are 1 to 128 of A-Z a-z 0-9 _`},
 		{"field before Begin", func(b *Builder) { b.Str("k", "v") }, `welf: field "k" written before Begin`},
 		{"Finish before Begin", func(b *Builder) {}, `welf: Finish called before Begin`},
 	}

@@ -16,8 +16,9 @@ var headerKeys = [...]string{"id", "time", "fw", "pri"}
 // Builder writes and returns its fields in order, header included, with
 // values unescaped to their original bytes (which may be invalid UTF-8).
 // Anything Builder would not produce is an error naming the byte offset,
-// except that quotes are accepted around any value and \" and raw DEL are
-// accepted as syslog-ng writes them.
+// except that quotes are accepted around any value and \" is accepted as
+// syslog-ng writes it. Raw control characters (C0, DEL, C1), U+2028, U+2029
+// and bidi controls are errors, as Builder escapes them.
 func Decode(record []byte) ([]Field, error) {
 	// Keys and values without escapes are substrings of one copy of the
 	// record, which saves an allocation per field.
@@ -163,12 +164,15 @@ func (d *decoder) value(quoted bool) (string, error) {
 			d.buf = append(d.buf, b)
 			d.pos += size
 			continue
-		case c < ' ':
+		case c < ' ' || c == 0x7f:
 			return "", d.errorf(d.pos, "raw control byte 0x%02x", c)
 		case c >= 0x80:
 			size := validRuneLen(d.rec, d.pos)
 			if size == 0 {
 				return "", d.errorf(d.pos, "raw invalid UTF-8 byte 0x%02x", c)
+			}
+			if isEscapedRune(d.rec, d.pos) {
+				return "", d.errorf(d.pos, "raw control or separator %q", d.rec[d.pos:d.pos+size])
 			}
 			if escaped {
 				d.buf = append(d.buf, d.rec[d.pos:d.pos+size]...)

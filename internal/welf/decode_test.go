@@ -23,7 +23,7 @@ func TestDecode(t *testing.T) {
 		{"escapes", testPrefix + ` k=\\\b\f\n\r\t\x00\x22\x7f\xff`, withHeader(Field{"k", "\\\b\f\n\r\t\x00\"\x7f\xff"})},
 		{"syslog-ng quote escape", testPrefix + ` k="say \"hi\" now"`, withHeader(Field{"k", `say "hi" now`})},
 		{"escaped quote bare", testPrefix + ` k=\"`, withHeader(Field{"k", `"`})},
-		{"raw DEL and UTF-8", testPrefix + " k=a\x7fé😀", withHeader(Field{"k", "a\x7fé😀"})},
+		{"raw UTF-8", testPrefix + " k=aé😀\u00a0", withHeader(Field{"k", "aé😀\u00a0"})},
 		{"apostrophe inside quotes", testPrefix + ` k="'x'"`, withHeader(Field{"k", "'x'"})},
 		{"equals in value", testPrefix + ` arg=/a?b=c&d=e`, withHeader(Field{"arg", "/a?b=c&d=e"})},
 		{"year 0000", `id=firewall time="0000-01-01 00:00:00" fw=gw1 pri=0`, []Field{{"id", "firewall"}, {"time", "0000-01-01 00:00:00"}, {"fw", "gw1"}, {"pri", "0"}}},
@@ -78,6 +78,11 @@ func TestDecodeErrors(t *testing.T) {
 		{"lone backslash", testPrefix + ` k=a\`, `welf: decode at offset 55: incomplete escape sequence`},
 		{"backslash before closing quote", testPrefix + ` k="a\"`, `welf: decode at offset 54: quoted value not closed`},
 		{"raw NUL", testPrefix + " k=a\x00", `welf: decode at offset 55: raw control byte 0x00`},
+		{"raw DEL", testPrefix + " k=a\x7f", `welf: decode at offset 55: raw control byte 0x7f`},
+		{"raw NEL", testPrefix + " k=a\u0085", `welf: decode at offset 55: raw control or separator "\u0085"`},
+		{"raw U+2028", testPrefix + " k=a\u2028", `welf: decode at offset 55: raw control or separator "\u2028"`},
+		{"raw RLO", testPrefix + " k=a\u202e", `welf: decode at offset 55: raw control or separator "\u202e"`},
+		{"raw RLI", testPrefix + " k=a\u2067", `welf: decode at offset 55: raw control or separator "\u2067"`},
 		{"raw tab quoted", testPrefix + " k=\"a\tb\"", `welf: decode at offset 56: raw control byte 0x09`},
 		{"invalid UTF-8", testPrefix + " k=a\xc3(", `welf: decode at offset 55: raw invalid UTF-8 byte 0xc3`},
 		{"surrogate", testPrefix + " k=\xed\xa0\x80", `welf: decode at offset 54: raw invalid UTF-8 byte 0xed`},
@@ -143,7 +148,7 @@ func roundTripValues() []string {
 }
 
 func TestRoundTrip(t *testing.T) {
-	for _, opt := range []Options{{Location: time.UTC}, {Location: time.UTC, EscapeDEL: true}} {
+	for _, opt := range []Options{{Location: time.UTC}} {
 		b := NewBuilder(opt)
 		for _, v := range roundTripValues() {
 			b.Begin(Header{ID: v, Time: testTime, FW: v, Pri: 6})

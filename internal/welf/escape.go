@@ -24,29 +24,54 @@ func needsQuotes[T byteSeq](v T) bool {
 
 // appendEscaped appends v to dst escaped as described in the package
 // documentation. It copies runs of bytes that need no escaping in one go.
-func appendEscaped[T byteSeq](dst []byte, v T, escapeDEL bool) []byte {
+func appendEscaped[T byteSeq](dst []byte, v T) []byte {
 	run := 0
 	for i := 0; i < len(v); {
 		c := v[i]
+		n := 1 // bytes to escape at i
 		switch {
 		case c >= ' ' && c < 0x7f && c != '"' && c != '\\':
 			i++
 			continue
-		case c == 0x7f && !escapeDEL:
-			i++
-			continue
 		case c >= 0x80:
-			if n := validRuneLen(v, i); n > 0 {
+			if n = validRuneLen(v, i); n > 0 && !isEscapedRune(v, i) {
 				i += n
 				continue
 			}
+			n = max(n, 1)
 		}
 		dst = append(dst, v[run:i]...)
-		dst = appendEscapedByte(dst, c)
-		i++
+		for end := i + n; i < end; i++ {
+			dst = appendEscapedByte(dst, v[i])
+		}
 		run = i
 	}
 	return append(dst, v[run:]...)
+}
+
+// isEscapedRune reports whether the valid UTF-8 sequence at v[i] is one that
+// is written as \xNN per byte although it is valid: a C1 control
+// (U+0080-U+009F), the line and paragraph separators U+2028 and U+2029,
+// which JavaScript, JSON stacks and Python's splitlines take as line ends,
+// or a bidi control (Unicode's Bidi_Control: U+061C, U+200E, U+200F,
+// U+202A-U+202E, U+2066-U+2069), which can make a viewer show the text of
+// one field as if it belonged to another ("Trojan Source", CVE-2021-42574).
+func isEscapedRune[T byteSeq](v T, i int) bool {
+	switch v[i] {
+	case 0xc2: // U+0080..U+00BF
+		return v[i+1] <= 0x9f
+	case 0xd8: // U+0600..U+063F
+		return v[i+1] == 0x9c
+	case 0xe2: // U+2000..U+2FFF
+		switch v[i+1] {
+		case 0x80: // U+2000..U+203F
+			c := v[i+2]
+			return c == 0x8e || c == 0x8f || c >= 0xa8 && c <= 0xae
+		case 0x81: // U+2040..U+207F
+			return v[i+2] >= 0xa6 && v[i+2] <= 0xa9
+		}
+	}
+	return false
 }
 
 func appendEscapedByte(dst []byte, c byte) []byte {

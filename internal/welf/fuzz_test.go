@@ -29,7 +29,7 @@ func encodeFuzz(t *testing.T, b *Builder, msg, agent, arg []byte) (rec []byte, w
 	}
 	if len(arg) > 0 {
 		want = append(want, Field{"arg", string(arg)})
-		floor += len(" arg=") + len(appendEscaped(nil, arg, false))
+		floor += len(" arg=") + len(appendEscaped(nil, arg))
 		if needsQuotes(arg) {
 			floor += 2
 		}
@@ -45,9 +45,13 @@ func FuzzRoundTrip(f *testing.F) {
 	f.Add([]byte(`x" src=6.6.6.6 user=admin`), []byte(`a\" pri=0`), []byte("'q' x"), uint16(100))
 	f.Add([]byte("l1\r\nl2\x00\xff\xc3"), []byte("aé€😀"), []byte(`\x22`), uint16(90))
 	f.Add([]byte{}, []byte(" "), []byte("\x7f"), uint16(1))
+	f.Add([]byte("nel\u0085 ls\u2028 ps\u2029"), []byte("\u202eevil\u2066"), []byte("\u009b\xc2"), uint16(70))
 	b := NewBuilder(Options{Location: time.UTC})
 	f.Fuzz(func(t *testing.T, msg, agent, arg []byte, maxSize uint16) {
 		rec, want, floor := encodeFuzz(t, b, msg, agent, arg)
+		if err := checkNoRawControls(rec); err != nil {
+			t.Fatalf("%v\nrecord %q", err, rec)
+		}
 		got, err := Decode(rec)
 		if err != nil {
 			t.Fatalf("Decode: %v\nrecord %q", err, rec)
@@ -74,6 +78,9 @@ func FuzzRoundTrip(f *testing.F) {
 		}
 		checkShortened(t, got, want, map[string]bool{"msg": true, "agent": true})
 		checkLire(t, rec, got)
+		if err := checkNoRawControls(rec); err != nil {
+			t.Fatalf("truncated: %v\nrecord %q", err, rec)
+		}
 	})
 }
 

@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode"
+	"unicode/utf8"
 )
 
 // hostileValues try to forge, drop or change other fields.
@@ -108,6 +110,103 @@ func TestHostileValues(t *testing.T) {
 					checkLire(t, rec, got)
 				})
 			}
+		}
+	}
+}
+
+// lineBreakingValues are values with characters a consumer may take as a line
+// end or use to disguise text: every one must come out escaped.
+func lineBreakingValues() []string {
+	return []string{
+		"a\x7fb", "nel\u0085id=evil pri=0", "csi\u009b31m", "c1 \u0080 \u009f",
+		"ls\u2028id=evil", "ps\u2029pri=0", "\u202eevil\u202c", "\u2066x\u2069 \u2067y\u2068",
+		"\u202a\u202b\u202d", "mixed \x7f\u0085\u2028\u202e\xc2", "marks \u200e\u200f\u061c",
+	}
+}
+
+// TestNoRawLineBreakers checks the escaping property on every placement:
+// the record holds no raw control character, separator or bidi control,
+// and decodes to the exact values.
+func TestNoRawLineBreakers(t *testing.T) {
+	b := NewBuilder(Options{Location: time.UTC})
+	for _, p := range placements {
+		for i, v := range lineBreakingValues() {
+			want := writeHostile(b, p, v)
+			rec, err := b.Finish()
+			if err != nil {
+				t.Fatalf("%s/%d: Finish: %v", p.name, i, err)
+			}
+			if err := checkNoRawControls(rec); err != nil {
+				t.Fatalf("%s/%d: %v\nrecord %q", p.name, i, err, rec)
+			}
+			got, err := Decode(rec)
+			if err != nil {
+				t.Fatalf("%s/%d: Decode: %v", p.name, i, err)
+			}
+			if !slices.Equal(got, want) {
+				t.Fatalf("%s/%d: got  %q\nwant %q", p.name, i, got, want)
+			}
+		}
+	}
+}
+
+// checkNoRawControls fails on any character a consumer could split lines on
+// or that reorders displayed text: C0 and C1 controls, DEL, U+2028, U+2029
+// and Unicode's Bidi_Control characters. It decodes the record
+// independently of the encoder's own tables.
+func checkNoRawControls(rec []byte) error {
+	for i := 0; i < len(rec); {
+		r, size := utf8.DecodeRune(rec[i:])
+		switch {
+		case r == utf8.RuneError && size == 1:
+			return fmt.Errorf("raw invalid UTF-8 byte 0x%02x at offset %d", rec[i], i)
+		case r < 0x20, r >= 0x7f && r <= 0x9f, r == 0x2028, r == 0x2029, unicode.Is(unicode.Bidi_Control, r):
+			return fmt.Errorf("raw %U at offset %d", r, i)
+		}
+		i += size
+	}
+	return nil
+}
+
+func TestLongKeys(t *testing.T) {
+	long := strings.Repeat("k", 300)
+	tests := []struct{ key, want string }{
+		{"a.b", "a_b"},
+		{"", "_"},
+		{strings.Repeat("x", MaxKeyLen), strings.Repeat("x", MaxKeyLen)},
+		{long, strings.Repeat("k", MaxKeyLen-9) + "_" + fmt.Sprintf("%08x", fnv32a([]byte(long)))},
+		{long + "2", strings.Repeat("k", MaxKeyLen-9) + "_" + fmt.Sprintf("%08x", fnv32a([]byte(long+"2")))},
+		{strings.Repeat("é", 100), strings.Repeat("_", MaxKeyLen-9) + "_" + fmt.Sprintf("%08x", fnv32a([]byte(strings.Repeat("é", 100))))},
+	}
+	seen := map[string]string{}
+	for _, tc := range tests {
+		got := string(AppendSanitizedKey(nil, []byte(tc.key)))
+		if got != tc.want {
+			t.Errorf("AppendSanitizedKey(%.20q…) = %q, want %q", tc.key, got, tc.want)
+		}
+		if !ValidKey(got) {
+			t.Errorf("AppendSanitizedKey(%.20q…) = %q is not a valid key", tc.key, got)
+		}
+		if other, ok := seen[got]; ok && other != tc.key {
+			t.Errorf("%.20q… and %.20q… both became %q", other, tc.key, got)
+		}
+		seen[got] = tc.key
+	}
+	if ValidKey(strings.Repeat("x", MaxKeyLen+1)) {
+		t.Error("ValidKey accepts a key longer than MaxKeyLen")
+	}
+	for _, tc := range []struct {
+		base string
+		n    int
+		want string
+	}{
+		{"a_b", 2, "a_b_2"},
+		{"a_b", 10, "a_b_10"},
+		{strings.Repeat("x", MaxKeyLen), 2, strings.Repeat("x", MaxKeyLen-2) + "_2"},
+		{strings.Repeat("x", MaxKeyLen-1), 123, strings.Repeat("x", MaxKeyLen-4) + "_123"},
+	} {
+		if got := string(AppendNumberedKey(nil, tc.base, tc.n)); got != tc.want || !ValidKey(got) {
+			t.Errorf("AppendNumberedKey(%.20q…, %d) = %q, want %q", tc.base, tc.n, got, tc.want)
 		}
 	}
 }

@@ -53,7 +53,7 @@ func cutPoint(value []byte, limit int) int {
 		size := 1
 		switch c := value[n]; {
 		case c == '\\' && n+1 < len(value) && value[n+1] == 'x':
-			size = 4
+			size = escapedRuneLen(value, n)
 		case c == '\\':
 			size = 2
 		case c >= 0x80:
@@ -65,6 +65,45 @@ func cutPoint(value []byte, limit int) int {
 		n += size
 	}
 	return n
+}
+
+// escapedRuneLen returns the length of the \xNN escapes starting at
+// value[n] that together stand for one UTF-8 character (a C1 control or a
+// separator written escaped), or 4 for a single escaped byte: cutting inside
+// such a group would leave a broken character.
+func escapedRuneLen(value []byte, n int) int {
+	lead, ok := escapedByte(value, n)
+	if !ok {
+		return 4
+	}
+	want := 0
+	switch {
+	case lead >= 0xc2 && lead <= 0xdf:
+		want = 2
+	case lead >= 0xe0 && lead <= 0xef:
+		want = 3
+	default:
+		return 4
+	}
+	size := 4
+	for k := 1; k < want; k++ {
+		c, ok := escapedByte(value, n+size)
+		if !ok || c < 0x80 || c > 0xbf {
+			return 4
+		}
+		size += 4
+	}
+	return size
+}
+
+// escapedByte decodes the escape \xNN at value[i].
+func escapedByte(value []byte, i int) (byte, bool) {
+	if i+4 > len(value) || value[i] != '\\' || value[i+1] != 'x' {
+		return 0, false
+	}
+	hi, okHi := lowerHexValue(value[i+2])
+	lo, okLo := lowerHexValue(value[i+3])
+	return hi<<4 | lo, okHi && okLo
 }
 
 // compact moves the kept part of every field into place after truncate,

@@ -1,0 +1,129 @@
+package airlock
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/welfbridge/welfbridge/internal/welf"
+)
+
+// encodeFields writes r through a real welf.Builder after a fixed header and
+// returns the decoded fields after the header, as "key=value" lines.
+func encodeFields(t *testing.T, r *Record) string {
+	t.Helper()
+	b := welf.NewBuilder(welf.Options{Location: time.UTC})
+	b.Begin(welf.Header{ID: "firewall", Time: time.Unix(0, 0), FW: "gw", Pri: 6})
+	r.WriteWELF(b)
+	rec, err := b.Finish()
+	if err != nil {
+		t.Fatalf("Finish: %v", err)
+	}
+	fields, err := welf.Decode(rec)
+	if err != nil {
+		t.Fatalf("Decode: %v\n%q", err, rec)
+	}
+	var out []string
+	for _, f := range fields[4:] {
+		out = append(out, f.Key+"="+f.Value)
+	}
+	return strings.Join(out, "\n")
+}
+
+// TestKeyCollisions: every unknown field keeps its value, whatever key it
+// shares with another after sanitising, with a standard field or with an
+// extension written before it.
+func TestKeyCollisions(t *testing.T) {
+	long := strings.Repeat("k", 200)
+	longKey := string(welf.AppendSanitizedKey(nil, []byte(long+"1")))
+	longKey2 := string(welf.AppendSanitizedKey(nil, []byte(long+"2")))
+	tests := []struct {
+		name string
+		kv   []string
+		want []string
+	}{
+		{"issue example", []string{"a.b", "v1", "a b", "v2", "a_b", "v3", "src", "9.9.9.9", "x_src", "v4"},
+			[]string{"a_b=v1", "a_b_2=v2", "a_b_3=v3", "x_src=9.9.9.9", "x_src_2=v4"}},
+		{"numbered name taken by a later key", []string{"a-b", "1", "a.b", "2", "a_b_2", "3"},
+			[]string{"a_b=1", "a_b_2=2", "a_b_2_2=3"}},
+		{"extension written before", []string{"front_src", "x", "client_ip", "1.2.3.4", "front_src_ip", "5.6.7.8", "front_src_port", "9"},
+			[]string{"src=1.2.3.4", "front_src=5.6.7.8:9", "front_src_2=x"}},
+		{"standard names and partial", []string{"msg", "m", "partial", "p", "x_partial", "q", "id", "i", "extra_dropped", "d"},
+			[]string{"x_msg=m", "x_partial=p", "x_partial_2=q", "x_id=i", "x_extra_dropped=d"}},
+		{"known extension name", []string{"tls_proto", "forged", "front_tls_proto", "TLSv1.3"},
+			[]string{"tls_proto=TLSv1.3", "tls_proto_2=forged"}},
+		{"unvalidated name", []string{"unvalidated_src", "u", "client_ip", "a b"},
+			[]string{"unvalidated_src=a b", "unvalidated_src_2=u"}},
+		{"empty and odd keys", []string{"", "e", "@", "at", "é", "e-acute"},
+			[]string{"_=e", "__2=at", "__=e-acute"}},
+		{"long keys", []string{long + "1", "l1", long + "2", "l2"},
+			[]string{longKey + "=l1", longKey2 + "=l2"}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			var r Record
+			set(&r, tc.kv...)
+			if got, want := encodeFields(t, &r), strings.Join(tc.want, "\n"); got != want {
+				t.Errorf("got:\n%s\nwant:\n%s", got, want)
+			}
+		})
+	}
+}
+
+// TestTooManyExtras: unknown fields beyond MaxExtra are counted in the
+// record, not dropped unseen.
+func TestTooManyExtras(t *testing.T) {
+	var r Record
+	for i := 0; i < MaxExtra+3; i++ {
+		r.Set([]byte(fmt.Sprintf("k%d", i)), []byte("v"))
+	}
+	got := encodeFields(t, &r)
+	if !strings.HasSuffix(got, "\nk63=v\nextra_dropped=3") {
+		t.Errorf("got:\n%s", got)
+	}
+}
+
+// TestTypedFields: src, dst, ports, status, sizes and duration carry only
+// values valid for their type; anything else is kept under unvalidated_<key>.
+func TestTypedFields(t *testing.T) {
+	tests := []struct {
+		name string
+		kv   []string
+		want []string
+	}{
+		{"valid", []string{"front_src_ip", "198.51.100.7", "front_src_port", "65535", "back_dst_ip", "2001:db8::1",
+			"back_dst_port", "0", "http_status", "404", "req_size", "0", "resp_size", "9223372036854775807", "lifetime", "12.5"},
+			[]string{"src=198.51.100.7", "srcport=65535", "dst=2001:db8::1", "dstport=0", "result=404", "sent=0",
+				"rcvd=9223372036854775807", "duration=12.5"}},
+		{"addresses", []string{"client_ip", `::1" x=y`, "back_dst_ip", "fe80::1%eth0"},
+			[]string{`unvalidated_src=::1" x=y`, "unvalidated_dst=fe80::1%eth0"}},
+		{"X-Forwarded-For", []string{"client_ip", `1.2.3.4" src=6.6.6.6`, "front_src_ip", "10.0.0.1", "front_src_port", "4000"},
+			[]string{`unvalidated_src=1.2.3.4" src=6.6.6.6`, "front_src=10.0.0.1:4000"}},
+		{"address forms", []string{"client_ip", "1.2.3.4, 5.6.7.8", "vhost_ip", "010.1.1.1"},
+			[]string{"unvalidated_src=1.2.3.4, 5.6.7.8", "unvalidated_dst=010.1.1.1"}},
+		{"host names are not addresses", []string{"client_ip", "a b", "back_host_ip", "backend.example"},
+			[]string{"unvalidated_src=a b", "unvalidated_dst=backend.example"}},
+		{"ports", []string{"front_src_ip", "1.1.1.1", "front_src_port", "99999999999", "vhost_ip", "2.2.2.2", "vhost_port", "abc"},
+			[]string{"src=1.1.1.1", "unvalidated_srcport=99999999999", "dst=2.2.2.2", "unvalidated_dstport=abc"}},
+		{"port forms", []string{"front_src_ip", "1.1.1.1", "front_src_port", "65536", "vhost_ip", "2.2.2.2", "vhost_port", "+80"},
+			[]string{"src=1.1.1.1", "unvalidated_srcport=65536", "dst=2.2.2.2", "unvalidated_dstport=+80"}},
+		{"status", []string{"http_status", "2000"}, []string{"unvalidated_result=2000"}},
+		{"status text", []string{"http_status", "200 OK"}, []string{`unvalidated_result=200 OK`}},
+		{"sizes", []string{"req_size", "-1", "resp_size", "1e400"}, []string{"unvalidated_sent=-1", "unvalidated_rcvd=1e400"}},
+		{"size overflow", []string{"req_size", "99999999999999999999", "resp_size", "012"},
+			[]string{"unvalidated_sent=99999999999999999999", "unvalidated_rcvd=012"}},
+		{"durations", []string{"lifetime", "abc"}, []string{"unvalidated_duration=abc"}},
+		{"duration forms", []string{"lifetime", "1."}, []string{"unvalidated_duration=1."}},
+		{"duration sign", []string{"lifetime", "-5"}, []string{"unvalidated_duration=-5"}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			var r Record
+			set(&r, tc.kv...)
+			if got, want := encodeFields(t, &r), strings.Join(tc.want, "\n"); got != want {
+				t.Errorf("got:\n%s\nwant:\n%s", got, want)
+			}
+		})
+	}
+}

@@ -1,0 +1,257 @@
+package test
+
+import (
+	"fmt"
+	"hash/fnv"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+	"unicode"
+)
+
+// runLines writes lines to a file, runs them through the plugin (raw lines,
+// or with parsed set as maps from a json parser like Fluent Bit's) with
+// Time_Zone UTC, LF line ends and the extra output properties, and returns
+// the records written and the run.
+func runLines(t *testing.T, lines []string, parsed bool, props ...string) ([]string, run) {
+	t.Helper()
+	// Not t.TempDir: a fuzz seed's name holds '#', which a file:// URL
+	// would take for a fragment.
+	dir, err := os.MkdirTemp("", "hostile")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	in := filepath.Join(dir, "in.log")
+	if err := os.WriteFile(in, []byte(strings.Join(lines, "\n")+"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(dir, "out.welf")
+	conf, input := "", tailInput("a", in)
+	if parsed {
+		parsers := filepath.Join(dir, "parsers.conf")
+		if err := os.WriteFile(parsers, []byte("[PARSER]\n    Name json\n    Format json\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		conf, input = "[SERVICE]\n    parsers_file "+parsers+"\n", tailInput("a", in, "Parser json")
+	}
+	r := mustRun(t, conf+input+welfOutput("*", append([]string{"Destination file://" + out, "Time_Zone UTC", "Line_Ending lf"}, props...)...))
+	got := readOutput(t, out)
+	assertStrictWELF(t, got, "\n")
+	assertNoUnicodeLineBreaks(t, got)
+	return strings.Split(strings.TrimSuffix(got, "\n"), "\n"), r
+}
+
+// assertNoUnicodeLineBreaks checks that a consumer splitting on every
+// Unicode line boundary (Python's str.splitlines) sees exactly the records,
+// and that no control or bidi character is written raw.
+func assertNoUnicodeLineBreaks(t *testing.T, out string) {
+	t.Helper()
+	for i, r := range strings.TrimSuffix(out, "\n") {
+		switch {
+		case r == '\n':
+		case unicode.IsControl(r), r == '\u2028', r == '\u2029', unicode.Is(unicode.Bidi_Control, r):
+			t.Errorf("raw %U at offset %d of the output", r, i)
+		}
+	}
+}
+
+func assertRecords(t *testing.T, got, want []string) {
+	t.Helper()
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("got:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+}
+
+const hostileHead = `id=firewall time="2024-03-05 08:00:00" fw=gw pri=6 `
+
+// TestHostileControls: DEL, C1 controls, U+2028, U+2029 and bidi controls,
+// as JSON escapes and raw, in free text, structured fields, keys and the
+// header, come out as \xNN per byte (class 4).
+func TestHostileControls(t *testing.T) {
+	lines := []string{
+		`{"log_id":"WR-SG-X","host":"gw","req_id":"R1","message":"a\u0085id=evil pri=0","http_user_agent":"ua\u2028x","http_referrer":"r\u202egnp.exe","position":"p\u007fq\u009b1m"}`,
+		`{"log_id":"WR-SG-X","host":"gw","req_id":"R2","message":"` + "raw\u2029next\x7f" + `","tech_client_label":"\u2067rtl\u2069 \u2066x\u2068","mapping":"m\u0080\u009f"}`,
+		`{"log_id":"WR-SG-X","host":"gw\u0085x","req_id":"R3\u202a\u202b\u202c\u202d","note\u2028":"v","mark":"\u200e\u200f\u061c"}`,
+	}
+	want := []string{
+		hostileHead + `msg="a\xc2\x85id=evil pri=0" ref=r\xe2\x80\xaegnp.exe agent=ua\xe2\x80\xa8x log_id=WR-SG-X req_id=R1 position=p\x7fq\xc2\x9b1m`,
+		hostileHead + `msg=raw\xe2\x80\xa9next\x7f log_id=WR-SG-X req_id=R2 mapping=m\xc2\x80\xc2\x9f tech_client_label="\xe2\x81\xa7rtl\xe2\x81\xa9 \xe2\x81\xa6x\xe2\x81\xa8"`,
+		`id=firewall time="2024-03-05 08:00:00" fw=gw\xc2\x85x pri=6 log_id=WR-SG-X req_id=R3\xe2\x80\xaa\xe2\x80\xab\xe2\x80\xac\xe2\x80\xad note___=v mark=\xe2\x80\x8e\xe2\x80\x8f\xd8\x9c`,
+	}
+	for _, parsed := range []bool{false, true} {
+		t.Run(fmt.Sprint("parsed=", parsed), func(t *testing.T) {
+			got, _ := runLines(t, lines, parsed, single)
+			assertRecords(t, got, want)
+		})
+	}
+}
+
+// TestHostileKeys: keys longer than 128 bytes are shortened with a hash of
+// the whole key and stay apart (class 5); keys that meet after sanitising,
+// or meet a standard or earlier field, get numbered suffixes, so that no
+// value is lost (class 6), from raw lines and parsed maps alike.
+func TestHostileKeys(t *testing.T) {
+	hashed := func(key string) string {
+		h := fnv.New32a()
+		h.Write([]byte(key))
+		return key[:119] + fmt.Sprintf("_%08x", h.Sum32())
+	}
+	long1, long2 := strings.Repeat("k", 300), strings.Repeat("k", 299)+"j"
+	exact128 := strings.Repeat("e", 128)
+	lines := []string{
+		`{"log_id":"WR-SG-X","host":"gw","a.b":"v1","a b":"v2","a_b":"v3","src":"9.9.9.9","x_src":"v4"}`,
+		`{"log_id":"WR-SG-X","host":"gw","` + long1 + `":"l1","` + long2 + `":"l2","` + exact128 + `":"e"}`,
+		`{"log_id":"WR-SG-X","host":"gw","front_src":"forged","front_src_ip":"10.0.0.1","front_src_port":"1","client_ip":"2.2.2.2","msg":"m","partial":"p","unvalidated_src":"u","tls_proto":"t","front_tls_proto":"TLSv1.3"}`,
+		`{"log_id":"WR-SG-X","host":"gw","":"empty","@":"at","a-b":"1","a_b_2":"2","a.b":"3"}`,
+	}
+	want := []string{
+		hostileHead + `log_id=WR-SG-X a_b=v1 a_b_2=v2 a_b_3=v3 x_src=9.9.9.9 x_src_2=v4`,
+		hostileHead + `log_id=WR-SG-X ` + hashed(long1) + `=l1 ` + hashed(long2) + `=l2 ` + exact128 + `=e`,
+		hostileHead + `src=2.2.2.2 log_id=WR-SG-X front_src=10.0.0.1:1 tls_proto=TLSv1.3 front_src_2=forged x_msg=m x_partial=p unvalidated_src=u tls_proto_2=t`,
+		hostileHead + `log_id=WR-SG-X _=empty __2=at a_b=1 a_b_2=2 a_b_3=3`,
+	}
+	for _, parsed := range []bool{false, true} {
+		t.Run(fmt.Sprint("parsed=", parsed), func(t *testing.T) {
+			got, _ := runLines(t, lines, parsed, single)
+			assertRecords(t, got, want)
+		})
+	}
+	// With correlation a record may be written with partial=…: an unknown
+	// "partial" field must neither be lost nor clash with it. A summary
+	// without req_id cannot join: it is written as an orphan.
+	got, _ := runLines(t, []string{strings.Replace(lines[2], "WR-SG-X", "WR-SG-SUMMARY", 1)}, false)
+	assertRecords(t, got, []string{strings.Replace(want[2], "WR-SG-X", "WR-SG-SUMMARY", 1) + " partial=orphan"})
+}
+
+// TestHostileLines: a line holding several objects gives a record for each;
+// text outside objects reaches the output as a not-decoded record with the
+// whole line in raw=, or is counted with Unparsed_Records drop; blank lines
+// are counted; the books balance (class 7).
+func TestHostileLines(t *testing.T) {
+	lines := []string{
+		`{"log_id":"WR-SG-X","host":"gw","req_id":"A1"} {"log_id":"WR-SG-X","host":"gw","req_id":"A2"}`,
+		`{"log_id":"WR-SG-X","host":"gw","req_id":"B1"}{"log_id":"WR-SG-X","host":"gw","req_id":"B2"},{"log_id":"WR-SG-X","host":"gw","req_id":"B3"}`,
+		`["text",{"log_id":"WR-SG-X","host":"gw","req_id":"C1"}]`,
+		`{"log_id":"WR-SG-X","host":"gw","req_id":"D1"} trailing garbage`,
+		``,
+		`   `,
+		`<14>Mar  5 09:13:02 gw01 SG_child[1]: {"log_id":"WR-SG-X","host":"gw","req_id":"E1"} {"log_id":"WR-SG-X","host":"gw","req_id":"E2"}`,
+		`x {"log_id":"WR-SG-X","host":"gw","req_id":"F1"}`,
+		`{"log_id":"WR-SG-X","host":"gw","req_id":"G1"} {"log_id":`,
+	}
+	const nd = `id=firewall time="2024-03-05 08:00:00" fw=gw-test pri=4 tag=a msg="welfbridge: record not decoded: `
+	rec := func(id string) string { return hostileHead + "log_id=WR-SG-X req_id=" + id }
+	want := []string{
+		rec("A1"), rec("A2"), rec("B1"), rec("B2"), rec("B3"),
+		rec("C1"),
+		nd + `text before the JSON object at offset 8 is not a syslog or time header; text after the JSON object at offset 54" raw=[\x22text\x22,{\x22log_id\x22:\x22WR-SG-X\x22,\x22host\x22:\x22gw\x22,\x22req_id\x22:\x22C1\x22}]`,
+		rec("D1"),
+		nd + `text after the JSON object at offset 46" raw="{\x22log_id\x22:\x22WR-SG-X\x22,\x22host\x22:\x22gw\x22,\x22req_id\x22:\x22D1\x22} trailing garbage"`,
+		rec("E1"), rec("E2"),
+		rec("F1"),
+		nd + `text before the JSON object at offset 2 is not a syslog or time header" raw="x {\x22log_id\x22:\x22WR-SG-X\x22,\x22host\x22:\x22gw\x22,\x22req_id\x22:\x22F1\x22}"`,
+		rec("G1"),
+		nd + `invalid JSON at offset 57: unexpected end of input" raw="{\x22log_id\x22:\x22WR-SG-X\x22,\x22host\x22:\x22gw\x22,\x22req_id\x22:\x22G1\x22} {\x22log_id\x22:"`,
+	}
+	t.Run("emit", func(t *testing.T) {
+		got, r := runLines(t, lines, false, single, "FW gw-test")
+		for i := range want {
+			if strings.HasPrefix(want[i], hostileHead) {
+				want[i] = strings.Replace(want[i], "fw=gw ", "fw=gw-test ", 1)
+			}
+		}
+		assertRecords(t, got, want)
+		if w := "records: in=17 written=15 unparsed_dropped=0 blank=2 failed=0 joined=0 saved=0"; !strings.Contains(r.stderr, w) {
+			t.Errorf("stderr lacks %q:\n%s", w, r.stderr)
+		}
+	})
+	t.Run("drop", func(t *testing.T) {
+		got, r := runLines(t, lines, false, single, "Unparsed_Records drop")
+		var decoded []string
+		for _, w := range want {
+			if !strings.Contains(w, "not decoded") {
+				decoded = append(decoded, strings.Replace(w, "fw=gw-test ", "fw=gw ", 1))
+			}
+		}
+		assertRecords(t, got, decoded)
+		if w := "records: in=17 written=11 unparsed_dropped=4 blank=2 failed=0 joined=0 saved=0"; !strings.Contains(r.stderr, w) {
+			t.Errorf("stderr lacks %q:\n%s", w, r.stderr)
+		}
+	})
+}
+
+// TestHostileNumbers: a number no float64 holds keeps its text instead of
+// failing the record, and numbers come out the same from raw lines and from
+// maps Fluent Bit's json parser made (class 8).
+func TestHostileNumbers(t *testing.T) {
+	lines := []string{
+		`{"log_id":"WR-SG-SUMMARY","host":"gw","req_id":"N1","resp_size":1e400,"req_size":1.5e3,"http_status":200}`,
+		`{"log_id":"WR-SG-SUMMARY","host":"gw","req_id":"N2","resp_size":-1e400,"req_size":1E2,"lifetime":0.25,"front_src_ip":"1.2.3.4","front_src_port":443.0}`,
+		`{"log_id":"WR-SG-SUMMARY","host":"gw","req_id":"N3","resp_size":18446744073709551615,"req_size":-0,"x":1e21,"y":1e-400,"z":123456789012345678901,"geo":{"n":[1.5e3,-0,2E1],"s":"\/\u00e9\b"}}`,
+	}
+	for _, parsed := range []bool{false, true} {
+		t.Run(fmt.Sprint("parsed=", parsed), func(t *testing.T) {
+			got, _ := runLines(t, lines, parsed, single)
+			// Fluent Bit's parser turns 1e400 into +Inf; the raw line keeps it.
+			inf, negInf := "1e400", "-1e400"
+			if parsed {
+				inf, negInf = "+Inf", "-Inf"
+			}
+			assertRecords(t, got, []string{
+				hostileHead + `result=200 sent=1500 unvalidated_rcvd=` + inf + ` log_id=WR-SG-SUMMARY req_id=N1`,
+				hostileHead + `src=1.2.3.4 srcport=443 sent=100 unvalidated_rcvd=` + negInf + ` duration=0.25 log_id=WR-SG-SUMMARY req_id=N2`,
+				hostileHead + `sent=0 unvalidated_rcvd=18446744073709551615 log_id=WR-SG-SUMMARY req_id=N3 x=1e+21 y=0 z=1.2345678901234568e+20 geo={\x22n\x22:[1500,0,20],\x22s\x22:\x22/é\\u0008\x22}`,
+			})
+		})
+	}
+}
+
+// TestHostileTypedFields: addresses, ports, status, sizes and durations
+// are written under their standard keys only when valid; anything else is
+// kept under unvalidated_<key> (class 9).
+func TestHostileTypedFields(t *testing.T) {
+	lines := []string{
+		`{"log_id":"WR-SG-SUMMARY","host":"gw","req_id":"T1","client_ip":"1.2.3.4\" src=6.6.6.6","front_src_ip":"10.0.0.1","front_src_port":"4000","back_dst_ip":"::1\" x=y","back_dst_port":"99999999999"}`,
+		`{"log_id":"WR-SG-SUMMARY","host":"gw","req_id":"T2","client_ip":"a b","vhost_ip":"2001:db8::1","vhost_port":"abc","http_status":"20x","req_size":"-5","resp_size":"1 2","lifetime":"abc"}`,
+		`{"log_id":"WR-SG-SUMMARY","host":"gw","req_id":"T3","front_src_ip":"fe80::1%eth0","front_src_port":"65536","back_host_ip":"10.1.1.1","back_host_port":"+80","http_status":"2000","req_size":"012","lifetime":"-1"}`,
+		`{"log_id":"WR-SG-SUMMARY","host":"gw","req_id":"T4","client_ip":"198.51.100.7","back_dst_ip":"2001:db8::2","back_dst_port":"8443","http_status":"503","req_size":"0","resp_size":"9223372036854775807","lifetime":"3.5"}`,
+	}
+	got, _ := runLines(t, lines, false, single)
+	assertRecords(t, got, []string{
+		hostileHead + `unvalidated_src="1.2.3.4\x22 src=6.6.6.6" unvalidated_dst="::1\x22 x=y" unvalidated_dstport=99999999999 log_id=WR-SG-SUMMARY req_id=T1 front_src=10.0.0.1:4000`,
+		hostileHead + `unvalidated_src="a b" dst=2001:db8::1 unvalidated_dstport=abc unvalidated_result=20x unvalidated_sent=-5 unvalidated_rcvd="1 2" unvalidated_duration=abc log_id=WR-SG-SUMMARY req_id=T2`,
+		hostileHead + `unvalidated_src=fe80::1%eth0 unvalidated_srcport=65536 dst=10.1.1.1 unvalidated_dstport=+80 unvalidated_result=2000 unvalidated_sent=012 unvalidated_duration=-1 log_id=WR-SG-SUMMARY req_id=T3`,
+		hostileHead + `src=198.51.100.7 dst=2001:db8::2 dstport=8443 result=503 sent=0 rcvd=9223372036854775807 duration=3.5 log_id=WR-SG-SUMMARY req_id=T4`,
+	})
+}
+
+// recordsLine matches the plugin's record accounting at exit.
+var recordsLine = regexp.MustCompile(`\] records: in=(\d+) written=(\d+) `)
+
+// FuzzPluginLines runs two arbitrary lines and a good record through the
+// .so, as raw lines or through a json parser, and checks what must hold for
+// any input: every record is strict WELF with no raw control, separator or
+// bidi character (runLines), the record accounting balances (mustRun), and
+// the records in the file are the records it counts as written.
+func FuzzPluginLines(f *testing.F) {
+	f.Add(`{"log_id":"WR-SG-X","host":"gw","a.b":"v1","a b":"v2","a_b":"v3"} {"log_id":"WR-SG-X"}`, `["text",{"log_id":"WR-SG-X"}] x`, false)
+	f.Add("{\"log_id\":\"WR-SG-X\",\"message\":\"a\u2028b\u0085c\u202e\x7f\",\"client_ip\":\"::1\\\" x=y\"}", ``, true)
+	f.Add(`{"log_id":"WR-SG-SUMMARY","resp_size":1e400,"req_size":1.5e3,"x":{"n":[2E1]}}`, `   `, false)
+	f.Fuzz(func(t *testing.T, a, b string, parsed bool) {
+		if strings.ContainsAny(a+b, "\r\n") {
+			t.Skip("one line each")
+		}
+		got, r := runLines(t, []string{a, b, `{"log_id":"WR-SG-X","host":"gw"}`}, parsed, single)
+		m := recordsLine.FindStringSubmatch(r.stderr)
+		if m == nil {
+			t.Fatalf("no records line:\n%s", r.stderr)
+		}
+		if m[2] != strconv.Itoa(len(got)) {
+			t.Fatalf("%d records in the file, %s counted as written:\n%s", len(got), m[2], r.stderr)
+		}
+	})
+}
