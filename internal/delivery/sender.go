@@ -3,6 +3,7 @@ package delivery
 import (
 	"bufio"
 	"errors"
+	"hash/crc32"
 	"io"
 	"os"
 	"time"
@@ -91,6 +92,13 @@ func (s *sender) fillFromQueue() bool {
 	s.fromSpool = false
 	bytes := 0
 	for _, b := range s.window {
+		if b.onDisk && b.frames == nil && b.taken < b.records && !s.load(b) {
+			if !s.update(func(c *Counters) { c.Queued -= uint64(b.records); c.Dropped += uint64(b.records) }) {
+				return false
+			}
+			b.records = 0
+			continue
+		}
 		for b.taken < b.records {
 			if len(s.cur) == e.opt.BatchRecords {
 				return true
@@ -121,6 +129,61 @@ func (s *sender) fillFromQueue() bool {
 		e.queuedBytes.Add(-s.release(0)) // only after a dropped frame
 	}
 	return len(s.cur) > 0 || !closed
+}
+
+// load reads the frames of a batch kept only in the spool back into
+// memory. On failure it logs the loss and gives the batch's room back.
+func (s *sender) load(b *batch) bool {
+	buf := make([]byte, 0, b.size)
+	if pb, _ := s.e.batches.Get().(*batch); pb != nil && cap(pb.frames) >= b.size {
+		buf = pb.frames[:0]
+	}
+	buf = buf[:b.size]
+	err := readAt(s.e.spool.segmentPath(b.at.seq), buf, b.at.off)
+	if err == nil {
+		err = checkFrames(buf, b.records)
+	}
+	if err != nil {
+		s.e.log.Errorf("delivery: dropped %d records: spool segment %s unreadable at offset %d: %v", b.records, s.e.spool.segmentPath(b.at.seq), b.at.off, err)
+		s.e.spool.pending.Add(-int64(b.size))
+		s.e.roomMade()
+		return false
+	}
+	b.frames = buf
+	return true
+}
+
+// readAt fills buf from the file at path, from offset off.
+func readAt(path string, buf []byte, off int64) error {
+	f, err := os.Open(path)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	_, err = f.ReadAt(buf, off)
+	return err
+}
+
+// checkFrames verifies that b holds exactly n intact frames.
+func checkFrames(b []byte, n int) error {
+	for ; n > 0; n-- {
+		if len(b) < frameHeaderLen {
+			return errDamaged
+		}
+		size, sum := parseHeader(b)
+		if size < minBodyLen || size > int64(len(b)-frameHeaderLen) {
+			return errDamaged
+		}
+		body := b[frameHeaderLen : frameHeaderLen+size]
+		if crc32.Checksum(body, castagnoli) != sum {
+			return errDamaged
+		}
+		b = b[frameHeaderLen+size:]
+	}
+	if len(b) != 0 {
+		return errDamaged
+	}
+	return nil
 }
 
 func (s *sender) fillFromSpool() bool {
@@ -317,6 +380,7 @@ func (s *sender) confirm(k int) bool {
 		sp.ack = s.marks[s.done+k-1].end
 		e.persist(false)
 	}
+	e.roomMade()
 	s.done += k
 	return true
 }
@@ -333,7 +397,9 @@ func (s *sender) release(k int) int64 {
 		if b.confirmed < b.records {
 			break
 		}
-		bytes += int64(len(b.frames))
+		if !b.onDisk {
+			bytes += int64(len(b.frames))
+		}
 		s.window[0] = nil
 		s.window = s.window[1:]
 		s.e.batches.Put(b) // the carrier is done with its lines
