@@ -83,8 +83,8 @@ type Options struct {
 	SpoolMaxBytes int64
 	// AdmitWait is how long Admit waits for room before it says no; 0 (not
 	// a default) says no at once.
-	AdmitWait time.Duration
-	SpoolFsync    Fsync
+	AdmitWait  time.Duration
+	SpoolFsync Fsync
 	// SegmentBytes is the size at which a segment file is sealed and the
 	// next one started.
 	SegmentBytes int64
