@@ -130,6 +130,7 @@ func deliveryOptions(cfg *config.Config, log Logger) delivery.Options {
 	return delivery.Options{
 		QueueMaxBytes: c.QueueMaxBytes, SpoolDir: c.SpoolDir, SpoolMaxBytes: c.SpoolMaxBytes, SpoolFsync: c.SpoolFsync,
 		ShutdownTimeout: c.ShutdownTimeout, StatsInterval: stats, Log: log,
+		AdmitWait: c.FlushWait,
 	}
 }
 
