@@ -83,7 +83,9 @@
  * file from where this one stopped; its directory must exist, or the start
  * fails as in Fluent Bit.
  *
- * Not mirrored: hot reload, filters, storage/backpressure limits, the
+ * Not mirrored: hot reload, filters, buffer limits (Mem_Buf_Limit,
+ * storage.max_chunks_up; a worker instance holds at most 64 pending chunks
+ * and the input waits), a crash (SIGKILL) with filesystem storage, the
  * scheduler's exponential backoff (retries wait --retry-wait-ms), and the
  * duplicate idle worker pool Fluent Bit 5.1.1 starts for Go outputs.
  */
