@@ -175,7 +175,7 @@ func checkFrames(b []byte, n int) error {
 			return errDamaged
 		}
 		body := b[frameHeaderLen : frameHeaderLen+size]
-		if crc32.Checksum(body, castagnoli) != sum {
+		if _, ok := parseBody(body); !ok || crc32.Checksum(body, castagnoli) != sum {
 			return errDamaged
 		}
 		b = b[frameHeaderLen+size:]
