@@ -264,23 +264,67 @@ func TestSlowReceiverLosesNothing(t *testing.T) {
 
 // TestRetryLimitDropsChunks shows the harness's Retry_Limit as Fluent Bit
 // 5.1.1 has it (reference §8): a chunk answered FLB_RETRY more often than
-// Retry_Limit allows is discarded, logged and counted. Flush_Wait 0 makes
-// the plugin hand chunks back at once, as before back-pressure waited.
+// Retry_Limit allows is discarded, logged ("cannot be retried") and counted
+// with its records. Flush_Wait 0 makes the plugin hand chunks back at once,
+// as it did before back-pressure waited: with the receiver down, the first
+// of ten chunks is taken and the nine others come back.
 func TestRetryLimitDropsChunks(t *testing.T) {
+	tests := []struct {
+		limit string // "" = Fluent Bit's default, 1
+		stats string
+	}{
+		{"", "retry=18 error=0 dropped=9 dropped_records=180 "},
+		{"Retry_Limit 3", "retry=36 error=0 dropped=9 dropped_records=180 "},
+		{"Retry_Limit no_retries", "retry=9 error=0 dropped=9 dropped_records=180 "},
+	}
+	for _, tt := range tests {
+		t.Run("limit "+tt.limit, func(t *testing.T) {
+			dir := t.TempDir()
+			in, _ := singleRecords(t, dir, 200)
+			rcv := newSyslogReceiver(t, 0, 0) // never listens
+			props := []string{"Destination tcp://" + rcv.addr, single, "Queue_Max_Bytes 1", "Flush_Wait 0", "Shutdown_Timeout 100ms"}
+			if tt.limit != "" {
+				props = append(props, tt.limit)
+			}
+			r := mustRun(t, tailInput("a", in)+welfOutput("*", props...), "--chunk-records", "20", "--retry-wait-ms", "10")
+			if stats := harnessStats(t, r.stderr); !strings.Contains(stats, tt.stats) {
+				t.Errorf("stats %s, want %s", stats, tt.stats)
+			}
+			if n := strings.Count(r.stderr, "' cannot be retried: "); n != 9 {
+				t.Errorf("want 9 \"cannot be retried\" lines, got %d:\n%s", n, r.stderr)
+			}
+			if !strings.Contains(r.stderr, "Retry_Limit no_limits") {
+				t.Errorf("the plugin must explain FLB_RETRY:\n%s", r.stderr)
+			}
+		})
+	}
+}
+
+// TestShutdownOrder: on SIGTERM the harness, as Fluent Bit, pauses the
+// inputs first, flushes what is pending within Grace, then calls the
+// plugin's exit.
+func TestShutdownOrder(t *testing.T) {
 	dir := t.TempDir()
-	in, _ := singleRecords(t, dir, 200)
-	rcv := newSyslogReceiver(t, 0, 0) // never listens
-	r := mustRun(t, tailInput("a", in)+welfOutput("*", "Destination tcp://"+rcv.addr, single, "Queue_Max_Bytes 1", "Flush_Wait 0", "Shutdown_Timeout 100ms"),
-		"--chunk-records", "20")
-	stats := harnessStats(t, r.stderr)
-	if !strings.Contains(stats, "retry=18 error=0 dropped=9 dropped_records=180 ") {
-		t.Errorf("want 9 chunks retried twice and dropped after Retry_Limit 1, the first one taken: %s", stats)
+	in, _ := singleRecords(t, dir, 50)
+	out := filepath.Join(dir, "out.welf")
+	stop := signalHarness(t, "[SERVICE]\n    Grace 1\n"+tailInput("a", in)+welfOutput("*", "Destination file://"+out, single))
+	for end := time.Now().Add(10 * time.Second); time.Now().Before(end); time.Sleep(20 * time.Millisecond) {
+		if b, _ := os.ReadFile(out); bytes.Count(b, []byte("\n")) == 50 {
+			break
+		}
 	}
-	if n := strings.Count(r.stderr, "[engine] chunk '"); n != 9 || !strings.Contains(r.stderr, "cannot be retried") {
-		t.Errorf("want 9 \"cannot be retried\" lines, got %d:\n%s", n, r.stderr)
+	r := stop()
+	order := []string{"[engine] caught signal (SIGTERM)", "[engine] service will shutdown in max 1 seconds", "[input] pausing tail.0", "exit: events=50 written=50 "}
+	at := -1
+	for _, s := range order {
+		i := strings.Index(r.stderr, s)
+		if i <= at {
+			t.Fatalf("want, in this order, %q:\n%s", order, r.stderr)
+		}
+		at = i
 	}
-	if !strings.Contains(r.stderr, "Retry_Limit no_limits") {
-		t.Errorf("the plugin must explain FLB_RETRY:\n%s", r.stderr)
+	if r.exit != 0 {
+		t.Errorf("exit %d", r.exit)
 	}
 }
 
