@@ -25,7 +25,10 @@ type sender struct {
 	replay []replaySegment // left by an earlier run, oldest first
 	rf     *os.File        // the replay segment being read
 	rr     frameReader
-	rbuf   []byte // bodies of the records read back into cur
+	rbuf   []byte   // bodies of the records read back into cur
+	spare  []byte   // the arena of the last batch read back from the spool, for the next one
+	seg    *os.File // the segment batches kept on disk only are read from
+	segSeq uint64
 
 	cur       []sink.Record // the carrier batch
 	marks     []mark        // with a spool: where each record of cur ends in the log
@@ -44,6 +47,7 @@ type mark struct {
 func (s *sender) run() {
 	defer close(s.e.senderDone)
 	defer s.closeReplay()
+	defer s.closeSegment()
 	for {
 		if s.done == len(s.cur) {
 			if !s.fill() {
@@ -134,12 +138,13 @@ func (s *sender) fillFromQueue() bool {
 // load reads the frames of a batch kept only in the spool back into
 // memory. On failure it logs the loss and gives the batch's room back.
 func (s *sender) load(b *batch) bool {
-	buf := make([]byte, 0, b.size)
-	if pb, _ := s.e.batches.Get().(*batch); pb != nil && cap(pb.frames) >= b.size {
-		buf = pb.frames[:0]
+	buf := s.spare
+	s.spare = nil
+	if cap(buf) < b.size {
+		buf = make([]byte, b.size)
 	}
 	buf = buf[:b.size]
-	err := readAt(s.e.spool.segmentPath(b.at.seq), buf, b.at.off)
+	err := s.readAt(b.at.seq, buf, b.at.off)
 	if err == nil {
 		err = checkFrames(buf, b.records)
 	}
@@ -153,15 +158,26 @@ func (s *sender) load(b *batch) bool {
 	return true
 }
 
-// readAt fills buf from the file at path, from offset off.
-func readAt(path string, buf []byte, off int64) error {
-	f, err := os.Open(path)
-	if err != nil {
-		return err
+// readAt fills buf from segment seq, from offset off. The segment stays
+// open for the next batch, which is most likely in it too.
+func (s *sender) readAt(seq uint64, buf []byte, off int64) error {
+	if s.seg == nil || s.segSeq != seq {
+		s.closeSegment()
+		f, err := os.Open(s.e.spool.segmentPath(seq))
+		if err != nil {
+			return err
+		}
+		s.seg, s.segSeq = f, seq
 	}
-	defer f.Close()
-	_, err = f.ReadAt(buf, off)
+	_, err := s.seg.ReadAt(buf, off)
 	return err
+}
+
+func (s *sender) closeSegment() {
+	if s.seg != nil {
+		s.seg.Close() // read-only: nothing to lose
+		s.seg = nil
+	}
 }
 
 // checkFrames verifies that b holds exactly n intact frames.
@@ -397,12 +413,18 @@ func (s *sender) release(k int) int64 {
 		if b.confirmed < b.records {
 			break
 		}
-		if !b.onDisk {
-			bytes += int64(len(b.frames))
-		}
 		s.window[0] = nil
 		s.window = s.window[1:]
-		s.e.batches.Put(b) // the carrier is done with its lines
+		// The carrier is done with its lines: the arena is reused.
+		if b.onDisk {
+			if cap(b.frames) > cap(s.spare) {
+				s.spare = b.frames[:0]
+			}
+			b.frames = nil
+		} else {
+			bytes += int64(len(b.frames))
+			s.e.batches.Put(b)
+		}
 	}
 	return bytes
 }
