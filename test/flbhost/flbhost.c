@@ -72,7 +72,8 @@
  *
  * Shutdown, as in Fluent Bit: on SIGTERM or SIGINT (or --stop-after-chunks)
  * the inputs are paused (no more lines are read; open chunks are closed),
- * pending chunks are flushed for up to [SERVICE] Grace seconds (default 5),
+ * pending chunks are flushed for up to [SERVICE] Grace seconds (default 5;
+ * -1 waits for all),
  * then each instance gets OutputPreExit(0) and ExitCtx. A chunk not flushed
  * by then, or whose flush returned after the grace period (its result is
  * never handled), is unfinished: with the input's storage.type filesystem
@@ -2454,7 +2455,8 @@ static void begin_stop(struct host *h, long grace_s, const char *why)
     if (!atomic_load(&h->stopping)) {
         struct timespec due = now_monotonic();
 
-        due.tv_sec += grace_s;
+        /* Grace -1: wait until every task is done */
+        due.tv_sec += grace_s < 0 ? (time_t)1 << 40 : grace_s;
         h->grace_deadline = due;
         atomic_store(&h->stopping, true);
         log_msg(FLB_LOG_INFO, "[engine] %s", why);
