@@ -16,6 +16,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/welfbridge/welfbridge/internal/transport/rsyslogtest"
 )
 
 // syslogReceiver is a TCP syslog receiver (octet-counting) that reads as
@@ -357,4 +359,34 @@ func signalHarness(t *testing.T, conf string, args ...string) (stop func() run) 
 		}
 		return r
 	}
+}
+
+// TestRsyslogDownLosesNothing: condition 1 with a real rsyslog that is
+// down when the plugin starts and comes up 3 s later, Fluent Bit's and
+// welf's defaults otherwise: every request arrives once.
+func TestRsyslogDownLosesNothing(t *testing.T) {
+	const requestsIn = 1000
+	s := rsyslogtest.Start(t, rsyslogtest.Config{TCP: true})
+	s.Stop()
+	in, ids := requests(t, t.TempDir(), 0, requestsIn)
+	up := time.AfterFunc(3*time.Second, s.Start)
+	defer up.Stop()
+	r := mustRun(t, tailInput("a", in)+welfOutput("*", "Destination tcp://"+s.TCPAddr, "Time_Zone UTC", "Conntrace on",
+		"Queue_Max_Bytes 16K", "Shutdown_Timeout 60s"), "--chunk-records", "40")
+	lines := s.WaitLines(requestsIn, 20*time.Second)
+	time.Sleep(300 * time.Millisecond) // a duplicate would have arrived by now
+	if more := s.Lines(); len(more) > len(lines) {
+		lines = more
+	}
+	counts := map[string]int{}
+	for _, l := range lines {
+		if m := reqIDPattern.FindStringSubmatch(l); m != nil {
+			counts[m[1]]++
+		}
+	}
+	figures := checkCounts(t, counts, len(lines), ids)
+	if stats := harnessStats(t, r.stderr); !strings.Contains(stats, " retry=0 error=0 dropped=0 ") {
+		t.Errorf("harness: %s", stats)
+	}
+	t.Logf("condition 1 (rsyslog down 3s): %s", figures)
 }
