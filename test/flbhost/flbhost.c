@@ -37,10 +37,12 @@
  *                           returned: its result is not handled
  *   -h, --help              print this usage
  *
- * Configuration (classic format): [SERVICE] plugins_file, parsers_file and
- * log_level; [INPUT] Name tail with Path (comma-separated globs), Exclude_Path,
- * Tag (a '*' is replaced by the file path, like in_tail), Key, Parser (json
- * parsers only), Path_Key, Offset_Key, Read_from_Head (always from the head);
+ * Configuration (classic format): [SERVICE] plugins_file, parsers_file,
+ * log_level, Grace and storage.path; [INPUT] Name tail with Path
+ * (comma-separated globs), Exclude_Path, Tag (a '*' is replaced by the file
+ * path, like in_tail), Key, Parser (json parsers only), Path_Key, Offset_Key,
+ * Read_from_Head (always from the head, or from the DB's offset), DB and
+ * storage.type;
  * [OUTPUT] Name, Match, Match_Regex, Alias, Log_Level, Workers, Retry_Limit and
  * the plugin's own properties. @INCLUDE, @SET and ${VAR} work as in Fluent Bit.
  * Other sections are ignored with a warning.
