@@ -14,8 +14,9 @@
 // room in vain: the joiners consume records, so processing a chunk twice
 // would lose or duplicate output. For the same reason, with a spool, a
 // chunk processed before a restart that Fluent Bit flushes again is
-// recognised by its digest and acknowledged without processing. Records the destination refuses
-// after processing wait in a backlog instead, and hold back later chunks.
+// recognised by its digest and acknowledged without processing. Records
+// the destination refuses after processing wait in a backlog instead, and
+// hold back later chunks.
 package pipeline
 
 import (
