@@ -189,7 +189,7 @@ func TestRetriesWithCorrelation(t *testing.T) {
 	}
 	wait := startHarness(t, tailInput("a", writeLines(t, dir, "in.log", lines...))+
 		welfOutput("*", "Destination forward://"+rcv.Addr(), "Forward_Require_Ack on", "Time_Zone UTC", "Conntrace on",
-			"Queue_Max_Bytes 1", "Retry_Limit no_limits", "Shutdown_Timeout 30s"),
+			"Queue_Max_Bytes 1", "Flush_Wait 0", "Retry_Limit no_limits", "Shutdown_Timeout 30s"),
 		"--chunk-records", "3", "--retry-wait-ms", "100")
 	time.Sleep(1500 * time.Millisecond)
 	rcv.Restart()
@@ -208,7 +208,7 @@ func TestRetriesWithCorrelation(t *testing.T) {
 	if len(seen) != 20 || len(events) != 20 {
 		t.Errorf("got %d records for %d requests, want 20 each", len(events), len(seen))
 	}
-	if !strings.Contains(r.stderr, "chunks go back to Fluent Bit for retry") {
+	if !strings.Contains(r.stderr, "chunks go back to Fluent Bit with FLB_RETRY") {
 		t.Errorf("want FLB_RETRY from admission control:\n%s", r.stderr)
 	}
 	if got, want := correlationCounters(t, r.stderr), "in=80 joined=80 partial=0 duplicate=0 orphan=0"; got != want {

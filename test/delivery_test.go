@@ -112,7 +112,8 @@ func TestReceiverDownAtStart(t *testing.T) {
 	}
 }
 
-// TestAdmissionControl: with the receiver down, the outbound buffer fills,
+// TestAdmissionControl: with the receiver down and Flush_Wait 0 (no waiting
+// for room), the outbound buffer fills,
 // FlushCtx returns FLB_RETRY without touching any state, the harness
 // re-flushes those chunks later, and once the receiver is up every record
 // arrives exactly once.
@@ -120,7 +121,7 @@ func TestAdmissionControl(t *testing.T) {
 	s := rsyslogtest.Start(t, rsyslogtest.Config{TCP: true})
 	s.Stop()
 	wait := startHarness(t, tailInput("airlock", fixture("airlock/sample.log"))+
-		welfOutput("airlock", "Destination tcp://"+s.TCPAddr, "Time_Zone UTC", single, "Queue_Max_Bytes 1", "Retry_Limit no_limits", "Shutdown_Timeout 30s"),
+		welfOutput("airlock", "Destination tcp://"+s.TCPAddr, "Time_Zone UTC", single, "Queue_Max_Bytes 1", "Flush_Wait 0", "Retry_Limit no_limits", "Shutdown_Timeout 30s"),
 		"--chunk-records", "1", "--retry-wait-ms", "100")
 	time.Sleep(1500 * time.Millisecond)
 	s.Start()
@@ -133,7 +134,7 @@ func TestAdmissionControl(t *testing.T) {
 	sort.Strings(got) // retried chunks are re-flushed after later ones
 	sort.Strings(want)
 	equalLines(t, "delivered", got, want)
-	if !strings.Contains(r.stderr, "outbound buffer full, chunks go back to Fluent Bit for retry") || strings.Contains(r.stderr, "[flbhost] chunks=7 records=7 ok=7 retry=0") {
+	if !strings.Contains(r.stderr, "chunks go back to Fluent Bit with FLB_RETRY") || strings.Contains(r.stderr, "[flbhost] chunks=7 records=7 ok=7 retry=0") {
 		t.Errorf("want FLB_RETRY from admission control:\n%s", r.stderr)
 	}
 	if !strings.Contains(r.stderr, "exit: events=7 written=7 ") {

@@ -23,7 +23,7 @@ func props(m map[string]string) Getter {
 	}
 }
 
-var defaultDelivery = Delivery{QueueMaxBytes: 16 << 20, SpoolMaxBytes: 256 << 20, ShutdownTimeout: 5 * time.Second, StatsInterval: time.Minute}
+var defaultDelivery = Delivery{QueueMaxBytes: 16 << 20, SpoolMaxBytes: 256 << 20, ShutdownTimeout: 5 * time.Second, StatsInterval: time.Minute, FlushWait: 30 * time.Second}
 
 var defaultMWG = MWG{PathKey: "file", IdleTimeout: time.Minute, MaxConnections: 10000, MaxHeaderBytes: 64 << 10, MaxBytes: 64 << 20}
 
@@ -242,7 +242,7 @@ func TestTLSSettings(t *testing.T) {
 
 func TestDeliverySettings(t *testing.T) {
 	c, err := Parse(props(map[string]string{"Destination": "tcp://siem", "Queue_Max_Bytes": "1M", "Spool_Dir": "/var/spool/welf",
-		"Spool_Max_Bytes": "2G", "Spool_Fsync": "always", "Shutdown_Timeout": "10", "Stats_Interval": "0"}), "h")
+		"Spool_Max_Bytes": "2G", "Spool_Fsync": "always", "Shutdown_Timeout": "10", "Stats_Interval": "0", "Flush_Wait": "0"}), "h")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -17,6 +17,7 @@ const (
 	KeySpoolFsync      = "Spool_Fsync"
 	KeyShutdownTimeout = "Shutdown_Timeout"
 	KeyStatsInterval   = "Stats_Interval"
+	KeyFlushWait       = "Flush_Wait"
 )
 
 // Delivery holds how records reach a network destination: through a
@@ -28,6 +29,9 @@ type Delivery struct {
 	SpoolFsync      delivery.Fsync
 	ShutdownTimeout time.Duration
 	StatsInterval   time.Duration // 0 = no periodic counters
+	// FlushWait is how long a flush waits for room before it hands the
+	// chunk back with FLB_RETRY; 0 hands it back at once.
+	FlushWait time.Duration
 }
 
 func (p *parser) delivery(d Destination) Delivery {
@@ -37,6 +41,7 @@ func (p *parser) delivery(d Destination) Delivery {
 		SpoolMaxBytes:   int64(p.size(KeySpoolMaxBytes, delivery.DefaultSpoolMaxBytes)),
 		ShutdownTimeout: p.duration(KeyShutdownTimeout, delivery.DefaultShutdownTimeout),
 		StatsInterval:   p.duration(KeyStatsInterval, delivery.DefaultStatsInterval),
+		FlushWait:       p.duration(KeyFlushWait, delivery.DefaultAdmitWait),
 	}
 	if c.QueueMaxBytes == 0 {
 		p.fail(KeyQueueMaxBytes, "0", "allowed: a positive number of bytes, optionally with a K, M or G suffix")
@@ -52,7 +57,7 @@ func (p *parser) delivery(d Destination) Delivery {
 		p.fail(KeySpoolDir, c.SpoolDir, "allowed: an absolute directory path")
 	}
 	if !d.Network() {
-		for _, key := range []string{KeyQueueMaxBytes, KeySpoolDir, KeySpoolMaxBytes, KeySpoolFsync, KeyShutdownTimeout} {
+		for _, key := range []string{KeyQueueMaxBytes, KeySpoolDir, KeySpoolMaxBytes, KeySpoolFsync, KeyShutdownTimeout, KeyFlushWait} {
 			if v := p.value(key); v != "" {
 				p.fail(key, v, "applies only to network destinations (udp, tcp, tls, relp, forward)")
 			}

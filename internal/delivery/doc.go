@@ -5,18 +5,23 @@
 //
 // # Flow
 //
-// The flush path calls [Engine.Admit] first, before decoding anything. On
-// false it returns FLB_RETRY and Fluent Bit keeps the chunk, in its own
-// filesystem storage if configured: that is where a backlog waits, not
-// here. On true it encodes the chunk and calls [Engine.Send], which only
-// copies the records (one arena per batch) into the engine's queue, and
-// with a spool appends them to it, and returns.
+// The flush path calls [Engine.Admit] first, before decoding anything.
+// Admit waits up to [Options.AdmitWait] for room, so that back-pressure
+// reaches Fluent Bit as a flush that waits, as on a native output's socket.
+// On false the flush returns FLB_RETRY and Fluent Bit keeps the chunk, in
+// its own filesystem storage if configured. On true it encodes the chunk
+// and calls [Engine.Send], which only copies the records (one arena per
+// batch) into the engine's queue, and with a spool appends them to it, and
+// returns.
 //
-// The limits are soft. Admit says yes while the unconfirmed bytes in memory
-// are below [Options.QueueMaxBytes] (and in the spool below
-// [Options.SpoolMaxBytes]); Send then accepts the whole batch it is given,
-// never dropping any of it for space. So a limit is exceeded by at most one
-// chunk (Fluent Bit chunks are about 2 MiB at most) per concurrent flush.
+// The limits are soft. Without a spool, Admit says yes while the
+// unconfirmed bytes in memory are below [Options.QueueMaxBytes]; with one,
+// while the unconfirmed bytes in the spool are below
+// [Options.SpoolMaxBytes], and a batch that finds memory full is kept in
+// the spool only: the sender reads it back when its turn comes. Send
+// accepts the whole batch it is given, never dropping any of it for space.
+// So a limit is exceeded by at most one chunk (Fluent Bit chunks are about
+// 2 MiB at most) per concurrent flush.
 //
 // One sender goroutine per engine takes records in order, up to
 // [Options.BatchRecords] records and [Options.BatchBytes] bytes per carrier
@@ -64,6 +69,10 @@
 // them, softly) plus at most one segment of confirmed ones, and segments
 // replay could not read.
 //
+// With the spool, [Engine.Chunks] keeps the digests of the chunks the flush
+// path processed (see [ChunkLog]), so that one Fluent Bit flushes again
+// after a restart is acknowledged without being processed twice.
+//
 // # Close
 //
 // [Engine.Close] stops accepting and lets the sender drain for
@@ -82,7 +91,7 @@
 // cannot read back what New found (an I/O error, or the spool changed
 // underneath);
 // every drop is logged with its reason. The memory queue never drops:
-// admission control pushes back instead.
+// admission control makes the flush wait instead.
 //
 // # Spool format
 //

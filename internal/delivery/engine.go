@@ -66,19 +66,25 @@ const (
 	DefaultBackoffMax      = 30 * time.Second
 	DefaultShutdownTimeout = 5 * time.Second
 	DefaultStatsInterval   = 60 * time.Second
+	DefaultAdmitWait       = 30 * time.Second
 )
 
 // Options configure an engine. A zero or negative field takes its default,
 // except StatsInterval, where a negative value turns periodic stats off.
 type Options struct {
-	// QueueMaxBytes is the admission limit on bytes accepted by Send and not
-	// yet confirmed. A record takes its line, its host and about 18 bytes.
+	// QueueMaxBytes bounds the bytes accepted by Send and not yet confirmed
+	// that are kept in memory. Without a spool it is the admission limit;
+	// with one, batches beyond it are kept on disk only and read back when
+	// their turn comes. A record takes its line, its host and about 18 bytes.
 	QueueMaxBytes int64
 	// SpoolDir is the spool directory; "" means no spool.
 	SpoolDir string
 	// SpoolMaxBytes is the admission limit on unconfirmed bytes in the spool.
 	SpoolMaxBytes int64
-	SpoolFsync    Fsync
+	// AdmitWait is how long Admit waits for room before it says no; 0 (not
+	// a default) says no at once.
+	AdmitWait  time.Duration
+	SpoolFsync Fsync
 	// SegmentBytes is the size at which a segment file is sealed and the
 	// next one started.
 	SegmentBytes int64
@@ -166,8 +172,9 @@ type Counters struct {
 	// reason. Only Close without a spool drops (shutdown timeout), and
 	// replay drops what it cannot read back.
 	Dropped uint64
-	// Queued is a level: records in memory, accepted or read back from the
-	// spool, not yet confirmed. Records being sent count here.
+	// Queued is a level: records accepted (in memory, or in the spool only
+	// when memory was full) or read back from the spool, not yet confirmed.
+	// Records being sent count here.
 	Queued uint64
 	// Spooled is a level: records only on disk, left by an earlier run and
 	// not yet read back. After Close: the records kept for the next start.
@@ -194,10 +201,16 @@ type Engine struct {
 	carrier sink.Sink
 	opt     Options
 	log     Logger
-	spool   *spool // nil without a spool
+	spool   *spool    // nil without a spool
+	chunks  *ChunkLog // nil without a spool
 
 	queuedBytes atomic.Int64 // Counters.QueuedBytes
 	closing     atomic.Bool  // set first thing in Close, for Admit
+
+	// room is closed, and cleared, when bytes are confirmed or Close
+	// begins, to wake the flushes waiting in Admit; nil while none waits.
+	roomMu sync.Mutex
+	room   chan struct{}
 
 	// batches holds confirmed batches for reuse: a fresh arena per Send
 	// costs more than copying the records into it.
@@ -232,6 +245,10 @@ type batch struct {
 	frames  []byte
 	records int
 	at      position // where frames starts in the spool
+	// onDisk marks a batch kept only in the spool (the memory queue was
+	// full): frames is nil until the sender reads its size bytes back.
+	onDisk bool
+	size   int
 
 	// The sender's progress, in records and bytes of frames.
 	taken, confirmed, next int
@@ -260,7 +277,12 @@ func New(carrier sink.Sink, opt Options) (*Engine, error) {
 		if err != nil {
 			return nil, err
 		}
-		e.spool, s.replay = sp, replay
+		chunks, err := openChunkLog(opt.SpoolDir, opt.SpoolFsync, e.log)
+		if err != nil {
+			sp.lock.Close()
+			return nil, fmt.Errorf("spool dir %s: %w", opt.SpoolDir, err)
+		}
+		e.spool, e.chunks, s.replay = sp, chunks, replay
 		for _, rs := range replay {
 			e.count.Replayed += rs.records
 		}
@@ -274,15 +296,64 @@ func New(carrier sink.Sink, opt Options) (*Engine, error) {
 	return e, nil
 }
 
-// Admit reports whether the engine takes another chunk: the flush path
-// calls it before decoding anything and returns FLB_RETRY on false, so
-// Fluent Bit keeps the chunk. The limits are soft: Admit says yes while
-// the bytes are below them, and Send then accepts whatever batch it gets,
-// so they are exceeded by at most one chunk per concurrent flush.
+// Admit reports whether the engine takes another chunk, waiting up to
+// AdmitWait for room: the flush path calls it before decoding anything and
+// returns FLB_RETRY on false, so Fluent Bit keeps the chunk. Waiting here is
+// how back-pressure reaches Fluent Bit: its flush (and, without workers,
+// its engine thread, inputs included) waits, as on a native output's
+// socket. The limits are soft: Admit says yes while the bytes are below
+// them, and Send then accepts whatever batch it gets, so they are exceeded
+// by at most one chunk per concurrent flush. With a spool only
+// SpoolMaxBytes limits admission; QueueMaxBytes then bounds memory.
 func (e *Engine) Admit() bool {
-	return !e.closing.Load() &&
-		e.queuedBytes.Load() < e.opt.QueueMaxBytes &&
-		(e.spool == nil || e.spool.pending.Load() < e.opt.SpoolMaxBytes)
+	if e.hasRoom() {
+		return true
+	}
+	if e.opt.AdmitWait <= 0 || e.closing.Load() {
+		return false
+	}
+	t := time.NewTimer(e.opt.AdmitWait)
+	defer t.Stop()
+	for {
+		e.roomMu.Lock()
+		if e.room == nil {
+			e.room = make(chan struct{})
+		}
+		room := e.room
+		e.roomMu.Unlock()
+		// Checked after taking the channel, so room made in between wakes us.
+		if e.hasRoom() {
+			return true
+		}
+		if e.closing.Load() {
+			return false
+		}
+		select {
+		case <-room:
+		case <-t.C:
+			return e.hasRoom()
+		}
+	}
+}
+
+func (e *Engine) hasRoom() bool {
+	if e.closing.Load() {
+		return false
+	}
+	if e.spool != nil {
+		return e.spool.pending.Load() < e.opt.SpoolMaxBytes
+	}
+	return e.queuedBytes.Load() < e.opt.QueueMaxBytes
+}
+
+// roomMade wakes the flushes waiting in Admit.
+func (e *Engine) roomMade() {
+	e.roomMu.Lock()
+	if e.room != nil {
+		close(e.room)
+		e.room = nil
+	}
+	e.roomMu.Unlock()
 }
 
 // Send copies recs into the engine and returns without waiting for the
@@ -314,9 +385,17 @@ func (e *Engine) Send(recs []sink.Record) error {
 		if b.at, err = e.spool.append(frames); err != nil {
 			return err
 		}
+		if q := e.queuedBytes.Load(); q > 0 && q+int64(len(frames)) > e.opt.QueueMaxBytes {
+			// Memory is full: the batch waits in the spool only.
+			disk := &batch{records: len(recs), at: b.at, onDisk: true, size: len(frames)}
+			e.batches.Put(b)
+			b = disk
+		}
 	}
 	e.queue = append(e.queue, b)
-	e.queuedBytes.Add(int64(len(frames)))
+	if !b.onDisk {
+		e.queuedBytes.Add(int64(len(frames)))
+	}
 	e.count.Accepted += uint64(len(recs))
 	e.count.Queued += uint64(len(recs))
 	e.signal()
@@ -330,6 +409,10 @@ func (e *Engine) signal() {
 	default:
 	}
 }
+
+// Chunks returns the log of processed chunks kept with the spool, or nil
+// without a spool.
+func (e *Engine) Chunks() *ChunkLog { return e.chunks }
 
 // Counters returns a consistent snapshot of the counters.
 func (e *Engine) Counters() Counters {
@@ -355,6 +438,7 @@ func (e *Engine) Close() error {
 
 func (e *Engine) shutdown() error {
 	e.closing.Store(true)
+	e.roomMade()
 	e.mu.Lock()
 	e.closed = true
 	e.mu.Unlock()
@@ -426,7 +510,7 @@ func (e *Engine) finish() error {
 
 	if sp := e.spool; sp != nil {
 		e.persist(true)
-		for _, f := range []func() error{sp.acks.close, sp.lock.Close} {
+		for _, f := range []func() error{sp.acks.close, e.chunks.close, sp.lock.Close} {
 			if cerr := f(); err == nil && cerr != nil {
 				err = fmt.Errorf("spool: %w", cerr)
 			}
@@ -482,6 +566,7 @@ func (e *Engine) keep() {
 			e.log.Infof("delivery stats: %s", e.Counters())
 		case <-sync:
 			e.syncSpool()
+			e.chunks.sync()
 		}
 	}
 }

@@ -356,7 +356,7 @@ func TestCloseTimeoutKeepsSpoolForNextStart(t *testing.T) {
 		fmt.Sprintf("info: spool: replaying 5 records (145 bytes) from %s", dir),
 		stats(count2),
 	})
-	equal(t, "spool dir", listDir(t, dir), []string{"LOCK", "acks"})
+	equal(t, "spool dir", listDir(t, dir), []string{"LOCK", "acks", "chunks"})
 }
 
 func TestStatsInterval(t *testing.T) {

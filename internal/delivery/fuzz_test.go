@@ -69,3 +69,35 @@ func FuzzParseBody(f *testing.F) {
 		}
 	})
 }
+
+// FuzzCheckFrames: a batch read back from the spool is taken only when it
+// holds exactly the frames it was written with: checkFrames accepts data
+// as n frames exactly when a segment reader would read n intact frames
+// from it and end there.
+func FuzzCheckFrames(f *testing.F) {
+	frames, err := encodeBatch(nil, testRecords(0, 3), true)
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Add(frames, uint8(3))
+	f.Add(frames, uint8(2))
+	f.Add(frames[:len(frames)-1], uint8(3))
+	f.Add([]byte{}, uint8(0))
+	f.Fuzz(func(t *testing.T, data []byte, n uint8) {
+		got := checkFrames(data, int(n)) == nil
+		fr := frameReader{r: bufio.NewReaderSize(bytes.NewReader(data), 16), end: int64(len(data))}
+		count := 0
+		var buf []byte
+		for {
+			var err error
+			if buf, _, err = fr.next(buf[:0]); err != nil {
+				break
+			}
+			count++
+		}
+		want := count == int(n) && fr.off == int64(len(data))
+		if got != want {
+			t.Fatalf("checkFrames(%d frames) = %v, reader read %d frames to offset %d of %d", n, got, count, fr.off, len(data))
+		}
+	})
+}

@@ -3,6 +3,7 @@ package delivery
 import (
 	"bufio"
 	"errors"
+	"hash/crc32"
 	"io"
 	"os"
 	"time"
@@ -24,7 +25,10 @@ type sender struct {
 	replay []replaySegment // left by an earlier run, oldest first
 	rf     *os.File        // the replay segment being read
 	rr     frameReader
-	rbuf   []byte // bodies of the records read back into cur
+	rbuf   []byte   // bodies of the records read back into cur
+	spare  []byte   // the arena of the last batch read back from the spool, for the next one
+	seg    *os.File // the segment batches kept on disk only are read from
+	segSeq uint64
 
 	cur       []sink.Record // the carrier batch
 	marks     []mark        // with a spool: where each record of cur ends in the log
@@ -43,6 +47,7 @@ type mark struct {
 func (s *sender) run() {
 	defer close(s.e.senderDone)
 	defer s.closeReplay()
+	defer s.closeSegment()
 	for {
 		if s.done == len(s.cur) {
 			if !s.fill() {
@@ -91,6 +96,13 @@ func (s *sender) fillFromQueue() bool {
 	s.fromSpool = false
 	bytes := 0
 	for _, b := range s.window {
+		if b.onDisk && b.frames == nil && b.taken < b.records && !s.load(b) {
+			if !s.update(func(c *Counters) { c.Queued -= uint64(b.records); c.Dropped += uint64(b.records) }) {
+				return false
+			}
+			b.records = 0
+			continue
+		}
 		for b.taken < b.records {
 			if len(s.cur) == e.opt.BatchRecords {
 				return true
@@ -121,6 +133,73 @@ func (s *sender) fillFromQueue() bool {
 		e.queuedBytes.Add(-s.release(0)) // only after a dropped frame
 	}
 	return len(s.cur) > 0 || !closed
+}
+
+// load reads the frames of a batch kept only in the spool back into
+// memory. On failure it logs the loss and gives the batch's room back.
+func (s *sender) load(b *batch) bool {
+	buf := s.spare
+	s.spare = nil
+	if cap(buf) < b.size {
+		buf = make([]byte, b.size)
+	}
+	buf = buf[:b.size]
+	err := s.readAt(b.at.seq, buf, b.at.off)
+	if err == nil {
+		err = checkFrames(buf, b.records)
+	}
+	if err != nil {
+		s.e.log.Errorf("delivery: dropped %d records: spool segment %s unreadable at offset %d: %v", b.records, s.e.spool.segmentPath(b.at.seq), b.at.off, err)
+		s.e.spool.pending.Add(-int64(b.size))
+		s.e.roomMade()
+		return false
+	}
+	b.frames = buf
+	return true
+}
+
+// readAt fills buf from segment seq, from offset off. The segment stays
+// open for the next batch, which is most likely in it too.
+func (s *sender) readAt(seq uint64, buf []byte, off int64) error {
+	if s.seg == nil || s.segSeq != seq {
+		s.closeSegment()
+		f, err := os.Open(s.e.spool.segmentPath(seq))
+		if err != nil {
+			return err
+		}
+		s.seg, s.segSeq = f, seq
+	}
+	_, err := s.seg.ReadAt(buf, off)
+	return err
+}
+
+func (s *sender) closeSegment() {
+	if s.seg != nil {
+		s.seg.Close() // read-only: nothing to lose
+		s.seg = nil
+	}
+}
+
+// checkFrames verifies that b holds exactly n intact frames.
+func checkFrames(b []byte, n int) error {
+	for ; n > 0; n-- {
+		if len(b) < frameHeaderLen {
+			return errDamaged
+		}
+		size, sum := parseHeader(b)
+		if size < minBodyLen || size > int64(len(b)-frameHeaderLen) {
+			return errDamaged
+		}
+		body := b[frameHeaderLen : frameHeaderLen+size]
+		if _, ok := parseBody(body); !ok || crc32.Checksum(body, castagnoli) != sum {
+			return errDamaged
+		}
+		b = b[frameHeaderLen+size:]
+	}
+	if len(b) != 0 {
+		return errDamaged
+	}
+	return nil
 }
 
 func (s *sender) fillFromSpool() bool {
@@ -317,6 +396,7 @@ func (s *sender) confirm(k int) bool {
 		sp.ack = s.marks[s.done+k-1].end
 		e.persist(false)
 	}
+	e.roomMade()
 	s.done += k
 	return true
 }
@@ -333,10 +413,18 @@ func (s *sender) release(k int) int64 {
 		if b.confirmed < b.records {
 			break
 		}
-		bytes += int64(len(b.frames))
 		s.window[0] = nil
 		s.window = s.window[1:]
-		s.e.batches.Put(b) // the carrier is done with its lines
+		// The carrier is done with its lines: the arena is reused.
+		if b.onDisk {
+			if cap(b.frames) > cap(s.spare) {
+				s.spare = b.frames[:0]
+			}
+			b.frames = nil
+		} else {
+			bytes += int64(len(b.frames))
+			s.e.batches.Put(b)
+		}
 	}
 	return bytes
 }

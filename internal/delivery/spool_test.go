@@ -180,7 +180,7 @@ func TestReplay(t *testing.T) {
 				t.Errorf("counters:\ngot  %s\nwant %s", got, count)
 			}
 			equal(t, "log", log.all(), append(lines(dir, tt.logs...), stats(count)))
-			left := append([]string{"LOCK", "acks"}, tt.left...)
+			left := append([]string{"LOCK", "acks", "chunks"}, tt.left...)
 			slices.Sort(left)
 			equal(t, "files left", listDir(t, dir), left)
 		})
@@ -198,7 +198,7 @@ func TestReplayFutureSegmentUntouched(t *testing.T) {
 	e := newEngine(t, c, spoolOptions(dir, nil))
 	send(t, e, testRecords(10, 3))
 	receive(t, entered, "the carrier Send")
-	equal(t, "spool dir while sending", listDir(t, dir), []string{segName(7), segName(8), "LOCK", "acks"})
+	equal(t, "spool dir while sending", listDir(t, dir), []string{segName(7), segName(8), "LOCK", "acks", "chunks"})
 	release()
 	closeEngine(t, e)
 	if got := read(t, path); got != before {
@@ -262,7 +262,7 @@ func TestRestartAfterPartialReplay(t *testing.T) {
 	got1, _ := c.result()
 	got2, _ := c2.result()
 	equal(t, "delivered", append(got1, got2...), append(want(0, 35), want(100, 5)...))
-	equal(t, "spool dir", listDir(t, dir), []string{"LOCK", "acks"})
+	equal(t, "spool dir", listDir(t, dir), []string{"LOCK", "acks", "chunks"})
 }
 
 func TestSegmentsRollAndGo(t *testing.T) {
@@ -277,12 +277,12 @@ func TestSegmentsRollAndGo(t *testing.T) {
 			receive(t, entered, "the carrier Send")
 		}
 	}
-	equal(t, "spool dir while sending", listDir(t, dir), []string{segName(1), segName(2), segName(3), "LOCK", "acks"})
+	equal(t, "spool dir while sending", listDir(t, dir), []string{segName(1), segName(2), segName(3), "LOCK", "acks", "chunks"})
 	release()
 	closeEngine(t, e)
 	got, _ := c.result()
 	equal(t, "delivered", got, want(0, 10))
-	equal(t, "spool dir after Close", listDir(t, dir), []string{"LOCK", "acks"})
+	equal(t, "spool dir after Close", listDir(t, dir), []string{"LOCK", "acks", "chunks"})
 	if got, err := readAckLog(filepath.Join(dir, ackLogName), discard{}); err != nil || got != (position{seq: 3, off: int64(segmentHdrLen + 2*recFrameLen)}) {
 		t.Errorf("checkpoint %+v, %v", got, err)
 	}

@@ -6,9 +6,10 @@
 // per receiver behind a failover pool.
 //
 // Network carriers are always behind the delivery engine: Fluent Bit's
-// flush only hands records over and never waits on the network, and the
-// engine's admission check lets the flush return FLB_RETRY before it
-// touches any state when the outbound buffer is full.
+// flush only hands records over and never waits on the network. When the
+// outbound buffer is full, the engine's admission check makes the flush wait
+// for room (Flush_Wait), and only then lets it return FLB_RETRY before it
+// touches any state.
 package destination
 
 import (
@@ -37,8 +38,9 @@ type Destination struct {
 	// takes for rec (its Time, Severity and Host set); nil when the WELF
 	// record is the whole message.
 	Overhead func(rec *sink.Record) int
-	// Admit reports whether the destination takes another chunk now; nil
-	// when it always does (local destinations write synchronously).
+	// Admit reports whether the destination takes another chunk, waiting
+	// up to Flush_Wait for room; nil when it always does (local
+	// destinations write synchronously).
 	Admit func() bool
 }
 
@@ -153,6 +155,7 @@ func deliveryOptions(cfg *config.Config, log Logger) delivery.Options {
 	return delivery.Options{
 		QueueMaxBytes: c.QueueMaxBytes, SpoolDir: c.SpoolDir, SpoolMaxBytes: c.SpoolMaxBytes, SpoolFsync: c.SpoolFsync,
 		ShutdownTimeout: c.ShutdownTimeout, StatsInterval: stats, Log: log,
+		AdmitWait: c.FlushWait,
 	}
 }
 

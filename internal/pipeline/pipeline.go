@@ -10,9 +10,13 @@
 // concurrent use.
 //
 // A chunk is handed back to Fluent Bit (ErrBusy, FLB_RETRY) only before any
-// of it was processed: the joiners consume records, so processing a chunk
-// twice would lose or duplicate output. Records the destination refuses
-// after processing wait in a backlog instead, and hold back later chunks.
+// of it was processed, after the destination's admission check waited for
+// room in vain: the joiners consume records, so processing a chunk twice
+// would lose or duplicate output. For the same reason, with a spool, a
+// chunk processed before a restart that Fluent Bit flushes again is
+// recognised by its digest and acknowledged without processing. Records
+// the destination refuses after processing wait in a backlog instead, and
+// hold back later chunks.
 package pipeline
 
 import (
@@ -27,6 +31,7 @@ import (
 	"github.com/welfbridge/welfbridge/internal/airlock"
 	"github.com/welfbridge/welfbridge/internal/airlockjoin"
 	"github.com/welfbridge/welfbridge/internal/config"
+	"github.com/welfbridge/welfbridge/internal/delivery"
 	"github.com/welfbridge/welfbridge/internal/destination"
 	"github.com/welfbridge/welfbridge/internal/event"
 	"github.com/welfbridge/welfbridge/internal/flblog"
@@ -65,9 +70,13 @@ type Pipeline struct {
 	cfg      *config.Config
 	sink     sink.Sink
 	overhead func(*sink.Record) int // the destination's header bytes per record; nil = none
-	admit    func() bool            // the destination's admission check; nil = always
+	admit    func() bool            // the destination's admission check, which may wait; nil = always
 	log      *flblog.Logger
 	busy     atomic.Bool // the last admission check said no
+	// chunks remembers the chunks processed, with the spool, so that one
+	// Fluent Bit flushes again after a restart is not processed twice;
+	// nil without a spool.
+	chunks *delivery.ChunkLog
 
 	// Correlation: the joiners are shared by all flushes, so a mutex
 	// serialises each; tickLoop flushes what times out between chunks.
@@ -103,6 +112,9 @@ func New(cfg *config.Config, dest *destination.Destination, log *flblog.Logger) 
 		return nil, errors.New("pipeline: missing configuration or destination")
 	}
 	p := &Pipeline{cfg: cfg, sink: dest.Sink, overhead: dest.Overhead, admit: dest.Admit, log: log}
+	if e, ok := dest.Sink.(*delivery.Engine); ok {
+		p.chunks = e.Chunks()
+	}
 	p.workers.New = func() any { return p.newWorker() }
 	if cfg.Source != config.SourceAirlock {
 		j, err := newMWGJoiner(cfg)
@@ -148,10 +160,21 @@ var ErrBusy = errors.New("destination busy: outbound buffer full")
 // The only error is ErrBusy: the chunk was not looked at, and Fluent Bit
 // should retry it later.
 func (p *Pipeline) Flush(chunk []byte, tag string) (Result, error) {
+	var digest delivery.Digest
+	if p.chunks != nil {
+		digest = delivery.ChunkDigest(chunk, tag)
+		if p.chunks.Before(digest) {
+			p.log.Infof("chunk (tag %q, %d bytes) was processed before the restart and is flushed again by Fluent Bit: acknowledged without processing it twice", tag, len(chunk))
+			return Result{}, nil
+		}
+	}
 	if p.admit != nil {
 		if !p.admit() {
 			if !p.busy.Swap(true) {
-				p.log.Warnf("destination %s is not keeping up: outbound buffer full, chunks go back to Fluent Bit for retry", p.cfg.Destination)
+				p.log.Warnf("destination %s is not keeping up: no room within %s (%s), chunks go back to Fluent Bit with FLB_RETRY; "+
+					"Fluent Bit drops a chunk after Retry_Limit retries (default 1, \"chunk ... cannot be retried\"): "+
+					"set Retry_Limit no_limits on this output, or raise %s, %s or %s",
+					p.cfg.Destination, config.KeyFlushWait, p.cfg.Delivery.FlushWait, config.KeyFlushWait, config.KeySpoolMaxBytes, config.KeyQueueMaxBytes)
 			}
 			return Result{}, ErrBusy
 		}
@@ -211,6 +234,7 @@ func (p *Pipeline) Flush(chunk []byte, tag string) (Result, error) {
 	p.unparsed.Add(uint64(w.res.Unparsed))
 	p.malformed.Add(uint64(w.res.Malformed))
 	w.res.Written = p.send(w)
+	p.chunks.Add(digest)
 	return w.res, nil
 }
 

@@ -444,7 +444,8 @@ func TestFlushBusyTouchesNothing(t *testing.T) {
 	if _, err := p.Flush(chunk, "t"); err != nil {
 		t.Fatal(err)
 	}
-	want := "[2024/03/05 08:00:00] [ warn] [output:welf:welf.0] destination stdout is not keeping up: outbound buffer full, chunks go back to Fluent Bit for retry\n" +
+	want := "[2024/03/05 08:00:00] [ warn] [output:welf:welf.0] destination stdout is not keeping up: no room within Flush_Wait (0s), chunks go back to Fluent Bit with FLB_RETRY; " +
+		"Fluent Bit drops a chunk after Retry_Limit retries (default 1, \"chunk ... cannot be retried\"): set Retry_Limit no_limits on this output, or raise Flush_Wait, Spool_Max_Bytes or Queue_Max_Bytes\n" +
 		"[2024/03/05 08:00:00] [ info] [output:welf:welf.0] destination stdout takes chunks again\n"
 	if logs.String() != want || out.String() != summaryWELF+"\n" {
 		t.Errorf("logs:\n%s\noutput:\n%s", logs.String(), out.String())

@@ -52,12 +52,20 @@
  *                           built without metrics
  *       --no-log-api        log_print and output_log_check unset in the API
  *                           table (Fluent Bit before 2.0 had neither)
+ *       --wait-signal       after the inputs are read and flushed, keep
+ *                           running (like a Fluent Bit that keeps tailing)
+ *                           until SIGTERM or SIGINT
+ *       --stop-after-chunks N  stop as if SIGTERM came while the N-th flush
+ *                           runs and the grace period ended before it
+ *                           returned: its result is not handled
  *   -h, --help              print this usage
  *
  * Configuration (classic format): [SERVICE] plugins_file, parsers_file,
- * log_level and log_file; [INPUT] Name tail with Path (comma-separated globs), Exclude_Path,
- * Tag (a '*' is replaced by the file path, like in_tail), Key, Parser (json
- * parsers only), Path_Key, Offset_Key, Read_from_Head (always from the head);
+ * log_level, log_file, Grace and storage.path; [INPUT] Name tail with Path
+ * (comma-separated globs), Exclude_Path, Tag (a '*' is replaced by the file
+ * path, like in_tail), Key, Parser (json parsers only), Path_Key, Offset_Key,
+ * Read_from_Head (always from the head, or from the DB's offset), DB and
+ * storage.type;
  * [OUTPUT] Name, Match, Match_Regex, Alias, Log_Level, Workers, Retry_Limit and
  * the plugin's own properties. @INCLUDE, @SET and ${VAR} work as in Fluent Bit.
  * Other sections are ignored with a warning.
@@ -82,8 +90,12 @@
  *
  * Output: Fluent Bit style log lines and, unless -q, a final
  *   [flbhost] chunks=<n> records=<n> ok=<n> retry=<n> error=<n> dropped=<n>
+ *             dropped_records=<n> lost_records=<n> stored_chunks=<n>
  * (ok/retry/error/dropped are counted over all output instances; retry counts
- * FLB_RETRY results).
+ * FLB_RETRY results; dropped chunks are those past Retry_Limit, logged as
+ * "cannot be retried", and dropped_records their records; lost_records were
+ * in memory chunks unfinished at shutdown; stored_chunks were written to
+ * storage.path for the next start).
  *
  * Exit status: 0 when every input was consumed and every chunk finished (even
  * if some were dropped, like Fluent Bit); 1 on a usage, configuration, plugin
@@ -104,8 +116,24 @@
  * sections of the file that reload loads (inputs and [SERVICE] stay; ${VAR}
  * uses the -c file's @SET variables).
  *
+ * Shutdown, as in Fluent Bit: on SIGTERM or SIGINT (or --stop-after-chunks)
+ * the inputs are paused (no more lines are read; open chunks are closed),
+ * pending chunks are flushed for up to [SERVICE] Grace seconds (default 5;
+ * -1 waits for all),
+ * then each instance gets OutputPreExit(0) and ExitCtx. A chunk not flushed
+ * by then, or whose flush returned after the grace period (its result is
+ * never handled), is unfinished: with the input's storage.type filesystem
+ * and [SERVICE] storage.path it is written to storage.path/<input>/ and
+ * flushed again after the next start, before any new line is read; with
+ * memory buffering it is lost and logged. The tail DB (a text file of
+ * "offset path" lines at DB, written at exit) makes the next start read each
+ * file from where this one stopped; its directory must exist, or the start
+ * fails as in Fluent Bit.
+ *
  * Not mirrored: SIGHUP and the HTTP reload endpoint (reloads come from the
- * options above), filters, storage/backpressure limits, the
+ * options above), filters, buffer limits (Mem_Buf_Limit,
+ * storage.max_chunks_up; a worker instance holds at most 64 pending chunks
+ * and the input waits), a crash (SIGKILL) with filesystem storage, the
  * scheduler's exponential backoff (retries wait --retry-wait-ms), and the
  * duplicate idle worker pool Fluent Bit 5.1.1 starts for Go outputs.
  */
@@ -121,6 +149,7 @@
 #include <inttypes.h>
 #include <pthread.h>
 #include <regex.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdatomic.h>
 #include <stdbool.h>
@@ -129,6 +158,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <dirent.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <ucontext.h>
@@ -1326,6 +1356,9 @@ struct input {
     bool json;
     bool skip_empty; /* Skip_Empty_Lines: in_tail's default is off */
     struct ptrvec streams;
+    bool storage_fs; /* storage.type filesystem */
+    char *db;        /* DB: the offsets file, or NULL */
+    struct kvlist db_offsets;
 };
 
 struct source {
@@ -1349,6 +1382,7 @@ struct chunk {
     unsigned id;
     char name[64];
     atomic_int refs;
+    bool stored; /* written to storage.path at shutdown */
 };
 
 struct task {
@@ -1367,6 +1401,9 @@ struct stats {
     atomic_size_t retry;
     atomic_size_t error;
     atomic_size_t dropped;
+    atomic_size_t dropped_records;
+    size_t lost_records;
+    size_t stored_chunks;
 };
 
 struct options {
@@ -1385,6 +1422,8 @@ struct options {
     const char *metrics_file;
     bool no_metrics;
     bool no_log_api;
+    bool wait_signal;
+    size_t stop_after_chunks;
 };
 
 struct host {
@@ -1407,6 +1446,14 @@ struct host {
     bool hot_reload;   /* [SERVICE] Hot_Reload, what OutputPreRun gets */
     bool reload_due;   /* the engine stops for a hot reload, not for good */
     size_t reloads_done;
+    /* Shutdown: stopping is set once, after grace_deadline. */
+    long grace_s;
+    char *storage_path;
+    atomic_bool stopping;
+    struct timespec grace_deadline;
+    pthread_mutex_t stop_mu;
+    struct ptrvec unfinished; /* tasks, under stop_mu */
+    atomic_size_t flush_calls;
 };
 
 /* ------------------------------------------------------------------------
@@ -1986,6 +2033,11 @@ static int apply_service(struct host *h, const struct section *sec)
         } else if (strcasecmp(key, "hot_reload") == 0) {
             h->hot_reload = strcasecmp(value, "on") == 0 || strcasecmp(value, "true") == 0 ||
                             strcasecmp(value, "yes") == 0 || strcmp(value, "1") == 0;
+        } else if (strcasecmp(key, "grace") == 0) {
+            h->grace_s = strtol(value, NULL, 10);
+        } else if (strcasecmp(key, "storage.path") == 0) {
+            free(h->storage_path);
+            h->storage_path = xstrdup(value);
         } else if (strcasecmp(key, "log_level") == 0) {
             h->log_level = parse_log_level(value);
             if (h->log_level < 0) {
@@ -2116,6 +2168,84 @@ static struct stream *input_stream(struct input *in, const char *tag)
     return st;
 }
 
+/* db_open opens (creates) the tail DB like flb_tail_db_open and reads the
+ * offsets a previous run left: lines of "<offset> <path>". */
+static int db_open(struct input *in)
+{
+    FILE *f = fopen(in->db, "a+");
+    char *line = NULL;
+    size_t cap = 0;
+    ssize_t n;
+
+    if (!f) {
+        log_msg(FLB_LOG_ERROR, "[sqldb] cannot open database %s", in->db);
+        log_msg(FLB_LOG_ERROR, "[input:tail:%s] could not open/create database", in->name);
+        log_msg(FLB_LOG_ERROR, "[input] failed initialize input %s", in->name);
+        return -1;
+    }
+    rewind(f);
+    while ((n = getline(&line, &cap, f)) > 0) {
+        char *sp = strchr(line, ' ');
+
+        if (line[n - 1] == '\n') {
+            line[n - 1] = '\0';
+        }
+        if (sp) {
+            *sp = '\0';
+            kvlist_set(&in->db_offsets, sp + 1, line);
+        }
+    }
+    free(line);
+    fclose(f);
+    return 0;
+}
+
+/* db_seek starts a file where the previous run stopped reading it. */
+static void db_seek(struct source *src)
+{
+    const struct kv *kv = src->in->db ? kvlist_find(&src->in->db_offsets, src->path, false) : NULL;
+    uint64_t off;
+
+    if (!kv || !kv->value) {
+        return;
+    }
+    off = strtoull(kv->value, NULL, 10);
+    if (fseeko(src->fp, (off_t)off, SEEK_SET) == 0) {
+        src->offset = off;
+    }
+}
+
+/* db_save writes the offset of every file of every input with a DB. */
+static void db_save(struct host *h)
+{
+    for (size_t i = 0; i < h->inputs.len; i++) {
+        struct input *in = h->inputs.items[i];
+        FILE *f;
+
+        if (!in->db) {
+            continue;
+        }
+        for (size_t k = 0; k < h->sources.len; k++) {
+            struct source *src = h->sources.items[k];
+            char off[32];
+
+            if (src->in == in) {
+                snprintf(off, sizeof off, "%" PRIu64, src->offset);
+                kvlist_set(&in->db_offsets, src->path, off);
+            }
+        }
+        f = fopen(in->db, "w");
+        if (!f) {
+            log_msg(FLB_LOG_ERROR, "[input:tail:%s] cannot write database %s: %s", in->name, in->db, strerror(errno));
+            continue;
+        }
+        for (size_t k = 0; k < in->db_offsets.len; k++) {
+            fprintf(f, "%s %s\n", in->db_offsets.items[k].value, in->db_offsets.items[k].key);
+        }
+        fclose(f);
+    }
+}
+
 static int create_input(struct host *h, const struct section *sec)
 {
     const struct kvlist *vars = &h->cf.vars;
@@ -2153,6 +2283,17 @@ static int create_input(struct host *h, const struct section *sec)
         in->skip_empty = skip && (strcasecmp(skip, "on") == 0 || strcasecmp(skip, "true") == 0 ||
                                   strcasecmp(skip, "yes") == 0 || strcmp(skip, "1") == 0);
         free(skip);
+    }
+
+    {
+        char *storage = section_get(sec, vars, "storage.type");
+
+        in->storage_fs = storage && strcasecmp(storage, "filesystem") == 0;
+        free(storage);
+    }
+    in->db = section_get(sec, vars, "DB");
+    if (in->db && db_open(in) != 0) {
+        return -1;
     }
 
     parser_name = section_get(sec, vars, "Parser");
@@ -2215,6 +2356,7 @@ static int create_input(struct host *h, const struct section *sec)
                 src->mtime = st.st_mtim;
             }
         }
+        db_seek(src);
         file_tag = tail_tag(tag, src->path);
         src->stream = input_stream(in, file_tag);
         free(file_tag);
@@ -2657,12 +2799,91 @@ static void chunk_release(struct chunk *c)
     }
 }
 
+/* Set by SIGTERM and SIGINT; the engine thread turns it into begin_stop. */
+static volatile sig_atomic_t stop_signal;
+
+static void on_stop_signal(int sig)
+{
+    stop_signal = sig;
+}
+
+/* begin_stop pauses the inputs and starts the grace period, grace_s seconds
+ * from now (0: it is over already). */
+static void begin_stop(struct host *h, long grace_s, const char *why)
+{
+    pthread_mutex_lock(&h->stop_mu);
+    if (!atomic_load(&h->stopping)) {
+        struct timespec due = now_monotonic();
+
+        /* Grace -1: wait until every task is done */
+        due.tv_sec += grace_s < 0 ? (time_t)1 << 40 : grace_s;
+        h->grace_deadline = due;
+        atomic_store(&h->stopping, true);
+        log_msg(FLB_LOG_INFO, "[engine] %s", why);
+        log_msg(FLB_LOG_INFO, "[engine] service will shutdown in max %ld seconds", grace_s);
+        for (size_t i = 0; i < h->inputs.len; i++) {
+            log_msg(FLB_LOG_INFO, "[input] pausing %s", ((struct input *)h->inputs.items[i])->name);
+        }
+    }
+    pthread_mutex_unlock(&h->stop_mu);
+}
+
+/* stop_requested turns a caught signal into begin_stop and reports whether
+ * the inputs are paused. */
+static bool stop_requested(struct host *h)
+{
+    if (stop_signal && !atomic_load(&h->stopping)) {
+        begin_stop(h, h->grace_s, stop_signal == SIGINT ? "caught signal (SIGINT)" : "caught signal (SIGTERM)");
+    }
+    return atomic_load(&h->stopping);
+}
+
+static bool past_grace(struct host *h)
+{
+    struct timespec due;
+
+    if (!stop_requested(h)) {
+        return false;
+    }
+    pthread_mutex_lock(&h->stop_mu);
+    due = h->grace_deadline;
+    pthread_mutex_unlock(&h->stop_mu);
+    return time_reached(due, now_monotonic());
+}
+
+/* keep_unfinished sets a task aside for store_unfinished: its chunk is not
+ * done for this output. */
+static void keep_unfinished(struct host *h, struct task *t)
+{
+    struct queue *q = t->queue;
+
+    pthread_mutex_lock(&h->stop_mu);
+    ptrvec_push(&h->unfinished, t);
+    pthread_mutex_unlock(&h->stop_mu);
+    queue_done(q);
+}
+
 static void run_task(struct host *h, struct task *t)
 {
     struct output *out = t->out;
     struct chunk *c = t->chunk;
     struct queue *q = t->queue;
-    int ret = flush_chunk(out, c);
+    int ret;
+
+    if (past_grace(h)) {
+        keep_unfinished(h, t);
+        return;
+    }
+    if (h->opt.stop_after_chunks > 0 && atomic_fetch_add(&h->flush_calls, 1) + 1 == h->opt.stop_after_chunks) {
+        begin_stop(h, 0, "stopping during this flush (--stop-after-chunks); its result will not be handled");
+    }
+    ret = flush_chunk(out, c);
+    if (past_grace(h)) {
+        log_msg(FLB_LOG_WARN, "[engine] flush of chunk '%s' returned after the grace period: not handled, the chunk is unfinished",
+                c->name);
+        keep_unfinished(h, t);
+        return;
+    }
 
     if (ret == FLB_RETRY) {
         atomic_fetch_add(&h->stats.retry, 1);
@@ -2687,6 +2908,7 @@ static void run_task(struct host *h, struct task *t)
         log_msg(FLB_LOG_ERROR, "[engine] chunk '%s' cannot be retried: task_id=%u, input=%s > output=%s", c->name,
                 c->id, c->in->name, out->name);
         atomic_fetch_add(&h->stats.dropped, 1);
+        atomic_fetch_add(&h->stats.dropped_records, c->records);
     } else if (ret == FLB_OK) {
         atomic_fetch_add(&h->stats.ok, 1);
         if (t->retries > 0) {
@@ -2953,7 +3175,7 @@ static void read_inputs(struct host *h)
     for (size_t i = 0; i < h->sources.len; i++) {
         active += !((struct source *)h->sources.items[i])->done;
     }
-    while (active > 0 && !h->reload_due) {
+    while (active > 0 && !h->reload_due && !stop_requested(h)) {
         for (size_t i = 0; i < h->sources.len; i++) {
             struct source *s = h->sources.items[i];
 
@@ -3036,6 +3258,189 @@ static void exit_outputs(struct host *h)
     }
 }
 
+/* ------------------------------------------------------------------------
+ * storage.type filesystem: unfinished chunks across a restart
+ * ------------------------------------------------------------------------ */
+
+#define STORED_CHUNK_MAGIC "FLBHOST-CHUNK 1\n"
+
+static char *storage_dir(const struct host *h, const struct input *in)
+{
+    return xasprintf("%s/%s", h->storage_path, in->name);
+}
+
+/* store_chunk writes c to storage.path/<input>/<name>: the magic, the tag
+ * and the record count on lines of their own, then the chunk's bytes. */
+static bool store_chunk(struct host *h, struct chunk *c)
+{
+    char *dir = storage_dir(h, c->in);
+    char *path = xasprintf("%s/%s", dir, c->name);
+    FILE *f;
+    bool ok = false;
+
+    mkdir(h->storage_path, 0755);
+    mkdir(dir, 0755);
+    f = fopen(path, "w");
+    if (f) {
+        ok = fprintf(f, "%s%s\n%zu\n", STORED_CHUNK_MAGIC, c->tag, c->records) > 0 &&
+             fwrite(c->data, 1, c->size, f) == c->size;
+        ok = fclose(f) == 0 && ok;
+    }
+    if (!ok) {
+        log_msg(FLB_LOG_ERROR, "[storage] cannot write chunk %s: %s", path, strerror(errno));
+    }
+    free(path);
+    free(dir);
+    return ok;
+}
+
+/* store_unfinished settles the tasks set aside at shutdown: with filesystem
+ * storage their chunks stay for the next start, otherwise they are lost. */
+static void store_unfinished(struct host *h)
+{
+    for (size_t i = 0; i < h->unfinished.len; i++) {
+        struct task *t = h->unfinished.items[i];
+        struct chunk *c = t->chunk;
+
+        if (!c->stored) {
+            c->stored = true;
+            if (c->in->storage_fs && h->storage_path && store_chunk(h, c)) {
+                h->stats.stored_chunks++;
+            } else {
+                log_msg(FLB_LOG_WARN, "[engine] chunk '%s' unfinished at shutdown, in memory only: %zu records lost",
+                        c->name, c->records);
+                h->stats.lost_records += c->records;
+            }
+        }
+        chunk_release(c);
+        free(t);
+    }
+    free(h->unfinished.items);
+    h->unfinished = (struct ptrvec){0};
+}
+
+static int compare_names(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* load_stored routes the chunks an earlier run left in storage.path, in the
+ * order they were created, and removes their files: if they are unfinished
+ * again at shutdown they are written again. */
+static void load_stored(struct host *h)
+{
+    if (!h->storage_path) {
+        return;
+    }
+    for (size_t i = 0; i < h->inputs.len; i++) {
+        struct input *in = h->inputs.items[i];
+        char *dir;
+        DIR *d;
+        struct dirent *e;
+        struct ptrvec names = {0};
+
+        if (!in->storage_fs) {
+            continue;
+        }
+        dir = storage_dir(h, in);
+        d = opendir(dir);
+        while (d && (e = readdir(d)) != NULL) {
+            if (e->d_name[0] != '.') {
+                ptrvec_push(&names, xstrdup(e->d_name));
+            }
+        }
+        if (d) {
+            closedir(d);
+        }
+        qsort(names.items, names.len, sizeof names.items[0], compare_names);
+        for (size_t k = 0; k < names.len; k++) {
+            char *path = xasprintf("%s/%s", dir, (char *)names.items[k]);
+            FILE *f = fopen(path, "r");
+            char *hdr = NULL, *tag = NULL, *count = NULL;
+            size_t cap1 = 0, cap2 = 0, cap3 = 0;
+            struct buf data = {0};
+            char block[65536];
+            size_t n;
+
+            if (f && getline(&hdr, &cap1, f) > 0 && strcmp(hdr, STORED_CHUNK_MAGIC) == 0 &&
+                getline(&tag, &cap2, f) > 0 && getline(&count, &cap3, f) > 0) {
+                struct stream *st;
+                struct chunk *c;
+
+                tag[strcspn(tag, "\n")] = '\0';
+                while ((n = fread(block, 1, sizeof block, f)) > 0) {
+                    buf_append(&data, block, n);
+                }
+                st = input_stream(in, tag);
+                c = xcalloc(1, sizeof *c);
+                c->data = data.data;
+                c->size = data.len;
+                c->records = strtoull(count, NULL, 10);
+                c->tag = st->tag;
+                c->in = in;
+                c->id = h->next_chunk_id++;
+                snprintf(c->name, sizeof c->name, "%s", (char *)names.items[k]);
+                log_msg(FLB_LOG_INFO, "[storage] chunk '%s' (%zu records) left by the last run is flushed again", c->name,
+                        c->records);
+                h->stats.chunks++;
+                unlink(path);
+                route_chunk(h, c);
+            } else {
+                log_msg(FLB_LOG_ERROR, "[storage] cannot read chunk %s", path);
+                free(data.data);
+            }
+            if (f) {
+                fclose(f);
+            }
+            free(hdr);
+            free(tag);
+            free(count);
+            free(path);
+            free(names.items[k]);
+        }
+        free(names.items);
+        free(dir);
+    }
+}
+
+/* outputs_idle reports whether no task is pending anywhere. */
+static bool outputs_idle(struct host *h)
+{
+    bool idle = true;
+
+    pthread_mutex_lock(&h->engine_queue.mu);
+    idle = h->engine_queue.pending == 0;
+    pthread_mutex_unlock(&h->engine_queue.mu);
+    for (size_t i = 0; i < h->outputs.len && idle; i++) {
+        struct output *out = h->outputs.items[i];
+
+        if (out->workers > 0) {
+            pthread_mutex_lock(&out->queue.mu);
+            idle = out->queue.pending == 0;
+            pthread_mutex_unlock(&out->queue.mu);
+        }
+    }
+    return idle;
+}
+
+/* wait_for_stop is --wait-signal: flush everything, then idle until a
+ * signal, as a Fluent Bit that keeps tailing files that do not grow. */
+static void wait_for_stop(struct host *h)
+{
+    struct task *t;
+
+    while (!stop_requested(h)) {
+        while ((t = queue_take(&h->engine_queue, TAKE_NOWAIT)) != NULL) {
+            run_task(h, t);
+        }
+        if (outputs_idle(h)) {
+            usleep(10000);
+        } else {
+            usleep(1000);
+        }
+    }
+}
+
 static void *engine_main(void *arg)
 {
     struct host *h = arg;
@@ -3049,7 +3454,11 @@ static void *engine_main(void *arg)
         h->engine_failed = true;
         return NULL;
     }
+    load_stored(h);
     read_inputs(h);
+    if (h->opt.wait_signal && !h->reload_due) {
+        wait_for_stop(h);
+    }
     while ((t = queue_take(&h->engine_queue, TAKE_UNTIL_EMPTY)) != NULL) {
         run_task(h, t);
     }
@@ -3057,6 +3466,8 @@ static void *engine_main(void *arg)
         h->reload_due = true; /* idle reloads */
     }
     exit_outputs(h);
+    store_unfinished(h);
+    db_save(h);
     return NULL;
 }
 
@@ -3170,6 +3581,8 @@ static void usage(FILE *f)
                "      --metrics FILE      write the plugins' metrics there at exit\n"
                "      --no-metrics        no metrics context, like a build without metrics\n"
                "      --no-log-api        no log_print and output_log_check in the API table\n"
+               "      --wait-signal       after the inputs, run until SIGTERM or SIGINT\n"
+               "      --stop-after-chunks N  stop during the N-th flush, past the grace period\n"
                "  -h, --help              print this usage\n");
 }
 
@@ -3271,6 +3684,8 @@ enum {
     OPT_METRICS,
     OPT_NO_METRICS,
     OPT_NO_LOG_API,
+    OPT_WAIT_SIGNAL,
+    OPT_STOP_AFTER,
 };
 
 /* parse_args returns 0 to run, 1 on a usage error, 2 after --help. */
@@ -3292,6 +3707,8 @@ static int parse_args(struct options *opt, int argc, char **argv)
         {"metrics", required_argument, NULL, OPT_METRICS},
         {"no-metrics", no_argument, NULL, OPT_NO_METRICS},
         {"no-log-api", no_argument, NULL, OPT_NO_LOG_API},
+        {"wait-signal", no_argument, NULL, OPT_WAIT_SIGNAL},
+        {"stop-after-chunks", required_argument, NULL, OPT_STOP_AFTER},
         {NULL, 0, NULL, 0},
     };
     int c;
@@ -3370,6 +3787,16 @@ static int parse_args(struct options *opt, int argc, char **argv)
         case OPT_RELOAD_CONFIG:
             opt->reload_config = optarg;
             break;
+        case OPT_WAIT_SIGNAL:
+            opt->wait_signal = true;
+            break;
+        case OPT_STOP_AFTER:
+            if (!parse_size(optarg, &n) || n == 0) {
+                fprintf(stderr, "flbhost: invalid --stop-after-chunks '%s'\n", optarg);
+                return 1;
+            }
+            opt->stop_after_chunks = n;
+            break;
         default:
             usage(stderr);
             return 1;
@@ -3400,7 +3827,17 @@ int main(int argc, char **argv)
     }
     h.log_level = FLB_LOG_INFO;
     t_host_thread = true;
+    h.grace_s = 5;
+    pthread_mutex_init(&h.stop_mu, NULL);
     queue_init(&h.engine_queue);
+    {
+        struct sigaction sa = {0};
+
+        sa.sa_handler = on_stop_signal;
+        sigemptyset(&sa.sa_mask);
+        sigaction(SIGTERM, &sa, NULL);
+        sigaction(SIGINT, &sa, NULL);
+    }
 
     /* Plugins load, pre-register, register and unregister on the main thread;
      * everything else runs on the engine thread, as in Fluent Bit. */
@@ -3443,9 +3880,12 @@ int main(int argc, char **argv)
         return 1;
     }
     if (!h.opt.quiet) {
-        fprintf(stderr, "[flbhost] chunks=%zu records=%zu ok=%zu retry=%zu error=%zu dropped=%zu\n",
+        fprintf(stderr,
+                "[flbhost] chunks=%zu records=%zu ok=%zu retry=%zu error=%zu dropped=%zu dropped_records=%zu "
+                "lost_records=%zu stored_chunks=%zu\n",
                 h.stats.chunks, h.stats.records, atomic_load(&h.stats.ok), atomic_load(&h.stats.retry),
-                atomic_load(&h.stats.error), atomic_load(&h.stats.dropped));
+                atomic_load(&h.stats.error), atomic_load(&h.stats.dropped), atomic_load(&h.stats.dropped_records),
+                h.stats.lost_records, h.stats.stored_chunks);
     }
     return 0;
 }

@@ -277,7 +277,7 @@ exit id=two thread=engine flushes=1
 `)
 	assertEqual(t, "stderr", r.stderr, `[ info] [output:probe:one] hello from one
 [ info] [output:probe:two] hello from two
-[flbhost] chunks=1 records=1 ok=2 retry=0 error=0 dropped=0
+[flbhost] chunks=1 records=1 ok=2 retry=0 error=0 dropped=0 dropped_records=0 lost_records=0 stored_chunks=0
 `)
 }
 
@@ -362,7 +362,7 @@ flush id=raw tag=%s records=1 bytes=25 crc=2ac3daa0 thread=engine ret=1
   hex 9292d70066322ec00ee6b2808081a76d657373616765a26869
 exit id=raw thread=engine flushes=1
 `, rawTag))
-	assertEqual(t, "stderr", r.stderr, "[flbhost] chunks=2 records=9 ok=2 retry=0 error=0 dropped=0\n")
+	assertEqual(t, "stderr", r.stderr, "[flbhost] chunks=2 records=9 ok=2 retry=0 error=0 dropped=0 dropped_records=0 lost_records=0 stored_chunks=0\n")
 }
 
 func TestChunking(t *testing.T) {
@@ -480,7 +480,7 @@ id=mwg-regex tag=mwg.trace`)
 	assertEqual(t, "stderr", r.stderr, fmt.Sprintf(
 		`[ warn] [config] output 'unrouted' has no Match or Match_Regex rule; it receives no records
 [ warn] [config] %s/fluent-bit.conf:36: section [FILTER] is not supported by flbhost; ignored
-[flbhost] chunks=2 records=2 ok=4 retry=0 error=0 dropped=0
+[flbhost] chunks=2 records=2 ok=4 retry=0 error=0 dropped=0 dropped_records=0 lost_records=0 stored_chunks=0
 `, dir))
 }
 
@@ -591,14 +591,14 @@ func TestRetries(t *testing.T) {
 			wantLog:    flush(2) + flush(1),
 			wantStderr: "[ warn] [engine] failed to flush chunk " + chunk + ", retry in 0.001 seconds: " + route + " (out_id=0)\n" +
 				"[ info] [engine] flush chunk " + chunk + " succeeded at retry 1: " + route + " (out_id=0)\n" +
-				"[flbhost] chunks=1 records=1 ok=1 retry=1 error=0 dropped=0\n",
+				"[flbhost] chunks=1 records=1 ok=1 retry=1 error=0 dropped=0 dropped_records=0 lost_records=0 stored_chunks=0\n",
 		},
 		{
 			name:       "no_retries drops the chunk",
 			properties: "Retry_First on\n    Retry_Limit no_retries\n",
 			wantLog:    flush(2),
 			wantStderr: "[error] [engine] chunk " + chunk + " cannot be retried: " + route + "\n" +
-				"[flbhost] chunks=1 records=1 ok=0 retry=1 error=0 dropped=1\n",
+				"[flbhost] chunks=1 records=1 ok=0 retry=1 error=0 dropped=1 dropped_records=1 lost_records=0 stored_chunks=0\n",
 		},
 		{
 			name:       "Retry_Limit 2 allows two retries",
@@ -607,19 +607,19 @@ func TestRetries(t *testing.T) {
 			wantStderr: "[ warn] [engine] failed to flush chunk " + chunk + ", retry in 0.001 seconds: " + route + " (out_id=0)\n" +
 				"[ warn] [engine] failed to flush chunk " + chunk + ", retry in 0.001 seconds: " + route + " (out_id=0)\n" +
 				"[error] [engine] chunk " + chunk + " cannot be retried: " + route + "\n" +
-				"[flbhost] chunks=1 records=1 ok=0 retry=3 error=0 dropped=1\n",
+				"[flbhost] chunks=1 records=1 ok=0 retry=3 error=0 dropped=1 dropped_records=1 lost_records=0 stored_chunks=0\n",
 		},
 		{
 			name:       "FLB_ERROR counts as error",
 			properties: "Flush_Return 0\n",
 			wantLog:    flush(0),
-			wantStderr: "[flbhost] chunks=1 records=1 ok=0 retry=0 error=1 dropped=0\n",
+			wantStderr: "[flbhost] chunks=1 records=1 ok=0 retry=0 error=1 dropped=0 dropped_records=0 lost_records=0 stored_chunks=0\n",
 		},
 		{
 			name:       "unknown return code counts as error",
 			properties: "Flush_Return 7\n",
 			wantLog:    flush(7),
-			wantStderr: "[flbhost] chunks=1 records=1 ok=0 retry=0 error=1 dropped=0\n",
+			wantStderr: "[flbhost] chunks=1 records=1 ok=0 retry=0 error=1 dropped=0 dropped_records=0 lost_records=0 stored_chunks=0\n",
 		},
 	}
 	for _, tc := range tests {
@@ -728,7 +728,7 @@ preexit hot=0 thread=engine
 exit id=b thread=engine flushes=2
 unregister thread=main
 `)
-	assertEqual(t, "stderr", r.stderr, "[flbhost] chunks=2 records=3 ok=4 retry=0 error=0 dropped=0\n")
+	assertEqual(t, "stderr", r.stderr, "[flbhost] chunks=2 records=3 ok=4 retry=0 error=0 dropped=0 dropped_records=0 lost_records=0 stored_chunks=0\n")
 }
 
 func TestWithoutContextCallbacks(t *testing.T) {
@@ -912,5 +912,5 @@ exit id=b thread=T1 flushes=2
 unregister thread=main
 `)
 	assertEqual(t, "stderr", r.stderr, "[ info] [reload] hot reload #1: old context stopped, starting the new one\n"+
-		"[flbhost] chunks=3 records=5 ok=6 retry=0 error=0 dropped=0\n")
+		"[flbhost] chunks=3 records=5 ok=6 retry=0 error=0 dropped=0 dropped_records=0 lost_records=0 stored_chunks=0\n")
 }
