@@ -348,6 +348,10 @@ func (f *ftpDecoder) command(l layer, body []byte, w int64) {
 // setUser takes the USER argument. On client-facing sides MWG's FTP proxy
 // takes "user@host[:port]", so the host comes from there.
 func (f *ftpDecoder) setUser(arg []byte) {
+	if mayHoldUserinfo(arg) { // "user:password@host"
+		var buf [256]byte
+		arg = redact(buf[:0], arg)
+	}
 	user, host := arg, []byte(nil)
 	if f.s.name.clientSide() {
 		if i := bytes.LastIndexByte(arg, '@'); i > 0 {
@@ -362,8 +366,12 @@ func (f *ftpDecoder) setUser(arg []byte) {
 	}
 }
 
-// session replaces a session string with a copy of b.
+// session replaces a session string with a copy of b, without passwords.
 func (f *ftpDecoder) session(old string, b []byte) string {
+	if mayHoldUserinfo(b) {
+		var buf [256]byte
+		b = redact(buf[:0], b)
+	}
 	f.strs -= len(old)
 	if string(b) == old {
 		f.strs += len(old)
@@ -387,6 +395,9 @@ func (f *ftpDecoder) resolve(p *pending, arg string) string {
 		return f.cwd
 	}
 	joined := path.Join(f.cwd, arg)
+	if mayHoldUserinfo([]byte(joined)) { // "dir" + "/" + "u:p@h" and the like
+		joined = string(redact(nil, []byte(joined)))
+	}
 	if len(joined) > f.s.room() {
 		return arg
 	}

@@ -332,18 +332,24 @@ func (h *httpDecoder) header(d dir, m *httpHalf, name, value []byte) {
 	}
 	if d == dirResponse {
 		if f == fieldUpgrade && m.status == 101 {
-			s.note(p, "upgraded to "+string(value))
+			if mayHoldUserinfo(value) { // no protocol name
+				s.note(p, "upgraded")
+			} else {
+				s.note(p, "upgraded to "+string(value))
+			}
 		}
 		return
+	}
+	if f != fieldOther && mayHoldUserinfo(value) {
+		// Redacted before it is split: a list separator in a password
+		// must not leave part of it behind.
+		var buf [512]byte
+		value = redact(buf[:0], value)
 	}
 	switch f {
 	case fieldHost:
 		if p.tx.Host == "" {
-			host, port := splitHostPort(s.keep(p, hostValue(value)))
-			p.tx.Host = host
-			if port != 0 {
-				p.tx.Port = port
-			}
+			s.setHost(p, value)
 		}
 	case fieldUserAgent:
 		if p.tx.UserAgent == "" {
@@ -351,7 +357,7 @@ func (h *httpDecoder) header(d dir, m *httpHalf, name, value []byte) {
 		}
 	case fieldReferer:
 		if p.tx.Referer == "" {
-			p.tx.Referer = s.keepURL(p, value)
+			p.tx.Referer = s.keep(p, value)
 		}
 	case fieldProxyAuthorization:
 		var user [256]byte

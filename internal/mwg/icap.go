@@ -271,11 +271,18 @@ func (c *icapDecoder) header(d dir, m *icapHalf, name, value []byte) {
 	p := s.get(m.id)
 	if m.state == icapEmbedded {
 		if p != nil && m.sec == secReqHdr && p.tx.HTTP.Host == "" && fieldOf(name) == fieldHost {
-			p.tx.HTTP.Host, _ = splitHostPort(s.keep(p, hostValue(value)))
+			if hp := authorityHost(value); validHostPort(hp) {
+				p.tx.HTTP.Host, _ = splitHostPort(s.keep(p, hp))
+			}
 		}
 		return
 	}
-	switch f := fieldOf(name); {
+	f := fieldOf(name)
+	if (f == fieldXClientIP || f == fieldXAuthenticatedUser) && mayHoldUserinfo(value) {
+		var buf [512]byte
+		value = redact(buf[:0], value)
+	}
+	switch {
 	case f == fieldEncapsulated:
 		secs, n, ok := parseEncapsulated(value)
 		if !ok {
@@ -287,11 +294,7 @@ func (c *icapDecoder) header(d dir, m *icapHalf, name, value []byte) {
 		m.preview = d == dirRequest
 	case p == nil || d == dirResponse:
 	case f == fieldHost && p.tx.Host == "":
-		host, port := splitHostPort(s.keep(p, hostValue(value)))
-		p.tx.Host = host
-		if port != 0 {
-			p.tx.Port = port
-		}
+		s.setHost(p, value)
 	case f == fieldXClientIP && p.tx.ClientAddr == "":
 		p.tx.ClientAddr = s.keep(p, value)
 	case f == fieldXAuthenticatedUser && p.tx.User == "":

@@ -589,30 +589,41 @@ func (s *Stream) share(p *pending, str string) string {
 	return str
 }
 
-// keep copies b for transaction p within MaxHeaderBytes, truncating it
-// (with a notice) when there is not enough room.
+// keep copies b for transaction p within MaxHeaderBytes, without any
+// password (see redact), truncating it (with a notice) when there is not
+// enough room.
 func (s *Stream) keep(p *pending, b []byte) string {
-	return s.keep2(p, b, nil)
-}
-
-// keep2 is keep for the concatenation of a and b.
-func (s *Stream) keep2(p *pending, a, b []byte) string {
-	if len(a)+len(b) == 0 {
+	if len(b) == 0 {
 		return ""
 	}
-	if room := s.room(); len(a)+len(b) > room {
-		room = max(room, 0)
-		s.note(p, "header cap reached")
-		if len(a) > room {
-			a, b = a[:room], nil
-		} else {
-			b = b[:room-len(a)]
-		}
+	if mayHoldUserinfo(b) {
+		var buf [256]byte
+		b = redact(buf[:0], b)
 	}
-	str := string(a) + string(b)
+	if room := s.room(); len(b) > room {
+		s.note(p, "header cap reached")
+		b = b[:max(room, 0)]
+	}
+	str := string(b)
 	p.retained += len(str)
 	s.strs += len(str)
 	return str
+}
+
+// setHost takes a Host header value for p's request: its host and port,
+// after any userinfo a broken or hostile client put there. A value that is
+// no valid host is not used.
+func (s *Stream) setHost(p *pending, v []byte) {
+	hp := authorityHost(trimWSP(v))
+	if !validHostPort(hp) {
+		s.note(p, "malformed Host header")
+		return
+	}
+	host, port := splitHostPort(s.keep(p, hp))
+	p.tx.Host = host
+	if port != 0 {
+		p.tx.Port = port
+	}
 }
 
 // method returns the method name, without allocating for common ones.
@@ -659,22 +670,13 @@ func (s *Stream) setTarget(p *pending, raw []byte, connect bool) {
 	}
 }
 
-// target copies a request target without credentials and locates its parts.
+// target copies a request target without passwords and locates its parts.
 func (s *Stream) target(p *pending, raw []byte, connect bool, defPort int) target {
-	head, tail, authStart, absolute := withoutUserinfo(raw, connect)
-	t := target{text: s.keep2(p, head, tail)}
-	if len(t.text) < len(head)+len(tail) { // truncated: do not trust the parts
-		t.path = t.text
-		return t
+	t := target{text: s.keep(p, raw)}
+	if !t.locate(connect, defPort) {
+		s.note(p, "malformed host in URL")
 	}
-	t.locate(authStart, absolute, connect, defPort)
 	return t
-}
-
-// keepURL copies a URL (a Referer) without credentials.
-func (s *Stream) keepURL(p *pending, raw []byte) string {
-	head, tail, _, _ := withoutUserinfo(raw, false)
-	return s.keep2(p, head, tail)
 }
 
 func dirName(d dir) string {
