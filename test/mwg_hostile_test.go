@@ -66,3 +66,47 @@ func TestMWGUnknownSides(t *testing.T) {
 		})
 	}
 }
+
+// urlSpellings are URLs with the password Pw9Secret in the spellings
+// browsers and servers accept.
+var urlSpellings = []string{
+	"http://u:Pw9Secret@host.example/x",
+	"HTTP://u:Pw9Secret@host.example/x",
+	`http:\\u:Pw9Secret@host.example/x`,
+	`http:/\u:Pw9Secret@host.example/x`,
+	"http:u:Pw9Secret@host.example/x",
+	"//u:Pw9Secret@host.example/x",
+	"http://[u:Pw9Secret@host.example]/x",
+	"http://u:Pw9Secret@[2001:db8::1]:8080/x",
+	"http://host.example//u:Pw9Secret@h.example/x",
+	"r:Pw9Secret@host.example",
+	"http://u%3APw9Secret@host.example/x",
+	"http://u:Pw9%40Secret@host.example/x",
+	"http://u:Pw9Secret%40host.example/x",
+	"http://u:Pw9 Secret@host.example/x",
+}
+
+// TestMWGURLPasswords: each spelling as request target, Referer,
+// User-Agent and Location of a client-side trace, and in an ICAP and an FTP
+// trace. No part of the password reaches the output; users stay.
+func TestMWGURLPasswords(t *testing.T) {
+	traces := t.TempDir()
+	for i, url := range urlSpellings {
+		writeLines(t, traces, fmt.Sprintf("HTTP-5a%04d-C.txt", i), ">>>", "GET "+url+" HTTP/1.1", "Host: host.example", "Referer: "+url, "User-Agent: "+url, "",
+			"<<<", "HTTP/1.1 302 Found", "Location: "+url, "Content-Length: 0", "")
+	}
+	writeLines(t, traces, "ICAP-5b0001-S.txt", ">>>", "REQMOD icap://u:Pw9Secret@icap.example/reqmod ICAP/1.0", "Host: icap.example", "X-Client-IP: 192.0.2.44",
+		"Encapsulated: req-hdr=0, null-body=70", "", `GET http:\\u:Pw9Secret@www.example.com/ HTTP/1.1`, "Host: u:Pw9Secret@www.example.com", "",
+		"<<<", "ICAP/1.0 204 No Content", "Encapsulated: null-body=0", "")
+	writeLines(t, traces, "FTP-5c0001-CC.txt", "<<<", "220 ready", ">>>", "USER anonymous:Pw9Secret@ftp.example.net", "<<<", "331 pw", ">>>", "PASS x", "<<<", "230 ok",
+		">>>", "RETR ftp://u:Pw9Secret@ftp.example.net/pub/f", "<<<", "550 no", ">>>", "CWD r:Pw9Secret@dir", "<<<", "250 ok", ">>>", "DELE f", "<<<", "250 ok")
+	out := filepath.Join(t.TempDir(), "mwg.welf")
+	mustRun(t, tailInput("mwg", filepath.Join(traces, "*.txt"), "Path_Key file")+mwgOutput(out))
+	got := readOutput(t, out)
+	golden(t, "mwg_url_passwords.welf", got)
+	for _, part := range []string{"Pw9", "Secret", "9Sec"} {
+		if strings.Contains(got, part) {
+			t.Errorf("%q leaked:\n%s", part, got)
+		}
+	}
+}
