@@ -278,14 +278,35 @@ func (f *ftpDecoder) startLine(b []byte) (dir, bool) {
 	return 0, false
 }
 
+// claim: a multi-line reply goes on until its last line; marker lines of
+// the other direction in it are reply text.
 func (f *ftpDecoder) claim(l layer, d dir) claim {
 	if d == dirResponse && f.reply[l].multi {
-		return claimLine
+		return claimBody
 	}
 	return claimNone
 }
 
-func (f *ftpDecoder) endFrame(layer, dir) {}
+func (f *ftpDecoder) endFrame(layer, dir) int64 { return 0 }
+
+func (f *ftpDecoder) deferred(layer, dir) int64 { return 0 }
+
+// noteBody notes a marker line read as reply text on the command the reply
+// answers, which is reported even if it would not be otherwise; an
+// unsolicited reply (the greeting) gets a transaction of its own, so that a
+// reply that never ends cannot hide the rest of the session.
+func (f *ftpDecoder) noteBody(l layer, _ dir, msg string) {
+	r := &f.reply[l]
+	p := f.s.get(r.id)
+	if p == nil {
+		r.id = f.s.answer(l, "ftp")
+		if p = f.s.get(r.id); p == nil {
+			return
+		}
+	}
+	p.silent, p.broken = false, true
+	f.s.note(p, msg)
+}
 
 func (f *ftpDecoder) tlsData() {}
 
@@ -516,7 +537,11 @@ func (f *ftpData) startLine([]byte) (dir, bool) { return 0, false }
 
 func (f *ftpData) claim(layer, dir) claim { return claimNone }
 
-func (f *ftpData) endFrame(layer, dir) {}
+func (f *ftpData) endFrame(layer, dir) int64 { return 0 }
+
+func (f *ftpData) deferred(layer, dir) int64 { return 0 }
+
+func (f *ftpData) noteBody(layer, dir, string) {}
 
 func (f *ftpData) tlsData() {}
 

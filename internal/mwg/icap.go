@@ -79,7 +79,7 @@ const (
 	icapEmbedded           // an encapsulated HTTP header block
 	icapBody               // the chunked encapsulated body
 	icapPreview            // request: preview sent, the rest may follow a 100 Continue
-	icapSkip               // after a malformed message, until the next start line
+	icapDrain              // framing lost: the rest of the connection is counted, not parsed
 )
 
 type icapHalf struct {
@@ -93,6 +93,7 @@ type icapHalf struct {
 	sec      section // section being read
 	embFirst bool    // the next line starts the encapsulated header block
 	preview  bool
+	started  bool // a line of the body has been read
 	f        framing
 }
 
@@ -108,20 +109,45 @@ func (c *icapDecoder) startLine(b []byte) (dir, bool) { return startOf("ICAP", b
 
 func (c *icapDecoder) isStart(d dir, b []byte) bool { return isStartOf("ICAP", d, b) }
 
+// claim is httpDecoder.claim for ICAP: header blocks, encapsulated header
+// blocks and started bodies belong to their message.
 func (c *icapDecoder) claim(l layer, d dir) claim {
-	if m := &c.half[l][d]; m.state == icapBody {
-		return m.f.claim()
+	m := &c.half[l][d]
+	switch m.state {
+	case icapHeaders, icapEmbedded, icapDrain:
+		return claimBody
+	case icapBody:
+		switch {
+		case d == dirRequest && !m.started:
+			return claimNone
+		case m.f.mode == frameChunkData:
+			if cl := m.f.claim(); cl != claimNone {
+				return cl
+			}
+		}
+		return claimBody
 	}
 	return claimNone
 }
 
-func (c *icapDecoder) endFrame(l layer, d dir) {
+func (c *icapDecoder) endFrame(l layer, d dir) int64 {
 	m := &c.half[l][d]
 	if m.state != icapBody {
-		return
+		return 0
 	}
 	n, _ := m.f.finish() // chunk data: the body goes on with the next chunk size
 	c.s.add(m.id, d, n)
+	return n
+}
+
+// deferred: ICAP bodies are chunked, and no marker line is a chunk size.
+func (c *icapDecoder) deferred(layer, dir) int64 { return 0 }
+
+func (c *icapDecoder) noteBody(l layer, d dir, msg string) {
+	if p := c.s.get(c.half[l][d].id); p != nil {
+		p.broken = true
+		c.s.note(p, msg)
+	}
 }
 
 func (c *icapDecoder) tlsData() {}
@@ -154,11 +180,6 @@ func (c *icapDecoder) step(l layer, d dir, line []byte) (next []byte, again bool
 			c.response(l, m, body, w)
 		}
 	case icapHeaders, icapEmbedded:
-		if c.isStart(d, body) {
-			s.fail(m.id, dirName(d)+" headers truncated")
-			c.done(l, d, m)
-			return line, true
-		}
 		s.add(m.id, d, w)
 		m.hdr += w
 		switch {
@@ -172,8 +193,8 @@ func (c *icapDecoder) step(l layer, d dir, line []byte) (next []byte, again bool
 				c.nextSection(l, d, m)
 			}
 		case m.hdr > int64(s.opts.MaxHeaderBytes):
-			s.fail(m.id, "header block too large")
-			m.state = icapSkip
+			s.fail(m.id, "header block too large: rest of the connection not decoded")
+			m.state = icapDrain
 		case isWSP(body[0]):
 		default:
 			if name, value, ok := splitHeader(body); ok {
@@ -181,17 +202,13 @@ func (c *icapDecoder) step(l layer, d dir, line []byte) (next []byte, again bool
 			}
 		}
 	case icapBody:
-		if m.f.mode != frameChunkData && c.isStart(d, body) {
-			s.fail(m.id, dirName(d)+" body truncated")
-			c.done(l, d, m)
-			return line, true
-		}
+		m.started = true
 		n, rest, done, bad := m.f.take(line)
 		s.add(m.id, d, n)
 		switch {
 		case bad:
-			s.fail(m.id, "malformed chunk size")
-			m.state = icapSkip
+			s.fail(m.id, "malformed chunk size: rest of the connection not decoded")
+			m.state = icapDrain
 		case done:
 			c.bodyDone(l, d, m)
 		}
@@ -210,11 +227,7 @@ func (c *icapDecoder) step(l layer, d dir, line []byte) (next []byte, again bool
 			m.state, m.preview, m.f = icapBody, false, framing{mode: frameChunkSize}
 			return line, true
 		}
-	case icapSkip:
-		if c.isStart(d, body) {
-			c.done(l, d, m)
-			return line, true
-		}
+	case icapDrain:
 		s.add(m.id, d, w)
 	}
 	return nil, false
@@ -402,7 +415,7 @@ func (c *icapDecoder) flush(FlushReason) {
 					p.missing = name + " headers truncated"
 				case icapBody:
 					p.missing = name + " body truncated"
-				case icapSkip:
+				case icapDrain:
 					if dir(d) == dirRequest {
 						p.reqDone = true
 					} else {

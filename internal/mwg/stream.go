@@ -11,10 +11,16 @@ import (
 type claim uint8
 
 const (
-	claimNone     claim = iota // the next line may be a marker or start any message
-	claimLine                  // content does not re-route the line; markers still count (FTP multi-line reply)
-	claimBytes                 // framed data is still expected: markers and start lines are data
-	claimBytesEnd              // framed data may be complete: a marker or start line ends the frame
+	claimNone claim = iota // the next line may be a marker or start any message
+	// claimBody: the next bytes of this direction belong to the message in
+	// progress (a header block, a body before its first byte or between
+	// chunks, a body read until the connection closes, a multi-line FTP
+	// reply). Start lines are its data; a marker line is one only if it
+	// continues the current chunk's layer and direction (a later read of
+	// the same message), any other marker line is data too.
+	claimBody
+	claimBytes    // framed data is still expected: markers and start lines are data
+	claimBytesEnd // framed data may be complete: a marker or start line ends the frame
 )
 
 // decoder is a protocol parser behind a Stream. It keeps one message state
@@ -24,8 +30,14 @@ type decoder interface {
 	// or response of the protocol.
 	startLine(body []byte) (dir, bool)
 	claim(l layer, d dir) claim
-	// endFrame ends the framed data in progress (see claimBytesEnd).
-	endFrame(l layer, d dir)
+	// endFrame ends the framed data in progress (see claimBytesEnd) and
+	// returns the bytes it still expected, credited as CRs lost to tail.
+	endFrame(l layer, d dir) int64
+	// deferred returns the size of a Content-Length request body of which
+	// nothing has been seen yet (the answer may come first), else 0.
+	deferred(l layer, d dir) int64
+	// noteBody adds a notice to the message in progress.
+	noteBody(l layer, d dir, msg string)
 	// feed consumes one payload line as delivered (CR kept if present).
 	// When a framed body ends inside the line, it returns the rest of the
 	// line, which the tokenizer reads as a line of its own.
@@ -50,6 +62,7 @@ type pending struct {
 	noResp   bool   // takes no response
 	silent   bool   // dropped instead of emitted (FTP commands that are no transaction)
 	broken   bool   // a message ended abnormally: not Complete
+	suspect  bool   // took bytes of an ambiguous region: held until it is resolved
 	missing  string // for Flush: what the decoder was still waiting for
 	retained int    // string bytes held by tx
 }
@@ -72,9 +85,16 @@ type Stream struct {
 	mark       mark
 	orient     Orientation
 	chunkNew   bool  // the current chunk has had no non-blank payload line yet
-	first      bool  // the line being fed is the first non-blank one of its chunk
 	chunkRem   int64 // bytes announced by marker metadata still expected
 	chunkSlack int64
+
+	// Ambiguous region (see "Framing" in the package documentation):
+	// bytes that one reading of the trace gives to a body and another to
+	// new messages.
+	amb    int64 // bytes of the region still ahead; > 0 while it is open
+	ambDir dir   // the direction of that body
+	ambEnd bool  // the region ended at a line boundary: the next line decides
+	inAmb  bool  // the token being read lies in the region
 
 	// Clock and addresses from metadata.
 	now        time.Time
@@ -131,6 +151,7 @@ func (s *Stream) resetTokenizer() {
 		s.orient = OrientationNormal
 	}
 	s.chunkNew, s.chunkRem, s.chunkSlack = false, 0, 0
+	s.amb, s.ambEnd, s.inAmb = 0, false, false
 }
 
 // Orientation reports which marker pair carries requests (MarkerAuto: as
@@ -163,6 +184,11 @@ func (s *Stream) Feed(record []byte) {
 // Complete=false and a Msg saying what is missing, and resets the protocol
 // state: the next line starts afresh.
 func (s *Stream) Flush(reason FlushReason) {
+	if s.amb > 0 || s.ambEnd {
+		// The trace ends inside the region or right after it: the body
+		// reading is as plausible as the other.
+		s.resolve(true)
+	}
 	s.dec.flush(reason)
 	s.undecoding = 0
 	for len(s.q) > 0 {
@@ -179,17 +205,37 @@ func (s *Stream) Flush(reason FlushReason) {
 }
 
 func (s *Stream) line(line []byte) {
-	for rest := s.token(line, false); rest != nil; {
-		rest = s.token(rest, true)
+	tok, cont := line, false
+	for tok != nil {
+		if s.ambEnd {
+			s.ambEnd = false
+			s.decide(tok)
+		}
+		s.inAmb = s.amb > 0
+		rest := s.token(tok, cont)
+		if s.amb > 0 {
+			s.consume(tok, rest)
+		}
+		tok, cont = rest, true
 	}
+	s.inAmb = false
 }
 
 // token reads one line, or with cont the rest of one, and returns the rest
 // of it when a framed body ended inside it.
 func (s *Stream) token(line []byte, cont bool) []byte {
-	if ml, ok := parseMarkerLine(line, s.opts.TimestampPrefix); ok {
-		c := s.dec.claim(s.layer, s.cur)
-		if c != claimBytes && s.chunkRem <= s.chunkSlack {
+	if ml, ok := parseMarkerLine(line, s.opts.TimestampPrefix); ok && s.chunkRem <= s.chunkSlack {
+		switch c := s.dec.claim(s.layer, s.cur); {
+		case c == claimBody && !s.continues(&ml):
+			// Inside a message that HTTP framing (or FTP) says goes on: a
+			// marker of another direction or layer is its data.
+			s.dec.noteBody(s.layer, s.cur, "marker line inside a message read as its data")
+		case c != claimBytes:
+			if c == claimNone && !s.continues(&ml) {
+				// A request body may wait for the answer, but it may also
+				// start with this very line.
+				s.ambiguous(s.dec.deferred(s.layer, s.cur), s.cur)
+			}
 			return s.marker(&ml, c)
 		}
 	}
@@ -198,6 +244,89 @@ func (s *Stream) token(line []byte, cont bool) []byte {
 		return nil
 	}
 	return s.payload(line, cont)
+}
+
+// continues reports whether a marker line goes on with the layer and
+// direction of the current chunk: a later read of the same data.
+func (s *Stream) continues(ml *markerLine) bool {
+	if !s.marked {
+		return false
+	}
+	if s.opts.MarkerMode == MarkerRegion {
+		return (ml.mark == markOpen) == (s.layer == layerTLS)
+	}
+	d := ml.mark.dir()
+	if s.orient == OrientationMirrored {
+		d ^= 1
+	}
+	return ml.mark.layer() == s.layer && d == s.cur
+}
+
+// ambiguous opens an ambiguous region of n bytes at the start of the token
+// being read, after a body of direction d: read as a body, the region is
+// its data; read as the trace goes on, it holds new messages. Those
+// messages, and every transaction that takes bytes from the region, are
+// held until the region is resolved.
+func (s *Stream) ambiguous(n int64, d dir) {
+	if n <= 0 {
+		return
+	}
+	if s.amb <= 0 || n > s.amb {
+		s.amb, s.ambDir = n, d
+	}
+	s.inAmb = true
+}
+
+// consume counts the token tok (rest is what token returned of it) against
+// the ambiguous region, and resolves the region where it ends.
+func (s *Stream) consume(tok, rest []byte) {
+	n := wireLen(tok)
+	if rest != nil {
+		n = int64(len(tok) - len(rest))
+	}
+	if s.amb > n {
+		s.amb -= n
+		return
+	}
+	off := s.amb
+	s.amb = 0
+	if off >= int64(len(tok)) || (rest != nil && off == n) {
+		s.ambEnd = true // the body would end with this line: the next one decides
+		return
+	}
+	s.decide(tok[off:])
+}
+
+// decide resolves the ambiguous region that ended right before b: the body
+// reading is plausible when b starts a marker line or a message of the
+// body's direction. Blank lines put the decision off to the next line.
+func (s *Stream) decide(b []byte) {
+	body := trimCR(b)
+	if isBlank(body) {
+		s.ambEnd = true
+		return
+	}
+	_, marker := parseMarkerLine(b, s.opts.TimestampPrefix)
+	k, start := s.dec.startLine(body)
+	s.resolve(marker || start && k == s.ambDir)
+}
+
+// resolve releases the transactions held for the ambiguous region, marking
+// them ambiguous when the body reading is plausible.
+func (s *Stream) resolve(plausible bool) {
+	s.amb, s.ambEnd, s.inAmb = 0, false, false
+	for i := range s.q {
+		p := &s.q[i]
+		if !p.suspect {
+			continue
+		}
+		p.suspect = false
+		if plausible {
+			p.broken = true
+			s.note(p, "ambiguous: may be body data of an earlier message")
+		}
+	}
+	s.drain()
 }
 
 // preamble takes what metadata it finds in a line before the first marker
@@ -224,7 +353,7 @@ func (s *Stream) preamble(body []byte) {
 // marker opens a chunk.
 func (s *Stream) marker(ml *markerLine, c claim) []byte {
 	if c == claimBytesEnd {
-		s.dec.endFrame(s.layer, s.cur)
+		s.ambiguous(s.dec.endFrame(s.layer, s.cur), s.cur)
 	}
 	s.marked, s.mark = true, ml.mark
 	d := ml.mark.dir()
@@ -269,11 +398,11 @@ func (s *Stream) payload(line []byte, cont bool) []byte {
 		s.dec.tlsData()
 	}
 	d := s.cur
-	if c := s.dec.claim(s.layer, d); c != claimBytes && c != claimLine && !blank {
+	if c := s.dec.claim(s.layer, d); (c == claimNone || c == claimBytesEnd) && !blank {
 		if k, ok := s.dec.startLine(body); ok {
 			s.closeUndecoded()
 			if c == claimBytesEnd {
-				s.dec.endFrame(s.layer, d)
+				s.ambiguous(s.dec.endFrame(s.layer, d), d)
 			}
 			if s.opts.MarkerMode != MarkerDirection {
 				if first && s.opts.MarkerMode == MarkerAuto && s.orient == OrientationUnknown {
@@ -286,10 +415,8 @@ func (s *Stream) payload(line []byte, cont bool) []byte {
 			}
 		}
 	}
-	s.cur, s.first = d, first
-	rest := s.dec.feed(s.layer, d, line)
-	s.first = false
-	return rest
+	s.cur = d
+	return s.dec.feed(s.layer, d, line)
 }
 
 // applyMeta takes times and addresses from marker metadata. d is the
@@ -377,7 +504,7 @@ func (s *Stream) open(l layer) uint64 {
 		}
 	}
 	id := s.qFirst + uint64(len(s.q))
-	s.q = append(s.q, pending{id: id, layer: l})
+	s.q = append(s.q, pending{id: id, layer: l, suspect: s.inAmb})
 	p := &s.q[len(s.q)-1]
 	p.tx.Start, p.tx.End = s.now, s.now
 	p.tx.SrcAddr, p.tx.DstAddr = s.share(p, s.src), s.share(p, s.dst)
@@ -441,6 +568,7 @@ func (s *Stream) add(id uint64, d dir, n int64) {
 		p.tx.RespBytes += n
 	}
 	p.tx.End = s.now
+	p.suspect = p.suspect || s.inAmb
 }
 
 // done marks one direction of transaction id complete and emits what can be.
@@ -509,7 +637,7 @@ func (s *Stream) closeUndecoded() {
 func (s *Stream) drain() {
 	for len(s.q) > 0 {
 		p := &s.q[0]
-		if !p.reqDone || !p.respDone || p.held {
+		if !p.reqDone || !p.respDone || p.held || p.suspect {
 			return
 		}
 		p.tx.Complete = !p.broken
