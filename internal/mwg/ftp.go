@@ -483,7 +483,7 @@ func (f *ftpDecoder) final(id uint64, code int, text []byte) {
 	ok := code < 400
 	switch p.tx.Method {
 	case "USER", "PASS":
-		p.silent = ok // a failed login is reported
+		p.silent = ok && !p.broken // a failed login is reported, and so is a broken reply
 	case "PASV":
 		if port := hostPort6(text); ok && port > 0 {
 			f.dataPort = port

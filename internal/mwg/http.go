@@ -20,6 +20,7 @@ const (
 	fieldPreview
 	fieldXClientIP
 	fieldXAuthenticatedUser
+	fieldExpect
 )
 
 func fieldOf(name []byte) field {
@@ -27,6 +28,10 @@ func fieldOf(name []byte) field {
 	case 4:
 		if equalFold(name, "host") {
 			return fieldHost
+		}
+	case 6:
+		if equalFold(name, "expect") {
+			return fieldExpect
 		}
 	case 7:
 		switch {
@@ -98,6 +103,7 @@ type httpHalf struct {
 	chunked bool
 	started bool // a line of the body has been read
 	lax     bool // the start line was malformed: no framing to trust
+	expect  bool // request: Expect: 100-continue
 	status  int
 }
 
@@ -170,8 +176,11 @@ func (h *httpDecoder) endFrame(l layer, d dir) int64 {
 	return n
 }
 
+// deferred: a request announcing "Expect: 100-continue" waits for the
+// answer by protocol (RFC 9110 §10.1.1), so a marker before its body is
+// one; any other request body may start with a marker line.
 func (h *httpDecoder) deferred(l layer, d dir) int64 {
-	if m := &h.half[l][d]; d == dirRequest && m.state == msgBody && !m.started && m.f.mode == frameLength {
+	if m := &h.half[l][d]; d == dirRequest && m.state == msgBody && !m.started && !m.expect && m.f.mode == frameLength {
 		return m.f.rem
 	}
 	return 0
@@ -345,6 +354,9 @@ func (h *httpDecoder) header(d dir, m *httpHalf, name, value []byte) {
 		return
 	case fieldTransferEncoding:
 		m.chunked = equalFold(lastToken(value), "chunked")
+		return
+	case fieldExpect:
+		m.expect = equalFold(value, "100-continue")
 		return
 	}
 	p := s.get(m.id)

@@ -62,7 +62,7 @@ type pending struct {
 	noResp   bool   // takes no response
 	silent   bool   // dropped instead of emitted (FTP commands that are no transaction)
 	broken   bool   // a message ended abnormally: not Complete
-	suspect  bool   // took bytes of an ambiguous region: held until it is resolved
+	suspect  bool   // took bytes of an ambiguous region
 	missing  string // for Flush: what the decoder was still waiting for
 	retained int    // string bytes held by tx
 }
@@ -91,10 +91,8 @@ type Stream struct {
 	// Ambiguous region (see "Framing" in the package documentation):
 	// bytes that one reading of the trace gives to a body and another to
 	// new messages.
-	amb    int64 // bytes of the region still ahead; > 0 while it is open
-	ambDir dir   // the direction of that body
-	ambEnd bool  // the region ended at a line boundary: the next line decides
-	inAmb  bool  // the token being read lies in the region
+	amb   int64 // bytes of the region still ahead; > 0 while it is open
+	inAmb bool  // the token being read lies in the region
 
 	// Clock and addresses from metadata.
 	now        time.Time
@@ -151,7 +149,7 @@ func (s *Stream) resetTokenizer() {
 		s.orient = OrientationNormal
 	}
 	s.chunkNew, s.chunkRem, s.chunkSlack = false, 0, 0
-	s.amb, s.ambEnd, s.inAmb = 0, false, false
+	s.amb, s.inAmb = 0, false
 }
 
 // Orientation reports which marker pair carries requests (MarkerAuto: as
@@ -184,11 +182,6 @@ func (s *Stream) Feed(record []byte) {
 // Complete=false and a Msg saying what is missing, and resets the protocol
 // state: the next line starts afresh.
 func (s *Stream) Flush(reason FlushReason) {
-	if s.amb > 0 || s.ambEnd {
-		// The trace ends inside the region or right after it: the body
-		// reading is as plausible as the other.
-		s.resolve(true)
-	}
 	s.dec.flush(reason)
 	s.undecoding = 0
 	for len(s.q) > 0 {
@@ -207,10 +200,6 @@ func (s *Stream) Flush(reason FlushReason) {
 func (s *Stream) line(line []byte) {
 	tok, cont := line, false
 	for tok != nil {
-		if s.ambEnd {
-			s.ambEnd = false
-			s.decide(tok)
-		}
 		s.inAmb = s.amb > 0
 		rest := s.token(tok, cont)
 		if s.amb > 0 {
@@ -234,7 +223,7 @@ func (s *Stream) token(line []byte, cont bool) []byte {
 			if c == claimNone && !s.continues(&ml) {
 				// A request body may wait for the answer, but it may also
 				// start with this very line.
-				s.ambiguous(s.dec.deferred(s.layer, s.cur), s.cur)
+				s.ambiguous(s.dec.deferred(s.layer, s.cur))
 			}
 			return s.marker(&ml, c)
 		}
@@ -263,70 +252,34 @@ func (s *Stream) continues(ml *markerLine) bool {
 }
 
 // ambiguous opens an ambiguous region of n bytes at the start of the token
-// being read, after a body of direction d: read as a body, the region is
-// its data; read as the trace goes on, it holds new messages. Those
-// messages, and every transaction that takes bytes from the region, are
-// held until the region is resolved.
-func (s *Stream) ambiguous(n int64, d dir) {
-	if n <= 0 {
-		return
+// being read: read as the body before it (its lines may have been LF-only,
+// or the body may start with this very line), the region is body data;
+// read as the trace goes on, it holds new messages. Content controls
+// which reading fits, so every transaction that takes bytes from the
+// region says so and is not complete.
+func (s *Stream) ambiguous(n int64) {
+	if n > s.amb {
+		s.amb = n
 	}
-	if s.amb <= 0 || n > s.amb {
-		s.amb, s.ambDir = n, d
-	}
-	s.inAmb = true
+	s.inAmb = s.amb > 0
 }
 
 // consume counts the token tok (rest is what token returned of it) against
-// the ambiguous region, and resolves the region where it ends.
+// the ambiguous region.
 func (s *Stream) consume(tok, rest []byte) {
 	n := wireLen(tok)
 	if rest != nil {
 		n = int64(len(tok) - len(rest))
 	}
-	if s.amb > n {
-		s.amb -= n
-		return
-	}
-	off := s.amb
-	s.amb = 0
-	if off >= int64(len(tok)) || (rest != nil && off == n) {
-		s.ambEnd = true // the body would end with this line: the next one decides
-		return
-	}
-	s.decide(tok[off:])
+	s.amb = max(s.amb-n, 0)
 }
 
-// decide resolves the ambiguous region that ended right before b: the body
-// reading is plausible when b starts a marker line or a message of the
-// body's direction. Blank lines put the decision off to the next line.
-func (s *Stream) decide(b []byte) {
-	body := trimCR(b)
-	if isBlank(body) {
-		s.ambEnd = true
-		return
+// suspect marks a transaction that took bytes of an ambiguous region.
+func (s *Stream) suspect(p *pending) {
+	if !p.suspect {
+		p.suspect, p.broken = true, true
+		s.note(p, "ambiguous: may be body data of an earlier message")
 	}
-	_, marker := parseMarkerLine(b, s.opts.TimestampPrefix)
-	k, start := s.dec.startLine(body)
-	s.resolve(marker || start && k == s.ambDir)
-}
-
-// resolve releases the transactions held for the ambiguous region, marking
-// them ambiguous when the body reading is plausible.
-func (s *Stream) resolve(plausible bool) {
-	s.amb, s.ambEnd, s.inAmb = 0, false, false
-	for i := range s.q {
-		p := &s.q[i]
-		if !p.suspect {
-			continue
-		}
-		p.suspect = false
-		if plausible {
-			p.broken = true
-			s.note(p, "ambiguous: may be body data of an earlier message")
-		}
-	}
-	s.drain()
 }
 
 // preamble takes what metadata it finds in a line before the first marker
@@ -353,7 +306,7 @@ func (s *Stream) preamble(body []byte) {
 // marker opens a chunk.
 func (s *Stream) marker(ml *markerLine, c claim) []byte {
 	if c == claimBytesEnd {
-		s.ambiguous(s.dec.endFrame(s.layer, s.cur), s.cur)
+		s.ambiguous(s.dec.endFrame(s.layer, s.cur))
 	}
 	s.marked, s.mark = true, ml.mark
 	d := ml.mark.dir()
@@ -402,7 +355,7 @@ func (s *Stream) payload(line []byte, cont bool) []byte {
 		if k, ok := s.dec.startLine(body); ok {
 			s.closeUndecoded()
 			if c == claimBytesEnd {
-				s.ambiguous(s.dec.endFrame(s.layer, d), d)
+				s.ambiguous(s.dec.endFrame(s.layer, d))
 			}
 			if s.opts.MarkerMode != MarkerDirection {
 				if first && s.opts.MarkerMode == MarkerAuto && s.orient == OrientationUnknown {
@@ -504,8 +457,11 @@ func (s *Stream) open(l layer) uint64 {
 		}
 	}
 	id := s.qFirst + uint64(len(s.q))
-	s.q = append(s.q, pending{id: id, layer: l, suspect: s.inAmb})
+	s.q = append(s.q, pending{id: id, layer: l})
 	p := &s.q[len(s.q)-1]
+	if s.inAmb {
+		s.suspect(p)
+	}
 	p.tx.Start, p.tx.End = s.now, s.now
 	p.tx.SrcAddr, p.tx.DstAddr = s.share(p, s.src), s.share(p, s.dst)
 	if l == layerTLS {
@@ -568,7 +524,9 @@ func (s *Stream) add(id uint64, d dir, n int64) {
 		p.tx.RespBytes += n
 	}
 	p.tx.End = s.now
-	p.suspect = p.suspect || s.inAmb
+	if s.inAmb {
+		s.suspect(p)
+	}
 }
 
 // done marks one direction of transaction id complete and emits what can be.
@@ -637,7 +595,7 @@ func (s *Stream) closeUndecoded() {
 func (s *Stream) drain() {
 	for len(s.q) > 0 {
 		p := &s.q[0]
-		if !p.reqDone || !p.respDone || p.held || p.suspect {
+		if !p.reqDone || !p.respDone || p.held {
 			return
 		}
 		p.tx.Complete = !p.broken
