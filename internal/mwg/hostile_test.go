@@ -130,3 +130,66 @@ func TestHostileBodies(t *testing.T) {
 		})
 	}
 }
+
+// FuzzBodyNeverForges: whatever a body holds (marker lines of any
+// direction, start lines, credentials, CRs that tail removes), and however
+// it is framed (Content-Length, chunked, until the connection closes; a
+// response or a request body), it never yields a complete transaction of
+// its own or a user: anything it could have started is flagged.
+func FuzzBodyNeverForges(f *testing.F) {
+	f.Add([]byte(forged), byte(0), byte(0))
+	f.Add([]byte(forged), byte(1), byte(1))
+	f.Add([]byte(forged), byte(2), byte(2))
+	f.Add([]byte(forged), byte(3), byte(0))
+	f.Add([]byte(strings.Repeat("x\n", 16)+forged), byte(4), byte(0))
+	f.Add([]byte("<<< HTTP/1.1 200 OK\r\n\r\n>>>\nGET http://a.example/next HTTP/1.1\n\n"), byte(3), byte(0))
+	f.Add([]byte("[[[\nGET / HTTP/1.1\nProxy-Authorization: Basic dTpw\n\n]]]\nHTTP/1.1 204 No Content\n\n"), byte(1), byte(0))
+	f.Fuzz(func(t *testing.T, body []byte, kind, mode byte) {
+		if len(body) > 4096 {
+			return
+		}
+		var b strings.Builder
+		method, reqFraming, reqBody := "GET", "", ""
+		if kind%4 == 3 {
+			method, reqFraming, reqBody = "POST", fmt.Sprintf("Content-Length: %d\n", len(body)), string(body)
+		}
+		b.WriteString(">>>\n" + method + " http://a.example/x HTTP/1.1\nHost: a.example\n" + reqFraming + "\n" + reqBody + "<<<\nHTTP/1.1 200 OK\n")
+		switch kind % 4 {
+		case 0:
+			n := len(body)
+			if kind&4 != 0 { // as long as the body plus one CR per line
+				n += strings.Count(string(body), "\n")
+			}
+			fmt.Fprintf(&b, "Content-Length: %d\n\n%s", n, body)
+		case 1:
+			b.WriteString("Transfer-Encoding: chunked\n\n")
+			if len(body) > 0 {
+				fmt.Fprintf(&b, "%x\r\n%s\r\n", len(body), body)
+			}
+			b.WriteString("0\r\n\r\n")
+		case 2:
+			b.WriteString("Connection: close\n\n" + string(body))
+		case 3:
+			b.WriteString("Content-Length: 0\n\n")
+		}
+		if kind%4 != 2 {
+			b.WriteString("\n>>>\nGET http://a.example/next HTTP/1.1\nHost: a.example\n\n<<<\nHTTP/1.1 204 No Content\n\n")
+		}
+		seen := map[string]int{}
+		for _, tx := range feedLines(t, "HTTP-f5-C.txt", fuzzOptions(mode), tailLines([]byte(b.String()), false)) {
+			if !tx.Complete {
+				continue
+			}
+			key := tx.Method + " " + tx.Target
+			seen[key]++
+			switch {
+			case tx.User != "":
+				t.Fatalf("a complete transaction with a user from the body: %s", format(tx))
+			case key != method+" http://a.example/x" && key != "GET http://a.example/next":
+				t.Fatalf("a complete transaction from the body: %s\ntrace:\n%s", format(tx), b.String())
+			case seen[key] > 1:
+				t.Fatalf("%s complete twice\ntrace:\n%s", key, b.String())
+			}
+		}
+	})
+}
