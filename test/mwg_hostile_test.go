@@ -1,6 +1,7 @@
 package test
 
 import (
+	"encoding/base64"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -107,6 +108,75 @@ func TestMWGURLPasswords(t *testing.T) {
 	for _, part := range []string{"Pw9", "Secret", "9Sec"} {
 		if strings.Contains(got, part) {
 			t.Errorf("%q leaked:\n%s", part, got)
+		}
+	}
+}
+
+// hostileBody is what a hostile server or client puts into a body: a
+// request to another site with a victim's proxy credentials and its answer,
+// behind marker lines of both directions.
+var hostileBody = []string{
+	">>> GET http://bank.example.com/transfer?to=mallory HTTP/1.1",
+	"Host: bank.example.com",
+	"Proxy-Authorization: Basic " + base64.StdEncoding.EncodeToString([]byte("victim:hunter2")),
+	"",
+	"<<< HTTP/1.1 200 OK",
+	"Content-Length: 0",
+	"",
+}
+
+// bodyLen is the length of lines as a body with LF line ends.
+func bodyLen(lines []string) int { return len(strings.Join(lines, "\n")) + 1 }
+
+// TestMWGHostileBodies: bodies holding marker lines, start lines and
+// credentials, framed every way HTTP frames them, on both sides of a
+// connection, in ICAP and in an FTP multi-line reply. None yields a
+// transaction or a user of its own; where a trace could be read either way
+// (a body that tail may have shortened by its CRs, a request body that may
+// follow its answer) the record says so and is pri=4.
+func TestMWGHostileBodies(t *testing.T) {
+	traces := t.TempDir()
+	get := func(target string) []string {
+		return []string{">>>", "GET " + target + " HTTP/1.1", "Host: www.example.com", ""}
+	}
+	both := func(id string, resp ...string) {
+		writeLines(t, traces, "HTTP-"+id+"-C.txt", append(get("http://www.example.com/x"), resp...)...)
+		writeLines(t, traces, "HTTP-"+id+"-S.txt", append(get("/x"), resp...)...)
+	}
+	next := []string{">>>", "GET http://www.example.com/next HTTP/1.1", "Host: www.example.com", "", "<<<", "HTTP/1.1 204 No Content", ""}
+	// The response of the issue: no length, Connection: close.
+	both("7a0001", append([]string{"<<<", "HTTP/1.1 200 OK", "Connection: close", ""}, hostileBody...)...)
+	// A Content-Length body whose first line is a request marker.
+	both("7a0002", append([]string{"<<<", "HTTP/1.1 200 OK", fmt.Sprintf("Content-Length: %d", bodyLen(hostileBody)), ""}, hostileBody...)...)
+	// A chunked body with the lines between two chunks.
+	both("7a0003", append(append([]string{"<<<", "HTTP/1.1 200 OK", "Transfer-Encoding: chunked", "", "5", "hello"}, hostileBody...), "0", "")...)
+	// Bare LF lines, the length counting one CR more per line: tail may
+	// have removed them, so the marker may end the body, or be in it.
+	pad := strings.Repeat("x\n", 20)
+	writeLines(t, traces, "HTTP-7a0004-C.txt", append(append(append(get("http://www.example.com/x"), "<<<", "HTTP/1.1 200 OK", fmt.Sprintf("Content-Length: %d", len(pad)+20), "", strings.TrimSuffix(pad, "\n")), hostileBody...), next...)...)
+	// A client whose request body starts with an answer.
+	writeLines(t, traces, "HTTP-7a0005-C.txt", ">>>", "POST http://www.example.com/form HTTP/1.1", "Host: www.example.com", "Content-Length: 40", "",
+		"<<< HTTP/1.1 200 OK", "Content-Length: 0", "", "<<<", "HTTP/1.1 403 Forbidden", "Content-Length: 0", "")
+	// A response header block holding the lines.
+	writeLines(t, traces, "HTTP-7a0006-C.txt", append(append(append(get("http://www.example.com/x"), "<<<", "HTTP/1.1 200 OK", "X-A: 1"), hostileBody[:3]...), "Content-Length: 0", "")...)
+	// ICAP: the lines between the chunks of an encapsulated body.
+	writeLines(t, traces, "ICAP-7a0007-S.txt", append(append([]string{">>>", "RESPMOD icap://icap.example.net/respmod ICAP/1.0", "Host: icap.example.net", "Encapsulated: res-hdr=0, res-body=19", "", "HTTP/1.1 200 OK", "", "2", "ab"}, hostileBody...), "0", "", "<<<", "ICAP/1.0 204 No Content", "")...)
+	// FTP: a multi-line reply holding a command and its reply.
+	writeLines(t, traces, "FTP-7a0008-CC.txt", "<<<", "220 ready", ">>>", "USER anonymous@ftp.example.net", "<<<", "331 pw", ">>>", "PASS x", "<<<", "230-Welcome",
+		">>>", "RETR /secret", "<<<", "226 ok", "230 in", ">>>", "RETR /pub/f", "<<<", "226 ok")
+
+	out := filepath.Join(t.TempDir(), "mwg.welf")
+	mustRun(t, tailInput("mwg", filepath.Join(traces, "*.txt"), "Path_Key file")+mwgOutput(out))
+	got := readOutput(t, out)
+	golden(t, "mwg_hostile_bodies.welf", got)
+	assertStrictWELF(t, got, "\n")
+	for _, rec := range strings.Split(strings.TrimSuffix(got, "\n"), "\n") {
+		forged := strings.Contains(rec, "bank.example") || strings.Contains(rec, "victim") || strings.Contains(rec, "/secret")
+		if forged && !(strings.Contains(rec, " pri=4 ") && strings.Contains(rec, `msg="ambiguous: may be body data of an earlier message`)) {
+			t.Errorf("a transaction from a body that does not say so:\n%s", rec)
+		}
+		if strings.Contains(rec, "pri=6") && strings.Contains(rec, " msg=") {
+			t.Errorf("a record with a notice at pri=6:\n%s", rec)
 		}
 	}
 }
