@@ -21,7 +21,8 @@
 //	                                           ; is ignored for matching, counted as data
 //	file        = preamble *chunk
 //	preamble    = *line                        ; before the first marker: metadata only
-//	chunk       = marker-line *payload-line    ; up to the next marker line
+//	chunk       = marker-line *payload-line    ; up to the next marker line, unless the
+//	                                           ; message in progress claims it (see Framing)
 //	marker-line = [ prefix ] marker [ WSP rest ]  ; a blank rest is no rest
 //	marker      = ">>>" / "<<<" / "[[[" / "]]]"  ; followed by end of line, SP or HTAB
 //	prefix      = 1*3( stamp 1*WSP )           ; only with Options.TimestampPrefix
