@@ -113,6 +113,11 @@
 //     message, mwg.md §1.4); any other marker line is data too, and the
 //     message gets the notice "marker line inside a message read as its
 //     data" (it is then not Complete).
+//   - A connection switched to another protocol (101, the HTTP/2
+//     preface) claims the rest of its layer: marker lines of that layer,
+//     either direction, are markers; those of the other layer are data
+//     (noted as above). A CONNECT tunnel claims nothing: the decrypted
+//     layer follows it.
 //   - Content-Length and chunk data, once started, claim their bytes:
 //     every line is data until they are complete.
 //   - A response without framing lasts until the connection closes: the

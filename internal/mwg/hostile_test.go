@@ -94,6 +94,13 @@ func TestHostileBodies(t *testing.T) {
 			),
 		},
 		{
+			name: "WebSocket data holding decrypted-layer markers",
+			file: "HTTP-6a000e-C.txt",
+			text: ">>>\nGET http://a.example/ws HTTP/1.1\nHost: a.example\nUpgrade: websocket\n\n<<<\nHTTP/1.1 101 Switching Protocols\nUpgrade: websocket\n\n\x81\x7e\n" +
+				strings.ReplaceAll(strings.ReplaceAll(forged, ">>>", "[[["), "<<<", "]]]") + ">>>\n\x81\x85mask\n",
+			want: lines(`HTTP-6a000e-C #0 http method="GET" target="http://a.example/ws" path="/ws" host="a.example" port=80 status=101 req=76 resp=228 msg="upgraded to websocket; marker line inside a message read as its data"`),
+		},
+		{
 			name: "ICAP: markers in the encapsulated body",
 			file: "ICAP-6a000a-S.txt",
 			text: ">>>\nRESPMOD icap://i.example/r ICAP/1.0\nEncapsulated: res-hdr=0, res-body=19\n\nHTTP/1.1 200 OK\n\n" +
@@ -142,6 +149,7 @@ func FuzzBodyNeverForges(f *testing.F) {
 	f.Add([]byte(forged), byte(2), byte(2))
 	f.Add([]byte(forged), byte(3), byte(0))
 	f.Add([]byte(strings.Repeat("x\n", 16)+forged), byte(4), byte(0))
+	f.Add([]byte(strings.ReplaceAll(forged, ">>>", "[[[")), byte(8), byte(0))
 	f.Add([]byte("<<< HTTP/1.1 200 OK\r\n\r\n>>>\nGET http://a.example/next HTTP/1.1\n\n"), byte(3), byte(0))
 	f.Add([]byte("[[[\nGET / HTTP/1.1\nProxy-Authorization: Basic dTpw\n\n]]]\nHTTP/1.1 204 No Content\n\n"), byte(1), byte(0))
 	f.Fuzz(func(t *testing.T, body []byte, kind, mode byte) {
@@ -153,23 +161,28 @@ func FuzzBodyNeverForges(f *testing.F) {
 		if kind%4 == 3 {
 			method, reqFraming, reqBody = "POST", fmt.Sprintf("Content-Length: %d\n", len(body)), string(body)
 		}
-		b.WriteString(">>>\n" + method + " http://a.example/x HTTP/1.1\nHost: a.example\n" + reqFraming + "\n" + reqBody + "<<<\nHTTP/1.1 200 OK\n")
-		switch kind % 4 {
-		case 0:
+		b.WriteString(">>>\n" + method + " http://a.example/x HTTP/1.1\nHost: a.example\n" + reqFraming + "\n" + reqBody + "<<<\n")
+		if kind%4 != 0 || kind&8 == 0 {
+			b.WriteString("HTTP/1.1 200 OK\n")
+		}
+		switch {
+		case kind%4 == 0 && kind&8 != 0: // the data of a WebSocket connection
+			b.WriteString("HTTP/1.1 101 Switching Protocols\nUpgrade: websocket\n\n" + string(body))
+		case kind%4 == 0:
 			n := len(body)
 			if kind&4 != 0 { // as long as the body plus one CR per line
 				n += strings.Count(string(body), "\n")
 			}
 			fmt.Fprintf(&b, "Content-Length: %d\n\n%s", n, body)
-		case 1:
+		case kind%4 == 1:
 			b.WriteString("Transfer-Encoding: chunked\n\n")
 			if len(body) > 0 {
 				fmt.Fprintf(&b, "%x\r\n%s\r\n", len(body), body)
 			}
 			b.WriteString("0\r\n\r\n")
-		case 2:
+		case kind%4 == 2:
 			b.WriteString("Connection: close\n\n" + string(body))
-		case 3:
+		default:
 			b.WriteString("Content-Length: 0\n\n")
 		}
 		if kind%4 != 2 {

@@ -104,6 +104,7 @@ type httpHalf struct {
 	started bool // a line of the body has been read
 	lax     bool // the start line was malformed: no framing to trust
 	expect  bool // request: Expect: 100-continue
+	connect bool // tunnel: opened by CONNECT, the decrypted layer follows
 	status  int
 }
 
@@ -149,6 +150,11 @@ func (h *httpDecoder) claim(l layer, d dir) claim {
 		return claimBody
 	case msgUntilClose:
 		return claimBody
+	case msgTunnel:
+		if m.connect {
+			return claimNone
+		}
+		return claimLayer
 	case msgBody:
 		switch {
 		case d == dirRequest && !m.started:
@@ -452,7 +458,7 @@ func (h *httpDecoder) openTunnel(l layer, id uint64, connect bool) {
 	if p := h.s.get(id); p != nil {
 		p.held, p.reqDone, p.respDone, p.noResp = true, true, true, true
 	}
-	h.half[l] = [2]httpHalf{{state: msgTunnel, id: id}, {state: msgTunnel, id: id}}
+	h.half[l] = [2]httpHalf{{state: msgTunnel, id: id, connect: connect}, {state: msgTunnel, id: id, connect: connect}}
 	if connect {
 		h.tunnel[l] = id
 	}

@@ -19,6 +19,10 @@ const (
 	// continues the current chunk's layer and direction (a later read of
 	// the same message), any other marker line is data too.
 	claimBody
+	// claimLayer: the rest of the layer belongs to the message in progress
+	// (a connection switched to another protocol: WebSocket, HTTP/2).
+	// Marker lines of its layer are markers, those of the other layer data.
+	claimLayer
 	claimBytes    // framed data is still expected: markers and start lines are data
 	claimBytesEnd // framed data may be complete: a marker or start line ends the frame
 )
@@ -215,7 +219,7 @@ func (s *Stream) line(line []byte) {
 func (s *Stream) token(line []byte, cont bool) []byte {
 	if ml, ok := parseMarkerLine(line, s.opts.TimestampPrefix); ok && s.chunkRem <= s.chunkSlack {
 		switch c := s.dec.claim(s.layer, s.cur); {
-		case c == claimBody && !s.continues(&ml):
+		case c == claimBody && !s.continues(&ml), c == claimLayer && !s.sameLayer(&ml):
 			// Inside a message that HTTP framing (or FTP) says goes on: a
 			// marker of another direction or layer is its data.
 			s.dec.noteBody(s.layer, s.cur, "marker line inside a message read as its data")
@@ -238,17 +242,28 @@ func (s *Stream) token(line []byte, cont bool) []byte {
 // continues reports whether a marker line goes on with the layer and
 // direction of the current chunk: a later read of the same data.
 func (s *Stream) continues(ml *markerLine) bool {
+	if !s.sameLayer(ml) {
+		return false
+	}
+	if s.opts.MarkerMode == MarkerRegion {
+		return true
+	}
+	d := ml.mark.dir()
+	if s.orient == OrientationMirrored {
+		d ^= 1
+	}
+	return d == s.cur
+}
+
+// sameLayer reports whether a marker line stays in the current layer.
+func (s *Stream) sameLayer(ml *markerLine) bool {
 	if !s.marked {
 		return false
 	}
 	if s.opts.MarkerMode == MarkerRegion {
 		return (ml.mark == markOpen) == (s.layer == layerTLS)
 	}
-	d := ml.mark.dir()
-	if s.orient == OrientationMirrored {
-		d ^= 1
-	}
-	return ml.mark.layer() == s.layer && d == s.cur
+	return ml.mark.layer() == s.layer
 }
 
 // ambiguous opens an ambiguous region of n bytes at the start of the token
