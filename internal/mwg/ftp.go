@@ -379,6 +379,9 @@ func (f *ftpDecoder) setUser(arg []byte) {
 			user, host = arg[:i], arg[i+1:]
 		}
 	}
+	if i := bytes.IndexByte(user, ':'); i >= 0 { // "user:password", as some proxies take it
+		user = user[:i]
+	}
 	f.user = f.session(f.user, user)
 	hp := f.session(f.host, host)
 	f.host, f.port = splitHostPort(hp)

@@ -86,7 +86,7 @@ func passwordTraces(url string) map[string]string {
 			" HTTP/1.1\nHost: " + url + "\n\n<<<\nICAP/1.0 204 No Content\nEncapsulated: null-body=0\n\n",
 		"FTP-1-CC.txt": "<<<\n220 ready\n>>>\nUSER " + url + "\n<<<\n331 pw\n>>>\nPASS x\n<<<\n230 ok\n>>>\nCWD " + url + "\n<<<\n250 ok\n>>>\nPWD\n<<<\n257 \"" + url +
 			"\"\n>>>\nRETR " + url + "\n<<<\n550 no\n>>>\nDELE f\n<<<\n250 ok\n",
-		"FTP-1-SC.txt": ">>>\nUSER " + url + "\n<<<\n530 no\n",
+		"FTP-1-SC.txt": ">>>\nUSER " + url + "\n<<<\n530 no\n>>>\nUSER u:" + url + "\n<<<\n530 no\n",
 	}
 }
 
@@ -175,4 +175,15 @@ func FuzzURLPassword(f *testing.F) {
 		}
 		checkNoPassword(t, url, string(password), fuzzOptions(mode))
 	})
+}
+
+// TestFTPUserPassword: "USER user:password", with or without a host, keeps
+// only the user.
+func TestFTPUserPassword(t *testing.T) {
+	for file, arg := range map[string]string{"FTP-1-SC.txt": "alice:" + secret, "FTP-1-CC.txt": "alice:" + secret + "@ftp.example.net"} {
+		got := run(t, file, DefaultOptions(), ">>>\nUSER "+arg+"\n<<<\n530 no\n")
+		if strings.Contains(got, secret) || !strings.Contains(got, `user="alice"`) {
+			t.Errorf("%s: %s", file, got)
+		}
+	}
 }
