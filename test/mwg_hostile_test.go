@@ -161,6 +161,9 @@ func TestMWGHostileBodies(t *testing.T) {
 	writeLines(t, traces, "HTTP-7a0006-C.txt", append(append(append(get("http://www.example.com/x"), "<<<", "HTTP/1.1 200 OK", "X-A: 1"), hostileBody[:3]...), "Content-Length: 0", "")...)
 	// ICAP: the lines between the chunks of an encapsulated body.
 	writeLines(t, traces, "ICAP-7a0007-S.txt", append(append([]string{">>>", "RESPMOD icap://icap.example.net/respmod ICAP/1.0", "Host: icap.example.net", "Encapsulated: res-hdr=0, res-body=19", "", "HTTP/1.1 200 OK", "", "2", "ab"}, hostileBody...), "0", "", "<<<", "ICAP/1.0 204 No Content", "")...)
+	// WebSocket data holding decrypted-layer markers.
+	writeLines(t, traces, "HTTP-7a0009-C.txt", append(append([]string{">>>", "GET http://www.example.com/ws HTTP/1.1", "Host: www.example.com", "Upgrade: websocket", "",
+		"<<<", "HTTP/1.1 101 Switching Protocols", "Upgrade: websocket", "", "\x81\x7e"}, strings.Split(strings.ReplaceAll(strings.ReplaceAll(strings.Join(hostileBody, "\n"), ">>>", "[[["), "<<<", "]]]"), "\n")...), ">>>", "\x81\x85mask")...)
 	// FTP: a multi-line reply holding a command and its reply.
 	writeLines(t, traces, "FTP-7a0008-CC.txt", "<<<", "220 ready", ">>>", "USER anonymous@ftp.example.net", "<<<", "331 pw", ">>>", "PASS x", "<<<", "230-Welcome",
 		">>>", "RETR /secret", "<<<", "226 ok", "230 in", ">>>", "RETR /pub/f", "<<<", "226 ok")
