@@ -94,6 +94,7 @@ type icapHalf struct {
 	embFirst bool    // the next line starts the encapsulated header block
 	preview  bool
 	started  bool // a line of the body has been read
+	lax      bool // the start line was malformed: no framing to trust
 	f        framing
 }
 
@@ -114,7 +115,12 @@ func (c *icapDecoder) isStart(d dir, b []byte) bool { return isStartOf("ICAP", d
 func (c *icapDecoder) claim(l layer, d dir) claim {
 	m := &c.half[l][d]
 	switch m.state {
-	case icapHeaders, icapEmbedded, icapDrain:
+	case icapHeaders:
+		if m.lax {
+			return claimNone
+		}
+		return claimBody
+	case icapEmbedded, icapDrain:
 		return claimBody
 	case icapBody:
 		switch {
@@ -248,6 +254,7 @@ func (c *icapDecoder) request(l layer, m *icapHalf, body []byte, w int64) {
 	}
 	p.tx.Proto, p.tx.Port, p.tx.ReqBytes = "icap", defaultPort("icap"), w
 	if !ok {
+		m.lax = true
 		s.note(p, "malformed request line")
 		return
 	}
@@ -271,6 +278,7 @@ func (c *icapDecoder) response(l layer, m *icapHalf, body []byte, w int64) {
 	s.add(id, dirResponse, w)
 	switch {
 	case !ok:
+		m.lax = true
 		s.note(p, "malformed status line")
 	case status < 200:
 		s.interim(p, status)
