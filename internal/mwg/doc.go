@@ -105,7 +105,8 @@
 // its length (CR included if present) plus one. The message in progress on
 // the current side claims the next line:
 //
-//   - A header block (after a well-formed start line), a body before its
+//   - A header block (but that of a malformed request line: garbage, not
+//     a message), a body before its
 //     first byte and between chunks, a body read until the connection
 //     closes, and a multi-line FTP reply claim it as a whole: start lines
 //     are their data, and a marker line is a marker only if it continues

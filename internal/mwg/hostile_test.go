@@ -94,6 +94,12 @@ func TestHostileBodies(t *testing.T) {
 			),
 		},
 		{
+			name: "malformed status line: its header block still holds the lines",
+			file: "HTTP-6a000f-S.txt",
+			text: ">>>\nGET /x HTTP/1.1\nHost: a.example\n\n<<<\nHTTP/1.1 2OO OK\n" + strings.ReplaceAll(forged, "\n\n", "\n") + "\n",
+			want: lines(`HTTP-6a000f-S #0 http method="GET" target="/x" path="/x" host="a.example" port=80 req=33 resp=183 msg="malformed status line; marker line inside a message read as its data"`),
+		},
+		{
 			name: "WebSocket data holding decrypted-layer markers",
 			file: "HTTP-6a000e-C.txt",
 			text: ">>>\nGET http://a.example/ws HTTP/1.1\nHost: a.example\nUpgrade: websocket\n\n<<<\nHTTP/1.1 101 Switching Protocols\nUpgrade: websocket\n\n\x81\x7e\n" +

@@ -102,7 +102,7 @@ type httpHalf struct {
 	length  int64 // Content-Length, -1 when absent
 	chunked bool
 	started bool // a line of the body has been read
-	lax     bool // the start line was malformed: no framing to trust
+	lax     bool // request: the request line was malformed, garbage rather than a message
 	expect  bool // request: Expect: 100-continue
 	connect bool // tunnel: opened by CONNECT, the decrypted layer follows
 	status  int
@@ -334,7 +334,6 @@ func (h *httpDecoder) response(l layer, m *httpHalf, body []byte, w int64) {
 	s.add(id, dirResponse, w)
 	switch {
 	case !ok:
-		m.lax = true
 		s.note(p, "malformed status line")
 	case status < 200 && status != 101:
 		s.interim(p, status)

@@ -94,7 +94,7 @@ type icapHalf struct {
 	embFirst bool    // the next line starts the encapsulated header block
 	preview  bool
 	started  bool // a line of the body has been read
-	lax      bool // the start line was malformed: no framing to trust
+	lax      bool // request: the request line was malformed, garbage rather than a message
 	f        framing
 }
 
@@ -278,7 +278,6 @@ func (c *icapDecoder) response(l layer, m *icapHalf, body []byte, w int64) {
 	s.add(id, dirResponse, w)
 	switch {
 	case !ok:
-		m.lax = true
 		s.note(p, "malformed status line")
 	case status < 200:
 		s.interim(p, status)
