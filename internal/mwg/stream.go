@@ -194,7 +194,7 @@ func (s *Stream) Flush(reason FlushReason) {
 	}
 	s.q = nil // an idle file shrinks back to an empty stream
 	s.orphans = [2]int{}
-	s.chunkRem, s.chunkSlack = 0, 0
+	s.chunkRem, s.chunkSlack, s.amb = 0, 0, 0
 	if reason == FlushTruncated {
 		s.resetTokenizer()
 		s.now, s.date, s.tod, s.hasTOD, s.src, s.dst = time.Time{}, [3]int{1, 1, 1}, 0, false, "", ""
