@@ -14,12 +14,11 @@ import (
 // userinfo with a password loses the password, URL or not.
 //
 // The text is cut into segments at '/', '?' and '#', which end an authority
-// for every parser. In a segment holding an '@' (or "%40"), the part before
-// the last one is the userinfo candidate; a leading special scheme
+// for every parser. In a segment holding an '@' (or "%40", "%2540"), the
+// part before the last one is the userinfo candidate; a special scheme
 // ("http:", "HTTPS:" …) at the start of the text and backslashes are
-// skipped, and from the first ':'
-// (or "%3A") of the rest up to that '@' everything is removed. The user
-// before the ':' stays: "http:\\u:p@host/" becomes "http:\\u@host/",
+// skipped, and from the first ':' (or "%3A", "%253A") of the rest up to
+// that '@' everything is removed. The user before the ':' stays: "http:\\u:p@host/" becomes "http:\\u@host/",
 // "r:p@host" becomes "r@host".
 
 // mayHoldUserinfo reports whether b contains an '@' in any spelling; only
@@ -29,7 +28,7 @@ func mayHoldUserinfo(b []byte) bool {
 		return true
 	}
 	for i := bytes.IndexByte(b, '%'); i >= 0; {
-		if i+2 < len(b) && b[i+1] == '4' && b[i+2] == '0' {
+		if encodedAt(b, i, "40") > 0 {
 			return true
 		}
 		j := bytes.IndexByte(b[i+1:], '%')
@@ -82,20 +81,35 @@ func redactSegment(dst, seg []byte, first bool) []byte {
 	return append(dst, seg[at:]...)
 }
 
-// lastAt returns the index of the last '@' or "%40" in b, or -1.
+// lastAt returns the index of the last '@' in b, in any spelling ("%40",
+// "%2540"), or -1.
 func lastAt[T string | []byte](b T) int {
 	for i := len(b) - 1; i >= 0; i-- {
-		if b[i] == '@' || b[i] == '%' && i+2 < len(b) && b[i+1] == '4' && b[i+2] == '0' {
+		if b[i] == '@' || encodedAt(b, i, "40") > 0 {
 			return i
 		}
 	}
 	return -1
 }
 
-// firstColon returns the index of the first ':' or "%3A" in b, or -1.
+// encodedAt returns the length of a percent-encoding of the byte with the
+// lower-case hex digits hex at b[i:], once or twice encoded ("%40",
+// "%2540": a server may decode twice), or 0.
+func encodedAt[T string | []byte](b T, i int, hex string) int {
+	switch {
+	case i+5 <= len(b) && b[i] == '%' && b[i+1] == '2' && b[i+2] == '5' && lower(b[i+3]) == hex[0] && lower(b[i+4]) == hex[1]:
+		return 5
+	case i+3 <= len(b) && b[i] == '%' && lower(b[i+1]) == hex[0] && lower(b[i+2]) == hex[1]:
+		return 3
+	}
+	return 0
+}
+
+// firstColon returns the index of the first ':' in b, in any spelling
+// ("%3A", "%253A"), or -1.
 func firstColon(b []byte) int {
 	for i, c := range b {
-		if c == ':' || c == '%' && i+2 < len(b) && b[i+1] == '3' && lower(b[i+2]) == 'a' {
+		if c == ':' || encodedAt(b, i, "3a") > 0 {
 			return i
 		}
 	}
@@ -127,7 +141,7 @@ func authorityHost[T string | []byte](auth T) T {
 	case auth[at] == '@':
 		return auth[at+1:]
 	}
-	return auth[at+3:]
+	return auth[at+encodedAt(auth, at, "40"):]
 }
 
 // validHostPort reports whether h is a host name, an IPv4 address or an

@@ -33,6 +33,8 @@ var passwordSpellings = []struct{ in, out string }{
 	{"http://u%3APw9Secret@host.example/x", "http://u@host.example/x"},
 	{"http://u%3aPw9Secret@host.example/x", "http://u@host.example/x"},
 	{"http://u:Pw9Secret%40host.example/x", "http://u%40host.example/x"},
+	{"http://u%253APw9Secret@host.example/x", "http://u@host.example/x"},
+	{"http://u:Pw9Secret%2540host.example/x", "http://u%2540host.example/x"},
 	{"http://u:Pw9%40Secret@host.example/x", "http://u@host.example/x"},
 	{"http://u:Pw9@Secret@host.example/x", "http://u@host.example/x"},
 	{"http://u@v:Pw9Secret@host.example/x", "http://u@v@host.example/x"},
