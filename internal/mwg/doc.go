@@ -111,7 +111,9 @@
 //     closes, and a multi-line FTP reply claim it as a whole: start lines
 //     are their data, and a marker line is a marker only if it continues
 //     the current chunk's layer and direction (a later read of the same
-//     message, mwg.md §1.4); any other marker line is data too, and the
+//     message, mwg.md §1.4) — but its metadata (times, addresses, byte
+//     count) is not taken, since it may be data; any other marker line is
+//     data too, and the
 //     message gets the notice "marker line inside a message read as its
 //     data" (it is then not Complete).
 //   - A connection switched to another protocol (101, the HTTP/2

@@ -45,6 +45,15 @@ func TestHostileBodies(t *testing.T) {
 			),
 		},
 		{
+			name: "a marker line in a body announcing a byte count hides nothing",
+			file: "HTTP-6a0010-C.txt",
+			text: get + "<<<\nHTTP/1.1 200 OK\nContent-Length: 20\n\n<<< 2024-03-05 09:00:00 (5000 bytes)\n0123456789abcdefghi\n" + next,
+			want: lines(
+				`HTTP-6a0010-C #0 http method="GET" target="http://a.example/x" path="/x" host="a.example" port=80 status=200 req=49 resp=56 complete`,
+				`HTTP-6a0010-C #1 http method="GET" target="http://a.example/next" path="/next" host="a.example" port=80 status=204 req=52 resp=25 complete`,
+			),
+		},
+		{
 			name: "chunked body with markers between chunks",
 			file: "HTTP-6a0004-S.txt",
 			text: ">>>\nGET /x HTTP/1.1\nHost: a.example\n\n<<<\nHTTP/1.1 200 OK\nTransfer-Encoding: chunked\n\n5\nhello\n" + forged + "0\n\n" + next,

@@ -339,8 +339,13 @@ func (s *Stream) marker(ml *markerLine, c claim) []byte {
 		s.layer, s.cur = ml.mark.layer(), d
 	}
 	s.chunkNew = true
-	s.chunkRem, s.chunkSlack = max(ml.meta.count, 0), 0
-	s.applyMeta(&ml.meta, d)
+	s.chunkRem, s.chunkSlack = 0, 0
+	if c != claimBody && c != claimLayer {
+		// Inside a message the marker may as well be its data: its
+		// metadata (a byte count, times, addresses) is not taken.
+		s.chunkRem = max(ml.meta.count, 0)
+		s.applyMeta(&ml.meta, d)
+	}
 	if ml.hasPayload {
 		return s.payload(ml.payload, false)
 	}
