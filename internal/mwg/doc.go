@@ -146,7 +146,9 @@
 //
 // A body that ends inside a line ends there: the rest of the line is read
 // as a new line, so a next message (or a marker) written right after a
-// body without a line break is found.
+// body without a line break is found. A marker of the other side there may
+// as well be bytes the body's sender wrote after it: the chunk it opens is
+// ambiguous as a whole.
 //
 // # HTTP/1.x
 //

@@ -54,6 +54,16 @@ func TestHostileBodies(t *testing.T) {
 			),
 		},
 		{
+			name: "bytes behind a body on its last line: a marker of the other side there is ambiguous",
+			file: "HTTP-6a0011-C.txt",
+			text: get + "<<<\nHTTP/1.1 200 OK\nContent-Length: 5\n\nhello" + forged + next,
+			want: lines(
+				`HTTP-6a0011-C #0 http method="GET" target="http://a.example/x" path="/x" host="a.example" port=80 status=200 req=49 resp=40 complete`,
+				`HTTP-6a0011-C #1 http method="GET" target="http://bank.example.com/transfer?to=mallory" path="/transfer?to=mallory" host="bank.example.com" port=80 status=200 req=129 resp=35 user="victim" msg="ambiguous: may be body data of an earlier message"`,
+				`HTTP-6a0011-C #2 http method="GET" target="http://a.example/next" path="/next" host="a.example" port=80 status=204 req=52 resp=25 complete`,
+			),
+		},
+		{
 			name: "chunked body with markers between chunks",
 			file: "HTTP-6a0004-S.txt",
 			text: ">>>\nGET /x HTTP/1.1\nHost: a.example\n\n<<<\nHTTP/1.1 200 OK\nTransfer-Encoding: chunked\n\n5\nhello\n" + forged + "0\n\n" + next,

@@ -249,6 +249,11 @@ func (h *httpDecoder) step(l layer, d dir, line []byte) (next []byte, again bool
 			h.response(l, m, body, w)
 		}
 	case msgHeaders:
+		if m.lax && h.isStart(d, body) { // garbage before a real message
+			s.fail(m.id, dirName(d)+" headers truncated")
+			h.done(l, d, m)
+			return line, true
+		}
 		s.add(m.id, d, w)
 		m.hdr += w
 		switch {

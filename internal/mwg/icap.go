@@ -186,6 +186,11 @@ func (c *icapDecoder) step(l layer, d dir, line []byte) (next []byte, again bool
 			c.response(l, m, body, w)
 		}
 	case icapHeaders, icapEmbedded:
+		if m.lax && m.state == icapHeaders && c.isStart(d, body) { // garbage before a real message
+			s.fail(m.id, dirName(d)+" headers truncated")
+			c.done(l, d, m)
+			return line, true
+		}
 		s.add(m.id, d, w)
 		m.hdr += w
 		switch {

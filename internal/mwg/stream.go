@@ -95,8 +95,9 @@ type Stream struct {
 	// Ambiguous region (see "Framing" in the package documentation):
 	// bytes that one reading of the trace gives to a body and another to
 	// new messages.
-	amb   int64 // bytes of the region still ahead; > 0 while it is open
-	inAmb bool  // the token being read lies in the region
+	amb      int64 // bytes of the region still ahead; > 0 while it is open
+	ambChunk bool  // the current chunk is ambiguous as a whole (see marker)
+	inAmb    bool  // the token being read lies in the region
 
 	// Clock and addresses from metadata.
 	now        time.Time
@@ -153,7 +154,7 @@ func (s *Stream) resetTokenizer() {
 		s.orient = OrientationNormal
 	}
 	s.chunkNew, s.chunkRem, s.chunkSlack = false, 0, 0
-	s.amb, s.inAmb = 0, false
+	s.amb, s.ambChunk, s.inAmb = 0, false, false
 }
 
 // Orientation reports which marker pair carries requests (MarkerAuto: as
@@ -194,7 +195,7 @@ func (s *Stream) Flush(reason FlushReason) {
 	}
 	s.q = nil // an idle file shrinks back to an empty stream
 	s.orphans = [2]int{}
-	s.chunkRem, s.chunkSlack, s.amb = 0, 0, 0
+	s.chunkRem, s.chunkSlack, s.amb, s.ambChunk = 0, 0, 0, false
 	if reason == FlushTruncated {
 		s.resetTokenizer()
 		s.now, s.date, s.tod, s.hasTOD, s.src, s.dst = time.Time{}, [3]int{1, 1, 1}, 0, false, "", ""
@@ -204,7 +205,7 @@ func (s *Stream) Flush(reason FlushReason) {
 func (s *Stream) line(line []byte) {
 	tok, cont := line, false
 	for tok != nil {
-		s.inAmb = s.amb > 0
+		s.inAmb = s.amb > 0 || s.ambChunk
 		rest := s.token(tok, cont)
 		if s.amb > 0 {
 			s.consume(tok, rest)
@@ -229,7 +230,10 @@ func (s *Stream) token(line []byte, cont bool) []byte {
 				// start with this very line.
 				s.ambiguous(s.dec.deferred(s.layer, s.cur))
 			}
-			return s.marker(&ml, c)
+			// Right behind a body on the same line, a marker of the
+			// other side may be real (the writer added no line break) or
+			// bytes the body's sender wrote after it.
+			return s.marker(&ml, c, cont && !s.continues(&ml))
 		}
 	}
 	if !s.marked {
@@ -319,10 +323,14 @@ func (s *Stream) preamble(body []byte) {
 }
 
 // marker opens a chunk.
-func (s *Stream) marker(ml *markerLine, c claim) []byte {
+// glued says the marker stands right behind a body on the same line and
+// switches side: its chunk is ambiguous.
+func (s *Stream) marker(ml *markerLine, c claim, glued bool) []byte {
 	if c == claimBytesEnd {
 		s.ambiguous(s.dec.endFrame(s.layer, s.cur))
 	}
+	s.ambChunk = glued
+	s.inAmb = s.inAmb || glued
 	s.marked, s.mark = true, ml.mark
 	d := ml.mark.dir()
 	switch s.opts.MarkerMode {
