@@ -21,7 +21,8 @@
 //	                                           ; is ignored for matching, counted as data
 //	file        = preamble *chunk
 //	preamble    = *line                        ; before the first marker: metadata only
-//	chunk       = marker-line *payload-line    ; up to the next marker line
+//	chunk       = marker-line *payload-line    ; up to the next marker line, unless the
+//	                                           ; message in progress claims it (see Framing)
 //	marker-line = [ prefix ] marker [ WSP rest ]  ; a blank rest is no rest
 //	marker      = ">>>" / "<<<" / "[[[" / "]]]"  ; followed by end of line, SP or HTAB
 //	prefix      = 1*3( stamp 1*WSP )           ; only with Options.TimestampPrefix
@@ -67,9 +68,8 @@
 // layer has its own parser state. Each payload line goes to the request or
 // the response side by the first of these rules that applies:
 //
-//  1. Framing: if the message in progress on the current side still
-//     expects framed bytes (see Framing) or is inside an FTP multi-line
-//     reply, the line is its.
+//  1. Framing: if the message in progress on the current side claims the
+//     line (see Framing), the line is its.
 //  2. Content (auto and region modes): a request line (HTTP or ICAP request
 //     line, known FTP command) starts a request, a response line (HTTP or
 //     ICAP status line, FTP reply) a response.
@@ -98,25 +98,57 @@
 //
 // # Framing
 //
-// Lines arrive without their LF and, usually, without their CR. A line
-// counts as its length (CR included if present) plus one. Length framing
-// wins over markers: while a Content-Length body or chunk-data still expects
-// bytes, marker lines and start lines are body data, with three exceptions:
+// Bytes that a message's framing gives to it never start a message of
+// their own: body content is written raw into the trace, marker lines and
+// start lines included, and a hostile server or client controls it. Lines
+// arrive without their LF and, usually, without their CR; a line counts as
+// its length (CR included if present) plus one. The message in progress on
+// the current side claims the next line:
 //
-//   - Before the first byte of the body (or chunk) has been seen, a marker
-//     is a marker: the body may come in a later chunk, after the peer's
-//     answer (100 Continue, an early 407).
-//   - A request whose final response came before any of its body (a 407
-//     to "Expect: 100-continue") never gets it: a new request line ends it
-//     (Msg "request body not sent").
-//   - Each line may have lost a CR to tail. Once the bytes still expected
-//     are no more than the number of body lines that came without a CR, a
-//     marker or start line ends the body (and so does Flush), and the body
-//     counts as its declared length.
+//   - A header block (but that of a malformed request line: garbage, not
+//     a message), a body before its
+//     first byte and between chunks, a body read until the connection
+//     closes, and a multi-line FTP reply claim it as a whole: start lines
+//     are their data, and a marker line is a marker only if it continues
+//     the current chunk's layer and direction (a later read of the same
+//     message, mwg.md §1.4) — but its metadata (times, addresses, byte
+//     count) is not taken, since it may be data; any other marker line is
+//     data too, and the
+//     message gets the notice "marker line inside a message read as its
+//     data" (it is then not Complete).
+//   - A connection switched to another protocol (101, the HTTP/2
+//     preface) claims the rest of its layer: marker lines of that layer,
+//     either direction, are markers; those of the other layer are data
+//     (noted as above). A CONNECT tunnel claims nothing: the decrypted
+//     layer follows it.
+//   - Content-Length and chunk data, once started, claim their bytes:
+//     every line is data until they are complete.
+//   - A response without framing lasts until the connection closes: the
+//     rest of the file is its body. So does a message whose framing is lost
+//     (a malformed chunk size, a header block above MaxHeaderBytes: Msg
+//     "… rest of the connection not decoded").
+//   - A request body of which nothing has been seen claims nothing: the
+//     answer may come first (100 Continue, an early 407). A request that
+//     announced "Expect: 100-continue" waits for it by protocol. For any
+//     other, the marker may as well be the first line of the body: the next
+//     Content-Length bytes are an ambiguous region (below). A request whose
+//     final response came before any of its body never gets it: a new
+//     request line ends it (Msg "request body not sent").
+//
+// Each line may have lost a CR to tail. Once the bytes a frame still
+// expects are no more than the number of its lines that came without a CR,
+// a marker or start line ends it (and so does Flush), and the body counts
+// as its declared length. Its lines may as well have been bare LF, though,
+// with the marker inside the body: the bytes it still expected are an
+// ambiguous region. Every transaction that takes bytes from an ambiguous
+// region gets the notice "ambiguous: may be body data of an earlier
+// message" and is not Complete, whatever it holds.
 //
 // A body that ends inside a line ends there: the rest of the line is read
 // as a new line, so a next message (or a marker) written right after a
-// body without a line break is found.
+// body without a line break is found. A marker of the other side there may
+// as well be bytes the body's sender wrote after it: the chunk it opens is
+// ambiguous as a whole.
 //
 // # HTTP/1.x
 //
@@ -124,7 +156,7 @@
 // authority form (CONNECT) and "*"; status lines; header blocks up to
 // MaxHeaderBytes (larger ones are abandoned with a notice); Content-Length
 // and chunked bodies with trailers; HEAD, 1xx, 204 and 304 without body;
-// bodies without framing last until a status line opens a chunk or Flush.
+// bodies without framing last until the connection ends (Flush).
 // Requests and responses of a layer pair in FIFO order (keep-alive,
 // pipelining). 1xx responses go to Interim; 101 switches the layer to
 // counting. A 2xx answer to CONNECT opens a tunnel: its transaction stays
@@ -136,8 +168,11 @@
 // its layer. Kept: Host (URL or CONNECT authority first), User-Agent,
 // Referer, the user of Proxy-Authorization Basic (the password is decoded
 // into a wiped stack buffer and never kept; NTLM and Negotiate give no
-// user), X-Forwarded-For or Forwarded for ClientAddr. Credentials in URLs
-// (user:pass@) are removed.
+// user), X-Forwarded-For or Forwarded for ClientAddr. No string copied out
+// of a trace keeps a password that looks like URL userinfo, in any
+// spelling (see redact); the user stays. A URL or Host value whose host is
+// not a host name or address gives no Host (Msg "malformed host in URL",
+// "malformed Host header").
 //
 // # FTP
 //

@@ -278,14 +278,35 @@ func (f *ftpDecoder) startLine(b []byte) (dir, bool) {
 	return 0, false
 }
 
+// claim: a multi-line reply goes on until its last line; marker lines of
+// the other direction in it are reply text.
 func (f *ftpDecoder) claim(l layer, d dir) claim {
 	if d == dirResponse && f.reply[l].multi {
-		return claimLine
+		return claimBody
 	}
 	return claimNone
 }
 
-func (f *ftpDecoder) endFrame(layer, dir) {}
+func (f *ftpDecoder) endFrame(layer, dir) int64 { return 0 }
+
+func (f *ftpDecoder) deferred(layer, dir) int64 { return 0 }
+
+// noteBody notes a marker line read as reply text on the command the reply
+// answers, which is reported even if it would not be otherwise; an
+// unsolicited reply (the greeting) gets a transaction of its own, so that a
+// reply that never ends cannot hide the rest of the session.
+func (f *ftpDecoder) noteBody(l layer, _ dir, msg string) {
+	r := &f.reply[l]
+	p := f.s.get(r.id)
+	if p == nil {
+		r.id = f.s.answer(l, "ftp")
+		if p = f.s.get(r.id); p == nil {
+			return
+		}
+	}
+	p.silent, p.broken = false, true
+	f.s.note(p, msg)
+}
 
 func (f *ftpDecoder) tlsData() {}
 
@@ -348,11 +369,18 @@ func (f *ftpDecoder) command(l layer, body []byte, w int64) {
 // setUser takes the USER argument. On client-facing sides MWG's FTP proxy
 // takes "user@host[:port]", so the host comes from there.
 func (f *ftpDecoder) setUser(arg []byte) {
+	if mayHoldUserinfo(arg) { // "user:password@host"
+		var buf [256]byte
+		arg = redact(buf[:0], arg)
+	}
 	user, host := arg, []byte(nil)
 	if f.s.name.clientSide() {
 		if i := bytes.LastIndexByte(arg, '@'); i > 0 {
 			user, host = arg[:i], arg[i+1:]
 		}
+	}
+	if i := bytes.IndexByte(user, ':'); i >= 0 { // "user:password", as some proxies take it
+		user = user[:i]
 	}
 	f.user = f.session(f.user, user)
 	hp := f.session(f.host, host)
@@ -362,8 +390,12 @@ func (f *ftpDecoder) setUser(arg []byte) {
 	}
 }
 
-// session replaces a session string with a copy of b.
+// session replaces a session string with a copy of b, without passwords.
 func (f *ftpDecoder) session(old string, b []byte) string {
+	if mayHoldUserinfo(b) {
+		var buf [256]byte
+		b = redact(buf[:0], b)
+	}
 	f.strs -= len(old)
 	if string(b) == old {
 		f.strs += len(old)
@@ -387,6 +419,9 @@ func (f *ftpDecoder) resolve(p *pending, arg string) string {
 		return f.cwd
 	}
 	joined := path.Join(f.cwd, arg)
+	if mayHoldUserinfo([]byte(joined)) { // "dir" + "/" + "u:p@h" and the like
+		joined = string(redact(nil, []byte(joined)))
+	}
 	if len(joined) > f.s.room() {
 		return arg
 	}
@@ -451,7 +486,7 @@ func (f *ftpDecoder) final(id uint64, code int, text []byte) {
 	ok := code < 400
 	switch p.tx.Method {
 	case "USER", "PASS":
-		p.silent = ok // a failed login is reported
+		p.silent = ok && !p.broken // a failed login is reported, and so is a broken reply
 	case "PASV":
 		if port := hostPort6(text); ok && port > 0 {
 			f.dataPort = port
@@ -505,7 +540,11 @@ func (f *ftpData) startLine([]byte) (dir, bool) { return 0, false }
 
 func (f *ftpData) claim(layer, dir) claim { return claimNone }
 
-func (f *ftpData) endFrame(layer, dir) {}
+func (f *ftpData) endFrame(layer, dir) int64 { return 0 }
+
+func (f *ftpData) deferred(layer, dir) int64 { return 0 }
+
+func (f *ftpData) noteBody(layer, dir, string) {}
 
 func (f *ftpData) tlsData() {}
 

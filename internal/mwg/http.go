@@ -20,6 +20,7 @@ const (
 	fieldPreview
 	fieldXClientIP
 	fieldXAuthenticatedUser
+	fieldExpect
 )
 
 func fieldOf(name []byte) field {
@@ -27,6 +28,10 @@ func fieldOf(name []byte) field {
 	case 4:
 		if equalFold(name, "host") {
 			return fieldHost
+		}
+	case 6:
+		if equalFold(name, "expect") {
+			return fieldExpect
 		}
 	case 7:
 		switch {
@@ -84,9 +89,8 @@ const (
 	msgIdle       msgState = iota // between messages
 	msgHeaders                    // inside a header block
 	msgBody                       // inside a framed body
-	msgUntilClose                 // response body delimited by the end of the connection
+	msgUntilClose                 // a body read until the end of the connection: no framing, or lost framing
 	msgTunnel                     // after CONNECT, Upgrade or the HTTP/2 preface: counted, not parsed
-	msgSkip                       // after a malformed message: counted until the next start line
 )
 
 // httpHalf is one direction of one layer of an HTTP connection.
@@ -97,6 +101,10 @@ type httpHalf struct {
 	f       framing
 	length  int64 // Content-Length, -1 when absent
 	chunked bool
+	started bool // a line of the body has been read
+	lax     bool // request: the request line was malformed, garbage rather than a message
+	expect  bool // request: Expect: 100-continue
+	connect bool // tunnel: opened by CONNECT, the decrypted layer follows
 	status  int
 }
 
@@ -129,23 +137,74 @@ func (h *httpDecoder) startLine(b []byte) (dir, bool) { return startOf("HTTP", b
 
 func (h *httpDecoder) isStart(d dir, b []byte) bool { return isStartOf("HTTP", d, b) }
 
+// claim: a header block and a body belong to their message. Only a request
+// body of which nothing has been seen leaves room for markers: the answer
+// may come before it (100 Continue, an early 407).
 func (h *httpDecoder) claim(l layer, d dir) claim {
-	if m := &h.half[l][d]; m.state == msgBody {
-		return m.f.claim()
+	m := &h.half[l][d]
+	switch m.state {
+	case msgHeaders:
+		if m.lax { // garbage, not a message: content may still route
+			return claimNone
+		}
+		return claimBody
+	case msgUntilClose:
+		return claimBody
+	case msgTunnel:
+		if m.connect {
+			return claimNone
+		}
+		return claimLayer
+	case msgBody:
+		switch {
+		case d == dirRequest && !m.started:
+			return claimNone
+		case m.f.mode == frameLength || m.f.mode == frameChunkData:
+			if c := m.f.claim(); c != claimNone {
+				return c
+			}
+		}
+		return claimBody
 	}
 	return claimNone
 }
 
-func (h *httpDecoder) endFrame(l layer, d dir) {
+func (h *httpDecoder) endFrame(l layer, d dir) int64 {
 	m := &h.half[l][d]
 	if m.state != msgBody {
-		return
+		return 0
 	}
 	n, done := m.f.finish()
 	h.s.add(m.id, d, n)
 	if done {
 		h.done(l, d, m)
 	}
+	return n
+}
+
+// deferred: a request announcing "Expect: 100-continue" waits for the
+// answer by protocol (RFC 9110 §10.1.1), so a marker before its body is
+// one; any other request body may start with a marker line.
+func (h *httpDecoder) deferred(l layer, d dir) int64 {
+	if m := &h.half[l][d]; d == dirRequest && m.state == msgBody && !m.started && !m.expect && m.f.mode == frameLength {
+		return m.f.rem
+	}
+	return 0
+}
+
+func (h *httpDecoder) noteBody(l layer, d dir, msg string) {
+	if p := h.s.get(h.half[l][d].id); p != nil {
+		p.broken = true
+		h.s.note(p, msg)
+	}
+}
+
+// lostFraming ends the parsing of a direction whose framing is lost: the
+// rest of the connection is counted into the message, since any of it may
+// be its body.
+func (h *httpDecoder) lostFraming(m *httpHalf, msg string) {
+	h.s.fail(m.id, msg+": rest of the connection not decoded")
+	m.state = msgUntilClose
 }
 
 func (h *httpDecoder) tlsData() {
@@ -190,7 +249,7 @@ func (h *httpDecoder) step(l layer, d dir, line []byte) (next []byte, again bool
 			h.response(l, m, body, w)
 		}
 	case msgHeaders:
-		if h.isStart(d, body) {
+		if m.lax && h.isStart(d, body) { // garbage before a real message
 			s.fail(m.id, dirName(d)+" headers truncated")
 			h.done(l, d, m)
 			return line, true
@@ -201,8 +260,7 @@ func (h *httpDecoder) step(l layer, d dir, line []byte) (next []byte, again bool
 		case len(body) == 0:
 			h.endHeaders(l, d, m)
 		case m.hdr > int64(s.opts.MaxHeaderBytes):
-			s.fail(m.id, "header block too large")
-			m.state = msgSkip
+			h.lostFraming(m, "header block too large")
 		case isWSP(body[0]): // obs-fold continuation of a field we do not keep whole
 		default:
 			if name, value, ok := splitHeader(body); ok {
@@ -210,43 +268,24 @@ func (h *httpDecoder) step(l layer, d dir, line []byte) (next []byte, again bool
 			}
 		}
 	case msgBody:
-		if m.f.mode != frameLength && m.f.mode != frameChunkData && h.isStart(d, body) {
-			s.fail(m.id, dirName(d)+" body truncated")
-			h.done(l, d, m)
-			return line, true
-		}
-		if p := s.get(m.id); d == dirRequest && m.f.seen == 0 && p != nil && p.respDone && h.isStart(d, body) {
+		if p := s.get(m.id); d == dirRequest && !m.started && p != nil && p.respDone && h.isStart(d, body) {
 			// Answered with a final status before any of the body came
 			// (a 407 to "Expect: 100-continue"): the client sent none.
 			s.note(p, "request body not sent")
 			h.done(l, d, m)
 			return line, true
 		}
+		m.started = true
 		n, rest, done, bad := m.f.take(line)
 		s.add(m.id, d, n)
 		switch {
 		case bad:
-			s.fail(m.id, "malformed chunk size")
-			m.state = msgSkip
+			h.lostFraming(m, "malformed chunk size")
 		case done:
 			h.done(l, d, m)
 		}
 		return rest, false
-	case msgUntilClose:
-		// A status line opening a chunk ends a body that waits for the
-		// connection to close: the trace shows the next exchange.
-		if s.first && h.isStart(d, body) {
-			h.done(l, d, m)
-			return line, true
-		}
-		s.add(m.id, d, w)
-	case msgTunnel:
-		s.add(m.id, d, w)
-	case msgSkip:
-		if h.isStart(d, body) {
-			h.done(l, d, m)
-			return line, true
-		}
+	case msgUntilClose, msgTunnel:
 		s.add(m.id, d, w)
 	}
 	return nil, false
@@ -268,6 +307,7 @@ func (h *httpDecoder) request(l layer, m *httpHalf, body []byte, w int64) {
 	}
 	p.tx.Proto, p.tx.Port, p.tx.ReqBytes = httpProto(l), httpPort(l), w
 	if !ok {
+		m.lax = true
 		s.note(p, "malformed request line")
 		return
 	}
@@ -325,6 +365,9 @@ func (h *httpDecoder) header(d dir, m *httpHalf, name, value []byte) {
 	case fieldTransferEncoding:
 		m.chunked = equalFold(lastToken(value), "chunked")
 		return
+	case fieldExpect:
+		m.expect = equalFold(value, "100-continue")
+		return
 	}
 	p := s.get(m.id)
 	if p == nil {
@@ -332,18 +375,24 @@ func (h *httpDecoder) header(d dir, m *httpHalf, name, value []byte) {
 	}
 	if d == dirResponse {
 		if f == fieldUpgrade && m.status == 101 {
-			s.note(p, "upgraded to "+string(value))
+			if mayHoldUserinfo(value) { // no protocol name
+				s.note(p, "upgraded")
+			} else {
+				s.note(p, "upgraded to "+string(value))
+			}
 		}
 		return
+	}
+	if f != fieldOther && mayHoldUserinfo(value) {
+		// Redacted before it is split: a list separator in a password
+		// must not leave part of it behind.
+		var buf [512]byte
+		value = redact(buf[:0], value)
 	}
 	switch f {
 	case fieldHost:
 		if p.tx.Host == "" {
-			host, port := splitHostPort(s.keep(p, hostValue(value)))
-			p.tx.Host = host
-			if port != 0 {
-				p.tx.Port = port
-			}
+			s.setHost(p, value)
 		}
 	case fieldUserAgent:
 		if p.tx.UserAgent == "" {
@@ -351,7 +400,7 @@ func (h *httpDecoder) header(d dir, m *httpHalf, name, value []byte) {
 		}
 	case fieldReferer:
 		if p.tx.Referer == "" {
-			p.tx.Referer = s.keepURL(p, value)
+			p.tx.Referer = s.keep(p, value)
 		}
 	case fieldProxyAuthorization:
 		var user [256]byte
@@ -413,7 +462,7 @@ func (h *httpDecoder) openTunnel(l layer, id uint64, connect bool) {
 	if p := h.s.get(id); p != nil {
 		p.held, p.reqDone, p.respDone, p.noResp = true, true, true, true
 	}
-	h.half[l] = [2]httpHalf{{state: msgTunnel, id: id}, {state: msgTunnel, id: id}}
+	h.half[l] = [2]httpHalf{{state: msgTunnel, id: id, connect: connect}, {state: msgTunnel, id: id, connect: connect}}
 	if connect {
 		h.tunnel[l] = id
 	}
@@ -445,7 +494,7 @@ func (h *httpDecoder) flush(FlushReason) {
 					default:
 						p.missing = name + " body truncated"
 					}
-				case msgUntilClose, msgSkip:
+				case msgUntilClose:
 					// The end of the connection ends these.
 					if dir(d) == dirRequest {
 						p.reqDone = true

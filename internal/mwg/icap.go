@@ -79,7 +79,7 @@ const (
 	icapEmbedded           // an encapsulated HTTP header block
 	icapBody               // the chunked encapsulated body
 	icapPreview            // request: preview sent, the rest may follow a 100 Continue
-	icapSkip               // after a malformed message, until the next start line
+	icapDrain              // framing lost: the rest of the connection is counted, not parsed
 )
 
 type icapHalf struct {
@@ -93,6 +93,8 @@ type icapHalf struct {
 	sec      section // section being read
 	embFirst bool    // the next line starts the encapsulated header block
 	preview  bool
+	started  bool // a line of the body has been read
+	lax      bool // request: the request line was malformed, garbage rather than a message
 	f        framing
 }
 
@@ -108,20 +110,50 @@ func (c *icapDecoder) startLine(b []byte) (dir, bool) { return startOf("ICAP", b
 
 func (c *icapDecoder) isStart(d dir, b []byte) bool { return isStartOf("ICAP", d, b) }
 
+// claim is httpDecoder.claim for ICAP: header blocks, encapsulated header
+// blocks and started bodies belong to their message.
 func (c *icapDecoder) claim(l layer, d dir) claim {
-	if m := &c.half[l][d]; m.state == icapBody {
-		return m.f.claim()
+	m := &c.half[l][d]
+	switch m.state {
+	case icapHeaders:
+		if m.lax {
+			return claimNone
+		}
+		return claimBody
+	case icapEmbedded, icapDrain:
+		return claimBody
+	case icapBody:
+		switch {
+		case d == dirRequest && !m.started:
+			return claimNone
+		case m.f.mode == frameChunkData:
+			if cl := m.f.claim(); cl != claimNone {
+				return cl
+			}
+		}
+		return claimBody
 	}
 	return claimNone
 }
 
-func (c *icapDecoder) endFrame(l layer, d dir) {
+func (c *icapDecoder) endFrame(l layer, d dir) int64 {
 	m := &c.half[l][d]
 	if m.state != icapBody {
-		return
+		return 0
 	}
 	n, _ := m.f.finish() // chunk data: the body goes on with the next chunk size
 	c.s.add(m.id, d, n)
+	return n
+}
+
+// deferred: ICAP bodies are chunked, and no marker line is a chunk size.
+func (c *icapDecoder) deferred(layer, dir) int64 { return 0 }
+
+func (c *icapDecoder) noteBody(l layer, d dir, msg string) {
+	if p := c.s.get(c.half[l][d].id); p != nil {
+		p.broken = true
+		c.s.note(p, msg)
+	}
 }
 
 func (c *icapDecoder) tlsData() {}
@@ -154,7 +186,7 @@ func (c *icapDecoder) step(l layer, d dir, line []byte) (next []byte, again bool
 			c.response(l, m, body, w)
 		}
 	case icapHeaders, icapEmbedded:
-		if c.isStart(d, body) {
+		if m.lax && m.state == icapHeaders && c.isStart(d, body) { // garbage before a real message
 			s.fail(m.id, dirName(d)+" headers truncated")
 			c.done(l, d, m)
 			return line, true
@@ -172,8 +204,8 @@ func (c *icapDecoder) step(l layer, d dir, line []byte) (next []byte, again bool
 				c.nextSection(l, d, m)
 			}
 		case m.hdr > int64(s.opts.MaxHeaderBytes):
-			s.fail(m.id, "header block too large")
-			m.state = icapSkip
+			s.fail(m.id, "header block too large: rest of the connection not decoded")
+			m.state = icapDrain
 		case isWSP(body[0]):
 		default:
 			if name, value, ok := splitHeader(body); ok {
@@ -181,17 +213,13 @@ func (c *icapDecoder) step(l layer, d dir, line []byte) (next []byte, again bool
 			}
 		}
 	case icapBody:
-		if m.f.mode != frameChunkData && c.isStart(d, body) {
-			s.fail(m.id, dirName(d)+" body truncated")
-			c.done(l, d, m)
-			return line, true
-		}
+		m.started = true
 		n, rest, done, bad := m.f.take(line)
 		s.add(m.id, d, n)
 		switch {
 		case bad:
-			s.fail(m.id, "malformed chunk size")
-			m.state = icapSkip
+			s.fail(m.id, "malformed chunk size: rest of the connection not decoded")
+			m.state = icapDrain
 		case done:
 			c.bodyDone(l, d, m)
 		}
@@ -210,11 +238,7 @@ func (c *icapDecoder) step(l layer, d dir, line []byte) (next []byte, again bool
 			m.state, m.preview, m.f = icapBody, false, framing{mode: frameChunkSize}
 			return line, true
 		}
-	case icapSkip:
-		if c.isStart(d, body) {
-			c.done(l, d, m)
-			return line, true
-		}
+	case icapDrain:
 		s.add(m.id, d, w)
 	}
 	return nil, false
@@ -235,6 +259,7 @@ func (c *icapDecoder) request(l layer, m *icapHalf, body []byte, w int64) {
 	}
 	p.tx.Proto, p.tx.Port, p.tx.ReqBytes = "icap", defaultPort("icap"), w
 	if !ok {
+		m.lax = true
 		s.note(p, "malformed request line")
 		return
 	}
@@ -271,11 +296,18 @@ func (c *icapDecoder) header(d dir, m *icapHalf, name, value []byte) {
 	p := s.get(m.id)
 	if m.state == icapEmbedded {
 		if p != nil && m.sec == secReqHdr && p.tx.HTTP.Host == "" && fieldOf(name) == fieldHost {
-			p.tx.HTTP.Host, _ = splitHostPort(s.keep(p, hostValue(value)))
+			if hp := authorityHost(value); validHostPort(hp) {
+				p.tx.HTTP.Host, _ = splitHostPort(s.keep(p, hp))
+			}
 		}
 		return
 	}
-	switch f := fieldOf(name); {
+	f := fieldOf(name)
+	if (f == fieldXClientIP || f == fieldXAuthenticatedUser) && mayHoldUserinfo(value) {
+		var buf [512]byte
+		value = redact(buf[:0], value)
+	}
+	switch {
 	case f == fieldEncapsulated:
 		secs, n, ok := parseEncapsulated(value)
 		if !ok {
@@ -287,11 +319,7 @@ func (c *icapDecoder) header(d dir, m *icapHalf, name, value []byte) {
 		m.preview = d == dirRequest
 	case p == nil || d == dirResponse:
 	case f == fieldHost && p.tx.Host == "":
-		host, port := splitHostPort(s.keep(p, hostValue(value)))
-		p.tx.Host = host
-		if port != 0 {
-			p.tx.Port = port
-		}
+		s.setHost(p, value)
 	case f == fieldXClientIP && p.tx.ClientAddr == "":
 		p.tx.ClientAddr = s.keep(p, value)
 	case f == fieldXAuthenticatedUser && p.tx.User == "":
@@ -399,7 +427,7 @@ func (c *icapDecoder) flush(FlushReason) {
 					p.missing = name + " headers truncated"
 				case icapBody:
 					p.missing = name + " body truncated"
-				case icapSkip:
+				case icapDrain:
 					if dir(d) == dirRequest {
 						p.reqDone = true
 					} else {

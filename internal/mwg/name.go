@@ -17,6 +17,22 @@ type Name struct {
 // (C, CC, CL): its peer is the client.
 func (n Name) clientSide() bool { return strings.HasPrefix(n.Side, "C") }
 
+// Known reports whether Side is one that MWG writes for Proto: C and S
+// (HTTP, ICAP and any other protocol), and for FTP the control sides CC
+// and SC and the data sides CL and SD. Callers that group files by
+// connection accept only known sides, so that made-up names cannot take the
+// place of real files.
+func (n Name) Known() bool {
+	if n.Proto == "FTP" {
+		switch n.Side {
+		case "CC", "CL", "SC", "SD":
+			return true
+		}
+		return false
+	}
+	return n.Side == "C" || n.Side == "S"
+}
+
 // ParseName parses the base name of a trace file path, which must match
 // PROTO-ID-SIDE.txt, i.e. ^[A-Z0-9]+-[0-9A-Za-z]+-[A-Z]{1,3}\.txt$.
 func ParseName(path string) (Name, error) {

@@ -235,9 +235,3 @@ func forwardedFor(value []byte) []byte {
 	}
 	return nil
 }
-
-// hostValue returns a Host header value without any userinfo a broken
-// client put there.
-func hostValue(v []byte) []byte {
-	return v[bytes.LastIndexByte(v, '@')+1:]
-}

@@ -120,49 +120,18 @@ func atoiPort(s string) int {
 // target is a request target copied out of the line, credentials removed,
 // with its parts located. All strings share the memory of text.
 type target struct {
-	text string // as seen, minus any user:password@
+	text string // as seen, without passwords (see redact)
 	host string // absolute and authority forms only
 	port int
 	path string // origin-form path and query ("/" for an absolute URL without one)
 }
 
-// authorityEnd returns the index where the authority that starts at b[0]
-// ends (first '/', '?' or '#').
-func authorityEnd(b []byte) int {
-	for i, c := range b {
-		if c == '/' || c == '?' || c == '#' {
-			return i
-		}
-	}
-	return len(b)
-}
-
-// withoutUserinfo returns the request target with the userinfo of an
-// absolute URL or authority removed, as one or two pieces to concatenate.
-// It reports where the authority starts in the result and whether the
-// target is in absolute form.
-func withoutUserinfo(t []byte, connect bool) (head, tail []byte, authStart int, absolute bool) {
-	if !connect {
-		i := bytes.Index(t, []byte("://"))
-		if i <= 0 || !isScheme(t[:i]) {
-			return t, nil, 0, false
-		}
-		authStart, absolute = i+3, true
-	}
-	auth := t[authStart:]
-	auth = auth[:authorityEnd(auth)]
-	at := bytes.LastIndexByte(auth, '@')
-	if at < 0 {
-		return t, nil, authStart, absolute
-	}
-	return t[:authStart], t[authStart+at+1:], authStart, absolute
-}
-
-func isScheme(b []byte) bool {
+func isScheme(b string) bool {
 	if len(b) == 0 || !isAlpha(b[0]) {
 		return false
 	}
-	for _, c := range b {
+	for i := range len(b) {
+		c := b[i]
 		if !isAlpha(c) && !isDigit(c) && c != '+' && c != '-' && c != '.' {
 			return false
 		}
@@ -170,31 +139,46 @@ func isScheme(b []byte) bool {
 	return true
 }
 
-// locate fills the parts of a target whose text (credentials already
-// removed) is t.text.
-func (t *target) locate(authStart int, absolute, connect bool, defPort int) {
+// locate fills the parts of a target whose text (passwords already
+// removed) is t.text: an absolute URL ("scheme://authority/path"), an
+// authority (CONNECT) or anything else, taken as origin form. It reports
+// false when the URL or authority names no valid host; then the target
+// gives no host.
+func (t *target) locate(connect bool, defPort int) bool {
 	s := t.text
-	switch {
-	case connect:
-		t.host, t.port = splitHostPort(s)
-	case absolute:
-		rest := s[authStart:]
-		end := strings.IndexAny(rest, "/?#")
-		if end < 0 {
-			end = len(rest)
+	if connect {
+		hp := authorityHost(s)
+		if !validHostPort(hp) {
+			return false
 		}
-		t.host, t.port = splitHostPort(rest[:end])
-		if t.port == 0 {
-			t.port = defaultPort(s[:authStart-3])
-		}
-		t.path = rest[end:]
-		if t.path == "" {
-			t.path = "/"
-		}
-	default:
-		t.path = s
-		t.port = defPort
+		t.host, t.port = splitHostPort(s[len(s)-len(hp):])
+		return true
 	}
+	i := strings.Index(s, "://")
+	if i <= 0 || !isScheme(s[:i]) {
+		t.path, t.port = s, defPort
+		return true
+	}
+	rest := s[i+3:]
+	end := strings.IndexAny(rest, "/?#")
+	if end < 0 {
+		end = len(rest)
+	}
+	t.path = rest[end:]
+	if t.path == "" {
+		t.path = "/"
+	}
+	t.port = defaultPort(s[:i])
+	hp := authorityHost(rest[:end])
+	if !validHostPort(hp) {
+		return false
+	}
+	var port int
+	t.host, port = splitHostPort(rest[end-len(hp) : end])
+	if port != 0 {
+		t.port = port
+	}
+	return true
 }
 
 // startOf reports whether b is the start line of a message of proto

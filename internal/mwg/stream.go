@@ -11,10 +11,20 @@ import (
 type claim uint8
 
 const (
-	claimNone     claim = iota // the next line may be a marker or start any message
-	claimLine                  // content does not re-route the line; markers still count (FTP multi-line reply)
-	claimBytes                 // framed data is still expected: markers and start lines are data
-	claimBytesEnd              // framed data may be complete: a marker or start line ends the frame
+	claimNone claim = iota // the next line may be a marker or start any message
+	// claimBody: the next bytes of this direction belong to the message in
+	// progress (a header block, a body before its first byte or between
+	// chunks, a body read until the connection closes, a multi-line FTP
+	// reply). Start lines are its data; a marker line is one only if it
+	// continues the current chunk's layer and direction (a later read of
+	// the same message), any other marker line is data too.
+	claimBody
+	// claimLayer: the rest of the layer belongs to the message in progress
+	// (a connection switched to another protocol: WebSocket, HTTP/2).
+	// Marker lines of its layer are markers, those of the other layer data.
+	claimLayer
+	claimBytes    // framed data is still expected: markers and start lines are data
+	claimBytesEnd // framed data may be complete: a marker or start line ends the frame
 )
 
 // decoder is a protocol parser behind a Stream. It keeps one message state
@@ -24,8 +34,14 @@ type decoder interface {
 	// or response of the protocol.
 	startLine(body []byte) (dir, bool)
 	claim(l layer, d dir) claim
-	// endFrame ends the framed data in progress (see claimBytesEnd).
-	endFrame(l layer, d dir)
+	// endFrame ends the framed data in progress (see claimBytesEnd) and
+	// returns the bytes it still expected, credited as CRs lost to tail.
+	endFrame(l layer, d dir) int64
+	// deferred returns the size of a Content-Length request body of which
+	// nothing has been seen yet (the answer may come first), else 0.
+	deferred(l layer, d dir) int64
+	// noteBody adds a notice to the message in progress.
+	noteBody(l layer, d dir, msg string)
 	// feed consumes one payload line as delivered (CR kept if present).
 	// When a framed body ends inside the line, it returns the rest of the
 	// line, which the tokenizer reads as a line of its own.
@@ -50,6 +66,7 @@ type pending struct {
 	noResp   bool   // takes no response
 	silent   bool   // dropped instead of emitted (FTP commands that are no transaction)
 	broken   bool   // a message ended abnormally: not Complete
+	suspect  bool   // took bytes of an ambiguous region
 	missing  string // for Flush: what the decoder was still waiting for
 	retained int    // string bytes held by tx
 }
@@ -72,9 +89,15 @@ type Stream struct {
 	mark       mark
 	orient     Orientation
 	chunkNew   bool  // the current chunk has had no non-blank payload line yet
-	first      bool  // the line being fed is the first non-blank one of its chunk
 	chunkRem   int64 // bytes announced by marker metadata still expected
 	chunkSlack int64
+
+	// Ambiguous region (see "Framing" in the package documentation):
+	// bytes that one reading of the trace gives to a body and another to
+	// new messages.
+	amb      int64 // bytes of the region still ahead; > 0 while it is open
+	ambChunk bool  // the current chunk is ambiguous as a whole (see marker)
+	inAmb    bool  // the token being read lies in the region
 
 	// Clock and addresses from metadata.
 	now        time.Time
@@ -131,6 +154,7 @@ func (s *Stream) resetTokenizer() {
 		s.orient = OrientationNormal
 	}
 	s.chunkNew, s.chunkRem, s.chunkSlack = false, 0, 0
+	s.amb, s.ambChunk, s.inAmb = 0, false, false
 }
 
 // Orientation reports which marker pair carries requests (MarkerAuto: as
@@ -171,7 +195,7 @@ func (s *Stream) Flush(reason FlushReason) {
 	}
 	s.q = nil // an idle file shrinks back to an empty stream
 	s.orphans = [2]int{}
-	s.chunkRem, s.chunkSlack = 0, 0
+	s.chunkRem, s.chunkSlack, s.amb, s.ambChunk = 0, 0, 0, false
 	if reason == FlushTruncated {
 		s.resetTokenizer()
 		s.now, s.date, s.tod, s.hasTOD, s.src, s.dst = time.Time{}, [3]int{1, 1, 1}, 0, false, "", ""
@@ -179,18 +203,37 @@ func (s *Stream) Flush(reason FlushReason) {
 }
 
 func (s *Stream) line(line []byte) {
-	for rest := s.token(line, false); rest != nil; {
-		rest = s.token(rest, true)
+	tok, cont := line, false
+	for tok != nil {
+		s.inAmb = s.amb > 0 || s.ambChunk
+		rest := s.token(tok, cont)
+		if s.amb > 0 {
+			s.consume(tok, rest)
+		}
+		tok, cont = rest, true
 	}
+	s.inAmb = false
 }
 
 // token reads one line, or with cont the rest of one, and returns the rest
 // of it when a framed body ended inside it.
 func (s *Stream) token(line []byte, cont bool) []byte {
-	if ml, ok := parseMarkerLine(line, s.opts.TimestampPrefix); ok {
-		c := s.dec.claim(s.layer, s.cur)
-		if c != claimBytes && s.chunkRem <= s.chunkSlack {
-			return s.marker(&ml, c)
+	if ml, ok := parseMarkerLine(line, s.opts.TimestampPrefix); ok && s.chunkRem <= s.chunkSlack {
+		switch c := s.dec.claim(s.layer, s.cur); {
+		case c == claimBody && !s.continues(&ml), c == claimLayer && !s.sameLayer(&ml):
+			// Inside a message that HTTP framing (or FTP) says goes on: a
+			// marker of another direction or layer is its data.
+			s.dec.noteBody(s.layer, s.cur, "marker line inside a message read as its data")
+		case c != claimBytes:
+			if c == claimNone && !s.continues(&ml) {
+				// A request body may wait for the answer, but it may also
+				// start with this very line.
+				s.ambiguous(s.dec.deferred(s.layer, s.cur))
+			}
+			// Right behind a body on the same line, a marker of the
+			// other side may be real (the writer added no line break) or
+			// bytes the body's sender wrote after it.
+			return s.marker(&ml, c, cont && !s.continues(&ml))
 		}
 	}
 	if !s.marked {
@@ -198,6 +241,64 @@ func (s *Stream) token(line []byte, cont bool) []byte {
 		return nil
 	}
 	return s.payload(line, cont)
+}
+
+// continues reports whether a marker line goes on with the layer and
+// direction of the current chunk: a later read of the same data.
+func (s *Stream) continues(ml *markerLine) bool {
+	if !s.sameLayer(ml) {
+		return false
+	}
+	if s.opts.MarkerMode == MarkerRegion {
+		return true
+	}
+	d := ml.mark.dir()
+	if s.orient == OrientationMirrored {
+		d ^= 1
+	}
+	return d == s.cur
+}
+
+// sameLayer reports whether a marker line stays in the current layer.
+func (s *Stream) sameLayer(ml *markerLine) bool {
+	if !s.marked {
+		return false
+	}
+	if s.opts.MarkerMode == MarkerRegion {
+		return (ml.mark == markOpen) == (s.layer == layerTLS)
+	}
+	return ml.mark.layer() == s.layer
+}
+
+// ambiguous opens an ambiguous region of n bytes at the start of the token
+// being read: read as the body before it (its lines may have been LF-only,
+// or the body may start with this very line), the region is body data;
+// read as the trace goes on, it holds new messages. Content controls
+// which reading fits, so every transaction that takes bytes from the
+// region says so and is not complete.
+func (s *Stream) ambiguous(n int64) {
+	if n > s.amb {
+		s.amb = n
+	}
+	s.inAmb = s.amb > 0
+}
+
+// consume counts the token tok (rest is what token returned of it) against
+// the ambiguous region.
+func (s *Stream) consume(tok, rest []byte) {
+	n := wireLen(tok)
+	if rest != nil {
+		n = int64(len(tok) - len(rest))
+	}
+	s.amb = max(s.amb-n, 0)
+}
+
+// suspect marks a transaction that took bytes of an ambiguous region.
+func (s *Stream) suspect(p *pending) {
+	if !p.suspect {
+		p.suspect, p.broken = true, true
+		s.note(p, "ambiguous: may be body data of an earlier message")
+	}
 }
 
 // preamble takes what metadata it finds in a line before the first marker
@@ -222,10 +323,14 @@ func (s *Stream) preamble(body []byte) {
 }
 
 // marker opens a chunk.
-func (s *Stream) marker(ml *markerLine, c claim) []byte {
+// glued says the marker stands right behind a body on the same line and
+// switches side: its chunk is ambiguous.
+func (s *Stream) marker(ml *markerLine, c claim, glued bool) []byte {
 	if c == claimBytesEnd {
-		s.dec.endFrame(s.layer, s.cur)
+		s.ambiguous(s.dec.endFrame(s.layer, s.cur))
 	}
+	s.ambChunk = glued
+	s.inAmb = s.inAmb || glued
 	s.marked, s.mark = true, ml.mark
 	d := ml.mark.dir()
 	switch s.opts.MarkerMode {
@@ -242,8 +347,13 @@ func (s *Stream) marker(ml *markerLine, c claim) []byte {
 		s.layer, s.cur = ml.mark.layer(), d
 	}
 	s.chunkNew = true
-	s.chunkRem, s.chunkSlack = max(ml.meta.count, 0), 0
-	s.applyMeta(&ml.meta, d)
+	s.chunkRem, s.chunkSlack = 0, 0
+	if c != claimBody && c != claimLayer {
+		// Inside a message the marker may as well be its data: its
+		// metadata (a byte count, times, addresses) is not taken.
+		s.chunkRem = max(ml.meta.count, 0)
+		s.applyMeta(&ml.meta, d)
+	}
 	if ml.hasPayload {
 		return s.payload(ml.payload, false)
 	}
@@ -269,11 +379,11 @@ func (s *Stream) payload(line []byte, cont bool) []byte {
 		s.dec.tlsData()
 	}
 	d := s.cur
-	if c := s.dec.claim(s.layer, d); c != claimBytes && c != claimLine && !blank {
+	if c := s.dec.claim(s.layer, d); (c == claimNone || c == claimBytesEnd) && !blank {
 		if k, ok := s.dec.startLine(body); ok {
 			s.closeUndecoded()
 			if c == claimBytesEnd {
-				s.dec.endFrame(s.layer, d)
+				s.ambiguous(s.dec.endFrame(s.layer, d))
 			}
 			if s.opts.MarkerMode != MarkerDirection {
 				if first && s.opts.MarkerMode == MarkerAuto && s.orient == OrientationUnknown {
@@ -286,10 +396,8 @@ func (s *Stream) payload(line []byte, cont bool) []byte {
 			}
 		}
 	}
-	s.cur, s.first = d, first
-	rest := s.dec.feed(s.layer, d, line)
-	s.first = false
-	return rest
+	s.cur = d
+	return s.dec.feed(s.layer, d, line)
 }
 
 // applyMeta takes times and addresses from marker metadata. d is the
@@ -379,6 +487,9 @@ func (s *Stream) open(l layer) uint64 {
 	id := s.qFirst + uint64(len(s.q))
 	s.q = append(s.q, pending{id: id, layer: l})
 	p := &s.q[len(s.q)-1]
+	if s.inAmb {
+		s.suspect(p)
+	}
 	p.tx.Start, p.tx.End = s.now, s.now
 	p.tx.SrcAddr, p.tx.DstAddr = s.share(p, s.src), s.share(p, s.dst)
 	if l == layerTLS {
@@ -441,6 +552,9 @@ func (s *Stream) add(id uint64, d dir, n int64) {
 		p.tx.RespBytes += n
 	}
 	p.tx.End = s.now
+	if s.inAmb {
+		s.suspect(p)
+	}
 }
 
 // done marks one direction of transaction id complete and emits what can be.
@@ -589,30 +703,41 @@ func (s *Stream) share(p *pending, str string) string {
 	return str
 }
 
-// keep copies b for transaction p within MaxHeaderBytes, truncating it
-// (with a notice) when there is not enough room.
+// keep copies b for transaction p within MaxHeaderBytes, without any
+// password (see redact), truncating it (with a notice) when there is not
+// enough room.
 func (s *Stream) keep(p *pending, b []byte) string {
-	return s.keep2(p, b, nil)
-}
-
-// keep2 is keep for the concatenation of a and b.
-func (s *Stream) keep2(p *pending, a, b []byte) string {
-	if len(a)+len(b) == 0 {
+	if len(b) == 0 {
 		return ""
 	}
-	if room := s.room(); len(a)+len(b) > room {
-		room = max(room, 0)
-		s.note(p, "header cap reached")
-		if len(a) > room {
-			a, b = a[:room], nil
-		} else {
-			b = b[:room-len(a)]
-		}
+	if mayHoldUserinfo(b) {
+		var buf [256]byte
+		b = redact(buf[:0], b)
 	}
-	str := string(a) + string(b)
+	if room := s.room(); len(b) > room {
+		s.note(p, "header cap reached")
+		b = b[:max(room, 0)]
+	}
+	str := string(b)
 	p.retained += len(str)
 	s.strs += len(str)
 	return str
+}
+
+// setHost takes a Host header value for p's request: its host and port,
+// after any userinfo a broken or hostile client put there. A value that is
+// no valid host is not used.
+func (s *Stream) setHost(p *pending, v []byte) {
+	hp := authorityHost(trimWSP(v))
+	if !validHostPort(hp) {
+		s.note(p, "malformed Host header")
+		return
+	}
+	host, port := splitHostPort(s.keep(p, hp))
+	p.tx.Host = host
+	if port != 0 {
+		p.tx.Port = port
+	}
 }
 
 // method returns the method name, without allocating for common ones.
@@ -659,22 +784,13 @@ func (s *Stream) setTarget(p *pending, raw []byte, connect bool) {
 	}
 }
 
-// target copies a request target without credentials and locates its parts.
+// target copies a request target without passwords and locates its parts.
 func (s *Stream) target(p *pending, raw []byte, connect bool, defPort int) target {
-	head, tail, authStart, absolute := withoutUserinfo(raw, connect)
-	t := target{text: s.keep2(p, head, tail)}
-	if len(t.text) < len(head)+len(tail) { // truncated: do not trust the parts
-		t.path = t.text
-		return t
+	t := target{text: s.keep(p, raw)}
+	if !t.locate(connect, defPort) {
+		s.note(p, "malformed host in URL")
 	}
-	t.locate(authStart, absolute, connect, defPort)
 	return t
-}
-
-// keepURL copies a URL (a Referer) without credentials.
-func (s *Stream) keepURL(p *pending, raw []byte) string {
-	head, tail, _, _ := withoutUserinfo(raw, false)
-	return s.keep2(p, head, tail)
 }
 
 func dirName(d dir) string {

@@ -117,11 +117,11 @@ func TestTraces(t *testing.T) {
 			),
 		},
 		{
-			name: "Basic 407: user kept, URL and Referer credentials removed",
+			name: "Basic 407: user kept, URL and Referer passwords removed, their users kept",
 			file: "HTTP-2c0006-C.txt", opts: auto,
 			want: lines(
-				`HTTP-2c0006-C #0 http method="GET" target="http://files.example.com:8080/private/report.pdf" path="/private/report.pdf" host="files.example.com" port=8080 status=407 req=130 resp=100 ua="Wget/1.21" complete`,
-				`HTTP-2c0006-C #1 http method="GET" target="http://files.example.com:8080/private/report.pdf" path="/private/report.pdf" host="files.example.com" port=8080 status=200 req=242 resp=73 ua="Wget/1.21" ref="http://files.example.com:8080/private/" user="alice" complete`,
+				`HTTP-2c0006-C #0 http method="GET" target="http://bob@files.example.com:8080/private/report.pdf" path="/private/report.pdf" host="files.example.com" port=8080 status=407 req=130 resp=100 ua="Wget/1.21" complete`,
+				`HTTP-2c0006-C #1 http method="GET" target="http://bob@files.example.com:8080/private/report.pdf" path="/private/report.pdf" host="files.example.com" port=8080 status=200 req=242 resp=73 ua="Wget/1.21" ref="http://eve@files.example.com:8080/private/" user="alice" complete`,
 			),
 		},
 		{

@@ -15,12 +15,6 @@ const (
 	DefaultMaxBytes       = 64 << 20
 )
 
-// maxFilesPerConn bounds the trace files one connection id may have: HTTP
-// has two (C, S), FTP four (CC, CL, SC, SD), ICAP one. A further side of the
-// same id is refused with a *NameError, so that a directory of odd names
-// cannot grow one connection without bound.
-const maxFilesPerConn = 8
-
 // Config configures a Joiner. A zero field takes its default.
 type Config struct {
 	// Stream configures the decoding of each trace file. The zero value

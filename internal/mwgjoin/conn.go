@@ -14,8 +14,8 @@ type role uint8
 const (
 	roleClient     role = iota // C, CC: what the client asked and got
 	roleServer                 // S, SC: what MWG sent upstream and got back
-	roleClientData             // CL (any client-facing FTP data side): byte counts
-	roleServerData             // SD (any other FTP data side): byte counts
+	roleClientData             // CL: byte counts
+	roleServerData             // SD: byte counts
 	roleAlone                  // ICAP: one file, nothing to join
 )
 

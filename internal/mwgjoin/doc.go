@@ -10,8 +10,9 @@
 // arrive in order; files interleave freely. Each file is decoded by its own
 // mwg.Stream; files are grouped into connections by directory, protocol and
 // id: "/dir/HTTP-1a2b3c-C.txt" and "/dir/HTTP-1a2b3c-S.txt" are connection
-// "/dir/HTTP-1a2b3c". A path whose base name is not PROTO-ID-SIDE.txt is
-// refused with a *NameError, which says whether it is the first time for
+// "/dir/HTTP-1a2b3c". A path whose base name is not PROTO-ID-SIDE.txt, or
+// whose side is not one MWG writes for the protocol, is refused with a
+// *NameError, which says whether it is the first time for
 // that path, so that the caller can report it once and count the rest. An
 // offset lower than the file's previous one means it was truncated or
 // replaced: its Stream is flushed (mwg.FlushTruncated) before the record.
@@ -59,7 +60,8 @@
 // "shutdown"). Flushing a connection flushes its Streams, which emit their
 // incomplete transactions with Msg "incomplete (idle|shutdown): …". Within
 // a connection, each Stream keeps at most Stream.MaxHeaderBytes (bodies are
-// counted, never stored), at most 8 files are accepted, and the
+// counted, never stored), only the sides MWG writes are accepted (C and S;
+// FTP CC, CL, SC and SD: at most four files), and the
 // transactions waiting for their other side are kept within
 // Stream.MaxHeaderBytes as well: beyond it the oldest is emitted alone with
 // Partial "pressure".

@@ -92,11 +92,11 @@ func TestFixtures(t *testing.T) {
 			),
 		},
 		{
-			name:  "Basic 407: user, credentials removed from URL and Referer",
+			name:  "Basic 407: user, passwords removed from URL and Referer",
 			files: []string{"HTTP-2c0006-C.txt"},
 			drained: joinLines(
-				`id=firewall time="2024-03-05 09:00:09" fw=mwg01 pri=6 proto=http dstport=8080 dstname=files.example.com op=GET arg=http://files.example.com:8080/private/report.pdf result=407 sent=130 rcvd=100 agent=Wget/1.21 conn=2c0006 view=client partial=shutdown`,
-				`id=firewall time="2024-03-05 09:00:22" fw=mwg01 pri=6 proto=http dstport=8080 dstname=files.example.com user=alice op=GET arg=http://files.example.com:8080/private/report.pdf result=200 sent=242 rcvd=73 ref=http://files.example.com:8080/private/ agent=Wget/1.21 conn=2c0006 view=client partial=shutdown`,
+				`id=firewall time="2024-03-05 09:00:09" fw=mwg01 pri=6 proto=http dstport=8080 dstname=files.example.com op=GET arg=http://bob@files.example.com:8080/private/report.pdf result=407 sent=130 rcvd=100 agent=Wget/1.21 conn=2c0006 view=client partial=shutdown`,
+				`id=firewall time="2024-03-05 09:00:22" fw=mwg01 pri=6 proto=http dstport=8080 dstname=files.example.com user=alice op=GET arg=http://bob@files.example.com:8080/private/report.pdf result=200 sent=242 rcvd=73 ref=http://eve@files.example.com:8080/private/ agent=Wget/1.21 conn=2c0006 view=client partial=shutdown`,
 			),
 		},
 		{

@@ -182,7 +182,7 @@ func (j *Joiner) file(path []byte, now time.Time) (*file, error) {
 	key, side, ok := splitName(path)
 	if !ok {
 		_, err := mwg.ParseName(string(path))
-		return nil, j.refuse(path, err, true)
+		return nil, j.refuse(path, err)
 	}
 	c, ok := j.conns.Get(key)
 	var f *file
@@ -192,18 +192,19 @@ func (j *Joiner) file(path []byte, now time.Time) (*file, error) {
 	if f == nil {
 		name, err := mwg.ParseName(string(path))
 		if err != nil {
-			return nil, j.refuse(path, err, true)
+			return nil, j.refuse(path, err)
+		}
+		if !name.Known() {
+			// Only the sides MWG writes belong to a connection: a file
+			// with a made-up side can neither add a decoder to it nor
+			// take the place of a real file.
+			return nil, j.refuse(path, fmt.Errorf("side %q is not a trace side of %s (%s)", name.Side, name.Proto, knownSides(name.Proto)))
 		}
 		if !ok {
 			c = &conn{key: bytes.Clone(key), ftp: name.Proto == "FTP"}
 			j.conns.Put(c.key, c, now)
 			j.touched = nil
 			j.flushEvicted()
-		}
-		if len(c.files) == maxFilesPerConn {
-			// Not remembered as bad: the path is fine once the
-			// connection has been flushed.
-			return nil, j.refuse(path, fmt.Errorf("connection %s already has %d trace files", name.ID, maxFilesPerConn), false)
 		}
 		f = &file{conn: c, side: name.Side, role: roleOf(name), offset: -1}
 		f.stream = mwg.NewStream(name, j.cfg.Stream, func(tx mwg.Transaction) { j.receive(f, &tx) })
@@ -215,17 +216,23 @@ func (j *Joiner) file(path []byte, now time.Time) (*file, error) {
 }
 
 // refuse returns the NameError for path, noting whether it is the first.
-// With remember, the next records of the same path are refused without
-// parsing the name again.
-func (j *Joiner) refuse(path []byte, err error, remember bool) *NameError {
+// The next records of the same path are refused without parsing the name
+// again.
+func (j *Joiner) refuse(path []byte, err error) *NameError {
 	e := &NameError{Path: string(path), Err: err, First: !j.reported.Contains(path)}
 	j.reported.Add(path)
-	if remember {
-		saved := *e
-		saved.First = false
-		j.lastBad = &saved
-	}
+	saved := *e
+	saved.First = false
+	j.lastBad = &saved
 	return e
+}
+
+// knownSides lists the sides mwg.Name.Known accepts for a protocol.
+func knownSides(proto string) string {
+	if proto == "FTP" {
+		return "CC, CL, SC, SD"
+	}
+	return "C, S"
 }
 
 // flushEvicted flushes the connections the table evicted.

@@ -301,25 +301,41 @@ func TestBadNamesReportedOnce(t *testing.T) {
 	}
 }
 
-func TestTooManyFilesPerConnection(t *testing.T) {
+// TestUnknownSides: files with sides MWG does not write for their protocol
+// are refused, each reported once, and never keep the real files of the
+// connection out, however many there are.
+func TestUnknownSides(t *testing.T) {
 	j, err := New(recordTime())
 	if err != nil {
 		t.Fatal(err)
 	}
-	for i := range maxFilesPerConn + 2 {
-		path := fmt.Sprintf("/x/TCP-7-%c.txt", 'A'+i)
-		err := j.Add([]byte(path), -1, []byte("data"), t0, nil)
-		switch {
-		case i < maxFilesPerConn && err != nil:
-			t.Errorf("%s: %v", path, err)
-		case i >= maxFilesPerConn && (err == nil || err.Error() != "mwgjoin: "+path+": connection 7 already has 8 trace files"):
+	var paths []string
+	for c := 'A'; c <= 'Z'; c++ {
+		if c != 'C' && c != 'S' {
+			paths = append(paths, fmt.Sprintf("/x/HTTP-7-%c.txt", c))
+		}
+	}
+	paths = append(paths, "/x/HTTP-7-CC.txt", "/x/HTTP-7-SD.txt", "/x/FTP-7-C.txt", "/x/FTP-7-S.txt", "/x/FTP-7-CD.txt", "/x/ICAP-7-SC.txt")
+	for round := range 2 {
+		for _, path := range paths {
+			err := j.Add([]byte(path), -1, []byte(">>>"), t0, nil)
+			var ne *NameError
+			if !errors.As(err, &ne) || ne.First != (round == 0) || !strings.Contains(err.Error(), "is not a trace side of") {
+				t.Errorf("round %d: %s: %v", round, path, err)
+			}
+		}
+	}
+	for _, path := range []string{"/x/HTTP-7-C.txt", "/x/HTTP-7-S.txt", "/x/FTP-7-CC.txt", "/x/FTP-7-CL.txt", "/x/FTP-7-SC.txt", "/x/FTP-7-SD.txt", "/x/ICAP-7-C.txt", "/x/ICAP-7-S.txt", "/x/TCP-7-C.txt"} {
+		if err := j.Add([]byte(path), -1, []byte(">>>"), t0, nil); err != nil {
 			t.Errorf("%s: %v", path, err)
 		}
 	}
-	// Once the connection is gone, its files are welcome again.
-	j.Drain(nil)
-	if err := j.Add([]byte("/x/TCP-7-I.txt"), -1, []byte("data"), t0, nil); err != nil {
-		t.Errorf("after Drain: %v", err)
+	const want = `mwgjoin: /x/HTTP-7-A.txt: side "A" is not a trace side of HTTP (C, S)`
+	if err := j.Add([]byte("/x/HTTP-7-A.txt"), -1, nil, t0, nil); err == nil || err.Error() != want {
+		t.Errorf("got %v, want %s", err, want)
+	}
+	if cs := j.Counters(); cs.BadNames != uint64(2*len(paths)+1) || cs.Records != 9 || cs.ConnsOpen != 4 {
+		t.Errorf("counters: %s", cs)
 	}
 }
 

@@ -4,7 +4,8 @@ import "bytes"
 
 // NameError is returned by Joiner.Add for a record whose file is not
 // usable as a trace file: its base name does not parse as
-// PROTO-ID-SIDE.txt, or its connection already has the most files allowed.
+// PROTO-ID-SIDE.txt, or its side is not one MWG writes for its protocol
+// (mwg.Name.Known).
 // The record is dropped; nothing else is affected.
 type NameError struct {
 	Path string // the Path_Key value
