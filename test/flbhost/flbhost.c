@@ -29,6 +29,11 @@
  *                           (default 0 = unlimited)
  *       --retry-wait-ms N   delay before a chunk is flushed again after
  *                           FLB_RETRY (default 50)
+ *       --shuffle-seed N    workers take the ready chunks in a random order
+ *                           (seeded by N > 0), once MAX_PENDING_TASKS are
+ *                           queued or the input is read: chunks finish out
+ *                           of order, as with Fluent Bit's per-worker queues
+ *                           while a backlog is read (default 0 = in order)
  *   -h, --help              print this usage
  *
  * Configuration (classic format): [SERVICE] plugins_file, parsers_file and
@@ -1206,6 +1211,12 @@ struct queue {
     struct task *delayed; /* retries, sorted by due time */
     size_t pending;       /* ready + delayed + running */
     bool closing;
+    /* --shuffle-seed: take a random ready task, once the queue is full or
+     * the input is read (input_done); rng is an xorshift64 state. */
+    bool shuffle;
+    bool input_done;
+    size_t ready;
+    uint64_t rng;
 };
 
 struct host;
@@ -1302,6 +1313,7 @@ struct options {
     size_t chunk_bytes;
     size_t chunk_records;
     long retry_wait_ms;
+    uint64_t shuffle_seed;
 };
 
 struct host {
@@ -2128,6 +2140,7 @@ static void queue_push(struct queue *q, struct task *t, size_t limit)
         q->ready_head = t;
     }
     q->ready_tail = t;
+    q->ready++;
     q->pending++;
     pthread_cond_broadcast(&q->changed);
     pthread_mutex_unlock(&q->mu);
@@ -2165,6 +2178,45 @@ static void queue_close(struct queue *q)
     pthread_mutex_unlock(&q->mu);
 }
 
+/* queue_unlink_ready removes the head of the ready list or, with
+ * --shuffle-seed, a random ready task. Called with q->mu held. */
+static struct task *queue_unlink_ready(struct queue *q)
+{
+    struct task **at = &q->ready_head;
+    struct task *prev = NULL;
+    struct task *t;
+
+    if (q->shuffle) {
+        size_t skip;
+
+        q->rng ^= q->rng << 13;
+        q->rng ^= q->rng >> 7;
+        q->rng ^= q->rng << 17;
+        for (skip = (size_t)(q->rng % q->ready); skip > 0; skip--) {
+            prev = *at;
+            at = &(*at)->next;
+        }
+    }
+    t = *at;
+    *at = t->next;
+    if (q->ready_tail == t) {
+        q->ready_tail = prev;
+    }
+    t->next = NULL;
+    q->ready--;
+    return t;
+}
+
+/* queue_input_done tells a shuffling queue that no more chunks come but
+ * retries: it stops waiting for a full queue. */
+static void queue_input_done(struct queue *q)
+{
+    pthread_mutex_lock(&q->mu);
+    q->input_done = true;
+    pthread_cond_broadcast(&q->changed);
+    pthread_mutex_unlock(&q->mu);
+}
+
 enum take_mode {
     TAKE_NOWAIT,       /* only what is ready now */
     TAKE_UNTIL_EMPTY,  /* wait for due retries; stop when nothing is pending */
@@ -2190,14 +2242,12 @@ static struct task *queue_take(struct queue *q, enum take_mode mode)
                 q->ready_head = due;
             }
             q->ready_tail = due;
+            q->ready++;
         }
-        if (q->ready_head) {
-            t = q->ready_head;
-            q->ready_head = t->next;
-            if (!q->ready_head) {
-                q->ready_tail = NULL;
-            }
-            t->next = NULL;
+        if (q->ready_head && q->shuffle && !q->input_done && !q->closing && q->pending < MAX_PENDING_TASKS) {
+            /* wait for a full queue to shuffle */
+        } else if (q->ready_head) {
+            t = queue_unlink_ready(q);
             break;
         }
         if (mode == TAKE_NOWAIT) {
@@ -2381,6 +2431,10 @@ static void name_thread(pthread_t thread, const char *fmt, ...)
 static int start_workers(struct output *out)
 {
     queue_init(&out->queue);
+    if (out->host->opt.shuffle_seed > 0) {
+        out->queue.shuffle = true;
+        out->queue.rng = out->host->opt.shuffle_seed * 0x9E3779B97F4A7C15ull + (uint64_t)out->id + 1;
+    }
     out->threads = xcalloc((size_t)out->workers, sizeof *out->threads);
     for (int k = 0; k < out->workers; k++) {
         int err = pthread_create(&out->threads[k], NULL, worker_main, out);
@@ -2682,6 +2736,13 @@ static void *engine_main(void *arg)
         return NULL;
     }
     read_inputs(h);
+    for (size_t i = 0; i < h->outputs.len; i++) {
+        struct output *out = h->outputs.items[i];
+
+        if (out->threads) {
+            queue_input_done(&out->queue);
+        }
+    }
     while ((t = queue_take(&h->engine_queue, TAKE_UNTIL_EMPTY)) != NULL) {
         run_task(h, t);
     }
@@ -2703,6 +2764,7 @@ static void usage(FILE *f)
                "      --chunk-bytes N     chunk size limit in bytes (default 262144)\n"
                "      --chunk-records N   records per chunk (default 0 = unlimited)\n"
                "      --retry-wait-ms N   delay before a retry (default 50)\n"
+               "      --shuffle-seed N    workers finish chunks in a random order (default 0 = in order)\n"
                "  -h, --help              print this usage\n");
 }
 
@@ -2797,6 +2859,7 @@ enum {
     OPT_CHUNK_BYTES,
     OPT_CHUNK_RECORDS,
     OPT_RETRY_WAIT,
+    OPT_SHUFFLE_SEED,
 };
 
 /* parse_args returns 0 to run, 1 on a usage error, 2 after --help. */
@@ -2811,6 +2874,7 @@ static int parse_args(struct options *opt, int argc, char **argv)
         {"chunk-bytes", required_argument, NULL, OPT_CHUNK_BYTES},
         {"chunk-records", required_argument, NULL, OPT_CHUNK_RECORDS},
         {"retry-wait-ms", required_argument, NULL, OPT_RETRY_WAIT},
+        {"shuffle-seed", required_argument, NULL, OPT_SHUFFLE_SEED},
         {NULL, 0, NULL, 0},
     };
     int c;
@@ -2859,6 +2923,13 @@ static int parse_args(struct options *opt, int argc, char **argv)
                 return 1;
             }
             opt->retry_wait_ms = (long)n;
+            break;
+        case OPT_SHUFFLE_SEED:
+            if (!parse_size(optarg, &n)) {
+                fprintf(stderr, "flbhost: invalid --shuffle-seed '%s'\n", optarg);
+                return 1;
+            }
+            opt->shuffle_seed = (uint64_t)n;
             break;
         default:
             usage(stderr);
