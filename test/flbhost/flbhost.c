@@ -30,10 +30,12 @@
  *       --retry-wait-ms N   delay before a chunk is flushed again after
  *                           FLB_RETRY (default 50)
  *       --shuffle-seed N    workers take the ready chunks in a random order
- *                           (seeded by N > 0), once MAX_PENDING_TASKS are
- *                           queued or the input is read: chunks finish out
- *                           of order, as with Fluent Bit's per-worker queues
- *                           while a backlog is read (default 0 = in order)
+ *                           (seeded by N > 0), among at least half of
+ *                           MAX_PENDING_TASKS or once the input is read, none overtaken
+ *                           more than about twice that often: chunks
+ *                           finish out of order, as with Fluent Bit's
+ *                           per-worker queues while a backlog is read
+ *                           (default 0 = in order)
  *   -h, --help              print this usage
  *
  * Configuration (classic format): [SERVICE] plugins_file, parsers_file and
@@ -1291,6 +1293,7 @@ struct task {
     struct output *out;
     struct queue *queue;
     int retries;
+    int overtaken; /* --shuffle-seed: tasks taken before this one meanwhile */
     struct timespec due;
     struct task *next;
 };
@@ -2179,14 +2182,17 @@ static void queue_close(struct queue *q)
 }
 
 /* queue_unlink_ready removes the head of the ready list or, with
- * --shuffle-seed, a random ready task. Called with q->mu held. */
+ * --shuffle-seed, a random ready task; a task overtaken MAX_PENDING_TASKS
+ * times is taken as soon as it is the head, so that a chunk finishes at
+ * most about twice that many chunks late, like a chunk in one of Fluent
+ * Bit's per-worker queues. Called with q->mu held. */
 static struct task *queue_unlink_ready(struct queue *q)
 {
     struct task **at = &q->ready_head;
     struct task *prev = NULL;
     struct task *t;
 
-    if (q->shuffle) {
+    if (q->shuffle && q->ready_head->overtaken < MAX_PENDING_TASKS) {
         size_t skip;
 
         q->rng ^= q->rng << 13;
@@ -2194,6 +2200,7 @@ static struct task *queue_unlink_ready(struct queue *q)
         q->rng ^= q->rng << 17;
         for (skip = (size_t)(q->rng % q->ready); skip > 0; skip--) {
             prev = *at;
+            prev->overtaken++;
             at = &(*at)->next;
         }
     }
@@ -2244,8 +2251,8 @@ static struct task *queue_take(struct queue *q, enum take_mode mode)
             q->ready_tail = due;
             q->ready++;
         }
-        if (q->ready_head && q->shuffle && !q->input_done && !q->closing && q->pending < MAX_PENDING_TASKS) {
-            /* wait for a full queue to shuffle */
+        if (q->ready_head && q->shuffle && !q->input_done && !q->closing && q->ready < MAX_PENDING_TASKS / 2) {
+            /* wait for enough ready tasks to shuffle; the others run */
         } else if (q->ready_head) {
             t = queue_unlink_ready(q);
             break;
