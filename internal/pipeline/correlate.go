@@ -1,6 +1,7 @@
 package pipeline
 
 import (
+	"syscall"
 	"time"
 
 	"github.com/welfbridge/welfbridge/internal/airlock"
@@ -67,6 +68,7 @@ func (p *Pipeline) closeJoiner() {
 		p.joinMu.Lock()
 		defer p.joinMu.Unlock()
 		if path := p.cfg.Correlation.StateFile; path != "" {
+			p.join.Release(w.joinEmit)
 			requests, sessions, _ := p.join.Pending()
 			if err := p.join.Save(path); err != nil {
 				p.log.Errorf("%s %s: %v; emitting the pending state as partial records instead", config.KeyStateFile, path, err)
@@ -80,4 +82,30 @@ func (p *Pipeline) closeJoiner() {
 	if c := p.join.Counters(); c.In > 0 {
 		p.log.Infof("correlation: %s", c)
 	}
+}
+
+// beginJoin tells the joiner that a flush begins; what the flush completes
+// is emitted only after it ends (Joiner.End). It returns 0 without a
+// joiner.
+func (p *Pipeline) beginJoin() uint64 {
+	if p.join == nil {
+		return 0
+	}
+	// Fluent Bit's workers flush on threads of their own; the joiner tells
+	// them apart by the thread's id (a Go call from C stays on its thread).
+	thread := syscall.Gettid()
+	p.joinMu.Lock()
+	defer p.joinMu.Unlock()
+	return p.join.Begin(thread)
+}
+
+// abandonJoin ends the flush *token if a panic left it in progress; its
+// completed requests are emitted by the next flush.
+func (p *Pipeline) abandonJoin(token *uint64) {
+	if *token == 0 {
+		return
+	}
+	p.joinMu.Lock()
+	defer p.joinMu.Unlock()
+	p.join.Abandon(*token)
 }

@@ -117,7 +117,9 @@ func New(cfg *config.Config, dest *destination.Destination, log *flblog.Logger) 
 		}
 		p.join = j
 	}
-	if p.mwg != nil && !cfg.MWG.RecordTime || p.join != nil && cfg.Correlation.WallClock {
+	// Airlock on record time ticks too: what is complete but held for late
+	// records goes out once the flushes pause (airlockjoin.Joiner.Tick).
+	if p.mwg != nil && !cfg.MWG.RecordTime || p.join != nil {
 		p.tickStop, p.tickDone = make(chan struct{}), make(chan struct{})
 		go p.tickLoop()
 	}
@@ -166,6 +168,10 @@ func (p *Pipeline) Flush(chunk []byte, tag string) (Result, error) {
 	// joiner's lock must not stay held: every later flush would block.
 	defer w.unlockMWG()
 	w.reset(tag)
+	joinFlush := p.beginJoin()
+	// A panic must not leave the flush in progress for the joiner: it
+	// would hold back every completed request from then on.
+	defer p.abandonJoin(&joinFlush)
 
 	w.dec.Reset(chunk)
 	var ev event.Event
@@ -191,7 +197,8 @@ func (p *Pipeline) Flush(chunk []byte, tag string) (Result, error) {
 		// Completed requests wait for the end of the chunk, so a block
 		// record after its summary in the same chunk still joins.
 		p.joinMu.Lock()
-		p.join.Tick(w.joinEmit)
+		p.join.End(joinFlush, w.joinEmit)
+		joinFlush = 0
 		p.joinMu.Unlock()
 	}
 	if w.mwgLocked {
