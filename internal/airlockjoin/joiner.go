@@ -202,7 +202,7 @@ func New(cfg Config) (*Joiner, error) {
 		doneSessions: newEmitted(cfg.RecentCapacity),
 		// The first chunks of a backlog read by workers arrive out of
 		// order before any sign of workers could show: assume them.
-		concurrentUntil: lateWindow,
+		concurrentUntil: assumeWorkers,
 	}
 	if cfg.WallClock {
 		j.clock = correlate.NewWallClock()

@@ -9,6 +9,12 @@ import (
 // that one late retried chunk does not hold everything for long.
 const lateWindow = 256
 
+// assumeWorkers is how many flushes from the start are treated as the
+// workers' (see Joiner.Begin): the first chunks of a backlog read by
+// workers arrive out of order before two threads could be seen, and one
+// thread may take many of them in a row.
+const assumeWorkers = lateWindow
+
 // idleRelease is how long, on this machine's clock, no flush may have
 // begun or ended before Tick emits what is complete without waiting for
 // the release clock: on record time the clock stands still while no

@@ -1,0 +1,106 @@
+package airlockjoin
+
+import (
+	"slices"
+	"strings"
+	"testing"
+	"time"
+)
+
+// TestEveryChunkOrder feeds the records of the bundled sample — a session
+// start and end, a complete request, a blocked request without its
+// conntrace and a lone back-end error — each in a flush of its own, in
+// every order, on two threads as Fluent Bit's workers do: the outputs are
+// always those of the records in order (the order of the outputs may
+// differ, their content not), and so are the counters. The records span
+// 49 minutes, so the correlation window must too.
+func TestEveryChunkOrder(t *testing.T) {
+	records := []string{"request_conntrace", "session_start", "request_summary", "blocked_block", "blocked_summary", "backend_error", "session_end"}
+	cfg := Config{Conntrace: ConntraceOn, Timeout: time.Hour, SessionTimeout: 2 * time.Hour}
+	feed := func(order []string) ([]string, string) {
+		j := newJoiner(t, cfg)
+		c := newCollector()
+		f := &feeder{t: t}
+		for i, name := range order {
+			token := j.Begin(i % 2)
+			f.add(j, c, name)
+			j.End(token, c.emit)
+		}
+		j.Drain(c.emit)
+		if err := j.Counters().Check(); err != nil {
+			t.Fatal(err)
+		}
+		got := c.take()
+		slices.Sort(got)
+		return got, j.Counters().String()
+	}
+	want, wantCounters := feed(records)
+	if len(want) != 4 || wantCounters != "in=7 joined=4 partial=3 duplicate=0 orphan=0 partial_timeout=0 partial_pressure=0 partial_shutdown=3" {
+		t.Fatalf("in order: %s\n%q", wantCounters, want)
+	}
+	for _, order := range permutations(records) {
+		got, counters := feed(order)
+		if !slices.Equal(got, want) || counters != wantCounters {
+			t.Fatalf("order %v:\n%s\n\t%s\nwant\n%s\n\t%s", order, counters, joinLines(got), wantCounters, joinLines(want))
+		}
+	}
+}
+
+// TestOverlappingFlushes: a request completed in one flush is not emitted
+// when another flush ends, but only when its own has: its block, later in
+// the same chunk, still joins.
+func TestOverlappingFlushes(t *testing.T) {
+	j := newJoiner(t, Config{Conntrace: ConntraceOn})
+	c := newCollector()
+	f := &feeder{t: t}
+	a := j.Begin(1)
+	b := j.Begin(2)
+	f.add(j, c, "blocked_conntrace")
+	f.add(j, c, "blocked_summary") // complete
+	j.End(b, c.emit)               // another flush ends
+	f.add(j, c, "blocked_block")
+	f.add(j, c, "blocked_blockdet")
+	j.End(a, c.emit)
+	j.Release(c.emit)
+	diffLines(t, "outputs", c.take(), []string{lineBlocked})
+	checkCounters(t, j, "in=4 joined=4 partial=0 duplicate=0 orphan=0 partial_timeout=0 partial_pressure=0 partial_shutdown=0")
+}
+
+// TestWorkersHoldForLateRecords: with flushes on two threads, a complete
+// request waits until the clock is Correlation_Timeout past it, so that a
+// block in a chunk another worker finishes later still joins; without
+// workers it is emitted at the end of its chunk.
+func TestWorkersHoldForLateRecords(t *testing.T) {
+	for _, threads := range []int{1, 2} {
+		j := newJoiner(t, Config{Conntrace: ConntraceOn, Timeout: 30 * time.Second})
+		c := newCollector()
+		f := &feeder{t: t}
+		// Past the first chunks, which are held anyway.
+		for range assumeWorkers {
+			j.End(j.Begin(0), c.emit)
+		}
+		token := j.Begin(threads - 1)
+		f.add(j, c, "blocked_conntrace")
+		f.add(j, c, "blocked_summary")
+		j.End(token, c.emit)
+		emitted := len(c.lines)
+		token = j.Begin(0)
+		f.add(j, c, "blocked_block")
+		f.add(j, c, "blocked_blockdet")
+		j.End(token, c.emit)
+		j.Drain(c.emit)
+		got := c.take()
+		switch threads {
+		case 1:
+			if emitted != 1 {
+				t.Errorf("one thread: %d outputs after the first chunk, want 1", emitted)
+			}
+		case 2:
+			if emitted != 0 || len(got) != 1 || got[0] != lineBlocked {
+				t.Errorf("two threads: %d outputs after the first chunk, then:\n\t%s\nwant\n\t%s", emitted, joinLines(got), lineBlocked)
+			}
+		}
+	}
+}
+
+func joinLines(l []string) string { return strings.Join(l, "\n\t") }
