@@ -285,3 +285,24 @@ func TestSaveFails(t *testing.T) {
 	// The state is still there to be drained.
 	diffLines(t, "drained", run(t, j, drain), []string{withPartial(lineRequestConntrace, "shutdown")})
 }
+
+// TestRestartKeepsSessionsOutOfOrder: a session end waiting for its start,
+// and a session ended but held for late records, survive a restart.
+func TestRestartKeepsSessionsOutOfOrder(t *testing.T) {
+	cfg := Config{}
+	t.Run("end waiting for its start", func(t *testing.T) {
+		j := newJoiner(t, cfg)
+		diffLines(t, "before restart", run(t, j, add("session_end"), tick), nil)
+		j = restart(t, j, cfg, 1)
+		diffLines(t, "after restart", run(t, j, add("session_start"), tick, release), []string{lineSession})
+		checkCounters(t, j, "in=2 joined=2 partial=0 duplicate=0 orphan=0 partial_timeout=0 partial_pressure=0 partial_shutdown=0")
+	})
+	t.Run("ended session held", func(t *testing.T) {
+		j := newJoiner(t, cfg)
+		// The start comes a flush late: the session waits for late records.
+		diffLines(t, "before restart", run(t, j, add("session_end"), tick, add("session_start"), tick), nil)
+		j = restart(t, j, cfg, 1)
+		diffLines(t, "after restart", run(t, j, tick), []string{lineSession})
+		checkCounters(t, j, "in=2 joined=2 partial=0 duplicate=0 orphan=0 partial_timeout=0 partial_pressure=0 partial_shutdown=0")
+	})
+}
