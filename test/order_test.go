@@ -138,47 +138,53 @@ func backlog(t *testing.T, dir string, n int) string {
 	return writeLines(t, dir, "backlog.log", texts...)
 }
 
-// partials counts the outputs by their partial= marker.
+// partials counts the outputs by their partial= marker and log_id.
 func partials(out string) map[string]int {
 	n := map[string]int{}
-	for _, m := range regexp.MustCompile(`partial=(\w+)`).FindAllStringSubmatch(out, -1) {
-		n[m[1]]++
+	for _, l := range strings.Split(out, "\n") {
+		if m := regexp.MustCompile(`log_id=(\S+).* partial=(\w+)`).FindStringSubmatch(l); m != nil {
+			n[m[2]+" "+m[1]]++
+		}
 	}
 	return n
 }
 
 // TestShuffledBacklog: a backlog of 1000 sessions read with 4 workers that
-// finish chunks of 50 records in a random order (up to 64 chunks, many
-// times Correlation_Timeout of record time, apart) writes exactly what the
-// same backlog gives in order: one record per request and per session, no
-// orphan, no partial.
+// finish chunks of 50 records in a random order (up to about 128 chunks,
+// some 20 s of the records' time, apart) writes exactly what the same
+// backlog gives in order: one record per request and per session, no
+// orphan, no partial, every request with its session's user. With
+// Conntrace on a request completes with its summary and conntrace; with
+// off, with its summary alone, so a block in a chunk finished later must
+// still find it.
 func TestShuffledBacklog(t *testing.T) {
 	const sessions = 1000
 	dir := t.TempDir()
 	in := backlog(t, dir, sessions)
-	props := []string{"Time_Zone UTC", "Line_Ending lf", "Conntrace on"}
-
-	ordered := filepath.Join(dir, "ordered.welf")
-	r := mustRun(t, tailInput("a", in)+welfOutput("*", append([]string{"Destination file://" + ordered}, props...)...),
-		"--chunk-records", "50")
-	want := readOutput(t, ordered)
-	wantCounters := fmt.Sprintf("in=%d joined=%d partial=0 duplicate=0 orphan=0", sessions*8, sessions*8)
-	if got := correlationCounters(t, r.stderr); got != wantCounters {
-		t.Fatalf("in order: counters %s, want %s", got, wantCounters)
-	}
-	if n := strings.Count(want, "\n"); n != sessions*3 {
-		t.Fatalf("in order: %d records, want %d", n, sessions*3)
-	}
-
-	for _, seed := range []int{1, 2, 3} {
-		out := filepath.Join(dir, fmt.Sprintf("shuffled%d.welf", seed))
-		r := mustRun(t, tailInput("a", in)+welfOutput("*", append([]string{"Destination file://" + out, "workers 4"}, props...)...),
-			"--chunk-records", "50", "--shuffle-seed", fmt.Sprint(seed))
-		got := readOutput(t, out)
-		t.Logf("seed %d: %s, %d records, partial %v", seed, correlationCounters(t, r.stderr), strings.Count(got, "\n"), partials(got))
-		diffSorted(t, fmt.Sprintf("seed %d", seed), sortedLines(got), sortedLines(want))
+	for _, mode := range []string{"on", "off"} {
+		props := []string{"Time_Zone UTC", "Line_Ending lf", "Conntrace " + mode}
+		ordered := filepath.Join(dir, "ordered-"+mode+".welf")
+		r := mustRun(t, tailInput("a", in)+welfOutput("*", append([]string{"Destination file://" + ordered}, props...)...),
+			"--chunk-records", "50")
+		want := readOutput(t, ordered)
+		wantCounters := fmt.Sprintf("in=%d joined=%d partial=0 duplicate=0 orphan=0", sessions*8, sessions*8)
 		if got := correlationCounters(t, r.stderr); got != wantCounters {
-			t.Errorf("seed %d: counters %s, want %s", seed, got, wantCounters)
+			t.Fatalf("Conntrace %s, in order: counters %s, want %s", mode, got, wantCounters)
+		}
+		if n := strings.Count(want, "\n"); n != sessions*3 {
+			t.Fatalf("Conntrace %s, in order: %d records, want %d", mode, n, sessions*3)
+		}
+		for _, seed := range []int{1, 2, 3} {
+			out := filepath.Join(dir, fmt.Sprintf("shuffled-%s-%d.welf", mode, seed))
+			r := mustRun(t, tailInput("a", in)+welfOutput("*", append([]string{"Destination file://" + out, "workers 4"}, props...)...),
+				"--chunk-records", "50", "--shuffle-seed", fmt.Sprint(seed))
+			got := readOutput(t, out)
+			what := fmt.Sprintf("Conntrace %s, seed %d", mode, seed)
+			t.Logf("%s: %s, %d records, partial %v", what, correlationCounters(t, r.stderr), strings.Count(got, "\n"), partials(got))
+			diffSorted(t, what, sortedLines(got), sortedLines(want))
+			if got := correlationCounters(t, r.stderr); got != wantCounters {
+				t.Errorf("%s: counters %s, want %s", what, got, wantCounters)
+			}
 		}
 	}
 }
