@@ -275,10 +275,30 @@ func (j *Joiner) Add(rec *airlock.Record, evTime time.Time, emit Emit) {
 		j.emitAlone(rec, kind, evTime, "", emit)
 	}
 	j.emitEvictions(emit)
-	if len(j.ready) > j.cfg.MaxPending || len(j.readySessions) > j.cfg.MaxPending || len(j.waitingEnds) > j.cfg.MaxPending {
+	if j.overdue() {
 		// Tick is overdue; do not let the lists grow without bound.
 		j.emitReady(emit, true)
 	}
+}
+
+// overdue reports whether a list of what waits to be emitted holds more
+// than MaxPending entries that are still waiting; entries evicted
+// meanwhile are dropped first.
+func (j *Joiner) overdue() bool {
+	limit := j.cfg.MaxPending
+	if len(j.ready) <= limit && len(j.readySessions) <= limit && len(j.waitingEnds) <= limit {
+		return false
+	}
+	waiting := func(t *correlate.Table[pending], ready bool) func(readyRequest) bool {
+		return func(r readyRequest) bool {
+			p, ok := t.Get([]byte(r.key))
+			return !ok || p.ready() != ready
+		}
+	}
+	j.ready = slices.DeleteFunc(j.ready, waiting(j.requests, true))
+	j.readySessions = slices.DeleteFunc(j.readySessions, waiting(j.sessions, true))
+	j.waitingEnds = slices.DeleteFunc(j.waitingEnds, waiting(j.sessions, false))
+	return len(j.ready) > limit || len(j.readySessions) > limit || len(j.waitingEnds) > limit
 }
 
 // Begin tells the Joiner that a flush (a chunk) begins on the thread
