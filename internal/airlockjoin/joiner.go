@@ -505,7 +505,8 @@ type readyRequest struct {
 // order, so the place is found from the end in a step or two.
 func (j *Joiner) schedule(list []readyRequest, key []byte, p pending) []readyRequest {
 	at := latestTime(p)
-	if at == math.MinInt64 {
+	if at == math.MinInt64 || j.cfg.WallClock {
+		// On wall time, records' times say nothing about when to emit.
 		at = unixNanos(j.clock.Now())
 	}
 	r := readyRequest{key: string(key), at: at, gen: j.begun}

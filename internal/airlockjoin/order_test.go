@@ -104,3 +104,37 @@ func TestWorkersHoldForLateRecords(t *testing.T) {
 }
 
 func joinLines(l []string) string { return strings.Join(l, "\n\t") }
+
+// TestIdleRelease: what waits for late records goes out once no flush has
+// begun or ended for a second, without waiting for the next record.
+func TestIdleRelease(t *testing.T) {
+	j := newJoiner(t, Config{Conntrace: ConntraceOn})
+	c := newCollector()
+	f := &feeder{t: t}
+	token := j.Begin(0)
+	f.add(j, c, "request_conntrace")
+	f.add(j, c, "request_summary")
+	j.End(token, c.emit)
+	j.Tick(c.emit)
+	if got := c.take(); len(got) != 0 {
+		t.Fatalf("emitted at once, in the first chunks (held as the workers'): %q", got)
+	}
+	j.activity = j.activity.Add(-idleRelease)
+	j.Tick(c.emit)
+	diffLines(t, "after a second without flushes", c.take(), []string{lineRequest})
+}
+
+// TestWallClockDoesNotHoldOnRecordTime: on wall time, a complete request is
+// emitted at the end of its chunk even if its records' times are in the
+// future.
+func TestWallClockDoesNotHoldOnRecordTime(t *testing.T) {
+	j := newJoiner(t, Config{Conntrace: ConntraceOn, WallClock: true})
+	c := newCollector()
+	f := &feeder{t: t}
+	future := time.Now().Add(time.Hour)
+	token := j.Begin(0)
+	f.addAt(j, c, "request_conntrace", future)
+	f.addAt(j, c, "request_summary", future)
+	j.End(token, c.emit)
+	diffLines(t, "outputs", c.take(), []string{lineRequest})
+}
