@@ -1,6 +1,7 @@
 package airlockjoin
 
 import (
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
@@ -137,4 +138,100 @@ func TestWallClockDoesNotHoldOnRecordTime(t *testing.T) {
 	f.addAt(j, c, "request_summary", future)
 	j.End(token, c.emit)
 	diffLines(t, "outputs", c.take(), []string{lineRequest})
+}
+
+// orderStream returns the records of n sessions in time order, as field
+// lists, with their event times: each session a start, a request
+// (conntrace, summary), a blocked request (conntrace, block, block
+// detail, summary) and, 3 s later, its end; sessions start a second apart,
+// so that all of it lies within a Correlation_Timeout of 30 s.
+func orderStream(n int) (records [][]string, times []time.Time) {
+	type rec struct {
+		at     time.Duration
+		fields []string
+	}
+	var all []rec
+	for i := range n {
+		at := time.Duration(i) * time.Second
+		sess := fmt.Sprintf("%032x", i+1)
+		a, b := fmt.Sprintf("A%026d", i), fmt.Sprintf("B%026d", i)
+		common := func(logID, req string) []string {
+			return []string{"host", "gw01", "log_id", logID, "req_id", req, "sess_id", sess, "mapping", "shop"}
+		}
+		all = append(all,
+			rec{at, append(common("WR-SG-SESS-004", a), "audit_token", fmt.Sprintf("u%d@example.com", i), "client_ip", "198.51.100.1")},
+			rec{at + time.Millisecond, append(common("WR-SG-CONNTRACE", a), "front_src_ip", "198.51.100.1", "front_src_port", "40000", "back_dst_ip", "10.0.0.1", "back_dst_port", "80")},
+			rec{at + 9*time.Millisecond, append(common("WR-SG-SUMMARY", a), "http_method", "GET", "http_status", "200")},
+			rec{at + 500*time.Millisecond, append(common("WR-SG-CONNTRACE", b), "front_src_ip", "198.51.100.1", "front_src_port", "40001", "back_dst_ip", "10.0.0.1", "back_dst_port", "80")},
+			rec{at + 505*time.Millisecond, append(common("WR-SG-BLOCK-110-01", b), "block_type", "deny rule", "message", "blocked")},
+			rec{at + 506*time.Millisecond, append(common("WR-SG-BLOCKDET-110-01", b), "message", fmt.Sprintf("blocked: s=%d", i))},
+			rec{at + 509*time.Millisecond, append(common("WR-SG-SUMMARY", b), "http_method", "GET", "http_status", "400")},
+			rec{at + 3*time.Second, []string{"host", "gw01", "log_id", "WR-SG-SESS-005", "sess_id", sess, "audit_token", "x", "lifetime", "3", "reason", "logout"}},
+		)
+	}
+	slices.SortStableFunc(all, func(x, y rec) int { return int(x.at - y.at) })
+	for _, r := range all {
+		records = append(records, r.fields)
+		times = append(times, base.Add(r.at))
+	}
+	return records, times
+}
+
+// feedChunks feeds the records in chunks of size, in the order of the
+// chunk numbers given, each a flush on thread chunk%2, and returns the
+// sorted outputs and the counters after a Drain.
+func feedChunks(t *testing.T, records [][]string, times []time.Time, size int, order []int) ([]string, string) {
+	j := newJoiner(t, Config{Conntrace: ConntraceOn, Timeout: 30 * time.Second})
+	c := newCollector()
+	f := &feeder{t: t}
+	for _, k := range order {
+		token := j.Begin(k % 2)
+		for i := k * size; i < min((k+1)*size, len(records)); i++ {
+			f.addFields(j, c, times[i], records[i]...)
+		}
+		j.End(token, c.emit)
+	}
+	j.Drain(c.emit)
+	if err := j.Counters().Check(); err != nil {
+		t.Fatal(err)
+	}
+	got := c.take()
+	slices.Sort(got)
+	return got, j.Counters().String()
+}
+
+// FuzzChunkOrder: chunks of a stream of sessions, flushed in any order on
+// two threads (Fluent Bit's workers), within the correlation window, give
+// exactly the outputs of the chunks in order. The fuzzer picks the order.
+func FuzzChunkOrder(f *testing.F) {
+	const sessions, size = 6, 3
+	records, times := orderStream(sessions)
+	chunks := (len(records) + size - 1) / size
+	inOrder := make([]int, chunks)
+	for i := range inOrder {
+		inOrder[i] = i
+	}
+	var want []string
+	var wantCounters string
+	f.Add([]byte{})
+	f.Add([]byte{0xff, 0, 0x80, 7, 3})
+	f.Add([]byte("reverse every chunk of the stream"))
+	f.Fuzz(func(t *testing.T, shuffle []byte) {
+		if want == nil {
+			want, wantCounters = feedChunks(t, records, times, size, inOrder)
+			if len(want) != 3*sessions || strings.Contains(strings.Join(want, ""), "partial=") {
+				t.Fatalf("in order: %s\n\t%s", wantCounters, joinLines(want))
+			}
+		}
+		order := slices.Clone(inOrder)
+		for i := len(order) - 1; i > 0 && len(shuffle) > 0; i-- {
+			k := int(shuffle[0]) % (i + 1)
+			shuffle = shuffle[1:]
+			order[i], order[k] = order[k], order[i]
+		}
+		got, counters := feedChunks(t, records, times, size, order)
+		if !slices.Equal(got, want) || counters != wantCounters {
+			t.Fatalf("chunk order %v:\n%s\n\t%s\nwant\n%s\n\t%s", order, counters, joinLines(got), wantCounters, joinLines(want))
+		}
+	})
 }
