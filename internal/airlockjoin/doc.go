@@ -53,7 +53,8 @@
 //     of Config.Linger, the largest lateness seen in the last 256 flushes
 //     (how far behind the clock, as the flushes before left it, a record
 //     arrived; at most Config.Timeout), and, while flushes come from more
-//     than one thread or overlap (workers) and for the first 256 flushes,
+//     than one thread or overlap (workers), for 256 flushes after a chunk
+//     was given back for a retry (Refused) and for the first 256 flushes,
 //     Config.Timeout. Timeouts run on it, and a completed request or
 //     session is due once it has passed the latest event time of its
 //     records, requests before sessions, so that a request still finds its

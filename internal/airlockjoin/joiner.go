@@ -159,9 +159,11 @@ type Joiner struct {
 	// wall time of the last Begin or End.
 	tickClock time.Time
 	activity  time.Time
-	// concurrentUntil is the flush until which flushes were last seen
-	// overlapping or on different threads (workers): until then, lag is at
-	// least Timeout. thread is the thread of the last flush.
+	// concurrentUntil is the flush until which records may come out of
+	// order by up to Timeout: flushes were last seen overlapping or on
+	// different threads (workers), or a chunk was refused (Refused). Until
+	// then, lag is at least Timeout. thread is the thread of the last
+	// flush.
 	concurrentUntil uint64
 	thread          int
 
@@ -316,6 +318,15 @@ func (j *Joiner) Begin(thread int) uint64 {
 	j.begun++
 	j.active = append(j.active, j.begun)
 	return j.begun
+}
+
+// Refused tells the Joiner that the caller gave a chunk back to Fluent
+// Bit without looking at it (FLB_RETRY): it comes back later, after later
+// chunks, so records may arrive up to Config.Timeout late for the next
+// flushes, as with workers.
+func (j *Joiner) Refused() {
+	j.concurrentUntil = max(j.concurrentUntil, j.begun+lateWindow)
+	j.lag = max(j.lag, j.cfg.Timeout)
 }
 
 // End tells the Joiner that the flush of token has ended, after its last

@@ -235,3 +235,29 @@ func FuzzChunkOrder(f *testing.F) {
 		}
 	})
 }
+
+// TestRefusedChunkHolds: after a chunk was given back to Fluent Bit for a
+// retry, a complete request waits for late records, as with workers: the
+// retried chunk comes back after later ones.
+func TestRefusedChunkHolds(t *testing.T) {
+	j := newJoiner(t, Config{Conntrace: ConntraceOn})
+	c := newCollector()
+	f := &feeder{t: t}
+	for range assumeWorkers {
+		j.End(j.Begin(0), c.emit)
+	}
+	j.Refused()
+	token := j.Begin(0)
+	f.add(j, c, "blocked_conntrace")
+	f.add(j, c, "blocked_summary")
+	j.End(token, c.emit)
+	if got := c.take(); len(got) != 0 {
+		t.Fatalf("emitted at once after a refused chunk: %q", got)
+	}
+	token = j.Begin(0) // the retried chunk
+	f.add(j, c, "blocked_block")
+	f.add(j, c, "blocked_blockdet")
+	j.End(token, c.emit)
+	j.Release(c.emit)
+	diffLines(t, "outputs", c.take(), []string{lineBlocked})
+}

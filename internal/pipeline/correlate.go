@@ -109,3 +109,14 @@ func (p *Pipeline) abandonJoin(token *uint64) {
 	defer p.joinMu.Unlock()
 	p.join.Abandon(*token)
 }
+
+// refusedToJoin tells the joiner that a chunk goes back to Fluent Bit: it
+// comes back later, after later chunks.
+func (p *Pipeline) refusedToJoin() {
+	if p.join == nil {
+		return
+	}
+	p.joinMu.Lock()
+	defer p.joinMu.Unlock()
+	p.join.Refused()
+}

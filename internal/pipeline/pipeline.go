@@ -153,6 +153,7 @@ func (p *Pipeline) Flush(chunk []byte, tag string) (Result, error) {
 			if !p.busy.Swap(true) {
 				p.log.Warnf("destination %s is not keeping up: outbound buffer full, chunks go back to Fluent Bit for retry", p.cfg.Destination)
 			}
+			p.refusedToJoin()
 			return Result{}, ErrBusy
 		}
 		if p.busy.Swap(false) {
@@ -160,6 +161,7 @@ func (p *Pipeline) Flush(chunk []byte, tag string) (Result, error) {
 		}
 	}
 	if !p.sendBacklog() {
+		p.refusedToJoin()
 		return Result{}, ErrBusy
 	}
 	w := p.workers.Get().(*worker)
