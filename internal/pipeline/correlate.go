@@ -40,8 +40,8 @@ func (w *worker) joinAirlock(rec *airlock.Record, evTime time.Time) {
 		evTime = t
 	}
 	w.p.joinMu.Lock()
+	defer w.p.joinMu.Unlock() // a panic must not leave the lock held
 	w.p.join.Add(rec, evTime, w.joinEmit)
-	w.p.joinMu.Unlock()
 }
 
 // emitJoined encodes one correlated Airlock record: a joined request, a
@@ -97,6 +97,15 @@ func (p *Pipeline) beginJoin() uint64 {
 	p.joinMu.Lock()
 	defer p.joinMu.Unlock()
 	return p.join.Begin(thread)
+}
+
+// endJoin ends the flush token: what is due goes to w.
+func (p *Pipeline) endJoin(token *uint64, w *worker) {
+	p.joinMu.Lock()
+	defer p.joinMu.Unlock()
+	t := *token
+	*token = 0
+	p.join.End(t, w.joinEmit)
 }
 
 // abandonJoin ends the flush *token if a panic left it in progress; its

@@ -198,10 +198,7 @@ func (p *Pipeline) Flush(chunk []byte, tag string) (Result, error) {
 	if p.join != nil {
 		// Completed requests wait for the end of the chunk, so a block
 		// record after its summary in the same chunk still joins.
-		p.joinMu.Lock()
-		p.join.End(joinFlush, w.joinEmit)
-		joinFlush = 0
-		p.joinMu.Unlock()
+		p.endJoin(&joinFlush, w)
 	}
 	if w.mwgLocked {
 		// Idle connections time out here on record time, which only trace
