@@ -72,7 +72,7 @@ integration: build
 fuzz:
 	@mkdir -p build; set -e; for dir in $$(grep -l '^func Fuzz' $$(find internal test -name '*_test.go') | xargs -n1 dirname | sort -u); do \
 		for target in $$(grep -ho '^func Fuzz[A-Za-z0-9_]*' $$dir/*_test.go | cut -c6-); do \
-			budget=$(FUZZTIME); case $$dir in test/*) budget=$(FUZZTIME_HARNESS);; esac; \
+			budget=$(FUZZTIME); case $$dir in test|test/*) budget=$(FUZZTIME_HARNESS);; esac; \
 			echo "fuzz ./$$dir $$target ($$budget)"; \
 			$(GO) test -run '^$$' -fuzz "^$$target$$" -fuzztime $$budget ./$$dir >build/fuzz.log 2>&1 || \
 				{ echo "fuzz ./$$dir $$target FAILED:"; cat build/fuzz.log; exit 1; }; \

@@ -181,10 +181,15 @@ func TestRetriesWithCorrelation(t *testing.T) {
 	rcv := forwardtest.Start(t, forwardtest.Options{})
 	rcv.Stop()
 	dir := t.TempDir()
+	const n = 25
 	var lines []string
-	for i := 0; i < 20; i++ {
+	for i := 0; i < n; i++ {
+		// Two seconds apart, so that the records' time moves on and
+		// completed requests are written while chunks still come (they are
+		// held for records up to Correlation_Timeout late until it has).
 		for _, l := range requestLines {
-			lines = append(lines, strings.ReplaceAll(l, `"R9"`, fmt.Sprintf(`"R%02d"`, i)))
+			l = strings.ReplaceAll(l, `"R9"`, fmt.Sprintf(`"R%02d"`, i))
+			lines = append(lines, strings.ReplaceAll(l, "T09:13:02.", fmt.Sprintf("T09:13:%02d.", 2+2*i)))
 		}
 	}
 	wait := startHarness(t, tailInput("a", writeLines(t, dir, "in.log", lines...))+
@@ -197,21 +202,24 @@ func TestRetriesWithCorrelation(t *testing.T) {
 	if r.exit != 0 {
 		t.Fatalf("exit %d:\n%s", r.exit, r.stderr)
 	}
-	events := rcv.WaitEvents(20, 10*time.Second)
+	events := rcv.WaitEvents(n, 10*time.Second)
 	seen := map[string]int{}
 	for _, e := range events {
 		seen[e.Record["req_id"]]++
-		if want := strings.ReplaceAll(joinedRequest, "req_id=R9", "req_id="+e.Record["req_id"]); e.Record["welf"] != want {
+		var i int
+		fmt.Sscanf(e.Record["req_id"], "R%d", &i)
+		want := strings.ReplaceAll(joinedRequest, "req_id=R9", "req_id="+e.Record["req_id"])
+		if want = strings.ReplaceAll(want, "08:13:02", fmt.Sprintf("08:13:%02d", 2+2*i)); e.Record["welf"] != want {
 			t.Errorf("record:\n got %s\nwant %s", e.Record["welf"], want)
 		}
 	}
-	if len(seen) != 20 || len(events) != 20 {
-		t.Errorf("got %d records for %d requests, want 20 each", len(events), len(seen))
+	if len(seen) != n || len(events) != n {
+		t.Errorf("got %d records for %d requests, want %d each", len(events), len(seen), n)
 	}
 	if !strings.Contains(r.stderr, "chunks go back to Fluent Bit with FLB_RETRY") {
 		t.Errorf("want FLB_RETRY from admission control:\n%s", r.stderr)
 	}
-	if got, want := correlationCounters(t, r.stderr), "in=80 joined=80 partial=0 duplicate=0 orphan=0"; got != want {
+	if got, want := correlationCounters(t, r.stderr), fmt.Sprintf("in=%d joined=%d partial=0 duplicate=0 orphan=0", 4*n, 4*n); got != want {
 		t.Errorf("counters %s, want %s", got, want)
 	}
 }

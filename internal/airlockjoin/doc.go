@@ -22,24 +22,53 @@
 // complete without one; their conntraces, arriving later, are orphans
 // (below), never lost.
 //
-// A request not complete within Config.Timeout of its last record is
-// emitted with what is known, partial=timeout; pressure on the caps emits
-// the least recently updated ones, partial=pressure; Drain emits the rest,
-// partial=shutdown.
+// A request not complete within Config.Timeout of its last record (on the
+// release clock, below) is emitted with what is known, partial=timeout;
+// pressure on the caps emits the least recently updated ones,
+// partial=pressure; Drain emits the rest, partial=shutdown.
 //
 // # When outputs are emitted
 //
 // Add emits what needs no waiting: records that are not joined, orphans,
-// session records, and what the tables evict. A completed request is kept
-// until the next Tick, which the caller makes at the end of every flush:
-// the records of a request that arrive in one chunk are then joined in any
-// order, a block after the summary included, without delaying anything
-// past the flush that completed it. (Emitting at completion would make a
+// and what the tables evict. A completed request, and a session with its
+// start and end, is kept until a Tick (or End) finds it due: the records
+// of a request that arrive in one chunk are then joined in any order, a
+// block after the summary included. (Emitting at completion would make a
 // block detail that follows its summary and conntrace in the same chunk an
-// orphan.) A record of a request emitted by an earlier flush is an orphan.
-// If Tick is not called, complete requests are still emitted, as
-// complete: when evicted for timeout or pressure, or once more than
-// Config.MaxPending wait.
+// orphan.) A record of a request emitted earlier is an orphan. If Tick is
+// not called, complete requests are still emitted, as complete: when
+// evicted for timeout or pressure, or once more than Config.MaxPending
+// wait.
+//
+// # Records out of order
+//
+// Fluent Bit's workers finish chunks in any order, and a chunk retried
+// comes back after later ones, so a record may arrive after records
+// written later than it. The Joiner waits for such late records:
+//
+//   - Begin and End bracket a flush: what a flush completes is due only
+//     once it, and every flush begun before it completed, has ended, so
+//     another flush ending meanwhile (a worker) emits nothing early.
+//   - The release clock is the correlation clock less the lag: the most
+//     of Config.Linger, the largest lateness seen in the last 256 flushes
+//     (how far behind the clock, as the flushes before left it, a record
+//     arrived; at most Config.Timeout), and, while flushes come from more
+//     than one thread or overlap (workers), for 256 flushes after a chunk
+//     was given back for a retry (Refused) and for the first 256 flushes,
+//     Config.Timeout. Timeouts run on it, and a completed request or
+//     session is due once it has passed the latest event time of its
+//     records, requests before sessions, so that a request still finds its
+//     session's user.
+//   - While no flush is in progress and none has begun or ended for a
+//     second (Tick, called by the caller's ticker), what is complete is
+//     due at once: on record time the clock does not move while no records
+//     come.
+//
+// So the records of a request or session join whatever the order of the
+// chunks, as long as none arrives more than the lag behind the newest
+// record: with workers, Correlation_Timeout on the records' clock; without
+// them, the lateness seen, or Linger. Release emits what is complete
+// without waiting, for a shutdown.
 //
 // # The output record
 //
@@ -59,13 +88,15 @@
 // A session start is kept as the session's context. The session's user is
 // the first audit_token seen in the session: on its start, or on a later
 // request summary, which also keeps the session alive. A session end
-// emits the session record (the end's fields, then the start's: lifetime,
-// reason, user, client, geolocation, user agent) and frees the context; a
-// session end without a context is the session record on its own. A
-// context idle for Config.SessionTimeout is emitted partial=timeout. The
-// user is filled into requests emitted while their session's context
-// exists; a request completed in the same flush as its session's end is
-// emitted after it, without.
+// completes the session: its record (the end's fields, then the start's:
+// lifetime, reason, user, client, geolocation, user agent) is emitted when
+// due (above), after the requests due with it, and the context freed. A
+// session end without a context waits for its start the way a summary
+// waits for its conntrace: if the start does not come within
+// Config.Timeout on the release clock, the end is emitted on its own,
+// partial=timeout (partial=shutdown at Drain). A context idle for
+// Config.SessionTimeout is emitted partial=timeout. The user is filled
+// into requests emitted while their session's context exists.
 //
 // # Duplicates and retried chunks
 //
@@ -116,7 +147,10 @@
 // Max_Pending_Bytes is charged what is really held: a conntrace waiting
 // for its summary costs 371 bytes in all, table and map included
 // (BenchmarkPendingMemory). Three quarters of Max_Pending_Bytes go to
-// requests, one quarter to sessions; Max_Pending bounds each. Not charged,
+// requests, one quarter to sessions (session ends waiting for their start
+// included); Max_Pending bounds each. What waits for late records stays in
+// the tables and counts against the caps: pressure emits it early, a
+// complete request or session as complete. Not charged,
 // and bounded on their own: the emitted IDs (RecentCapacity of each kind,
 // about 26 bytes each) and the conntrace sources (16384 at most).
 //
@@ -130,8 +164,10 @@
 //
 // # State file
 //
-// Save writes the pending requests and sessions and the conntrace sources
-// for a restart; Load restores them, all or nothing. The file (version 1):
+// Save writes the pending requests and sessions (session ends waiting for
+// their start, and sessions complete but held, included) and the
+// conntrace sources for a restart; Load restores them, all or nothing, and
+// what was complete is due at once. The file (version 1):
 //
 //	magic     "WBJOIN"                                   6 bytes
 //	version   1                                          1 byte

@@ -117,8 +117,10 @@ func TestDuplicatesAndOrphans(t *testing.T) {
 // emitted is taken for the first of a new one.
 func TestRecentCapacity(t *testing.T) {
 	j := newJoiner(t, Config{Conntrace: ConntraceOn, RecentCapacity: 1})
+	// The request is 18 s older than the blocked one: it waits for late
+	// records until a reject moves the clock on (and goes out first).
 	got := run(t, j, add("blocked_conntrace"), add("blocked_summary"), tick,
-		add("request_conntrace"), add("request_summary"), tick, add("blocked_block"), drain)
-	diffLines(t, "outputs", got, []string{lineBlockedUnblocked, lineRequest, withPartial(lineBlockedBlock, "shutdown")})
-	checkCounters(t, j, "in=5 joined=4 partial=1 duplicate=0 orphan=0 partial_timeout=0 partial_pressure=0 partial_shutdown=1")
+		add("request_conntrace"), add("request_summary"), tick, addAt("reject", 2*time.Minute), tick, add("blocked_block"), drain)
+	diffLines(t, "outputs", got, []string{lineBlockedUnblocked, lineRequest, lineReject, withPartial(lineBlockedBlock, "shutdown")})
+	checkCounters(t, j, "in=6 joined=5 partial=1 duplicate=0 orphan=0 partial_timeout=0 partial_pressure=0 partial_shutdown=1")
 }

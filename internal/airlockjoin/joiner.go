@@ -3,6 +3,8 @@ package airlockjoin
 import (
 	"bytes"
 	"fmt"
+	"math"
+	"slices"
 	"time"
 
 	"github.com/welfbridge/welfbridge/internal/airlock"
@@ -29,11 +31,13 @@ type Config struct {
 	MaxPendingBytes int64         // Max_Pending_Bytes, default 64 MiB: requests (3/4) and sessions (1/4) together
 	Conntrace       ConntraceMode
 	WallClock       bool // time out on wall time instead of record time
-	// Linger (Correlation_Linger, default 0) holds a completed request this
-	// long on the correlation clock before it is emitted, so that its block
-	// or back-end records still join when they arrive in a later chunk than
-	// its summary and conntrace (several inputs, workers). With 0 a request
-	// is emitted at the end of the chunk that completed it.
+	// Linger (Correlation_Linger, default 0) is how late, on the
+	// correlation clock, a record may arrive after newer ones and still
+	// join: completed requests and ended sessions are held, and timeouts
+	// run, this much behind the clock (or as much as records were seen
+	// arriving late, if more; see "Records out of order" in the package
+	// documentation). With 0 and records in order, a request is emitted at
+	// the end of the chunk that completed it.
 	Linger         time.Duration
 	RecentCapacity int // emitted req_ids (and sess_ids) remembered for duplicate detection, default MaxPending
 }
@@ -134,8 +138,34 @@ type Joiner struct {
 
 	// ready lists the requests completed and not yet emitted, in order of
 	// completion; they stay in the table, flagged ready, until Tick emits
-	// them (after Linger).
-	ready []readyRequest
+	// them (see release). readySessions lists the sessions ended with
+	// their start likewise; waitingEnds the session ends that wait for
+	// their start, in order of arrival.
+	ready, readySessions, waitingEnds []readyRequest
+
+	// Flushes in progress (Begin, End): what one completes is emitted only
+	// once it and every flush begun before it have ended.
+	begun  uint64
+	active []uint64
+
+	// Lateness: how far behind the clock records arrive. lateness holds the
+	// largest of each of the last lateWindow flushes, lateNow that of the
+	// current one; lag is the largest of them all.
+	lateness [lateWindow]time.Duration
+	lateAt   int
+	lateNow  time.Duration
+	lag      time.Duration
+	// tickClock is the correlation clock at the last Tick; activity the
+	// wall time of the last Begin or End.
+	tickClock time.Time
+	activity  time.Time
+	// concurrentUntil is the flush until which records may come out of
+	// order by up to Timeout: flushes were last seen overlapping or on
+	// different threads (workers), or a chunk was refused (Refused). Until
+	// then, lag is at least Timeout. thread is the thread of the last
+	// flush.
+	concurrentUntil uint64
+	thread          int
 
 	// Evictions are collected by the tables' callbacks and emitted once the
 	// table operation is over.
@@ -172,6 +202,9 @@ func New(cfg Config) (*Joiner, error) {
 		sources:      newConntraceSources(),
 		doneRequests: newEmitted(cfg.RecentCapacity),
 		doneSessions: newEmitted(cfg.RecentCapacity),
+		// The first chunks of a backlog read by workers arrive out of
+		// order before any sign of workers could show: assume them.
+		concurrentUntil: assumeWorkers,
 	}
 	if cfg.WallClock {
 		j.clock = correlate.NewWallClock()
@@ -224,7 +257,9 @@ func (j *Joiner) Add(rec *airlock.Record, evTime time.Time, emit Emit) {
 	if evTime.IsZero() {
 		evTime, _ = rec.Time()
 	}
-	now := j.clock.Observe(evTime)
+	j.observeLateness(evTime)
+	j.clock.Observe(evTime)
+	now := j.release()
 	j.requests.Advance(now)
 	j.sessions.Advance(now)
 	j.emitEvictions(emit)
@@ -235,33 +270,115 @@ func (j *Joiner) Add(rec *airlock.Record, evTime time.Time, emit Emit) {
 	case kind == airlock.KindSessionStart:
 		j.startSession(rec, evTime, now, emit)
 	case kind == airlock.KindSessionEnd:
-		j.endSession(rec, evTime, emit)
+		j.endSession(rec, evTime, now, emit)
 	default:
 		// Nothing to join it with: it is complete as it is.
 		j.counters.Joined++
 		j.emitAlone(rec, kind, evTime, "", emit)
 	}
 	j.emitEvictions(emit)
-	if len(j.ready) > j.cfg.MaxPending {
-		// Tick is overdue; do not let the list grow without bound.
+	if j.overdue() {
+		// Tick is overdue; do not let the lists grow without bound.
 		j.emitReady(emit, true)
 	}
 }
 
-// Tick emits the requests completed since the last Tick. Call it at the end
-// of every flush, after the chunk's last Add: records of one request that
-// arrive in one chunk are then joined whatever their order. With WallClock
-// it also times out what has been idle too long by time.Now.
+// overdue reports whether a list of what waits to be emitted holds more
+// than MaxPending entries that are still waiting; entries evicted
+// meanwhile are dropped first.
+func (j *Joiner) overdue() bool {
+	limit := j.cfg.MaxPending
+	if len(j.ready) <= limit && len(j.readySessions) <= limit && len(j.waitingEnds) <= limit {
+		return false
+	}
+	waiting := func(t *correlate.Table[pending], ready bool) func(readyRequest) bool {
+		return func(r readyRequest) bool {
+			p, ok := t.Get([]byte(r.key))
+			return !ok || p.ready() != ready
+		}
+	}
+	j.ready = slices.DeleteFunc(j.ready, waiting(j.requests, true))
+	j.readySessions = slices.DeleteFunc(j.readySessions, waiting(j.sessions, true))
+	j.waitingEnds = slices.DeleteFunc(j.waitingEnds, waiting(j.sessions, false))
+	return len(j.ready) > limit || len(j.readySessions) > limit || len(j.waitingEnds) > limit
+}
+
+// Begin tells the Joiner that a flush (a chunk) begins on the thread
+// numbered thread, and returns its token for End. Between Begin and End,
+// nothing the flush completes is emitted, whatever other flushes end
+// meanwhile. Flushes on more than one thread, or overlapping, are Fluent
+// Bit's workers, which finish chunks in any order.
+func (j *Joiner) Begin(thread int) uint64 {
+	j.activity = time.Now()
+	if len(j.active) > 0 || j.begun > 0 && thread != j.thread {
+		j.concurrentUntil = j.begun + lateWindow
+		j.lag = max(j.lag, j.cfg.Timeout)
+	}
+	j.thread = thread
+	j.begun++
+	j.active = append(j.active, j.begun)
+	return j.begun
+}
+
+// Refused tells the Joiner that the caller gave a chunk back to Fluent
+// Bit without looking at it (FLB_RETRY): it comes back later, after later
+// chunks, so records may arrive up to Config.Timeout late for the next
+// flushes, as with workers.
+func (j *Joiner) Refused() {
+	j.concurrentUntil = max(j.concurrentUntil, j.begun+lateWindow)
+	j.lag = max(j.lag, j.cfg.Timeout)
+}
+
+// End tells the Joiner that the flush of token has ended, after its last
+// Add, and does what Tick does. A token ended twice, or never begun, is
+// only a Tick.
+func (j *Joiner) End(token uint64, emit Emit) {
+	j.Abandon(token)
+	j.Tick(emit)
+}
+
+// Abandon ends the flush of token, which a panic interrupted, without
+// emitting anything: what is due goes out with the next Tick.
+func (j *Joiner) Abandon(token uint64) {
+	if i := slices.Index(j.active, token); i >= 0 {
+		j.active = slices.Delete(j.active, i, i+1)
+	}
+	j.activity = time.Now()
+}
+
+// Tick emits what is due: the requests and sessions completed whose
+// flushes have ended and whose time to wait for late records has passed,
+// and the session ends whose start did not come in time. Call it (or End)
+// at the end of every flush, after the chunk's last Add: records of one
+// request that arrive in one chunk are then joined whatever their order.
+// With WallClock it also times out what has been idle too long by
+// time.Now.
 func (j *Joiner) Tick(emit Emit) {
 	emit = orDiscard(emit)
+	j.rotateLateness()
 	j.emitEvictions(emit)
+	if j.idle() {
+		// Nothing comes that could still join: no need to wait.
+		j.emitReadyRequests(emit, true)
+		j.emitReadySessions(emit, true)
+	}
 	j.emitReady(emit, false)
 	if j.cfg.WallClock {
-		now := j.clock.Now()
+		now := j.release()
 		j.requests.Advance(now)
 		j.sessions.Advance(now)
 		j.emitEvictions(emit)
 	}
+}
+
+// Release emits, without waiting, the requests and sessions that are
+// complete: at a shutdown nothing can come that would still join them, so
+// a State_File need not carry them.
+func (j *Joiner) Release(emit Emit) {
+	emit = orDiscard(emit)
+	j.emitEvictions(emit)
+	j.emitReadyRequests(emit, true)
+	j.emitReadySessions(emit, true)
 }
 
 // Drain emits everything pending, for a shutdown without State_File:
@@ -270,10 +387,14 @@ func (j *Joiner) Tick(emit Emit) {
 func (j *Joiner) Drain(emit Emit) {
 	emit = orDiscard(emit)
 	j.emitEvictions(emit)
-	j.emitReady(emit, true)
+	j.emitReadyRequests(emit, true)
 	// Requests first, so that they still find their session's user.
 	j.requests.Drain(correlate.ReasonShutdown)
 	j.emitEvictions(emit)
+	j.emitReadySessions(emit, true)
+	// The session ends still waiting for their start go with the rest.
+	clear(j.waitingEnds)
+	j.waitingEnds = j.waitingEnds[:0]
 	j.sessions.Drain(correlate.ReasonShutdown)
 	j.emitEvictions(emit)
 }
@@ -326,7 +447,7 @@ func (j *Joiner) addToRequest(rec *airlock.Record, kind airlock.Kind, evTime, no
 	}
 	if !p.ready() && j.completes(p, kind, rec) {
 		p[0] |= flagReady
-		j.ready = append(j.ready, readyRequest{key: string(id), at: now})
+		j.ready = j.schedule(j.ready, id, p)
 	}
 	j.requests.Put(id, p, now)
 }
@@ -381,31 +502,95 @@ func (j *Joiner) late(set *emitted, id []byte, done kindSet, rec *airlock.Record
 	j.emitOrphan(rec, kind, evTime, emit)
 }
 
-// readyRequest is a completed request waiting to be emitted.
+// readyRequest is a completed request or session, or a session end
+// waiting for its start.
 type readyRequest struct {
 	key string
-	at  time.Time // completion, on the correlation clock
+	at  int64  // the latest event time of its records, unix nanoseconds
+	gen uint64 // the last flush begun when it completed
 }
 
-// emitReady emits the completed requests whose Linger has passed, or all of
-// them when force is set.
-func (j *Joiner) emitReady(emit Emit, force bool) {
-	now := j.clock.Now()
-	i := 0
-	for ; i < len(j.ready); i++ {
-		r := j.ready[i]
-		if !force && j.cfg.Linger > 0 && now.Sub(r.at) < j.cfg.Linger {
-			break // later ones completed later still
-		}
-		// A request evicted meanwhile has been emitted already.
-		if p, ok := j.requests.Get([]byte(r.key)); ok && p.ready() {
-			j.requests.Delete([]byte(r.key))
-			j.emitRequest(r.key, p, 0, emit)
-		}
+// schedule adds key, with value p just completed, to list, which is kept
+// in order of at: a request is then emitted before the session it
+// belongs to (which ends later), and gets its user. Records come mostly in
+// order, so the place is found from the end in a step or two.
+func (j *Joiner) schedule(list []readyRequest, key []byte, p pending) []readyRequest {
+	at := latestTime(p)
+	if at == math.MinInt64 || j.cfg.WallClock {
+		// On wall time, records' times say nothing about when to emit.
+		at = unixNanos(j.clock.Now())
 	}
-	n := copy(j.ready, j.ready[i:])
-	clear(j.ready[n:])
-	j.ready = j.ready[:n]
+	r := readyRequest{key: string(key), at: at, gen: j.begun}
+	i := len(list)
+	for i > 0 && list[i-1].at > at {
+		i--
+	}
+	return slices.Insert(list, i, r)
+}
+
+// emitReady emits what is due (see Tick), or all of it when force is set:
+// the requests, then the sessions, so that requests still find their
+// session's user.
+func (j *Joiner) emitReady(emit Emit, force bool) {
+	j.emitReadyRequests(emit, force)
+	j.emitReadySessions(emit, force)
+	j.waitingEnds = j.emitDue(j.waitingEnds, j.cfg.Timeout, force, func(key string) {
+		// Its start may have come meanwhile (then it is a ready session).
+		if p, ok := j.sessions.Get([]byte(key)); ok && !p.kinds().has(airlock.KindSessionStart) {
+			j.sessions.Delete([]byte(key))
+			j.emitSession(key, p, correlate.ReasonTimeout, emit)
+		}
+	})
+}
+
+func (j *Joiner) emitReadySessions(emit Emit, force bool) {
+	j.readySessions = j.emitDue(j.readySessions, 0, force, func(key string) {
+		// A session evicted meanwhile has been emitted already.
+		if p, ok := j.sessions.Get([]byte(key)); ok && p.ready() {
+			j.sessions.Delete([]byte(key))
+			j.emitSession(key, p, 0, emit)
+		}
+	})
+}
+
+func (j *Joiner) emitReadyRequests(emit Emit, force bool) {
+	j.ready = j.emitDue(j.ready, 0, force, func(key string) {
+		// A request evicted meanwhile has been emitted already.
+		if p, ok := j.requests.Get([]byte(key)); ok && p.ready() {
+			j.requests.Delete([]byte(key))
+			j.emitRequest(key, p, 0, emit)
+		}
+	})
+}
+
+// emitDue calls due for the entries of list that are due, wait after
+// their time, or for all of them if force is set, and returns the rest.
+// An entry is due once the flushes begun before it completed have ended
+// and the release clock has passed its time plus wait; the list is in
+// order of time, so the first entry not due ends the walk.
+func (j *Joiner) emitDue(list []readyRequest, wait time.Duration, force bool, due func(key string)) []readyRequest {
+	release := unixNanos(j.release())
+	oldest := j.oldestActive()
+	i := 0
+	for ; i < len(list); i++ {
+		r := list[i]
+		if !force && (r.gen >= oldest || release < r.at || uint64(release-r.at) < uint64(wait)) {
+			break
+		}
+		due(r.key)
+	}
+	n := copy(list, list[i:])
+	clear(list[n:])
+	return list[:n]
+}
+
+// oldestActive returns the token of the oldest flush in progress, or the
+// largest token if none is.
+func (j *Joiner) oldestActive() uint64 {
+	if len(j.active) == 0 {
+		return math.MaxUint64
+	}
+	return slices.Min(j.active)
 }
 
 // emitEvictions emits what the tables evicted.
@@ -424,7 +609,11 @@ func (j *Joiner) emitEvictions(emit Emit) {
 	}
 	if len(j.evictedSessions) > 0 {
 		for _, e := range j.evictedSessions {
-			j.emitSession(e.key, e.value, nil, time.Time{}, e.why, emit)
+			why := e.why
+			if e.value.ready() {
+				why = 0 // ended with its start, only held for late records
+			}
+			j.emitSession(e.key, e.value, why, emit)
 		}
 		clear(j.evictedSessions)
 		j.evictedSessions = j.evictedSessions[:0]

@@ -27,11 +27,11 @@ import (
 // Only the fields an output can show are kept: not the logger's envelope
 // (program, pid, facility, log_cat, rcpt_id), not a log_id its kind implies,
 // and not the fixed message texts: a message is kept only for blocks, block
-// details and back-end errors, the only ones an output uses.
+// details, back-end errors and session ends, the only ones an output uses.
 type pending []byte
 
 const (
-	flagReady  = 1 << 0 // the request is complete and waits for the end of the flush
+	flagReady  = 1 << 0 // the request or session is complete and waits to be emitted (Joiner.emitReady)
 	flagExport = 1 << 1 // a component has an unknown field "_source" (see setExtra)
 
 	headerLen = 3
@@ -63,7 +63,7 @@ func (s kindSet) has(k airlock.Kind) bool { return s&bit(k) != 0 }
 const (
 	requestKinds = kindSet(1<<airlock.KindConntrace | 1<<airlock.KindSummary | 1<<airlock.KindBlock |
 		1<<airlock.KindBlockDetail | 1<<airlock.KindBackend | 1<<airlock.KindTLSSessionStart)
-	sessionKinds = kindSet(1<<airlock.KindSessionStart | 1<<kindUser)
+	sessionKinds = kindSet(1<<airlock.KindSessionStart | 1<<kindUser | 1<<airlock.KindSessionEnd)
 	// blockingKinds make a request's WELF pri 4.
 	blockingKinds = kindSet(1<<airlock.KindBlock | 1<<airlock.KindBlockDetail | 1<<airlock.KindBackend)
 )
@@ -142,7 +142,8 @@ func keeps(f airlock.Field, kind airlock.Kind) bool {
 	case airlock.FieldProgram, airlock.FieldPid, airlock.FieldFacility, airlock.FieldLogCat, airlock.FieldRcptID:
 		return false
 	case airlock.FieldMessage:
-		return kind == airlock.KindBlock || kind == airlock.KindBlockDetail || kind == airlock.KindBackend
+		return kind == airlock.KindBlock || kind == airlock.KindBlockDetail || kind == airlock.KindBackend ||
+			kind == airlock.KindSessionEnd
 	case airlock.FieldLogID:
 		return fixedLogID(kind) == ""
 	}
@@ -222,6 +223,17 @@ func (c component) field(f airlock.Field) []byte {
 			return val
 		}
 	}
+}
+
+// latestTime returns the latest event time of p's components in unix
+// nanoseconds, math.MinInt64 if none is known.
+func latestTime(p pending) int64 {
+	latest := int64(math.MinInt64)
+	r := p.componentReader()
+	for c, ok := r.next(); ok; c, ok = r.next() {
+		latest = max(latest, c.time)
+	}
+	return latest
 }
 
 // componentReader reads the components of a value.
@@ -317,11 +329,7 @@ func validate(b []byte, allowed, required kindSet) error {
 	if len(p) < headerLen || len(p) > headerLen+maxPendingValue {
 		return fmt.Errorf("%w: length %d", errMalformed, len(p))
 	}
-	flags := byte(flagExport)
-	if allowed == requestKinds {
-		flags |= flagReady
-	}
-	if p[0]&^flags != 0 {
+	if p[0]&^(flagExport|flagReady) != 0 {
 		return fmt.Errorf("%w: flags %#x", errMalformed, p[0])
 	}
 	var seen kindSet

@@ -7,7 +7,8 @@ import (
 	"github.com/welfbridge/welfbridge/internal/correlate"
 )
 
-// startSession keeps a WR-SG-SESS-004 as its session's context.
+// startSession keeps a WR-SG-SESS-004 as its session's context, or joins
+// it to the session end waiting for it.
 func (j *Joiner) startSession(rec *airlock.Record, evTime, now time.Time, emit Emit) {
 	const kind = airlock.KindSessionStart
 	id := rec.Get(airlock.FieldSessID)
@@ -16,44 +17,66 @@ func (j *Joiner) startSession(rec *airlock.Record, evTime, now time.Time, emit E
 		return
 	}
 	j.scratch = appendComponent(j.scratch[:0], rec, kind, evTime)
-	if p, ok := j.sessions.Get(id); ok {
-		// Contexts are made by session starts only, so p has one.
+	p, ok := j.sessions.Get(id)
+	switch {
+	case ok && p.kinds().has(kind):
 		j.repeated(p, rec, kind, evTime, emit)
-		return
-	}
-	if done, ok := j.doneSessions.lookup(id); ok {
-		j.late(j.doneSessions, id, done, rec, kind, evTime, emit)
-		return
-	}
-	if len(j.scratch) > maxPendingValue {
+	case ok && len(p)+len(j.scratch) > maxPendingValue:
 		j.emitOrphan(rec, kind, evTime, emit)
-		return
+	case ok:
+		// The end came first and waits: the session is complete.
+		p = p.with(j.scratch, kind, exportFlag(rec)|flagReady)
+		j.sessions.Put(id, p, now)
+		j.readySessions = j.schedule(j.readySessions, id, p)
+	default:
+		if done, ok := j.doneSessions.lookup(id); ok {
+			j.late(j.doneSessions, id, done, rec, kind, evTime, emit)
+			return
+		}
+		if len(j.scratch) > maxPendingValue {
+			j.emitOrphan(rec, kind, evTime, emit)
+			return
+		}
+		j.sessions.Put(id, newPending(j.scratch, kind, exportFlag(rec)), now)
 	}
-	j.sessions.Put(id, newPending(j.scratch, kind, exportFlag(rec)), now)
 }
 
-// endSession emits the session record of a WR-SG-SESS-005 and frees the
-// session's context.
-func (j *Joiner) endSession(rec *airlock.Record, evTime time.Time, emit Emit) {
+// endSession joins a WR-SG-SESS-005 to its session's context, which is
+// then complete, or keeps it waiting for its start.
+func (j *Joiner) endSession(rec *airlock.Record, evTime, now time.Time, emit Emit) {
 	const kind = airlock.KindSessionEnd
 	id := rec.Get(airlock.FieldSessID)
 	if len(id) > maxIDLen || id == nil {
 		j.emitOrphan(rec, kind, evTime, emit)
 		return
 	}
-	if p, ok := j.sessions.Delete(id); ok {
-		j.emitSession(string(id), p, rec, evTime, 0, emit)
-		return
+	j.scratch = appendComponent(j.scratch[:0], rec, kind, evTime)
+	p, ok := j.sessions.Get(id)
+	switch {
+	case ok && p.kinds().has(kind):
+		j.repeated(p, rec, kind, evTime, emit)
+	case ok && len(p)+len(j.scratch) > maxPendingValue:
+		j.emitOrphan(rec, kind, evTime, emit)
+	case ok:
+		p = p.with(j.scratch, kind, exportFlag(rec)|flagReady)
+		j.sessions.Put(id, p, now)
+		j.readySessions = j.schedule(j.readySessions, id, p)
+	default:
+		if done, ok := j.doneSessions.lookup(id); ok {
+			j.late(j.doneSessions, id, done, rec, kind, evTime, emit)
+			return
+		}
+		if len(j.scratch) > maxPendingValue {
+			j.emitOrphan(rec, kind, evTime, emit)
+			return
+		}
+		// Its start may be in a chunk not processed yet (workers, a
+		// retry), or may never come (it was written before welf started):
+		// wait for it as long as a summary waits for its conntrace.
+		p = newPending(j.scratch, kind, exportFlag(rec))
+		j.sessions.Put(id, p, now)
+		j.waitingEnds = j.schedule(j.waitingEnds, id, p)
 	}
-	if done, ok := j.doneSessions.lookup(id); ok {
-		j.late(j.doneSessions, id, done, rec, kind, evTime, emit)
-		return
-	}
-	// The start was never seen (it came before Init, or never came): the
-	// end alone is the session record.
-	j.doneSessions.add(id, bit(kind))
-	j.counters.Joined++
-	j.emitAlone(rec, kind, evTime, "", emit)
 }
 
 // touchSession keeps the session of a request summary alive and learns
@@ -92,7 +115,9 @@ func (j *Joiner) withSession(out *airlock.Record) {
 }
 
 // sessionUser returns the session's user: the first audit_token seen, on
-// its session start or on a later record.
+// its session start or on a later record. A session end's own
+// audit_token is not the session's user: it is written in the session
+// record only if the session has none.
 func sessionUser(p pending) []byte {
 	var user []byte
 	r := p.componentReader()
@@ -101,42 +126,60 @@ func sessionUser(p pending) []byte {
 		if !ok {
 			return user
 		}
+		if c.kind == airlock.KindSessionEnd {
+			continue
+		}
 		if u := c.field(airlock.FieldAuditToken); u != nil && (user == nil || c.kind == airlock.KindSessionStart) {
 			user = u
 		}
 	}
 }
 
-// emitSession emits the session key with context p: ended by end (a
-// WR-SG-SESS-005 received at endTime), or, if end is nil, evicted for why.
-func (j *Joiner) emitSession(key string, p pending, end *airlock.Record, endTime time.Time, why correlate.Reason, emit Emit) {
-	out := &j.out
-	out.Reset()
+// emitSession emits the session key with context p: complete if why is 0
+// (its end and start), else partial for that reason (a start without its
+// end, or an end without its start). The end's fields come first, then the
+// start's; the user is the session's.
+func (j *Joiner) emitSession(key string, p pending, why correlate.Reason, emit Emit) {
+	var start, end component
 	kinds := p.kinds()
-	j.output = Output{Rec: out}
-	if end != nil {
-		kinds |= bit(airlock.KindSessionEnd)
-		j.output.Records, j.output.Time = 1, endTime
-		j.copyRecord(end)
-	}
 	r := p.componentReader()
 	for {
 		c, ok := r.next()
 		if !ok {
 			break
 		}
-		if c.kind != airlock.KindSessionStart {
-			continue
+		switch c.kind {
+		case airlock.KindSessionStart:
+			start = c
+		case airlock.KindSessionEnd:
+			end = c
 		}
-		j.output.Records++
-		if end == nil {
-			j.output.Time = c.eventTime()
-			if p.flags()&flagExport != 0 {
-				j.setExportFirst([]*component{&c})
-			}
-			out.Set(j.keys[airlock.FieldLogID], j.logIDs[c.kind])
-		}
-		j.merge(&c, false)
+	}
+	var merged [2]*component
+	n := 0
+	if kinds.has(airlock.KindSessionEnd) {
+		merged[n] = &end
+		n++
+	}
+	if kinds.has(airlock.KindSessionStart) {
+		merged[n] = &start
+		n++
+	}
+
+	out := &j.out
+	out.Reset()
+	j.output = Output{Rec: out, Records: n}
+	if n > 0 {
+		j.output.Time = merged[0].eventTime()
+	}
+	if p.flags()&flagExport != 0 {
+		j.setExportFirst(merged[:n])
+	}
+	if n > 0 && merged[0].kind == airlock.KindSessionStart {
+		out.Set(j.keys[airlock.FieldLogID], j.logIDs[airlock.KindSessionStart])
+	}
+	for _, c := range merged[:n] {
+		j.merge(c, false)
 	}
 	if user := sessionUser(p); user != nil {
 		out.Set(j.keys[airlock.FieldAuditToken], user)

@@ -28,7 +28,7 @@ func TestSessions(t *testing.T) {
 	}{
 		{"the user of a later summary", Config{},
 			nil,
-			[]step{add("session_start"), add("login_summary"), add("account_summary"), tick, add("session_end")},
+			[]step{add("session_start"), add("login_summary"), add("account_summary"), tick, add("session_end"), tick},
 			[]string{lineLogin, lineAccount, lineSession},
 			0, "in=4 joined=4 partial=0 duplicate=0 orphan=0 partial_timeout=0 partial_pressure=0 partial_shutdown=0"},
 		{"no session context", Config{},
@@ -45,15 +45,40 @@ func TestSessions(t *testing.T) {
 		// also in the session record, whatever the session end says.
 		{"the first user wins", Config{},
 			sessionStartOf(fixtureSession, "alice@example.com"),
-			[]step{add("login_summary"), add("account_summary"), tick, add("session_end")},
+			[]step{add("login_summary"), add("account_summary"), tick, add("session_end"), tick},
 			[]string{lineLogin, strings.Replace(lineAccount, "jdoe@", "alice@", 1),
 				"[2] id=firewall time=\"2024-03-05 08:48:10\" fw=gw01 pri=6 src=198.51.100.23 user=alice@example.com duration=2126 msg=\"idle timeout\" log_id=WR-SG-SESS-005 sess_id=3f9a6c0d2b7e48a1c5d0e9f8a7b6c5d4"},
 			0, "in=4 joined=4 partial=0 duplicate=0 orphan=0 partial_timeout=0 partial_pressure=0 partial_shutdown=0"},
+		// A session end waits for its start as a summary for its
+		// conntrace: Correlation_Timeout, then it is written alone.
 		{"session end without start", Config{},
 			nil,
-			[]step{add("session_end")},
-			[]string{lineSessionEnd},
-			0, "in=1 joined=1 partial=0 duplicate=0 orphan=0 partial_timeout=0 partial_pressure=0 partial_shutdown=0"},
+			[]step{add("session_end"), tick, addAt("reject", 36*time.Minute+41*time.Second), tick, addAt("reject", 36*time.Minute+42*time.Second), tick},
+			[]string{lineReject, withPartial(lineSessionEnd, "timeout"), lineReject},
+			0, "in=3 joined=2 partial=1 duplicate=0 orphan=0 partial_timeout=1 partial_pressure=0 partial_shutdown=0"},
+		{"session end without start at shutdown", Config{},
+			nil,
+			[]step{add("session_end"), tick, drain},
+			[]string{withPartial(lineSessionEnd, "shutdown")},
+			0, "in=1 joined=0 partial=1 duplicate=0 orphan=0 partial_timeout=0 partial_pressure=0 partial_shutdown=1"},
+		// Workers or a retry delivered the end first: it waits, and the
+		// start, a flush later, completes the session, which then waits
+		// for late records too (here until the shutdown).
+		{"session end before its start", Config{},
+			nil,
+			[]step{add("session_end"), tick, add("session_start"), tick, release},
+			[]string{lineSession},
+			0, "in=2 joined=2 partial=0 duplicate=0 orphan=0 partial_timeout=0 partial_pressure=0 partial_shutdown=0"},
+		{"session end before its start and the user's summary", Config{},
+			nil,
+			[]step{add("session_end"), tick, add("session_start"), add("login_summary"), add("account_summary"), tick, release},
+			[]string{lineLogin, lineAccount, lineSession},
+			0, "in=4 joined=4 partial=0 duplicate=0 orphan=0 partial_timeout=0 partial_pressure=0 partial_shutdown=0"},
+		{"a session end twice", Config{},
+			nil,
+			[]step{add("session_end"), add("session_end"), add("session_start"), tick},
+			[]string{lineSession},
+			0, "in=3 joined=2 partial=0 duplicate=1 orphan=0 partial_timeout=0 partial_pressure=0 partial_shutdown=0"},
 		// Timed out an hour after 08:12:44.329; the end is then late.
 		{"session timeout", Config{},
 			nil,

@@ -8,6 +8,7 @@ import (
 	"hash/crc32"
 	"io"
 	"io/fs"
+	"math"
 	"os"
 	"path/filepath"
 	"slices"
@@ -191,9 +192,12 @@ func (j *Joiner) restore(data []byte) (int, error) {
 	// Putting restored entries may evict for pressure; undo that on failure.
 	evictedRequests, evictedSessions := len(j.evictedRequests), len(j.evictedSessions)
 	records := uint64(0)
-	decoder := func(allowed, required kindSet) func(b []byte) (pending, error) {
+	decoder := func(allowed, required kindSet, check func(pending) error) func(b []byte) (pending, error) {
 		return func(b []byte) (pending, error) {
 			if err := validate(b, allowed, required); err != nil {
+				return nil, err
+			}
+			if err := check(pending(b)); err != nil {
 				return nil, err
 			}
 			p := own(b)
@@ -204,13 +208,13 @@ func (j *Joiner) restore(data []byte) (int, error) {
 			return p, nil
 		}
 	}
-	nRequests, err := correlate.ReadSnapshot(bytes.NewReader(requestSection), requests, decoder(requestKinds, requestKinds))
+	nRequests, err := correlate.ReadSnapshot(bytes.NewReader(requestSection), requests, decoder(requestKinds, requestKinds, checkRequest))
 	if err != nil {
 		err = fmt.Errorf("requests: %w", err)
 	}
 	nSessions := 0
 	if err == nil {
-		nSessions, err = correlate.ReadSnapshot(bytes.NewReader(sessionSection), sessions, decoder(sessionKinds, bit(airlock.KindSessionStart)))
+		nSessions, err = correlate.ReadSnapshot(bytes.NewReader(sessionSection), sessions, decoder(sessionKinds, bit(airlock.KindSessionStart)|bit(airlock.KindSessionEnd), checkSession))
 		if err != nil {
 			err = fmt.Errorf("sessions: %w", err)
 		}
@@ -227,9 +231,20 @@ func (j *Joiner) restore(data []byte) (int, error) {
 	for _, s := range sources {
 		j.sources.add(s)
 	}
+	// Completed before the restart: due now. Ends waiting for their start
+	// wait on, from when they were last updated.
 	j.requests.Range(func(key string, p pending, _ time.Time) bool {
 		if p.ready() {
-			j.ready = append(j.ready, readyRequest{key: key}) // completed before the restart: due now
+			j.ready = append(j.ready, readyRequest{key: key, at: math.MinInt64})
+		}
+		return true
+	})
+	j.sessions.Range(func(key string, p pending, updated time.Time) bool {
+		switch {
+		case p.ready():
+			j.readySessions = append(j.readySessions, readyRequest{key: key, at: math.MinInt64})
+		case !p.kinds().has(airlock.KindSessionStart):
+			j.waitingEnds = append(j.waitingEnds, readyRequest{key: key, at: unixNanos(updated)})
 		}
 		return true
 	})
@@ -237,6 +252,25 @@ func (j *Joiner) restore(data []byte) (int, error) {
 	// so that every output is accounted for.
 	j.counters.In += records
 	return nRequests + nSessions, nil
+}
+
+// checkRequest checks that a restored request is flagged ready only if
+// it has its summary.
+func checkRequest(p pending) error {
+	if p.ready() && !p.kinds().has(airlock.KindSummary) {
+		return fmt.Errorf("%w: ready request without summary", errMalformed)
+	}
+	return nil
+}
+
+// checkSession checks that a restored session is flagged ready exactly
+// when it has both its start and its end.
+func checkSession(p pending) error {
+	both := p.kinds().has(airlock.KindSessionStart) && p.kinds().has(airlock.KindSessionEnd)
+	if p.ready() != both {
+		return fmt.Errorf("%w: session flags %#x with kinds %#x", errMalformed, p.flags(), p.kinds())
+	}
+	return nil
 }
 
 // decodeSources reads the conntrace sources section.

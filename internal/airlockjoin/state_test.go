@@ -48,7 +48,8 @@ func TestRestart(t *testing.T) {
 		addAt("blocked_block", 3*time.Second), addAt("session_start", 4*time.Second), addAt("backend_error", 5*time.Second), tick}
 	second := []step{addAt("request_summary", 6*time.Second), addAt("blocked_conntrace", 7*time.Second),
 		addAt("blocked_blockdet", 8*time.Second), addAt("session_end", 9*time.Second), tick, drain}
-	want := []string{lineSession, lineRequest, lineBlocked,
+	// Requests go out before the sessions completed in the same Tick.
+	want := []string{lineRequest, lineBlocked, lineSession,
 		withPartial(lineBackendAlone, "shutdown")}
 	const counters = "in=9 joined=8 partial=1 duplicate=0 orphan=0 partial_timeout=0 partial_pressure=0 partial_shutdown=1"
 	cfg := Config{Conntrace: ConntraceOn}
@@ -87,7 +88,9 @@ func TestRestartKeepsWhatIsLearned(t *testing.T) {
 		// gw01 writes conntraces for mapping shop: the summary waits for
 		// its own.
 		diffLines(t, "after restart", run(t, j, add("blocked_summary"), tick), nil)
-		diffLines(t, "conntrace", run(t, j, add("blocked_conntrace"), tick), []string{lineBlockedUnblocked})
+		// The conntrace is older than the summary: the request waits for
+		// late records until the clock moves on, or a shutdown.
+		diffLines(t, "conntrace", run(t, j, add("blocked_conntrace"), tick, release), []string{lineBlockedUnblocked})
 	})
 	t.Run("smaller caps", func(t *testing.T) {
 		j := newJoiner(t, Config{})
@@ -202,7 +205,7 @@ func TestLoadRejects(t *testing.T) {
 		{"other version", withByte(valid, len(stateMagic), 2), Config{}, "unsupported version 2 (want 1)"},
 		{"other file", []byte("WBSNAP\x01\x00\x00\x00\x00\x00"), Config{}, `corrupt: not a welfbridge state file (magic "WBSNAP")`},
 		{"bad value", badSession, Config{},
-			`sessions: correlate: snapshot entry 1 (key "s"): decoding value: malformed pending value: no component of kinds 0x20`},
+			`sessions: correlate: snapshot entry 1 (key "s"): decoding value: malformed pending value: no component of kinds 0x60`},
 		{"too large", append(valid[:stateHeader:stateHeader], make([]byte, limit)...), Config{MaxPendingBytes: 1},
 			"corrupt: larger than " + strconv.Itoa(limit) + " bytes"},
 	}
@@ -281,4 +284,25 @@ func TestSaveFails(t *testing.T) {
 	}
 	// The state is still there to be drained.
 	diffLines(t, "drained", run(t, j, drain), []string{withPartial(lineRequestConntrace, "shutdown")})
+}
+
+// TestRestartKeepsSessionsOutOfOrder: a session end waiting for its start,
+// and a session ended but held for late records, survive a restart.
+func TestRestartKeepsSessionsOutOfOrder(t *testing.T) {
+	cfg := Config{}
+	t.Run("end waiting for its start", func(t *testing.T) {
+		j := newJoiner(t, cfg)
+		diffLines(t, "before restart", run(t, j, add("session_end"), tick), nil)
+		j = restart(t, j, cfg, 1)
+		diffLines(t, "after restart", run(t, j, add("session_start"), tick, release), []string{lineSession})
+		checkCounters(t, j, "in=2 joined=2 partial=0 duplicate=0 orphan=0 partial_timeout=0 partial_pressure=0 partial_shutdown=0")
+	})
+	t.Run("ended session held", func(t *testing.T) {
+		j := newJoiner(t, cfg)
+		// The start comes a flush late: the session waits for late records.
+		diffLines(t, "before restart", run(t, j, add("session_end"), tick, add("session_start"), tick), nil)
+		j = restart(t, j, cfg, 1)
+		diffLines(t, "after restart", run(t, j, tick), []string{lineSession})
+		checkCounters(t, j, "in=2 joined=2 partial=0 duplicate=0 orphan=0 partial_timeout=0 partial_pressure=0 partial_shutdown=0")
+	})
 }

@@ -1,6 +1,7 @@
 package pipeline
 
 import (
+	"syscall"
 	"time"
 
 	"github.com/welfbridge/welfbridge/internal/airlock"
@@ -39,8 +40,8 @@ func (w *worker) joinAirlock(rec *airlock.Record, evTime time.Time) {
 		evTime = t
 	}
 	w.p.joinMu.Lock()
+	defer w.p.joinMu.Unlock() // a panic must not leave the lock held
 	w.p.join.Add(rec, evTime, w.joinEmit)
-	w.p.joinMu.Unlock()
 }
 
 // emitJoined encodes one correlated Airlock record: a joined request, a
@@ -68,6 +69,7 @@ func (p *Pipeline) closeJoiner() {
 		p.joinMu.Lock()
 		defer p.joinMu.Unlock()
 		if path := p.cfg.Correlation.StateFile; path != "" {
+			p.join.Release(w.joinEmit)
 			requests, sessions, _ := p.join.Pending()
 			if err := p.join.Save(path); err != nil {
 				p.log.Errorf("%s %s: %v; emitting the pending state as partial records instead", config.KeyStateFile, path, err)
@@ -83,4 +85,50 @@ func (p *Pipeline) closeJoiner() {
 	if c := p.join.Counters(); c.In > 0 {
 		p.log.Infof("correlation: %s", c)
 	}
+}
+
+// beginJoin tells the joiner that a flush begins; what the flush completes
+// is emitted only after it ends (Joiner.End). It returns 0 without a
+// joiner.
+func (p *Pipeline) beginJoin() uint64 {
+	if p.join == nil {
+		return 0
+	}
+	// Fluent Bit's workers flush on threads of their own; the joiner tells
+	// them apart by the thread's id (a Go call from C stays on its thread).
+	thread := syscall.Gettid()
+	p.joinMu.Lock()
+	defer p.joinMu.Unlock()
+	return p.join.Begin(thread)
+}
+
+// endJoin ends the flush token: what is due goes to w.
+func (p *Pipeline) endJoin(token *uint64, w *worker) {
+	p.joinMu.Lock()
+	defer p.joinMu.Unlock()
+	t := *token
+	*token = 0
+	p.join.End(t, w.joinEmit)
+}
+
+// abandonJoin ends the flush *token if a panic left it in progress; its
+// completed requests are emitted by the next flush.
+func (p *Pipeline) abandonJoin(token *uint64) {
+	if *token == 0 {
+		return
+	}
+	p.joinMu.Lock()
+	defer p.joinMu.Unlock()
+	p.join.Abandon(*token)
+}
+
+// refusedToJoin tells the joiner that a chunk goes back to Fluent Bit: it
+// comes back later, after later chunks.
+func (p *Pipeline) refusedToJoin() {
+	if p.join == nil {
+		return
+	}
+	p.joinMu.Lock()
+	defer p.joinMu.Unlock()
+	p.join.Refused()
 }

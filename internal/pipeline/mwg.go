@@ -133,7 +133,8 @@ func (w *worker) emitMWG(o *mwgjoin.Output) {
 }
 
 // tickLoop emits, once a second until tickStop closes, what correlation
-// completes or times out between chunks (wall clock).
+// completes or times out between chunks (wall clock), and what Airlock
+// correlation holds for late records once the chunks pause.
 func (p *Pipeline) tickLoop() {
 	defer close(p.tickDone)
 	t := time.NewTicker(tickInterval)

@@ -131,7 +131,9 @@ func New(cfg *config.Config, dest *destination.Destination, log *flblog.Logger) 
 		p.join = j
 		p.balance.restored.Store(j.Counters().In) // State_File
 	}
-	if p.mwg != nil && !cfg.MWG.RecordTime || p.join != nil && cfg.Correlation.WallClock {
+	// Airlock on record time ticks too: what is complete but held for late
+	// records goes out once the flushes pause (airlockjoin.Joiner.Tick).
+	if p.mwg != nil && !cfg.MWG.RecordTime || p.join != nil {
 		p.tickStop, p.tickDone = make(chan struct{}), make(chan struct{})
 		go p.tickLoop()
 	}
@@ -176,6 +178,7 @@ func (p *Pipeline) Flush(chunk []byte, tag string) (Result, error) {
 					"set Retry_Limit no_limits on this output, or raise %s, %s or %s",
 					p.cfg.Destination, config.KeyFlushWait, p.cfg.Delivery.FlushWait, config.KeyFlushWait, config.KeySpoolMaxBytes, config.KeyQueueMaxBytes)
 			}
+			p.refusedToJoin()
 			return Result{}, ErrBusy
 		}
 		if p.busy.Swap(false) {
@@ -183,6 +186,7 @@ func (p *Pipeline) Flush(chunk []byte, tag string) (Result, error) {
 		}
 	}
 	if !p.sendBacklog() {
+		p.refusedToJoin()
 		return Result{}, ErrBusy
 	}
 	w := p.workers.Get().(*worker)
@@ -191,6 +195,10 @@ func (p *Pipeline) Flush(chunk []byte, tag string) (Result, error) {
 	// joiner's lock must not stay held: every later flush would block.
 	defer w.unlockMWG()
 	w.reset(tag)
+	joinFlush := p.beginJoin()
+	// A panic must not leave the flush in progress for the joiner: it
+	// would hold back every completed request from then on.
+	defer p.abandonJoin(&joinFlush)
 
 	w.dec.Reset(chunk)
 	var ev event.Event
@@ -215,9 +223,7 @@ func (p *Pipeline) Flush(chunk []byte, tag string) (Result, error) {
 	if p.join != nil {
 		// Completed requests wait for the end of the chunk, so a block
 		// record after its summary in the same chunk still joins.
-		p.joinMu.Lock()
-		p.join.Tick(w.joinEmit)
-		p.joinMu.Unlock()
+		p.endJoin(&joinFlush, w)
 	}
 	if w.mwgLocked {
 		// Idle connections time out here on record time, which only trace

@@ -58,6 +58,13 @@
  *       --stop-after-chunks N  stop as if SIGTERM came while the N-th flush
  *                           runs and the grace period ended before it
  *                           returned: its result is not handled
+ *       --shuffle-seed N    workers take the ready chunks in a random order
+ *                           (seeded by N > 0), among at least half of
+ *                           MAX_PENDING_TASKS or once the input is read, none overtaken
+ *                           more than about twice that often: chunks
+ *                           finish out of order, as with Fluent Bit's
+ *                           per-worker queues while a backlog is read
+ *                           (default 0 = in order)
  *   -h, --help              print this usage
  *
  * Configuration (classic format): [SERVICE] plugins_file, parsers_file,
@@ -1310,6 +1317,12 @@ struct queue {
     struct task *delayed; /* retries, sorted by due time */
     size_t pending;       /* ready + delayed + running */
     bool closing;
+    /* --shuffle-seed: take a random ready task, once the queue is full or
+     * the input is read (input_done); rng is an xorshift64 state. */
+    bool shuffle;
+    bool input_done;
+    size_t ready;
+    uint64_t rng;
 };
 
 struct host;
@@ -1390,6 +1403,7 @@ struct task {
     struct output *out;
     struct queue *queue;
     int retries;
+    int overtaken; /* --shuffle-seed: tasks taken before this one meanwhile */
     struct timespec due;
     struct task *next;
 };
@@ -1424,6 +1438,7 @@ struct options {
     bool no_log_api;
     bool wait_signal;
     size_t stop_after_chunks;
+    uint64_t shuffle_seed;
 };
 
 struct host {
@@ -2628,6 +2643,7 @@ static void queue_push(struct queue *q, struct task *t, size_t limit)
         q->ready_head = t;
     }
     q->ready_tail = t;
+    q->ready++;
     q->pending++;
     pthread_cond_broadcast(&q->changed);
     pthread_mutex_unlock(&q->mu);
@@ -2665,6 +2681,49 @@ static void queue_close(struct queue *q)
     pthread_mutex_unlock(&q->mu);
 }
 
+/* queue_unlink_ready removes the head of the ready list or, with
+ * --shuffle-seed, a random ready task; a task overtaken MAX_PENDING_TASKS
+ * times is taken as soon as it is the head, so that a chunk finishes at
+ * most about twice that many chunks late, like a chunk in one of Fluent
+ * Bit's per-worker queues. Called with q->mu held. */
+static struct task *queue_unlink_ready(struct queue *q)
+{
+    struct task **at = &q->ready_head;
+    struct task *prev = NULL;
+    struct task *t;
+
+    if (q->shuffle && q->ready_head->overtaken < MAX_PENDING_TASKS) {
+        size_t skip;
+
+        q->rng ^= q->rng << 13;
+        q->rng ^= q->rng >> 7;
+        q->rng ^= q->rng << 17;
+        for (skip = (size_t)(q->rng % q->ready); skip > 0; skip--) {
+            prev = *at;
+            prev->overtaken++;
+            at = &(*at)->next;
+        }
+    }
+    t = *at;
+    *at = t->next;
+    if (q->ready_tail == t) {
+        q->ready_tail = prev;
+    }
+    t->next = NULL;
+    q->ready--;
+    return t;
+}
+
+/* queue_input_done tells a shuffling queue that no more chunks come but
+ * retries: it stops waiting for a full queue. */
+static void queue_input_done(struct queue *q)
+{
+    pthread_mutex_lock(&q->mu);
+    q->input_done = true;
+    pthread_cond_broadcast(&q->changed);
+    pthread_mutex_unlock(&q->mu);
+}
+
 enum take_mode {
     TAKE_NOWAIT,       /* only what is ready now */
     TAKE_UNTIL_EMPTY,  /* wait for due retries; stop when nothing is pending */
@@ -2690,14 +2749,12 @@ static struct task *queue_take(struct queue *q, enum take_mode mode)
                 q->ready_head = due;
             }
             q->ready_tail = due;
+            q->ready++;
         }
-        if (q->ready_head) {
-            t = q->ready_head;
-            q->ready_head = t->next;
-            if (!q->ready_head) {
-                q->ready_tail = NULL;
-            }
-            t->next = NULL;
+        if (q->ready_head && q->shuffle && !q->input_done && !q->closing && q->ready < MAX_PENDING_TASKS / 2) {
+            /* wait for enough ready tasks to shuffle; the others run */
+        } else if (q->ready_head) {
+            t = queue_unlink_ready(q);
             break;
         }
         if (mode == TAKE_NOWAIT) {
@@ -2962,6 +3019,10 @@ static void name_thread(pthread_t thread, const char *fmt, ...)
 static int start_workers(struct output *out)
 {
     queue_init(&out->queue);
+    if (out->host->opt.shuffle_seed > 0) {
+        out->queue.shuffle = true;
+        out->queue.rng = out->host->opt.shuffle_seed * 0x9E3779B97F4A7C15ull + (uint64_t)out->id + 1;
+    }
     out->threads = xcalloc((size_t)out->workers, sizeof *out->threads);
     for (int k = 0; k < out->workers; k++) {
         int err = pthread_create(&out->threads[k], NULL, worker_main, out);
@@ -3456,6 +3517,13 @@ static void *engine_main(void *arg)
     }
     load_stored(h);
     read_inputs(h);
+    for (size_t i = 0; i < h->outputs.len; i++) {
+        struct output *out = h->outputs.items[i];
+
+        if (out->threads) {
+            queue_input_done(&out->queue);
+        }
+    }
     if (h->opt.wait_signal && !h->reload_due) {
         wait_for_stop(h);
     }
@@ -3583,6 +3651,7 @@ static void usage(FILE *f)
                "      --no-log-api        no log_print and output_log_check in the API table\n"
                "      --wait-signal       after the inputs, run until SIGTERM or SIGINT\n"
                "      --stop-after-chunks N  stop during the N-th flush, past the grace period\n"
+               "      --shuffle-seed N    workers finish chunks in a random order (default 0 = in order)\n"
                "  -h, --help              print this usage\n");
 }
 
@@ -3686,6 +3755,7 @@ enum {
     OPT_NO_LOG_API,
     OPT_WAIT_SIGNAL,
     OPT_STOP_AFTER,
+    OPT_SHUFFLE_SEED,
 };
 
 /* parse_args returns 0 to run, 1 on a usage error, 2 after --help. */
@@ -3709,6 +3779,7 @@ static int parse_args(struct options *opt, int argc, char **argv)
         {"no-log-api", no_argument, NULL, OPT_NO_LOG_API},
         {"wait-signal", no_argument, NULL, OPT_WAIT_SIGNAL},
         {"stop-after-chunks", required_argument, NULL, OPT_STOP_AFTER},
+        {"shuffle-seed", required_argument, NULL, OPT_SHUFFLE_SEED},
         {NULL, 0, NULL, 0},
     };
     int c;
@@ -3796,6 +3867,13 @@ static int parse_args(struct options *opt, int argc, char **argv)
                 return 1;
             }
             opt->stop_after_chunks = n;
+            break;
+        case OPT_SHUFFLE_SEED:
+            if (!parse_size(optarg, &n)) {
+                fprintf(stderr, "flbhost: invalid --shuffle-seed '%s'\n", optarg);
+                return 1;
+            }
+            opt->shuffle_seed = (uint64_t)n;
             break;
         default:
             usage(stderr);
