@@ -17,7 +17,16 @@ HARNESS_NOCMT := build/flbhost-nocmt
 # Debian packages the build and the tests need: gcc and libc headers for cgo
 # and the harness; rsyslog (with its TLS drivers and RELP input) as the real
 # syslog receiver of the delivery tests; openssl for their certificates.
-APT_PACKAGES := gcc libc6-dev rsyslog rsyslog-gnutls rsyslog-openssl rsyslog-relp openssl
+APT_PACKAGES := gcc libc6-dev rsyslog rsyslog-gnutls rsyslog-openssl rsyslog-relp openssl $(SYSLOGNG_LIBS)
+# syslog-ng is the second real receiver (its kv-parser reads the WELF back,
+# and failover runs against it). Debian's syslog-ng-core conflicts with
+# rsyslog (both provide system-log-daemon), so it is not installed: deps
+# downloads the package and unpacks it under build/syslog-ng, and only its
+# libraries, which conflict with nothing, are installed. kv-parser
+# (libkvformat) and format-json (libjson-plugin) are in syslog-ng-core.
+SYSLOGNG_DIR  := build/syslog-ng
+SYSLOGNG      := $(SYSLOGNG_DIR)/usr/sbin/syslog-ng
+SYSLOGNG_LIBS := libglib2.0-0 libivykis0 libjson-c5 libnet1 libpcre3 libssl3 libsystemd0 libwrap0 libcap2
 # How many inputs `make test` runs through each fuzz target beyond its seed
 # corpus. A count, not a duration: Go 1.26's fuzz coordinator can fail a
 # duration-bound run with a bare "context deadline exceeded" when its
@@ -55,6 +64,18 @@ deps:
 		sudo=""; [ "$$(id -u)" = 0 ] || sudo=sudo; \
 		$$sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -qq --no-install-recommends $$missing; \
 	fi
+	@$(MAKE) --no-print-directory $(SYSLOGNG)
+
+# The unpacked syslog-ng (see SYSLOGNG_DIR); apt-get download needs the
+# package lists, so they are fetched when it finds nothing.
+$(SYSLOGNG):
+	@echo "make deps: unpacking syslog-ng-core into $(SYSLOGNG_DIR)"
+	@rm -rf build/debs $(SYSLOGNG_DIR) && mkdir -p build/debs
+	@sudo=""; [ "$$(id -u)" = 0 ] || sudo=sudo; \
+	cd build/debs && { apt-get download -qq syslog-ng-core 2>/dev/null || \
+		{ $$sudo apt-get update -qq && apt-get download -qq syslog-ng-core; }; }
+	dpkg-deb -x build/debs/syslog-ng-core_*.deb $(SYSLOGNG_DIR)
+	@touch $(SYSLOGNG)
 
 test: deps build
 	$(GO) vet ./...
