@@ -34,6 +34,16 @@ import (
 // installHint is appended to every "not installed" failure.
 const installHint = "run `make deps` (part of `make test`), which unpacks Debian's syslog-ng-core into build/syslog-ng"
 
+// Config tunes a Server.
+type Config struct {
+	// Throttle, when above 0, writes at most that many messages a second
+	// and applies flow control: once syslog-ng's window is full it stops
+	// reading, and with a 64 KiB receive buffer the sender's socket fills
+	// soon, as with a slow receiver. A kill then catches the sender
+	// mid-stream.
+	Throttle int
+}
+
 // Record is one message as syslog-ng received and parsed it.
 type Record struct {
 	MSG string `json:"MSG"`
@@ -48,6 +58,7 @@ type Server struct {
 	TCPAddr string
 
 	t       testing.TB
+	cfg     Config
 	binary  string
 	modules string // the versioned module directory, e.g. …/lib/syslog-ng/3.38
 	dir     string
@@ -60,10 +71,10 @@ const startTimeout = 15 * time.Second
 
 // Start starts syslog-ng and waits until it listens. The server is killed
 // when the test ends.
-func Start(t testing.TB) *Server {
+func Start(t testing.TB, cfg Config) *Server {
 	t.Helper()
 	binary, modules := locate(t)
-	s := &Server{t: t, binary: binary, modules: modules, dir: t.TempDir()}
+	s := &Server{t: t, cfg: cfg, binary: binary, modules: modules, dir: t.TempDir()}
 	t.Cleanup(func() {
 		if s.running() {
 			s.signal(syscall.SIGKILL)
@@ -141,6 +152,17 @@ func (s *Server) Records() []Record {
 	return records
 }
 
+// Count returns how many messages have been written so far, without
+// parsing them: cheap enough to poll a fast stream with.
+func (s *Server) Count() int {
+	s.t.Helper()
+	b, err := os.ReadFile(filepath.Join(s.dir, "out.json"))
+	if err != nil && !errors.Is(err, os.ErrNotExist) {
+		s.t.Fatalf("syslogngtest: %v", err)
+	}
+	return bytes.Count(b, []byte{'\n'})
+}
+
 // Lines returns the MSG of every message written so far.
 func (s *Server) Lines() []string {
 	s.t.Helper()
@@ -188,16 +210,21 @@ func (s *Server) configure() error {
 	port := l.Addr().(*net.TCPAddr).Port
 	l.Close()
 	s.TCPAddr = net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
+	rcvbuf, throttle, flags := "", "", ""
+	if s.cfg.Throttle > 0 {
+		rcvbuf = " so-rcvbuf(65536)"
+		throttle, flags = fmt.Sprintf(" throttle(%d)", s.cfg.Throttle), " flags(flow-control);"
+	}
 	// keep-timestamp(no) and flush-lines(1): the file holds every message
 	// as soon as it was received, so tests can poll it. The network
 	// source's max-connections is raised for failover's probes.
 	conf := fmt.Sprintf(`@version: %s
 options { stats-freq(0); flush-lines(1); log-msg-size(262144); keep-hostname(yes); };
-source s_welf { syslog(ip("127.0.0.1") port(%d) transport("tcp") max-connections(100) log-msg-size(262144)); };
+source s_welf { syslog(ip("127.0.0.1") port(%d) transport("tcp") max-connections(100) log-msg-size(262144)%s); };
 parser p_welf { kv-parser(prefix(".welf.")); };
-destination d_json { file(%q template("$(format-json --scope dot-nv-pairs --key MSG)\n")); };
-log { source(s_welf); parser(p_welf); destination(d_json); };
-`, filepath.Base(s.modules), port, filepath.Join(s.dir, "out.json"))
+destination d_json { file(%q template("$(format-json --scope dot-nv-pairs --key MSG)\n")%s); };
+log { source(s_welf); parser(p_welf); destination(d_json);%s };
+`, filepath.Base(s.modules), port, rcvbuf, filepath.Join(s.dir, "out.json"), throttle, flags)
 	return os.WriteFile(filepath.Join(s.dir, "syslog-ng.conf"), []byte(conf), 0o600)
 }
 

@@ -25,7 +25,7 @@ func send(t *testing.T, addr string, msgs ...string) {
 // TestServer: messages reach the output with kv-parser's pairs, across a
 // stop, a kill and restarts on the same port.
 func TestServer(t *testing.T) {
-	s := Start(t)
+	s := Start(t, Config{})
 	const head = "<134>1 2024-03-05T08:00:00.000000Z gw welfbridge - - - "
 	send(t, s.TCPAddr, head+`id=firewall time="2024-03-05 08:00:00" fw=gw pri=6 msg="a b"`)
 	got := s.WaitRecords(1, 10*time.Second)
