@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/welfbridge/welfbridge/internal/transport/rsyslogtest"
 	"github.com/welfbridge/welfbridge/internal/transport/syslogngtest"
 	"github.com/welfbridge/welfbridge/internal/welf"
 )
@@ -132,28 +133,37 @@ func TestSyslogNGKVParser(t *testing.T) {
 	golden(t, "syslogng_kv_differences.txt", differences.String())
 }
 
-// TestFailoverSyslogNG: two syslog-ng receivers over TCP. With the first
-// down at start every record arrives at the second, once. Then the active
+// TestFailoverSyslogNG: two syslog-ng receivers. With the first down at
+// start (TCP, TLS) every record arrives at the second, once. Then the active
 // receiver is killed in the middle of a stream and restarted: every record
 // arrives, except at most what was written into the killed receiver's
 // socket that it never read (README, "What a switch costs": TCP), and
 // no record arrives twice.
 func TestFailoverSyslogNG(t *testing.T) {
-	t.Run("first down", func(t *testing.T) {
-		a, b := syslogngtest.Start(t, syslogngtest.Config{}), syslogngtest.Start(t, syslogngtest.Config{})
-		a.Stop()
-		r := mustRun(t, tailInput("airlock", fixture("airlock/sample.log"))+
-			welfOutput("airlock", "Time_Zone UTC", single, "Destination tcp://"+a.TCPAddr+",tcp://"+b.TCPAddr))
-		b.WaitRecords(7, 20*time.Second)
-		time.Sleep(200 * time.Millisecond)
-		equalLines(t, "second receiver", b.Lines(), sampleWELF(t))
-		if want := fmt.Sprintf("failover: switching from %s to %s: syslog tcp://%s: connect: connection refused", a.TCPAddr, b.TCPAddr, a.TCPAddr); !strings.Contains(r.stderr, want) {
-			t.Errorf("stderr lacks %q:\n%s", want, r.stderr)
-		}
-		if want := b.TCPAddr + " up sent=7 failures=0; switches=1 possible_duplicates=0"; !strings.Contains(r.stderr, want) {
-			t.Errorf("stderr lacks %q:\n%s", want, r.stderr)
-		}
-	})
+	for _, scheme := range []string{"tcp", "tls"} {
+		t.Run("first down/"+scheme, func(t *testing.T) {
+			var cfg syslogngtest.Config
+			props := []string{"Time_Zone UTC", single}
+			if scheme == "tls" {
+				certs := rsyslogtest.GenerateCerts(t)
+				cfg.TLS = &syslogngtest.TLS{CertFile: certs.ServerCert, KeyFile: certs.ServerKey}
+				props = append(props, "TLS_CA_File "+certs.CAFile)
+			}
+			a, b := syslogngtest.Start(t, cfg), syslogngtest.Start(t, cfg)
+			a.Stop()
+			r := mustRun(t, tailInput("airlock", fixture("airlock/sample.log"))+
+				welfOutput("airlock", append(props, "Destination "+scheme+"://"+a.TCPAddr+","+scheme+"://"+b.TCPAddr)...))
+			b.WaitRecords(7, 20*time.Second)
+			time.Sleep(200 * time.Millisecond)
+			equalLines(t, "second receiver", b.Lines(), sampleWELF(t))
+			if want := fmt.Sprintf("failover: switching from %s to %s: syslog %s://%s: connect: connection refused", a.TCPAddr, b.TCPAddr, scheme, a.TCPAddr); !strings.Contains(r.stderr, want) {
+				t.Errorf("stderr lacks %q:\n%s", want, r.stderr)
+			}
+			if want := b.TCPAddr + " up sent=7 failures=0; switches=1 possible_duplicates=0"; !strings.Contains(r.stderr, want) {
+				t.Errorf("stderr lacks %q:\n%s", want, r.stderr)
+			}
+		})
+	}
 	t.Run("killed mid-stream", func(t *testing.T) {
 		// 100,000 records, about 14 MB: more than the sender's socket
 		// buffer (up to 4 MiB) holds.

@@ -5,7 +5,7 @@
 // need, so it is not installed: `make deps` unpacks the package into
 // build/syslog-ng and installs only its libraries. Each Server has its own
 // configuration, persist, pid and control files in a temporary directory,
-// no system sources, and one syslog() TCP source on a free loopback port
+// no system sources, and one syslog() source, TCP or TLS, on a free loopback port
 // (RFC 5424 or RFC 3164, octet-counted or LF-framed). Every message is
 // parsed with kv-parser(prefix(".welf.")), syslog-ng's key=value parser for
 // WELF, and written as one JSON line: its MSG and the pairs kv-parser found.
@@ -42,7 +42,13 @@ type Config struct {
 	// soon, as with a slow receiver. A kill then catches the sender
 	// mid-stream.
 	Throttle int
+	// TLS, when set, makes the source a TLS one (RFC 5425) with this
+	// server certificate; clients are not asked for one.
+	TLS *TLS
 }
+
+// TLS is the source's certificate and key, PEM files.
+type TLS struct{ CertFile, KeyFile string }
 
 // Record is one message as syslog-ng received and parsed it.
 type Record struct {
@@ -54,7 +60,8 @@ type Record struct {
 
 // Server is a running (or stopped) syslog-ng.
 type Server struct {
-	// TCPAddr is the syslog() TCP source, "127.0.0.1:port".
+	// TCPAddr is the syslog() source, "127.0.0.1:port": plain TCP, or TLS
+	// with Config.TLS.
 	TCPAddr string
 
 	t       testing.TB
@@ -210,6 +217,10 @@ func (s *Server) configure() error {
 	port := l.Addr().(*net.TCPAddr).Port
 	l.Close()
 	s.TCPAddr = net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
+	transport := `transport("tcp")`
+	if tls := s.cfg.TLS; tls != nil {
+		transport = fmt.Sprintf(`transport("tls") tls(cert-file(%q) key-file(%q) peer-verify(optional-untrusted))`, tls.CertFile, tls.KeyFile)
+	}
 	rcvbuf, throttle, flags := "", "", ""
 	if s.cfg.Throttle > 0 {
 		rcvbuf = " so-rcvbuf(65536)"
@@ -220,11 +231,11 @@ func (s *Server) configure() error {
 	// source's max-connections is raised for failover's probes.
 	conf := fmt.Sprintf(`@version: %s
 options { stats-freq(0); flush-lines(1); log-msg-size(262144); keep-hostname(yes); };
-source s_welf { syslog(ip("127.0.0.1") port(%d) transport("tcp") max-connections(100) log-msg-size(262144)%s); };
+source s_welf { syslog(ip("127.0.0.1") port(%d) %s max-connections(100) log-msg-size(262144)%s); };
 parser p_welf { kv-parser(prefix(".welf.")); };
 destination d_json { file(%q template("$(format-json --scope dot-nv-pairs --key MSG)\n")%s); };
 log { source(s_welf); parser(p_welf); destination(d_json);%s };
-`, filepath.Base(s.modules), port, rcvbuf, filepath.Join(s.dir, "out.json"), throttle, flags)
+`, filepath.Base(s.modules), port, transport, rcvbuf, filepath.Join(s.dir, "out.json"), throttle, flags)
 	return os.WriteFile(filepath.Join(s.dir, "syslog-ng.conf"), []byte(conf), 0o600)
 }
 
