@@ -5,8 +5,9 @@
 // need, so it is not installed: `make deps` unpacks the package into
 // build/syslog-ng and installs only its libraries. Each Server has its own
 // configuration, persist, pid and control files in a temporary directory,
-// no system sources, and one syslog() source, TCP or TLS, on a free loopback port
-// (RFC 5424 or RFC 3164, octet-counted or LF-framed). Every message is
+// no system sources, and one syslog() source, TCP or TLS, on a free
+// loopback port (RFC 5424 or RFC 3164, octet-counted or LF-framed). Every
+// message is
 // parsed with kv-parser(prefix(".welf.")), syslog-ng's key=value parser for
 // WELF, and written as one JSON line: its MSG and the pairs kv-parser found.
 //
