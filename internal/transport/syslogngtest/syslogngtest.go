@@ -7,9 +7,9 @@
 // configuration, persist, pid and control files in a temporary directory,
 // no system sources, and one syslog() source, TCP or TLS, on a free
 // loopback port (RFC 5424 or RFC 3164, octet-counted or LF-framed). Every
-// message is
-// parsed with kv-parser(prefix(".welf.")), syslog-ng's key=value parser for
-// WELF, and written as one JSON line: its MSG and the pairs kv-parser found.
+// message is parsed with kv-parser(prefix(".welf.")), syslog-ng's key=value
+// parser for WELF, and written as one JSON line: its MSG and the pairs
+// kv-parser found.
 //
 // Without the unpacked syslog-ng the tests fail rather than skip, so a
 // missing receiver is never mistaken for a pass.
