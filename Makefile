@@ -14,10 +14,6 @@ HARNESS := build/flbhost
 # The same harness without -rdynamic: its cmetrics stand-ins are not
 # visible to dlsym, like a host that lacks them.
 HARNESS_NOCMT := build/flbhost-nocmt
-# Debian packages the build and the tests need: gcc and libc headers for cgo
-# and the harness; rsyslog (with its TLS drivers and RELP input) as the real
-# syslog receiver of the delivery tests; openssl for their certificates.
-APT_PACKAGES := gcc libc6-dev rsyslog rsyslog-gnutls rsyslog-openssl rsyslog-relp openssl $(SYSLOGNG_LIBS)
 # syslog-ng is the second real receiver (its kv-parser reads the WELF back,
 # and failover runs against it). Debian's syslog-ng-core conflicts with
 # rsyslog (both provide system-log-daemon), so it is not installed: deps
@@ -27,6 +23,11 @@ APT_PACKAGES := gcc libc6-dev rsyslog rsyslog-gnutls rsyslog-openssl rsyslog-rel
 SYSLOGNG_DIR  := build/syslog-ng
 SYSLOGNG      := $(SYSLOGNG_DIR)/usr/sbin/syslog-ng
 SYSLOGNG_LIBS := libglib2.0-0 libivykis0 libjson-c5 libnet1 libpcre3 libssl3 libsystemd0 libwrap0 libcap2
+# Debian packages the build and the tests need: gcc and libc headers for cgo
+# and the harness; rsyslog (with its TLS drivers and RELP input) as the real
+# syslog receiver of the delivery tests; openssl for their certificates;
+# syslog-ng's libraries.
+APT_PACKAGES := gcc libc6-dev rsyslog rsyslog-gnutls rsyslog-openssl rsyslog-relp openssl $(SYSLOGNG_LIBS)
 # How many inputs `make test` runs through each fuzz target beyond its seed
 # corpus. A count, not a duration: Go 1.26's fuzz coordinator can fail a
 # duration-bound run with a bare "context deadline exceeded" when its
@@ -56,15 +57,15 @@ $(HARNESS_NOCMT): test/flbhost/flbhost.c
 	@mkdir -p build
 	$(CC) -std=gnu11 -O2 -Wall -Wextra -Werror -o $@ $< -ldl -lpthread
 
-# deps installs the missing Debian packages (as root, or through sudo).
-deps:
+# deps installs the missing Debian packages (as root, or through sudo) and
+# unpacks syslog-ng.
+deps: $(SYSLOGNG)
 	@missing=""; for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
 	if [ -n "$$missing" ]; then \
 		echo "make deps: installing$$missing"; \
 		sudo=""; [ "$$(id -u)" = 0 ] || sudo=sudo; \
 		$$sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -qq --no-install-recommends $$missing; \
 	fi
-	@$(MAKE) --no-print-directory $(SYSLOGNG)
 
 # The unpacked syslog-ng (see SYSLOGNG_DIR); apt-get download needs the
 # package lists, so they are fetched when it finds nothing.
