@@ -14,10 +14,20 @@ HARNESS := build/flbhost
 # The same harness without -rdynamic: its cmetrics stand-ins are not
 # visible to dlsym, like a host that lacks them.
 HARNESS_NOCMT := build/flbhost-nocmt
+# syslog-ng is the second real receiver (its kv-parser reads the WELF back,
+# and failover runs against it). Debian's syslog-ng-core conflicts with
+# rsyslog (both provide system-log-daemon), so it is not installed: deps
+# downloads the package and unpacks it under build/syslog-ng, and only its
+# libraries, which conflict with nothing, are installed. kv-parser
+# (libkvformat) and format-json (libjson-plugin) are in syslog-ng-core.
+SYSLOGNG_DIR  := build/syslog-ng
+SYSLOGNG      := $(SYSLOGNG_DIR)/usr/sbin/syslog-ng
+SYSLOGNG_LIBS := libglib2.0-0 libivykis0 libjson-c5 libnet1 libpcre3 libssl3 libsystemd0 libwrap0 libcap2
 # Debian packages the build and the tests need: gcc and libc headers for cgo
 # and the harness; rsyslog (with its TLS drivers and RELP input) as the real
-# syslog receiver of the delivery tests; openssl for their certificates.
-APT_PACKAGES := gcc libc6-dev rsyslog rsyslog-gnutls rsyslog-openssl rsyslog-relp openssl
+# syslog receiver of the delivery tests; openssl for their certificates;
+# syslog-ng's libraries.
+APT_PACKAGES := gcc libc6-dev rsyslog rsyslog-gnutls rsyslog-openssl rsyslog-relp openssl $(SYSLOGNG_LIBS)
 # How many inputs `make test` runs through each fuzz target beyond its seed
 # corpus. A count, not a duration: Go 1.26's fuzz coordinator can fail a
 # duration-bound run with a bare "context deadline exceeded" when its
@@ -47,14 +57,26 @@ $(HARNESS_NOCMT): test/flbhost/flbhost.c
 	@mkdir -p build
 	$(CC) -std=gnu11 -O2 -Wall -Wextra -Werror -o $@ $< -ldl -lpthread
 
-# deps installs the missing Debian packages (as root, or through sudo).
-deps:
+# deps installs the missing Debian packages (as root, or through sudo) and
+# unpacks syslog-ng.
+deps: $(SYSLOGNG)
 	@missing=""; for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
 	if [ -n "$$missing" ]; then \
 		echo "make deps: installing$$missing"; \
 		sudo=""; [ "$$(id -u)" = 0 ] || sudo=sudo; \
 		$$sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -qq --no-install-recommends $$missing; \
 	fi
+
+# The unpacked syslog-ng (see SYSLOGNG_DIR); apt-get download needs the
+# package lists, so they are fetched when it finds nothing.
+$(SYSLOGNG):
+	@echo "make deps: unpacking syslog-ng-core into $(SYSLOGNG_DIR)"
+	@rm -rf build/debs $(SYSLOGNG_DIR) && mkdir -p build/debs
+	@sudo=""; [ "$$(id -u)" = 0 ] || sudo=sudo; \
+	cd build/debs && { apt-get download -qq syslog-ng-core 2>/dev/null || \
+		{ $$sudo apt-get update -qq && apt-get download -qq syslog-ng-core; }; }
+	dpkg-deb -x build/debs/syslog-ng-core_*.deb $(SYSLOGNG_DIR)
+	@touch $(SYSLOGNG)
 
 test: deps build
 	$(GO) vet ./...
