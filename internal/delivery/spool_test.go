@@ -39,7 +39,7 @@ func TestReplay(t *testing.T) {
 		},
 		want: want(0, 3),
 		logs: []string{
-			"warn: spool: DIR/0000000000000001.seg: damaged or incomplete record at offset 95, skipped 10 bytes",
+			"warn: spool: DIR/0000000000000001.seg: truncated record at offset 95, skipped 10 bytes",
 			"info: spool: replaying 3 records (87 bytes) from DIR",
 		},
 	}, {
@@ -50,7 +50,7 @@ func TestReplay(t *testing.T) {
 		},
 		want: want(0, 3),
 		logs: []string{
-			"warn: spool: DIR/0000000000000001.seg: damaged or incomplete record at offset 95, skipped 5 bytes",
+			"warn: spool: DIR/0000000000000001.seg: truncated record at offset 95, skipped 5 bytes",
 			"info: spool: replaying 3 records (87 bytes) from DIR",
 		},
 	}, {
@@ -61,7 +61,7 @@ func TestReplay(t *testing.T) {
 		},
 		want: want(0, 4),
 		logs: []string{
-			fmt.Sprintf("warn: spool: DIR/0000000000000001.seg: damaged or incomplete record at offset 124, skipped %d bytes", full-124),
+			fmt.Sprintf("warn: spool: DIR/0000000000000001.seg: corrupt record at offset 124, skipped %d bytes", full-124),
 			"info: spool: replaying 4 records (116 bytes) from DIR",
 		},
 	}, {
@@ -70,7 +70,7 @@ func TestReplay(t *testing.T) {
 			path := writeSegment(t, dir, 1, testRecords(0, 10))
 			flip(t, path, segmentHdrLen) // the first frame's length: 2^31 more
 		},
-		logs: []string{fmt.Sprintf("warn: spool: DIR/0000000000000001.seg: damaged or incomplete record at offset 8, skipped %d bytes", full-8)},
+		logs: []string{fmt.Sprintf("warn: spool: DIR/0000000000000001.seg: corrupt record at offset 8, skipped %d bytes", full-8)},
 	}, {
 		name: "damaged first segment, intact second",
 		prepare: func(t *testing.T, dir string) {
@@ -80,7 +80,7 @@ func TestReplay(t *testing.T) {
 		},
 		want: append(want(0, 9), want(10, 5)...),
 		logs: []string{
-			"warn: spool: DIR/0000000000000001.seg: damaged or incomplete record at offset 269, skipped 28 bytes",
+			"warn: spool: DIR/0000000000000001.seg: truncated record at offset 269, skipped 28 bytes",
 			"info: spool: replaying 14 records (406 bytes) from DIR",
 		},
 	}, {
@@ -160,7 +160,7 @@ func TestReplay(t *testing.T) {
 		},
 		want: want(1, 4),
 		logs: []string{
-			"warn: spool: DIR/acks: damaged or incomplete record at offset 27, skipped 19 bytes",
+			"warn: spool: DIR/acks: truncated record at offset 27, skipped 19 bytes",
 			"info: spool: replaying 4 records (116 bytes) from DIR",
 		},
 	}} {
