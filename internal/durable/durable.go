@@ -39,8 +39,10 @@ func WriteFile(path string, data []byte, perm os.FileMode) error {
 // one behind, which the next Replace overwrites), which is renamed over
 // path: a crash leaves the old file or the new one, never a mix. With sync
 // set, the data is synced before the rename and the directory after it, so
-// that the new file survives a crash once Replace returns. On failure path
-// is unchanged and the temporary file removed.
+// that the new file survives a crash once Replace returns. If writing or
+// renaming fails, path is unchanged and the temporary file removed; if only
+// the directory sync fails, the new file is in place but may not survive a
+// crash.
 func Replace(path string, data []byte, perm os.FileMode, sync bool) (*os.File, error) {
 	dir, base := filepath.Split(path)
 	tmp := filepath.Join(dir, "."+base+".tmp")
