@@ -10,10 +10,10 @@ import (
 )
 
 // The ack log keeps the spool's checkpoint: a header, then one sealed
-// [durable] record per confirmation, the last intact one being the checkpoint. Appending 20
-// bytes is far cheaper than replacing a file per confirmation (which, on
-// ext4, costs a forced writeback each time), and a record torn by a crash
-// only falls back to the one before it. The log is started afresh, through
+// [durable] record per confirmation, the last intact one being the
+// checkpoint. Appending 20 bytes is far cheaper than replacing a file per
+// confirmation (which, on ext4, costs a forced writeback each time), and a
+// record torn by a crash only falls back to the one before it. The log is started afresh, through
 // a temporary file and a rename, by New and whenever it reaches ackLogMax.
 //
 //	header   "WBACKS" and version 1              7 bytes

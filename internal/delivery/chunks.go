@@ -25,10 +25,11 @@ import (
 // again, so identical chunks of one run are all processed.
 //
 //	header   "WBCHUNK" and version 1               8 bytes
-//	sealed [durable] records: SHA-256 of the chunk (32 bytes), CRC-32C of those (4 bytes)
+//	records: SHA-256 of the chunk (32 bytes), CRC-32C of those (4 bytes)
 //
-// The log is started afresh at open with the last chunkLogKeep digests it
-// held, and again whenever it reaches twice that.
+// The records are sealed [durable] records. The log is started afresh at
+// open with the last chunkLogKeep digests it held, and again whenever it
+// reaches twice that.
 const (
 	chunkLogName    = "chunks"
 	chunkLogHeader  = "WBCHUNK\x01"
