@@ -5,30 +5,27 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
-	"hash/crc32"
 	"io"
 	"io/fs"
 	"math"
 	"os"
-	"path/filepath"
 	"slices"
 	"time"
 
 	"github.com/welfbridge/welfbridge/internal/airlock"
 	"github.com/welfbridge/welfbridge/internal/correlate"
+	"github.com/welfbridge/welfbridge/internal/durable"
 )
 
 const (
 	stateMagic   = "WBJOIN"
 	stateVersion = 1
 	stateHeader  = len(stateMagic) + 1
-	crcLen       = 4
+	crcLen       = durable.ChecksumLen
 
 	// corruptSuffix is appended to the name of a state file Load rejects.
 	corruptSuffix = ".corrupt"
 )
-
-var castagnoli = crc32.MakeTable(crc32.Castagnoli)
 
 // errStateCorrupt and errStateTruncated classify a state file Load rejects.
 var (
@@ -44,7 +41,7 @@ var (
 func (j *Joiner) Save(path string) error {
 	file, err := j.snapshot()
 	if err == nil {
-		err = writeFileAtomic(path, file)
+		err = durable.WriteFile(path, file, 0o600)
 	}
 	if err != nil {
 		return fmt.Errorf("airlockjoin: saving state: %w", err)
@@ -85,7 +82,7 @@ func (j *Joiner) snapshot() ([]byte, error) {
 	file = append(file, stateVersion)
 	file = binary.AppendUvarint(file, uint64(body.Len()))
 	file = append(file, body.Bytes()...)
-	return binary.BigEndian.AppendUint32(file, crc32.Checksum(file, castagnoli)), nil
+	return durable.Seal(file, 0), nil // the whole file is one sealed record
 }
 
 // Load restores the state Save wrote to path into a Joiner that has
@@ -169,11 +166,11 @@ func (j *Joiner) restore(data []byte) (int, error) {
 	} else if uint64(len(data)) > want {
 		return 0, fmt.Errorf("%w: %d bytes after the checksum", errStateCorrupt, uint64(len(data))-want)
 	}
-	sumAt := len(data) - crcLen
-	if binary.BigEndian.Uint32(data[sumAt:]) != crc32.Checksum(data[:sumAt], castagnoli) {
+	sealed, ok := durable.Unseal(data)
+	if !ok {
 		return 0, fmt.Errorf("%w: checksum mismatch", errStateCorrupt)
 	}
-	body := data[stateHeader+n : sumAt]
+	body := sealed[stateHeader+n:]
 
 	requestSection, body, ok1 := lengthPrefixed(body)
 	sessionSection, body, ok2 := lengthPrefixed(body)
@@ -293,38 +290,4 @@ func decodeSources(b []byte) ([][]byte, error) {
 		return nil, fmt.Errorf("%w: %d bytes after the conntrace sources", errStateCorrupt, len(b))
 	}
 	return sources, nil
-}
-
-// writeFileAtomic replaces path with data: a temporary file in the same
-// directory, synced, then renamed over path, and the directory synced.
-func writeFileAtomic(path string, data []byte) error {
-	dir := filepath.Dir(path)
-	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".*.tmp")
-	if err != nil {
-		return err
-	}
-	_, err = tmp.Write(data)
-	if err == nil {
-		err = tmp.Sync()
-	}
-	if cerr := tmp.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(tmp.Name(), path)
-	}
-	if err != nil {
-		os.Remove(tmp.Name())
-		return err
-	}
-	d, err := os.Open(dir)
-	if err != nil {
-		return fmt.Errorf("syncing directory: %w", err)
-	}
-	err = d.Sync()
-	d.Close()
-	if err != nil {
-		return fmt.Errorf("syncing directory: %w", err)
-	}
-	return nil
 }

@@ -243,36 +243,6 @@ func withByte(b []byte, i int, v byte) []byte {
 	return b
 }
 
-// TestSaveFailureKeepsOldState: a Save that fails after writing its
-// temporary file leaves what was at the path and no temporary file.
-func TestSaveFailureKeepsOldState(t *testing.T) {
-	j := newJoiner(t, Config{})
-	run(t, j, add("request_conntrace"))
-	dir := t.TempDir()
-	// A non-empty directory at the path makes the final rename fail.
-	path := filepath.Join(dir, "state")
-	if err := os.MkdirAll(filepath.Join(path, "kept"), 0o700); err != nil {
-		t.Fatal(err)
-	}
-	err := j.Save(path)
-	if !strings.HasPrefix(errText(err), "airlockjoin: saving state: rename "+dir+"/.state.") {
-		t.Errorf("Save = %v", err)
-	}
-	var names []string
-	for _, dirs := range []string{dir, path} {
-		entries, err := os.ReadDir(dirs)
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, e := range entries {
-			names = append(names, e.Name())
-		}
-	}
-	if strings.Join(names, " ") != "state kept" {
-		t.Errorf("left behind: %q, want only state/kept", names)
-	}
-}
-
 func TestSaveFails(t *testing.T) {
 	j := newJoiner(t, Config{})
 	run(t, j, add("request_conntrace"))

@@ -54,7 +54,8 @@
 //	  key      length, bytes         uvarint + bytes (at most 4 KiB)
 //	  updated  unix nanoseconds      8 bytes, two's complement
 //	  value    length, bytes         uvarint + bytes (at most 1 MiB)
-//	crc      CRC-32C (Castagnoli) of everything before it, 4 bytes
+//	crc      CRC-32C (Castagnoli) of everything before it, 4 bytes:
+//	         the snapshot is one sealed record of package durable
 //
 // A snapshot that is truncated, corrupt or of another version is rejected
 // whole: nothing is restored from it.

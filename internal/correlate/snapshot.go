@@ -5,9 +5,10 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
-	"hash/crc32"
 	"io"
 	"time"
+
+	"github.com/welfbridge/welfbridge/internal/durable"
 )
 
 const (
@@ -33,11 +34,10 @@ var (
 // format described in the package documentation. enc appends the encoding of
 // v to dst and returns the extended slice.
 func WriteSnapshot[V Value](w io.Writer, t *Table[V], enc func(dst []byte, v V) []byte) error {
-	castagnoli := crc32.MakeTable(crc32.Castagnoli)
 	var sum uint32
 	bw := bufio.NewWriter(w)
 	write := func(b []byte) {
-		sum = crc32.Update(sum, castagnoli, b)
+		sum = durable.Update(sum, b)
 		bw.Write(b) // a failure sticks in bw and is reported by Flush
 	}
 
@@ -84,7 +84,7 @@ func WriteSnapshot[V Value](w io.Writer, t *Table[V], enc func(dst []byte, v V) 
 // untouched. Putting entries may evict for pressure if t's caps are smaller
 // than the snapshot.
 func ReadSnapshot[V Value](r io.Reader, t *Table[V], dec func(b []byte) (V, error)) (int, error) {
-	sr := &summingReader{r: bufio.NewReader(r), table: crc32.MakeTable(crc32.Castagnoli)}
+	sr := &summingReader{r: bufio.NewReader(r)}
 
 	var header [len(snapshotMagic) + 1]byte
 	if _, err := io.ReadFull(sr, header[:]); err != nil {
@@ -121,7 +121,7 @@ func ReadSnapshot[V Value](r io.Reader, t *Table[V], dec func(b []byte) (V, erro
 	}
 
 	sum := sr.sum
-	var stored [4]byte
+	var stored [durable.ChecksumLen]byte
 	if _, err := io.ReadFull(sr.r, stored[:]); err != nil {
 		return 0, sr.fail("checksum", err)
 	}
@@ -193,15 +193,14 @@ func readField(sr *summingReader, data []byte, name string, limit uint64) ([]byt
 // whether the underlying reader failed, so that errors can be classified.
 type summingReader struct {
 	r     *bufio.Reader
-	table *crc32.Table
-	sum   uint32 // CRC-32 of the bytes read so far
+	sum   uint32 // CRC-32C of the bytes read so far
 	one   [1]byte
 	ioErr error
 }
 
 func (s *summingReader) Read(p []byte) (int, error) {
 	n, err := s.r.Read(p)
-	s.sum = crc32.Update(s.sum, s.table, p[:n])
+	s.sum = durable.Update(s.sum, p[:n])
 	if err != nil && err != io.EOF {
 		s.ioErr = err
 	}
@@ -217,7 +216,7 @@ func (s *summingReader) ReadByte() (byte, error) {
 		return b, err
 	}
 	s.one[0] = b
-	s.sum = crc32.Update(s.sum, s.table, s.one[:])
+	s.sum = durable.Update(s.sum, s.one[:])
 	return b, nil
 }
 

@@ -4,16 +4,16 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
-	"hash/crc32"
 	"os"
-	"path/filepath"
+
+	"github.com/welfbridge/welfbridge/internal/durable"
 )
 
-// The ack log keeps the spool's checkpoint: a header, then one record per
-// confirmation, the last intact one being the checkpoint. Appending 20
-// bytes is far cheaper than replacing a file per confirmation (which, on
-// ext4, costs a forced writeback each time), and a record torn by a crash
-// only falls back to the one before it. The log is started afresh, through
+// The ack log keeps the spool's checkpoint: a header, then one sealed
+// [durable] record per confirmation, the last intact one being the
+// checkpoint. Appending 20 bytes is far cheaper than replacing a file per
+// confirmation (which, on ext4, costs a forced writeback each time), and a
+// record torn by a crash only falls back to the one before it. The log is started afresh, through
 // a temporary file and a rename, by New and whenever it reaches ackLogMax.
 //
 //	header   "WBACKS" and version 1              7 bytes
@@ -41,7 +41,7 @@ func encodeAck(dst []byte, p position) []byte {
 	start := len(dst)
 	dst = binary.BigEndian.AppendUint64(dst, p.seq)
 	dst = binary.BigEndian.AppendUint64(dst, uint64(p.off))
-	return binary.BigEndian.AppendUint32(dst, crc32.Checksum(dst[start:], castagnoli))
+	return durable.Seal(dst, start)
 }
 
 // readAckLog returns the last intact checkpoint in the ack log at path.
@@ -58,17 +58,17 @@ func readAckLog(path string, log Logger) (position, error) {
 	}
 	var last position
 	found := false
-	off := len(ackLogHeader)
-	for ; len(b)-off >= ackRecordLen; off += ackRecordLen {
-		r := b[off : off+ackRecordLen]
+	n, err := durable.ScanSealed(b[len(ackLogHeader):], ackRecordLen, func(r []byte) bool {
 		p := position{seq: binary.BigEndian.Uint64(r), off: int64(binary.BigEndian.Uint64(r[8:]))}
-		if crc32.Checksum(r[:16], castagnoli) != binary.BigEndian.Uint32(r[16:]) || p.off < 0 {
-			break
+		if p.off < 0 {
+			return false
 		}
 		last, found = p, true
-	}
-	if off < len(b) {
-		log.Warnf("spool: %s: %v at offset %d, skipped %d bytes", path, errDamaged, off, len(b)-off)
+		return true
+	})
+	if err != nil {
+		off := len(ackLogHeader) + n
+		log.Warnf("spool: %s: %v at offset %d, skipped %d bytes", path, err, off, len(b)-off)
 	}
 	if !found {
 		return position{}, errors.New("no intact record")
@@ -99,24 +99,9 @@ func (a *ackLog) append(p position, sync bool) error {
 // reset replaces the log with one holding only p. A crash leaves either the
 // old log or the new one.
 func (a *ackLog) reset(p position, sync bool) error {
-	tmp := a.path + ".tmp"
-	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o640)
-	if err != nil {
-		return fmt.Errorf("spool ack log: %w", err)
-	}
 	b := encodeAck([]byte(ackLogHeader), p)
-	_, err = f.Write(b)
-	if err == nil && sync {
-		err = f.Sync()
-	}
-	if err == nil {
-		err = os.Rename(tmp, a.path)
-	}
-	if err == nil && sync {
-		err = syncDir(filepath.Dir(a.path))
-	}
+	f, err := durable.Replace(a.path, b, 0o640, sync)
 	if err != nil {
-		f.Close()
 		return fmt.Errorf("spool ack log: %w", err)
 	}
 	a.close()

@@ -6,11 +6,12 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
-	"hash/crc32"
 	"io/fs"
 	"os"
 	"path/filepath"
 	"sync"
+
+	"github.com/welfbridge/welfbridge/internal/durable"
 )
 
 // The chunk log keeps, with the spool, the SHA-256 digests of the chunks
@@ -26,8 +27,9 @@ import (
 //	header   "WBCHUNK" and version 1               8 bytes
 //	records: SHA-256 of the chunk (32 bytes), CRC-32C of those (4 bytes)
 //
-// The log is started afresh at open with the last chunkLogKeep digests it
-// held, and again whenever it reaches twice that.
+// The records are sealed [durable] records. The log is started afresh at
+// open with the last chunkLogKeep digests it held, and again whenever it
+// reaches twice that.
 const (
 	chunkLogName    = "chunks"
 	chunkLogHeader  = "WBCHUNK\x01"
@@ -80,16 +82,13 @@ func openChunkLog(dir string, fsync Fsync, log Logger) (*ChunkLog, error) {
 	case !bytes.HasPrefix(b, []byte(chunkLogHeader)):
 		log.Warnf("spool: %s is not a chunk log of this version: chunks flushed again after this restart are processed again", c.path)
 	default:
-		off := len(chunkLogHeader)
-		for ; len(b)-off >= chunkRecordLen; off += chunkRecordLen {
-			r := b[off : off+chunkRecordLen]
-			if crc32.Checksum(r[:sha256.Size], castagnoli) != binary.BigEndian.Uint32(r[sha256.Size:]) {
-				break
-			}
-			c.recent = append(c.recent, Digest(r[:sha256.Size]))
-		}
-		if off < len(b) {
-			log.Warnf("spool: %s: %v at offset %d, skipped %d bytes", c.path, errDamaged, off, len(b)-off)
+		n, err := durable.ScanSealed(b[len(chunkLogHeader):], chunkRecordLen, func(d []byte) bool {
+			c.recent = append(c.recent, Digest(d))
+			return true
+		})
+		if err != nil {
+			off := len(chunkLogHeader) + n
+			log.Warnf("spool: %s: %v at offset %d, skipped %d bytes", c.path, err, off, len(b)-off)
 		}
 	}
 	if len(c.recent) > chunkLogKeep {
@@ -148,8 +147,7 @@ func (c *ChunkLog) Add(d Digest) {
 }
 
 func appendChunkRecord(dst []byte, d Digest) []byte {
-	dst = append(dst, d[:]...)
-	return binary.BigEndian.AppendUint32(dst, crc32.Checksum(d[:], castagnoli))
+	return durable.Seal(append(dst, d[:]...), len(dst))
 }
 
 // reset rewrites the log with the recent digests: a temporary file and a
@@ -160,20 +158,8 @@ func (c *ChunkLog) reset() error {
 	for _, d := range c.recent {
 		b = appendChunkRecord(b, d)
 	}
-	tmp := c.path + ".tmp"
-	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o640)
+	f, err := durable.Replace(c.path, b, 0o640, c.fsync != FsyncOff)
 	if err != nil {
-		return fmt.Errorf("chunk log: %w", err)
-	}
-	_, err = f.Write(b)
-	if err == nil && c.fsync != FsyncOff {
-		err = f.Sync()
-	}
-	if err == nil {
-		err = os.Rename(tmp, c.path)
-	}
-	if err != nil {
-		f.Close()
 		return fmt.Errorf("chunk log: %w", err)
 	}
 	if c.f != nil {

@@ -50,9 +50,9 @@
 //     segments before it. Segments are sealed at [Options.SegmentBytes].
 //   - [New] scans the segments: records before the checkpoint are skipped,
 //     the rest are sent first, read back from disk a batch at a time. Each
-//     record carries a CRC-32C; at a damaged record or a tail cut short by
-//     a crash, reading that segment stops and a warning tells how many bytes
-//     were skipped. A segment of an unknown version or format is left in
+//     record carries a CRC-32C; at a corrupt record or a tail truncated by
+//     a crash, reading that segment stops and a warning tells which of the
+//     two it met and how many bytes were skipped. A segment of an unknown version or format is left in
 //     place with a warning. Neither fails New.
 //   - A lock on the directory keeps a second engine out of it.
 //
@@ -97,7 +97,7 @@
 //
 // A segment, named by its sequence number in 16 hex digits plus ".seg",
 // starts with "WBSPOOL" and a version byte (1), followed by the
-// records back to back, integers big-endian:
+// records back to back as [durable] frames, integers big-endian:
 //
 //	length    body length                          4 bytes
 //	crc       CRC-32C (Castagnoli) of the body     4 bytes
@@ -111,7 +111,8 @@
 //
 // The ack log, "acks", starts with "WBACKS" and a version byte (1),
 // followed by checkpoints of 20 bytes: the segment sequence number and the
-// offset (8 bytes each) and a CRC-32C of those 16 bytes. The last intact
-// one counts, so a checkpoint torn by a crash falls back to the one before.
+// offset (8 bytes each) and a CRC-32C of those 16 bytes (sealed [durable]
+// records). The last intact one counts, so a checkpoint torn by a crash
+// falls back to the one before.
 // New, and every 64 KiB, start the log afresh (temporary file and rename).
 package delivery

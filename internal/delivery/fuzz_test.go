@@ -5,6 +5,8 @@ import (
 	"bytes"
 	"io"
 	"testing"
+
+	"github.com/welfbridge/welfbridge/internal/durable"
 )
 
 // FuzzScanFrames reads arbitrary bytes as the frames of a segment. Reading
@@ -21,7 +23,7 @@ func FuzzScanFrames(f *testing.F) {
 	f.Add([]byte{})
 	f.Add([]byte{0xff, 0xff, 0xff, 0xff, 0, 0, 0, 0})
 	f.Fuzz(func(t *testing.T, data []byte) {
-		fr := frameReader{r: bufio.NewReaderSize(bytes.NewReader(data), 16), end: int64(len(data))}
+		fr := newFrameReader(bufio.NewReaderSize(bytes.NewReader(data), 16), 0, int64(len(data)))
 		var again, buf []byte
 		var err error
 		for {
@@ -32,14 +34,14 @@ func FuzzScanFrames(f *testing.F) {
 			}
 			again = appendFrame(again, fm.nanos, fm.severity, string(fm.host), fm.line, true)
 		}
-		if err != io.EOF && err != errDamaged {
+		if err != io.EOF && err != durable.ErrTruncated && err != durable.ErrCorrupt {
 			t.Fatalf("error %v", err)
 		}
-		if (err == io.EOF) != (fr.off == int64(len(data))) {
-			t.Fatalf("%v at offset %d of %d", err, fr.off, len(data))
+		if (err == io.EOF) != (fr.Off == int64(len(data))) {
+			t.Fatalf("%v at offset %d of %d", err, fr.Off, len(data))
 		}
-		if !bytes.Equal(again, data[:fr.off]) {
-			t.Fatalf("accepted %x, re-encoded %x", data[:fr.off], again)
+		if !bytes.Equal(again, data[:fr.Off]) {
+			t.Fatalf("accepted %x, re-encoded %x", data[:fr.Off], again)
 		}
 	})
 }
@@ -85,7 +87,7 @@ func FuzzCheckFrames(f *testing.F) {
 	f.Add([]byte{}, uint8(0))
 	f.Fuzz(func(t *testing.T, data []byte, n uint8) {
 		got := checkFrames(data, int(n)) == nil
-		fr := frameReader{r: bufio.NewReaderSize(bytes.NewReader(data), 16), end: int64(len(data))}
+		fr := newFrameReader(bufio.NewReaderSize(bytes.NewReader(data), 16), 0, int64(len(data)))
 		count := 0
 		var buf []byte
 		for {
@@ -95,9 +97,9 @@ func FuzzCheckFrames(f *testing.F) {
 			}
 			count++
 		}
-		want := count == int(n) && fr.off == int64(len(data))
+		want := count == int(n) && fr.Off == int64(len(data))
 		if got != want {
-			t.Fatalf("checkFrames(%d frames) = %v, reader read %d frames to offset %d of %d", n, got, count, fr.off, len(data))
+			t.Fatalf("checkFrames(%d frames) = %v, reader read %d frames to offset %d of %d", n, got, count, fr.Off, len(data))
 		}
 	})
 }

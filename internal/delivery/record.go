@@ -3,19 +3,20 @@ package delivery
 import (
 	"encoding/binary"
 	"fmt"
-	"hash/crc32"
 	"math"
 	"slices"
 	"time"
 
+	"github.com/welfbridge/welfbridge/internal/durable"
 	"github.com/welfbridge/welfbridge/internal/sink"
 )
 
 // A frame is one record as the engine stores it, in memory and in the spool
-// alike, so a batch goes to a segment exactly as it is queued. The layout is
-// in the package documentation; without a spool the CRC field is left 0.
+// alike, so a batch goes to a segment exactly as it is queued: a
+// [durable] frame. The layout is in the package documentation; without a
+// spool the CRC field is left 0.
 const (
-	frameHeaderLen = 8
+	frameHeaderLen = durable.FrameHeaderLen
 	minBodyLen     = 8 + 1 + 1 // time, severity, an empty host's length
 )
 
@@ -25,8 +26,6 @@ const maxBodyLen = 1 << 30
 
 // zeroTime stands for the zero time.Time, which has no unix nanosecond value.
 const zeroTime = math.MinInt64
-
-var castagnoli = crc32.MakeTable(crc32.Castagnoli)
 
 // frame is a decoded frame body. host and line point into the decoded bytes.
 type frame struct {
@@ -95,17 +94,8 @@ func appendFrame(dst []byte, nanos int64, severity uint8, host string, line []by
 	dst = binary.AppendUvarint(dst, uint64(len(host)))
 	dst = append(dst, host...)
 	dst = append(dst, line...)
-	body := dst[start+frameHeaderLen:]
-	binary.BigEndian.PutUint32(dst[start:], uint32(len(body)))
-	if sum {
-		binary.BigEndian.PutUint32(dst[start+4:], crc32.Checksum(body, castagnoli))
-	}
+	durable.FinishFrame(dst[start:], sum)
 	return dst
-}
-
-// parseHeader returns the body length and checksum of a frame header.
-func parseHeader(h []byte) (n int64, sum uint32) {
-	return int64(binary.BigEndian.Uint32(h)), binary.BigEndian.Uint32(h[4:])
 }
 
 // parseBody decodes a frame body. It accepts only what appendFrame writes,
@@ -133,7 +123,7 @@ func nextFrame(b []byte) (f frame, size int, ok bool) {
 	if len(b) < frameHeaderLen {
 		return frame{}, 0, false
 	}
-	n, _ := parseHeader(b)
+	n, _ := durable.ParseFrameHeader(b)
 	if n > int64(len(b)-frameHeaderLen) {
 		return frame{}, 0, false
 	}

@@ -3,11 +3,11 @@ package delivery
 import (
 	"bufio"
 	"errors"
-	"hash/crc32"
 	"io"
 	"os"
 	"time"
 
+	"github.com/welfbridge/welfbridge/internal/durable"
 	"github.com/welfbridge/welfbridge/internal/sink"
 )
 
@@ -183,21 +183,17 @@ func (s *sender) closeSegment() {
 // checkFrames verifies that b holds exactly n intact frames.
 func checkFrames(b []byte, n int) error {
 	for ; n > 0; n-- {
-		if len(b) < frameHeaderLen {
-			return errDamaged
+		body, rest, err := durable.NextFrame(b)
+		if err != nil {
+			return err
 		}
-		size, sum := parseHeader(b)
-		if size < minBodyLen || size > int64(len(b)-frameHeaderLen) {
-			return errDamaged
+		if _, ok := parseBody(body); !ok {
+			return durable.ErrCorrupt
 		}
-		body := b[frameHeaderLen : frameHeaderLen+size]
-		if _, ok := parseBody(body); !ok || crc32.Checksum(body, castagnoli) != sum {
-			return errDamaged
-		}
-		b = b[frameHeaderLen+size:]
+		b = rest
 	}
 	if len(b) != 0 {
-		return errDamaged
+		return durable.ErrCorrupt
 	}
 	return nil
 }
@@ -216,7 +212,7 @@ func (s *sender) fillFromSpool() bool {
 				continue
 			}
 		}
-		n, err := s.rr.peek()
+		n, err := s.rr.Peek()
 		if err == nil && seg.records == 0 || err == io.EOF && seg.records > 0 {
 			err = errChanged
 		}
@@ -238,7 +234,7 @@ func (s *sender) fillFromSpool() bool {
 		default:
 			bytes += n
 			seg.records--
-			s.add(f, mark{end: position{seq: seg.seq, off: s.rr.off}, size: frameHeaderLen + n})
+			s.add(f, mark{end: position{seq: seg.seq, off: s.rr.Off}, size: frameHeaderLen + n})
 		}
 	}
 	k := uint64(len(s.cur))
@@ -246,7 +242,7 @@ func (s *sender) fillFromSpool() bool {
 }
 
 func (s *sender) openReplay(seg *replaySegment) error {
-	s.rr.off, s.rr.end = seg.start, seg.end
+	s.rr.Off, s.rr.End = seg.start, seg.end
 	f, err := os.Open(seg.path)
 	if err != nil {
 		return err
@@ -255,10 +251,10 @@ func (s *sender) openReplay(seg *replaySegment) error {
 		f.Close()
 		return err
 	}
-	if s.rr.r == nil {
-		s.rr.r = bufio.NewReaderSize(f, 64<<10)
+	if s.rr.R == nil {
+		s.rr = newFrameReader(bufio.NewReaderSize(f, 64<<10), seg.start, seg.end)
 	} else {
-		s.rr.r.Reset(f)
+		s.rr.R.Reset(f)
 	}
 	s.rf = f
 	return nil
@@ -276,11 +272,11 @@ func (s *sender) dropReplay(err error) bool {
 	seg := s.replay[0]
 	s.closeReplay()
 	s.replay = s.replay[1:]
-	s.e.spool.pending.Add(-(seg.end - s.rr.off))
+	s.e.spool.pending.Add(-(seg.end - s.rr.Off))
 	if seg.records == 0 {
 		return true
 	}
-	s.e.log.Errorf("delivery: dropped %d records: spool segment %s unreadable at offset %d: %v", seg.records, seg.path, s.rr.off, err)
+	s.e.log.Errorf("delivery: dropped %d records: spool segment %s unreadable at offset %d: %v", seg.records, seg.path, s.rr.Off, err)
 	return s.update(func(c *Counters) { c.Spooled -= seg.records; c.Dropped += seg.records })
 }
 

@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"errors"
 	"fmt"
-	"hash/crc32"
 	"io"
 	"io/fs"
 	"os"
@@ -14,6 +13,8 @@ import (
 	"strings"
 	"sync/atomic"
 	"time"
+
+	"github.com/welfbridge/welfbridge/internal/durable"
 )
 
 // Segment files: a header, then frames (see record.go) back to back.
@@ -30,9 +31,6 @@ const lockName = "LOCK"
 
 // syncEvery is how often FsyncInterval syncs.
 const syncEvery = time.Second
-
-// errDamaged marks a frame that is cut short or fails its checksum.
-var errDamaged = errors.New("damaged or incomplete record")
 
 // position is a place in the log: a segment and a byte offset in it.
 type position struct {
@@ -200,18 +198,18 @@ func (sp *spool) scan(seq uint64) (replaySegment, bool) {
 			sp.log.Warnf("spool: %s skipped: %v", path, err)
 			return replaySegment{}, false
 		}
-		fr := frameReader{r: bufio.NewReaderSize(f, 64<<10), off: start, end: size}
+		fr := newFrameReader(bufio.NewReaderSize(f, 64<<10), start, size)
 		var buf []byte
 		for {
-			_, _, err = fr.next(buf[:0])
+			buf, err = fr.Next(buf[:0])
 			if err != nil {
 				break
 			}
 			rs.records++
 		}
-		rs.end = fr.off
+		rs.end = fr.Off
 		if err != io.EOF {
-			sp.log.Warnf("spool: %s: %v at offset %d, skipped %d bytes", path, err, fr.off, size-fr.off)
+			sp.log.Warnf("spool: %s: %v at offset %d, skipped %d bytes", path, err, fr.Off, size-fr.Off)
 		}
 	}
 	if rs.records == 0 {
@@ -271,7 +269,7 @@ func (sp *spool) roll() error {
 	}
 	_, err = f.WriteString(segmentHeader)
 	if err == nil && sp.fsync == FsyncAlways {
-		err = syncDir(sp.dir) // the new file's name must survive a crash too
+		err = durable.SyncDir(sp.dir) // the new file's name must survive a crash too
 	}
 	if err != nil {
 		f.Close()
@@ -342,75 +340,22 @@ func (sp *spool) saveAck(sync bool) bool {
 	return true
 }
 
-// frameReader reads the frames of a segment file between off and end.
-type frameReader struct {
-	r   *bufio.Reader
-	off int64 // where the next frame starts
-	end int64
-}
+// frameReader reads the frames of a segment file: durable frames whose
+// bodies are records.
+type frameReader struct{ durable.FrameReader }
 
-// peek returns the body length of the next frame without consuming it, and
-// io.EOF when the frames end exactly at end.
-func (fr *frameReader) peek() (int64, error) {
-	if fr.off >= fr.end {
-		return 0, io.EOF
-	}
-	if fr.end-fr.off < frameHeaderLen {
-		return 0, errDamaged
-	}
-	h, err := fr.r.Peek(frameHeaderLen)
-	if err != nil {
-		return 0, readError(err)
-	}
-	n, _ := parseHeader(h)
-	if n < minBodyLen || n > maxBodyLen || n > fr.end-fr.off-frameHeaderLen {
-		return 0, errDamaged
-	}
-	return n, nil
+func newFrameReader(r *bufio.Reader, off, end int64) frameReader {
+	return frameReader{durable.FrameReader{R: r, Off: off, End: end, MinBody: minBodyLen, MaxBody: maxBodyLen,
+		Check: func(body []byte) bool { _, ok := parseBody(body); return ok }}}
 }
 
 // next reads the next frame, appending its body to buf.
 func (fr *frameReader) next(buf []byte) ([]byte, frame, error) {
-	n, err := fr.peek()
+	start := len(buf)
+	buf, err := fr.Next(buf)
 	if err != nil {
 		return buf, frame{}, err
 	}
-	var h [frameHeaderLen]byte
-	if _, err := io.ReadFull(fr.r, h[:]); err != nil {
-		return buf, frame{}, readError(err)
-	}
-	_, sum := parseHeader(h[:])
-	start := len(buf)
-	buf = slices.Grow(buf, int(n))[:start+int(n)]
-	body := buf[start:]
-	if _, err := io.ReadFull(fr.r, body); err != nil {
-		return buf[:start], frame{}, readError(err)
-	}
-	f, ok := parseBody(body)
-	if !ok || crc32.Checksum(body, castagnoli) != sum {
-		return buf[:start], frame{}, errDamaged
-	}
-	fr.off += frameHeaderLen + n
+	f, _ := parseBody(buf[start:]) // Check passed it
 	return buf, f, nil
-}
-
-// readError maps running out of file (it shrank since its size was taken)
-// to damage.
-func readError(err error) error {
-	if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
-		return errDamaged
-	}
-	return err
-}
-
-func syncDir(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	err = d.Sync()
-	if cerr := d.Close(); err == nil {
-		err = cerr
-	}
-	return err
 }

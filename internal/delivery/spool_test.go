@@ -1,6 +1,7 @@
 package delivery
 
 import (
+	"encoding/hex"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -39,7 +40,7 @@ func TestReplay(t *testing.T) {
 		},
 		want: want(0, 3),
 		logs: []string{
-			"warn: spool: DIR/0000000000000001.seg: damaged or incomplete record at offset 95, skipped 10 bytes",
+			"warn: spool: DIR/0000000000000001.seg: truncated record at offset 95, skipped 10 bytes",
 			"info: spool: replaying 3 records (87 bytes) from DIR",
 		},
 	}, {
@@ -50,7 +51,7 @@ func TestReplay(t *testing.T) {
 		},
 		want: want(0, 3),
 		logs: []string{
-			"warn: spool: DIR/0000000000000001.seg: damaged or incomplete record at offset 95, skipped 5 bytes",
+			"warn: spool: DIR/0000000000000001.seg: truncated record at offset 95, skipped 5 bytes",
 			"info: spool: replaying 3 records (87 bytes) from DIR",
 		},
 	}, {
@@ -61,7 +62,7 @@ func TestReplay(t *testing.T) {
 		},
 		want: want(0, 4),
 		logs: []string{
-			fmt.Sprintf("warn: spool: DIR/0000000000000001.seg: damaged or incomplete record at offset 124, skipped %d bytes", full-124),
+			fmt.Sprintf("warn: spool: DIR/0000000000000001.seg: corrupt record at offset 124, skipped %d bytes", full-124),
 			"info: spool: replaying 4 records (116 bytes) from DIR",
 		},
 	}, {
@@ -70,7 +71,7 @@ func TestReplay(t *testing.T) {
 			path := writeSegment(t, dir, 1, testRecords(0, 10))
 			flip(t, path, segmentHdrLen) // the first frame's length: 2^31 more
 		},
-		logs: []string{fmt.Sprintf("warn: spool: DIR/0000000000000001.seg: damaged or incomplete record at offset 8, skipped %d bytes", full-8)},
+		logs: []string{fmt.Sprintf("warn: spool: DIR/0000000000000001.seg: corrupt record at offset 8, skipped %d bytes", full-8)},
 	}, {
 		name: "damaged first segment, intact second",
 		prepare: func(t *testing.T, dir string) {
@@ -80,7 +81,7 @@ func TestReplay(t *testing.T) {
 		},
 		want: append(want(0, 9), want(10, 5)...),
 		logs: []string{
-			"warn: spool: DIR/0000000000000001.seg: damaged or incomplete record at offset 269, skipped 28 bytes",
+			"warn: spool: DIR/0000000000000001.seg: truncated record at offset 269, skipped 28 bytes",
 			"info: spool: replaying 14 records (406 bytes) from DIR",
 		},
 	}, {
@@ -160,7 +161,7 @@ func TestReplay(t *testing.T) {
 		},
 		want: want(1, 4),
 		logs: []string{
-			"warn: spool: DIR/acks: damaged or incomplete record at offset 27, skipped 19 bytes",
+			"warn: spool: DIR/acks: truncated record at offset 27, skipped 19 bytes",
 			"info: spool: replaying 4 records (116 bytes) from DIR",
 		},
 	}} {
@@ -480,4 +481,41 @@ func checkpoint(t *testing.T, dir string, ps ...position) {
 			t.Fatal(err)
 		}
 	}
+}
+
+// TestFilesOfVersion1 starts an engine on a spool directory as the version
+// before package durable left it (bytes it wrote): the segment's records
+// after the checkpoint are delivered and the chunk digest is recognised, so
+// an upgrade loses nothing and repeats nothing.
+func TestFilesOfVersion1(t *testing.T) {
+	const (
+		// testRecords(0, 3)
+		segment = "574253504f4f4c01" +
+			"000000155158e68117b9d35aaefac00000036777307265633d30303030" +
+			"00000015ef32efd217b9d35b0862ef0001036777317265633d30303031" +
+			"00000015ed7db11717b9d35b61cb1e0002036777327265633d30303032"
+		// checkpoints after the first and the second record
+		acks = "574241434b5301" +
+			"00000000000000010000000000000025a302d660" +
+			"00000000000000010000000000000042160e21e9"
+		// ChunkDigest("chunk one", "airlock")
+		chunks = "57424348554e4b01" +
+			"fb8ec81ab1955bc7f3a528ad3c8ee736a9d98f7a6fd2c687248ae55d20dbb97d55d68999"
+	)
+	dir := t.TempDir()
+	for name, content := range map[string]string{"0000000000000001.seg": segment, ackLogName: acks, chunkLogName: chunks} {
+		b, err := hex.DecodeString(content)
+		if err != nil {
+			t.Fatal(err)
+		}
+		write(t, filepath.Join(dir, name), string(b))
+	}
+	c := &fakeCarrier{}
+	e := newEngine(t, c, spoolOptions(dir, discard{}))
+	if !e.Chunks().Before(ChunkDigest([]byte("chunk one"), "airlock")) {
+		t.Error("the chunk of the earlier run is not recognised")
+	}
+	closeEngine(t, e)
+	got, _ := c.result()
+	equal(t, "delivered", got, want(2, 1))
 }
