@@ -28,7 +28,7 @@ type Config struct {
 	MaxPending      int           // Max_Pending, default 100000: pending requests, and separately pending sessions
 	MaxPendingBytes int64         // Max_Pending_Bytes, default 64 MiB: requests (3/4) and sessions (1/4) together
 	Conntrace       ConntraceMode
-	WallClock       bool // time out on wall time instead of record time
+	Clock           correlate.ClockMode // Correlation_Clock; record time unless ClockWall
 	// Linger (Correlation_Linger, default 0) holds a completed request this
 	// long on the correlation clock before it is emitted, so that its block
 	// or back-end records still join when they arrive in a later chunk than
@@ -37,6 +37,15 @@ type Config struct {
 	Linger         time.Duration
 	RecentCapacity int // emitted req_ids (and sess_ids) remembered for duplicate detection, default MaxPending
 }
+
+// DefaultConfig returns the settings a Joiner runs with when none is given.
+func DefaultConfig() Config {
+	return Config{Timeout: DefaultTimeout, SessionTimeout: DefaultSessionTimeout, MaxPending: DefaultMaxPending, MaxPendingBytes: DefaultMaxPendingBytes}
+}
+
+// WallTime reports whether timeouts run on wall time rather than on the
+// records' own times.
+func (c Config) WallTime() bool { return c.Clock == correlate.ClockWall }
 
 func (c Config) withDefaults() (Config, error) {
 	switch {
@@ -173,7 +182,7 @@ func New(cfg Config) (*Joiner, error) {
 		doneRequests: newEmitted(cfg.RecentCapacity),
 		doneSessions: newEmitted(cfg.RecentCapacity),
 	}
-	if cfg.WallClock {
+	if cfg.WallTime() {
 		j.clock = correlate.NewWallClock()
 	}
 	if j.requests, j.sessions, err = j.newTables(); err != nil {
@@ -250,13 +259,13 @@ func (j *Joiner) Add(rec *airlock.Record, evTime time.Time, emit Emit) {
 
 // Tick emits the requests completed since the last Tick. Call it at the end
 // of every flush, after the chunk's last Add: records of one request that
-// arrive in one chunk are then joined whatever their order. With WallClock
+// arrive in one chunk are then joined whatever their order. With wall time
 // it also times out what has been idle too long by time.Now.
 func (j *Joiner) Tick(emit Emit) {
 	emit = orDiscard(emit)
 	j.emitEvictions(emit)
 	j.emitReady(emit, false)
-	if j.cfg.WallClock {
+	if j.cfg.WallTime() {
 		now := j.clock.Now()
 		j.requests.Advance(now)
 		j.sessions.Advance(now)

@@ -69,7 +69,9 @@ func Open(cfg *config.Config, stdout io.Writer, log Logger) (*Destination, error
 	if err != nil {
 		return nil, err
 	}
-	engine, err := delivery.New(carrier, deliveryOptions(cfg, log))
+	opts := cfg.Delivery
+	opts.Log = log
+	engine, err := delivery.New(carrier, opts)
 	if err != nil {
 		carrier.Close()
 		return nil, fmt.Errorf("%s: %w", config.KeySpoolDir, err)
@@ -99,14 +101,14 @@ func openReceiver(cfg *config.Config, address string, tlsConf *tls.Config, log L
 	d.Address, d.Receivers = address, ""
 	switch d.Scheme {
 	case "udp", "tcp", "tls":
-		opts := syslogOptions(cfg)
-		s, err := transport.New(transport.Config{Network: d.Scheme, Address: d.Address, Syslog: opts, Framing: cfg.Syslog.Framing, TLS: tlsConf})
+		opts := cfg.Syslog
+		s, err := transport.New(transport.Config{Network: d.Scheme, Address: d.Address, Syslog: opts, Framing: cfg.Framing, TLS: tlsConf})
 		if err != nil {
 			return nil, nil, err
 		}
 		return s, func(rec *sink.Record) int { return syslog.HeaderLen(rec, &opts) }, nil
 	case "relp", "relp+tls":
-		opts := syslogOptions(cfg)
+		opts := cfg.Syslog
 		c, err := relp.New(relp.Config{Address: d.Address, Syslog: opts, TLS: tlsConf})
 		if err != nil {
 			return nil, nil, err
@@ -118,10 +120,8 @@ func openReceiver(cfg *config.Config, address string, tlsConf *tls.Config, log L
 		return relpCarrier{c, log, label}, func(rec *sink.Record) int { return syslog.HeaderLen(rec, &opts) }, nil
 	case "forward", "forward+tls":
 		f := cfg.Forward
-		c, err := forward.New(forward.Config{
-			Address: d.Address, Tag: f.Tag, RequireAck: f.RequireAck, TLS: tlsConf, Gzip: f.Gzip,
-			Auth: forward.Auth{SharedKey: f.SharedKey, SelfHostname: f.SelfHostname, Username: f.Username, Password: f.Password},
-		})
+		f.Address, f.TLS = d.Address, tlsConf
+		c, err := forward.New(f)
 		if err != nil {
 			return nil, nil, err
 		}
@@ -146,37 +146,12 @@ func (c relpCarrier) Close() error {
 	return err
 }
 
-func deliveryOptions(cfg *config.Config, log Logger) delivery.Options {
-	c := cfg.Delivery
-	stats := c.StatsInterval
-	if stats == 0 {
-		stats = -1 // the engine's "off"
-	}
-	return delivery.Options{
-		QueueMaxBytes: c.QueueMaxBytes, SpoolDir: c.SpoolDir, SpoolMaxBytes: c.SpoolMaxBytes, SpoolFsync: c.SpoolFsync,
-		ShutdownTimeout: c.ShutdownTimeout, StatsInterval: stats, Log: log,
-		AdmitWait: c.FlushWait,
-	}
-}
-
-// syslogOptions are the header options of the syslog carriers.
-func syslogOptions(cfg *config.Config) syslog.Options {
-	s := cfg.Syslog
-	return syslog.Options{
-		Format: s.Format, Facility: s.Facility, AppName: s.AppName, Hostname: s.Hostname,
-		LocalHostname: cfg.Hostname, MaxSize: cfg.MaxSize,
-	}
-}
-
 func tlsConfig(cfg *config.Config, log Logger) (*tls.Config, error) {
-	t := cfg.TLS
-	c, err := transport.NewTLSConfig(transport.TLSOptions{
-		CAFile: t.CAFile, CertFile: t.CertFile, KeyFile: t.KeyFile, ServerName: t.ServerName, SkipVerify: !t.Verify,
-	})
+	c, err := transport.NewTLSConfig(cfg.TLS)
 	if err != nil {
 		return nil, fmt.Errorf("TLS settings (TLS_CA_File, TLS_Cert_File, TLS_Key_File): %w", err)
 	}
-	if !t.Verify {
+	if cfg.TLS.SkipVerify {
 		who := cfg.Destination.Address
 		if cfg.Failover != nil {
 			who = strings.Join(cfg.Failover.Addresses, ", ")

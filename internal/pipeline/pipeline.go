@@ -131,7 +131,7 @@ func New(cfg *config.Config, dest *destination.Destination, log *flblog.Logger) 
 		p.join = j
 		p.balance.restored.Store(j.Counters().In) // State_File
 	}
-	if p.mwg != nil && !cfg.MWG.RecordTime || p.join != nil && cfg.Correlation.WallClock {
+	if p.mwg != nil && cfg.MWG.Join.WallTime() || p.join != nil && cfg.Correlation.Join.WallTime() {
 		p.tickStop, p.tickDone = make(chan struct{}), make(chan struct{})
 		go p.tickLoop()
 	}
@@ -174,7 +174,7 @@ func (p *Pipeline) Flush(chunk []byte, tag string) (Result, error) {
 				p.log.Warnf("destination %s is not keeping up: no room within %s (%s), chunks go back to Fluent Bit with FLB_RETRY; "+
 					"Fluent Bit drops a chunk after Retry_Limit retries (default 1, \"chunk ... cannot be retried\"): "+
 					"set Retry_Limit no_limits on this output, or raise %s, %s or %s",
-					p.cfg.Destination, config.KeyFlushWait, p.cfg.Delivery.FlushWait, config.KeyFlushWait, config.KeySpoolMaxBytes, config.KeyQueueMaxBytes)
+					p.cfg.Destination, config.KeyFlushWait, p.cfg.Delivery.AdmitWait, config.KeyFlushWait, config.KeySpoolMaxBytes, config.KeyQueueMaxBytes)
 			}
 			return Result{}, ErrBusy
 		}
