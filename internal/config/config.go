@@ -113,7 +113,6 @@ func defaults(hostname string) *Config {
 		Destination: DestinationURL{Scheme: "stdout"}, LogKey: "log", WELFID: "firewall", Location: time.Local,
 		MaxSize: -1, Hostname: hostname,
 		Syslog:  syslog.Options{Facility: syslog.DefaultFacility, AppName: syslog.DefaultAppName},
-		TLS:     transport.TLSOptions{},
 		Forward: forward.Config{Tag: forward.DefaultTag},
 		Delivery: delivery.Options{
 			QueueMaxBytes: delivery.DefaultQueueMaxBytes, SpoolMaxBytes: delivery.DefaultSpoolMaxBytes,

@@ -113,6 +113,8 @@ func TestParseErrors(t *testing.T) {
 		{"Marker_Mode", "arrows", `Marker_Mode: invalid value "arrows": allowed: auto, region, direction`},
 		{"Max_Header_Bytes", "1K", `Max_Header_Bytes: invalid value "1K": allowed: at least 8K`},
 		{"Max_Connections", "10K", `Max_Connections: invalid value "10K": allowed: a positive whole number`},
+		{"Max_Pending_Bytes", "lots", `Max_Pending_Bytes: invalid value "lots": allowed: a whole number of bytes, optionally with a K, M or G suffix`},
+		{"Max_Pending_Bytes", "0", `Max_Pending_Bytes: invalid value "0": allowed: a positive number of bytes, optionally with a K, M or G suffix`},
 		{"Correlation_Clock", "sundial", `Correlation_Clock: invalid value "sundial": allowed: record, wall`},
 		{"Correlate", "sometimes", `Correlate: invalid value "sometimes": allowed: on, off`},
 		{"Conntrace", "maybe", `Conntrace: invalid value "maybe": allowed: auto, on, off`},
