@@ -191,17 +191,17 @@ func (p *parser) checkTogether(c *Config) {
 		c.Framing = syslog.FramingNone
 	}
 	if t := c.TLS; d.TLS() && (t.CertFile == "") != (t.KeyFile == "") {
-		key, v := KeyTLSCertFile, t.CertFile
+		key, v := keyTLSCertFile, t.CertFile
 		if t.CertFile == "" {
-			key, v = KeyTLSKeyFile, t.KeyFile
+			key, v = keyTLSKeyFile, t.KeyFile
 		}
 		p.fail(key, v, "a client certificate needs both TLS_Cert_File and TLS_Key_File")
 	}
 	if a := &c.Forward.Auth; d.Forward() {
 		if (a.Username == "") != (a.Password == "") {
-			key, v := KeyForwardUsername, a.Username
+			key, v := keyForwardUsername, a.Username
 			if a.Username == "" {
-				key, v = KeyForwardPassword, "(hidden)"
+				key, v = keyForwardPassword, "(hidden)"
 			}
 			p.fail(key, v, "Forward_Username and Forward_Password go together")
 		}
@@ -211,7 +211,7 @@ func (p *parser) checkTogether(c *Config) {
 		c.MaxSize = defaultMaxSize(d, c.Syslog.Format)
 	}
 	if d.Scheme == "udp" && (c.MaxSize == 0 || c.MaxSize > maxDatagram) {
-		p.fail(KeyMaxSize, fmt.Sprint(c.MaxSize), "a UDP message must fit in one datagram: 1 to 65507 bytes")
+		p.fail(keyMaxSize, fmt.Sprint(c.MaxSize), "a UDP message must fit in one datagram: 1 to 65507 bytes")
 	}
 }
 

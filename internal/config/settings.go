@@ -15,19 +15,24 @@ import (
 	"github.com/welfbridge/welfbridge/internal/syslog"
 )
 
-// Keys that other packages and messages name. The README documents every key.
+// Keys that other packages name in their messages. The README documents
+// every key.
 const (
-	KeyDestination     = "Destination"
-	KeyMaxSize         = "Max_Size"
-	KeyTLSCertFile     = "TLS_Cert_File"
-	KeyTLSKeyFile      = "TLS_Key_File"
-	KeyForwardUsername = "Forward_Username"
-	KeyForwardPassword = "Forward_Password"
-	KeyQueueMaxBytes   = "Queue_Max_Bytes"
-	KeySpoolDir        = "Spool_Dir"
-	KeySpoolMaxBytes   = "Spool_Max_Bytes"
-	KeyFlushWait       = "Flush_Wait"
-	KeyStateFile       = "State_File"
+	KeyDestination   = "Destination"
+	KeyQueueMaxBytes = "Queue_Max_Bytes"
+	KeySpoolDir      = "Spool_Dir"
+	KeySpoolMaxBytes = "Spool_Max_Bytes"
+	KeyFlushWait     = "Flush_Wait"
+	KeyStateFile     = "State_File"
+)
+
+// Keys that the rules across settings name (see checkTogether).
+const (
+	keyMaxSize         = "Max_Size"
+	keyTLSCertFile     = "TLS_Cert_File"
+	keyTLSKeyFile      = "TLS_Key_File"
+	keyForwardUsername = "Forward_Username"
+	keyForwardPassword = "Forward_Password"
 )
 
 // A setting is one property: set parses a value (never empty) into the
@@ -96,8 +101,8 @@ var settings = []setting{
 	}},
 
 	{key: "TLS_CA_File", only: tlsOnly, set: func(c *Config, v string) error { c.TLS.CAFile = v; return nil }},
-	{key: KeyTLSCertFile, only: tlsOnly, set: func(c *Config, v string) error { c.TLS.CertFile = v; return nil }},
-	{key: KeyTLSKeyFile, only: tlsOnly, set: func(c *Config, v string) error { c.TLS.KeyFile = v; return nil }},
+	{key: keyTLSCertFile, only: tlsOnly, set: func(c *Config, v string) error { c.TLS.CertFile = v; return nil }},
+	{key: keyTLSKeyFile, only: tlsOnly, set: func(c *Config, v string) error { c.TLS.KeyFile = v; return nil }},
 	{key: "TLS_Server_Name", only: tlsOnly, set: func(c *Config, v string) error { c.TLS.ServerName = v; return nil }},
 	{key: "TLS_Verify", set: func(c *Config, v string) (err error) {
 		verify, err := onOff(v)
@@ -112,8 +117,8 @@ var settings = []setting{
 		c.Forward.Auth.SelfHostname, err = token(v, 255, "allowed: 1 to 255 printable ASCII characters without spaces")
 		return
 	}},
-	{key: KeyForwardUsername, only: forwardOnly, set: func(c *Config, v string) error { c.Forward.Auth.Username = v; return nil }},
-	{key: KeyForwardPassword, only: forwardOnly, secret: true, set: func(c *Config, v string) error { c.Forward.Auth.Password = v; return nil }},
+	{key: keyForwardUsername, only: forwardOnly, set: func(c *Config, v string) error { c.Forward.Auth.Username = v; return nil }},
+	{key: keyForwardPassword, only: forwardOnly, secret: true, set: func(c *Config, v string) error { c.Forward.Auth.Password = v; return nil }},
 	{key: "Forward_Compress", only: forwardOnly, set: func(c *Config, v string) error {
 		switch strings.ToLower(v) {
 		case "off":
@@ -200,7 +205,7 @@ var settings = []setting{
 	}},
 	{key: "Correlation_Linger", set: func(c *Config, v string) (err error) { c.Correlation.Join.Linger, err = duration(v); return }},
 
-	{key: KeyMaxSize, set: func(c *Config, v string) error {
+	{key: keyMaxSize, set: func(c *Config, v string) error {
 		n, err := size(v)
 		c.MaxSize = int(n)
 		return err
