@@ -112,13 +112,9 @@ func defaults(hostname string) *Config {
 	return &Config{
 		Destination: DestinationURL{Scheme: "stdout"}, LogKey: "log", WELFID: "firewall", Location: time.Local,
 		MaxSize: -1, Hostname: hostname,
-		Syslog:  syslog.Options{Facility: syslog.DefaultFacility, AppName: syslog.DefaultAppName},
-		Forward: forward.Config{Tag: forward.DefaultTag},
-		Delivery: delivery.Options{
-			QueueMaxBytes: delivery.DefaultQueueMaxBytes, SpoolMaxBytes: delivery.DefaultSpoolMaxBytes,
-			ShutdownTimeout: delivery.DefaultShutdownTimeout, StatsInterval: delivery.DefaultStatsInterval,
-			AdmitWait: delivery.DefaultAdmitWait,
-		},
+		Syslog:      syslog.DefaultOptions(),
+		Forward:     forward.Config{Tag: forward.DefaultTag},
+		Delivery:    delivery.DefaultOptions(),
 		Failover:    &Failover{Pool: failover.Options{FailbackInterval: failover.DefaultFailbackInterval}},
 		MWG:         MWG{PathKey: "file", Join: mwgjoin.DefaultConfig()},
 		Correlation: Correlation{Enabled: true, Join: airlockjoin.DefaultConfig()},
