@@ -58,13 +58,16 @@ func Open(cfg *config.Config, stdout io.Writer, log Logger) (*Destination, error
 		}
 		return &Destination{Sink: f}, nil
 	}
+	tlsConf, err := tlsConfig(cfg, log)
+	if err != nil {
+		return nil, err
+	}
 	var carrier sink.Sink
 	var overhead func(*sink.Record) int
-	var err error
 	if cfg.Failover != nil {
-		carrier, overhead, err = openPool(cfg, log)
+		carrier, overhead, err = openPool(cfg, tlsConf, log)
 	} else {
-		carrier, overhead, err = openCarrier(cfg, d.Address, log)
+		carrier, overhead, err = openReceiver(cfg, d.Address, tlsConf, log)
 	}
 	if err != nil {
 		return nil, err
@@ -79,23 +82,9 @@ func Open(cfg *config.Config, stdout io.Writer, log Logger) (*Destination, error
 	return &Destination{Sink: engine, Overhead: overhead, Admit: engine.Admit}, nil
 }
 
-// openCarrier opens the network carrier of cfg's destination to the
-// receiver at address and says how much room its header takes.
-func openCarrier(cfg *config.Config, address string, log Logger) (failover.Carrier, func(*sink.Record) int, error) {
-	var tlsConf *tls.Config
-	if cfg.Destination.TLS() {
-		c, err := tlsConfig(cfg, log)
-		if err != nil {
-			return nil, nil, err
-		}
-		tlsConf = c
-	}
-	return openReceiver(cfg, address, tlsConf, log)
-}
-
-// openReceiver opens the carrier to one receiver; tlsConf is nil without
-// TLS, and names no server unless TLS_Server_Name does (each carrier then
-// verifies its own host).
+// openReceiver opens the carrier to one receiver and says how much room its
+// header takes; tlsConf is nil without TLS, and names no server unless
+// TLS_Server_Name does (each carrier then verifies its own host).
 func openReceiver(cfg *config.Config, address string, tlsConf *tls.Config, log Logger) (failover.Carrier, func(*sink.Record) int, error) {
 	d := cfg.Destination
 	d.Address, d.Receivers = address, ""
@@ -146,7 +135,12 @@ func (c relpCarrier) Close() error {
 	return err
 }
 
+// tlsConfig returns the TLS configuration of cfg's carriers, nil when the
+// destination does not use TLS.
 func tlsConfig(cfg *config.Config, log Logger) (*tls.Config, error) {
+	if !cfg.Destination.TLS() {
+		return nil, nil
+	}
 	c, err := transport.NewTLSConfig(cfg.TLS)
 	if err != nil {
 		return nil, fmt.Errorf("TLS settings (TLS_CA_File, TLS_Cert_File, TLS_Key_File): %w", err)

@@ -11,17 +11,9 @@ import (
 )
 
 // openPool opens one carrier per receiver of cfg's destination, all with
-// the same settings, behind a failover pool.
-func openPool(cfg *config.Config, log Logger) (sink.Sink, func(*sink.Record) int, error) {
+// the same settings (tlsConf is nil without TLS), behind a failover pool.
+func openPool(cfg *config.Config, tlsConf *tls.Config, log Logger) (sink.Sink, func(*sink.Record) int, error) {
 	f := cfg.Failover
-	var tlsConf *tls.Config
-	if cfg.Destination.TLS() {
-		c, err := tlsConfig(cfg, log)
-		if err != nil {
-			return nil, nil, err
-		}
-		tlsConf = c
-	}
 	var receivers []failover.Receiver
 	var overhead func(*sink.Record) int
 	closeAll := func() {
