@@ -304,3 +304,21 @@ func TestCorrelationSettings(t *testing.T) {
 		t.Errorf("got %+v\nwant %+v", c.Correlation, want)
 	}
 }
+
+// TestSettingsReadOnce: every key has one row in the key table, so that a
+// value is parsed and reported once, and none is a key Fluent Bit's core
+// consumes (those never reach the plugin).
+func TestSettingsReadOnce(t *testing.T) {
+	seen := map[string]bool{strings.ToLower(KeyDestination): true}
+	for _, s := range settings {
+		k := strings.ToLower(s.key)
+		if seen[k] {
+			t.Errorf("%s has two rows", s.key)
+		}
+		seen[k] = true
+		if k == "host" || k == "port" || k == "workers" || k == "match" || k == "retry_limit" ||
+			strings.HasPrefix(k, "tls.") || k == "tls" || strings.HasPrefix(k, "net.") {
+			t.Errorf("%s is a key of Fluent Bit's core", s.key)
+		}
+	}
+}
