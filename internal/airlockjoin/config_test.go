@@ -1,6 +1,7 @@
 package airlockjoin
 
 import (
+	"github.com/welfbridge/welfbridge/internal/correlate"
 	"testing"
 	"time"
 
@@ -48,8 +49,8 @@ func TestNew(t *testing.T) {
 	}{
 		{"defaults", Config{},
 			Config{Timeout: 30 * time.Second, SessionTimeout: time.Hour, MaxPending: 100_000, MaxPendingBytes: 64 << 20, RecentCapacity: 100_000}, ""},
-		{"recent capacity follows max pending", Config{MaxPending: 5, Conntrace: ConntraceOff, WallClock: true},
-			Config{Timeout: 30 * time.Second, SessionTimeout: time.Hour, MaxPending: 5, MaxPendingBytes: 64 << 20, RecentCapacity: 5, Conntrace: ConntraceOff, WallClock: true}, ""},
+		{"recent capacity follows max pending", Config{MaxPending: 5, Conntrace: ConntraceOff, Clock: correlate.ClockWall},
+			Config{Timeout: 30 * time.Second, SessionTimeout: time.Hour, MaxPending: 5, MaxPendingBytes: 64 << 20, RecentCapacity: 5, Conntrace: ConntraceOff, Clock: correlate.ClockWall}, ""},
 		{"negative timeout", Config{Timeout: -1}, Config{}, "airlockjoin: invalid config: correlation timeout -1ns is negative"},
 		{"negative session timeout", Config{SessionTimeout: -time.Second}, Config{}, "airlockjoin: invalid config: session timeout -1s is negative"},
 		{"negative max pending", Config{MaxPending: -1}, Config{}, "airlockjoin: invalid config: max pending -1 is negative"},

@@ -159,7 +159,7 @@
 // By default the Joiner runs on record time: now is the latest event time
 // passed to Add, so replays and tests time out the same way every time,
 // and pending state waits, within the caps, while no records arrive. With
-// Config.WallClock it runs on time.Now, and Tick times out idle state
+// Config.Clock ClockWall it runs on time.Now, and Tick times out idle state
 // between records.
 //
 // # State file

@@ -30,7 +30,7 @@ type Config struct {
 	MaxPending      int           // Max_Pending, default 100000: pending requests, and separately pending sessions
 	MaxPendingBytes int64         // Max_Pending_Bytes, default 64 MiB: requests (3/4) and sessions (1/4) together
 	Conntrace       ConntraceMode
-	WallClock       bool // time out on wall time instead of record time
+	Clock           correlate.ClockMode // Correlation_Clock; record time unless ClockWall
 	// Linger (Correlation_Linger, default 0) is how late, on the
 	// correlation clock, a record may arrive after newer ones and still
 	// join: completed requests and ended sessions are held, and timeouts
@@ -41,6 +41,15 @@ type Config struct {
 	Linger         time.Duration
 	RecentCapacity int // emitted req_ids (and sess_ids) remembered for duplicate detection, default MaxPending
 }
+
+// DefaultConfig returns the settings a Joiner runs with when none is given.
+func DefaultConfig() Config {
+	return Config{Timeout: DefaultTimeout, SessionTimeout: DefaultSessionTimeout, MaxPending: DefaultMaxPending, MaxPendingBytes: DefaultMaxPendingBytes}
+}
+
+// WallTime reports whether timeouts run on wall time rather than on the
+// records' own times.
+func (c Config) WallTime() bool { return c.Clock == correlate.ClockWall }
 
 func (c Config) withDefaults() (Config, error) {
 	switch {
@@ -206,7 +215,7 @@ func New(cfg Config) (*Joiner, error) {
 		// order before any sign of workers could show: assume them.
 		concurrentUntil: assumeWorkers,
 	}
-	if cfg.WallClock {
+	if cfg.WallTime() {
 		j.clock = correlate.NewWallClock()
 	}
 	if j.requests, j.sessions, err = j.newTables(); err != nil {
@@ -351,7 +360,7 @@ func (j *Joiner) Abandon(token uint64) {
 // and the session ends whose start did not come in time. Call it (or End)
 // at the end of every flush, after the chunk's last Add: records of one
 // request that arrive in one chunk are then joined whatever their order.
-// With WallClock it also times out what has been idle too long by
+// With wall time it also times out what has been idle too long by
 // time.Now.
 func (j *Joiner) Tick(emit Emit) {
 	emit = orDiscard(emit)
@@ -363,7 +372,7 @@ func (j *Joiner) Tick(emit Emit) {
 		j.emitReadySessions(emit, true)
 	}
 	j.emitReady(emit, false)
-	if j.cfg.WallClock {
+	if j.cfg.WallTime() {
 		now := j.release()
 		j.requests.Advance(now)
 		j.sessions.Advance(now)
@@ -516,7 +525,7 @@ type readyRequest struct {
 // order, so the place is found from the end in a step or two.
 func (j *Joiner) schedule(list []readyRequest, key []byte, p pending) []readyRequest {
 	at := latestTime(p)
-	if at == math.MinInt64 || j.cfg.WallClock {
+	if at == math.MinInt64 || j.cfg.WallTime() {
 		// On wall time, records' times say nothing about when to emit.
 		at = unixNanos(j.clock.Now())
 	}

@@ -2,6 +2,7 @@ package airlockjoin
 
 import (
 	"fmt"
+	"github.com/welfbridge/welfbridge/internal/correlate"
 	"strings"
 	"testing"
 	"time"
@@ -302,7 +303,7 @@ func TestConntraceAutoPerMapping(t *testing.T) {
 // TestWallClock: with WallClock, event times do not move the clock, so a
 // record from years later times nothing out.
 func TestWallClock(t *testing.T) {
-	j := newJoiner(t, Config{WallClock: true, Conntrace: ConntraceOn})
+	j := newJoiner(t, Config{Clock: correlate.ClockWall, Conntrace: ConntraceOn})
 	got := run(t, j, addAt("request_conntrace", time.Second), addAt("reject", 10*365*24*time.Hour), tick)
 	diffLines(t, "outputs", got, []string{lineReject})
 	got = run(t, j, addAt("request_summary", 2*time.Second), tick)

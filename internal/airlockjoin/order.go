@@ -27,7 +27,7 @@ const idleRelease = time.Second
 // the end of the chunk) and do not count. On wall time lateness says
 // nothing about order, and is not observed.
 func (j *Joiner) observeLateness(evTime time.Time) {
-	if j.cfg.WallClock || evTime.IsZero() || j.tickClock.IsZero() {
+	if j.cfg.WallTime() || evTime.IsZero() || j.tickClock.IsZero() {
 		return
 	}
 	late := j.tickClock.Sub(evTime)
@@ -52,7 +52,7 @@ func (j *Joiner) rotateLateness() {
 	for _, l := range j.lateness {
 		j.lag = max(j.lag, l)
 	}
-	if j.begun > 0 && j.begun < j.concurrentUntil && !j.cfg.WallClock {
+	if j.begun > 0 && j.begun < j.concurrentUntil && !j.cfg.WallTime() {
 		// Workers finish chunks in any order, also before any lateness
 		// shows: assume records as late as a request may be idle.
 		j.lag = max(j.lag, j.cfg.Timeout)
@@ -74,5 +74,5 @@ func (j *Joiner) release() time.Time {
 // idle reports whether no flush has begun or ended for idleRelease and
 // none is in progress. Only a Joiner driven by Begin and End is ever idle.
 func (j *Joiner) idle() bool {
-	return !j.cfg.WallClock && len(j.active) == 0 && !j.activity.IsZero() && time.Since(j.activity) >= idleRelease
+	return !j.cfg.WallTime() && len(j.active) == 0 && !j.activity.IsZero() && time.Since(j.activity) >= idleRelease
 }

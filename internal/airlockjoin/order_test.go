@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/welfbridge/welfbridge/internal/correlate"
 )
 
 // TestEveryChunkOrder feeds the records of the bundled sample — a session
@@ -129,7 +131,7 @@ func TestIdleRelease(t *testing.T) {
 // emitted at the end of its chunk even if its records' times are in the
 // future.
 func TestWallClockDoesNotHoldOnRecordTime(t *testing.T) {
-	j := newJoiner(t, Config{Conntrace: ConntraceOn, WallClock: true})
+	j := newJoiner(t, Config{Conntrace: ConntraceOn, Clock: correlate.ClockWall})
 	c := newCollector()
 	f := &feeder{t: t}
 	future := time.Now().Add(time.Hour)

@@ -7,14 +7,29 @@
 // here, once, in FLBPluginInit: a bad value fails Init with a message naming
 // the key and what is allowed. Names avoid the keys Fluent Bit's core consumes
 // (host, port, tls*, workers, match, net.* …), which never reach a plugin.
+//
+// The settings of each part live in that part's own type, with its defaults:
+// airlockjoin.Config, mwgjoin.Config, delivery.Options, failover.Options,
+// syslog.Options, transport.TLSOptions, forward.Config. Config holds them
+// ready to use, and the key table in settings.go says, for every key, which
+// field it sets and how its value is parsed. To add a setting: add its field
+// (and default) to the owning package's type, and one row to the table.
 package config
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
-	"strconv"
 	"strings"
 	"time"
+
+	"github.com/welfbridge/welfbridge/internal/airlockjoin"
+	"github.com/welfbridge/welfbridge/internal/delivery"
+	"github.com/welfbridge/welfbridge/internal/failover"
+	"github.com/welfbridge/welfbridge/internal/forward"
+	"github.com/welfbridge/welfbridge/internal/mwgjoin"
+	"github.com/welfbridge/welfbridge/internal/syslog"
+	"github.com/welfbridge/welfbridge/internal/transport"
 )
 
 // Getter returns the value of a property, "" when unset.
@@ -49,7 +64,7 @@ const (
 
 // Config is the validated configuration of one instance.
 type Config struct {
-	Destination Destination
+	Destination DestinationURL // where records go (the Destination key)
 	Source      Source
 	LogKey      string         // key holding a raw line
 	WELFID      string         // value of the WELF id field
@@ -60,54 +75,73 @@ type Config struct {
 	Unparsed    Unparsed
 	Hostname    string // this machine's name, resolved once by the caller
 
-	Syslog      Syslog      // syslog carriers (udp, tcp, tls, relp)
-	TLS         TLS         // TLS carriers (tls, relp+tls, forward+tls)
-	Forward     Forward     // forward destinations
-	Delivery    Delivery    // network destinations
-	Failover    *Failover   // nil unless Destination lists several receivers
-	MWG         MWG         // MWG connection traces
-	Correlation Correlation // Airlock request and session correlation
+	Syslog      syslog.Options       // syslog carriers (udp, tcp, tls, relp); LocalHostname and MaxSize filled in
+	Framing     syslog.Framing       // tcp and tls; FramingNone for udp
+	TLS         transport.TLSOptions // TLS carriers (tls, relp+tls, forward+tls)
+	Forward     forward.Config       // forward destinations; Address and TLS are set per receiver
+	Delivery    delivery.Options     // network destinations; Log is set when opened
+	Failover    *Failover            // nil unless Destination lists several receivers
+	MWG         MWG                  // MWG connection traces
+	Correlation Correlation          // Airlock request and session correlation
 }
 
-// Keys, as documented in the README. Fluent Bit matches them case-insensitively.
-const (
-	KeyDestination = "Destination"
-	KeySource      = "Source"
-	KeyLogKey      = "Log_Key"
-	KeyWELFID      = "WELF_Id"
-	KeyFW          = "FW"
-	KeyTimeZone    = "Time_Zone"
-	KeyLineEnding  = "Line_Ending"
-	KeyMaxSize     = "Max_Size"
-	KeyUnparsed    = "Unparsed_Records"
-)
+// Failover holds the settings of a Destination of several receivers.
+type Failover struct {
+	Addresses []string // host:port of each receiver, in list order; the first is Destination.Address
+	Pool      failover.Options
+}
 
-// Parse reads every property through get and validates it. hostname is this
-// machine's name, the last fallback for the WELF fw field. All problems are
-// reported together, each naming its key.
+// MWG holds which record keys carry MWG trace lines and how they are joined.
+type MWG struct {
+	PathKey   string // record key with the trace file's path (tail's Path_Key)
+	OffsetKey string // record key with the line's byte offset (tail's Offset_Key); "" = none
+	Join      mwgjoin.Config
+}
+
+// Correlation holds whether and how Airlock records of one request (req_id)
+// and one session (sess_id) are joined.
+type Correlation struct {
+	Enabled   bool
+	StateFile string // "" = pending state is emitted as partial records at exit
+	Join      airlockjoin.Config
+}
+
+// defaults returns the configuration before any property is read: each
+// part's defaults come from the package that owns it.
+func defaults(hostname string) *Config {
+	return &Config{
+		Destination: DestinationURL{Scheme: "stdout"}, LogKey: "log", WELFID: "firewall", Location: time.Local,
+		MaxSize: -1, Hostname: hostname,
+		Syslog:      syslog.DefaultOptions(),
+		Forward:     forward.Config{Tag: forward.DefaultTag},
+		Delivery:    delivery.DefaultOptions(),
+		Failover:    &Failover{Pool: failover.Options{FailbackInterval: failover.DefaultFailbackInterval}},
+		MWG:         MWG{PathKey: "file", Join: mwgjoin.DefaultConfig()},
+		Correlation: Correlation{Enabled: true, Join: airlockjoin.DefaultConfig()},
+	}
+}
+
+// Parse reads every property through get, once, and validates it. hostname
+// is this machine's name, the last fallback for the WELF fw field. All
+// problems are reported together, each naming its key.
 func Parse(get Getter, hostname string) (*Config, error) {
 	p := parser{get: get}
-	c := &Config{Hostname: hostname}
-	c.Destination = p.destination()
-	c.Source = p.source()
-	c.LogKey = p.word(KeyLogKey, "log")
-	c.WELFID = p.welfID()
-	c.FW = p.fw()
-	c.Location = p.timeZone()
-	c.CRLF = p.lineEnding(c.Destination.Scheme == "file")
-	c.Syslog = p.syslog(c.Destination)
-	c.TLS = p.tls(c.Destination)
-	c.Forward = p.forward(c.Destination, hostname)
-	c.Delivery = p.delivery(c.Destination)
-	c.Failover = p.failover(c.Destination)
-	c.MWG = p.mwg()
-	c.Correlation = p.correlation()
-	c.MaxSize = p.size(KeyMaxSize, int64(defaultMaxSize(c.Destination, c.Syslog)))
-	p.checkMaxSize(c.Destination, c.MaxSize)
-	c.Unparsed = p.unparsed()
+	c := defaults(hostname)
+	// Destination first: the defaults and the scope of other settings
+	// depend on it.
+	c.Destination, c.Failover.Addresses = p.destination(p.value(KeyDestination))
+	c.CRLF = c.Destination.Scheme == "file"
+	for _, s := range settings {
+		p.apply(c, s)
+	}
+	p.checkTogether(c)
 	if c.FW == "" && hostname == "" {
-		hostname = "localhost"
-		c.Hostname = hostname
+		c.Hostname = "localhost"
+	}
+	c.Syslog.LocalHostname, c.Syslog.MaxSize = c.Hostname, c.MaxSize
+	c.MWG.Join.Stream.Location = c.Location // trace timestamps without an offset are in Time_Zone too
+	if len(c.Failover.Addresses) < 2 {
+		c.Failover = nil
 	}
 	if err := errors.Join(p.errs...); err != nil {
 		return nil, err
@@ -118,11 +152,6 @@ func Parse(get Getter, hostname string) (*Config, error) {
 type parser struct {
 	get  Getter
 	errs []error
-
-	addresses []string // the addresses of a Destination list of several receivers
-
-	clockRead  bool   // Correlation_Clock has been read
-	clockValue string // "record", "wall" or "" (unset or invalid)
 }
 
 func (p *parser) value(key string) string { return strings.TrimSpace(p.get(key)) }
@@ -131,140 +160,67 @@ func (p *parser) fail(key, val, allowed string) {
 	p.errs = append(p.errs, fmt.Errorf("%s: invalid value %q: %s", key, val, allowed))
 }
 
-func (p *parser) source() Source {
-	switch v := p.value(KeySource); strings.ToLower(v) {
-	case "", "auto":
-		return SourceAuto
-	case "airlock":
-		return SourceAirlock
-	case "mwg":
-		return SourceMWG
-	default:
-		p.fail(KeySource, v, "allowed: auto, airlock, mwg")
-		return SourceAuto
-	}
-}
-
-// word reads a record key name: one token without spaces.
-func (p *parser) word(key, def string) string {
-	v := p.value(key)
+// apply reads the property of s and, when it is set, parses it into c and
+// checks that it applies to c's destination.
+func (p *parser) apply(c *Config, s setting) {
+	v := p.value(s.key)
 	if v == "" {
-		return def
+		return
 	}
-	if strings.ContainsAny(v, " \t\"") {
-		p.fail(key, v, "allowed: a record key without spaces or quotes")
-		return def
+	shown := v
+	if s.secret {
+		shown = "(hidden)"
 	}
-	return v
+	if err := s.set(c, v); err != nil {
+		p.fail(s.key, shown, err.Error())
+	}
+	if s.only != nil && !s.only.to(c.Destination) {
+		p.fail(s.key, shown, s.only.what)
+	}
 }
 
-func (p *parser) welfID() string {
-	v := p.value(KeyWELFID)
-	if v == "" {
-		return "firewall"
+// checkTogether checks the rules that involve several settings, and fills
+// in the defaults that depend on other settings.
+func (p *parser) checkTogether(c *Config) {
+	d := c.Destination
+	if d.Scheme == "udp" {
+		c.Framing = syslog.FramingNone
 	}
-	if len(v) > 64 || !printableToken(v) {
-		p.fail(KeyWELFID, v, "allowed: 1 to 64 printable ASCII characters without spaces or quotes")
-		return "firewall"
-	}
-	return v
-}
-
-func (p *parser) fw() string {
-	v := p.value(KeyFW)
-	if len(v) > 255 || !printableToken(v) && v != "" {
-		p.fail(KeyFW, v, "allowed: a host name or address (printable ASCII without spaces or quotes, at most 255 characters)")
-		return ""
-	}
-	return v
-}
-
-func printableToken(s string) bool {
-	for i := 0; i < len(s); i++ {
-		if c := s[i]; c <= ' ' || c >= 0x7f || c == '"' || c == '\\' {
-			return false
+	if t := c.TLS; d.TLS() && (t.CertFile == "") != (t.KeyFile == "") {
+		key, v := keyTLSCertFile, t.CertFile
+		if t.CertFile == "" {
+			key, v = keyTLSKeyFile, t.KeyFile
 		}
+		p.fail(key, v, "a client certificate needs both TLS_Cert_File and TLS_Key_File")
 	}
-	return s != ""
-}
-
-func (p *parser) timeZone() *time.Location {
-	v := p.value(KeyTimeZone)
-	switch {
-	case v == "" || strings.EqualFold(v, "local"):
-		return time.Local
-	case strings.EqualFold(v, "utc"):
-		return time.UTC
+	if a := &c.Forward.Auth; d.Forward() {
+		if (a.Username == "") != (a.Password == "") {
+			key, v := keyForwardUsername, a.Username
+			if a.Username == "" {
+				key, v = keyForwardPassword, "(hidden)"
+			}
+			p.fail(key, v, "Forward_Username and Forward_Password go together")
+		}
+		a.SelfHostname = cmp.Or(a.SelfHostname, c.Hostname, "localhost")
 	}
-	loc, err := time.LoadLocation(v)
-	if err != nil {
-		p.fail(KeyTimeZone, v, "allowed: local, UTC, or an IANA zone name known to this system (e.g. Europe/Zurich)")
-		return time.Local
+	if c.MaxSize < 0 {
+		c.MaxSize = defaultMaxSize(d, c.Syslog.Format)
 	}
-	return loc
-}
-
-func (p *parser) lineEnding(file bool) bool {
-	switch v := p.value(KeyLineEnding); strings.ToLower(v) {
-	case "":
-		return file
-	case "crlf":
-		return true
-	case "lf":
-		return false
-	default:
-		p.fail(KeyLineEnding, v, "allowed: crlf, lf")
-		return file
+	if d.Scheme == "udp" && (c.MaxSize == 0 || c.MaxSize > maxDatagram) {
+		p.fail(keyMaxSize, fmt.Sprint(c.MaxSize), "a UDP message must fit in one datagram: 1 to 65507 bytes")
 	}
 }
 
-// size reads a byte count: a whole number, optionally with a K, M or G suffix
-// (powers of 1024).
-func (p *parser) size(key string, def int64) int {
-	v := p.value(key)
-	if v == "" {
-		return int(def)
+// defaultMaxSize is the message size cap of a destination when Max_Size is
+// unset: what receivers must accept per carrier (RFC 3164: 1024; RFC 5426
+// UDP: 2048; RFC 5425 TLS and common TCP receivers: 8192), no cap for files,
+// stdout and forward.
+func defaultMaxSize(d DestinationURL, f syslog.Format) int {
+	if !d.Syslog() {
+		return 0
 	}
-	n, err := ParseSize(v)
-	if err != nil {
-		p.fail(key, v, "allowed: a whole number of bytes, optionally with a K, M or G suffix")
-		return int(def)
-	}
-	return int(n)
+	return syslog.DefaultMaxSize(f, d.Scheme != "udp")
 }
 
-func (p *parser) unparsed() Unparsed {
-	switch v := p.value(KeyUnparsed); strings.ToLower(v) {
-	case "", "emit":
-		return UnparsedEmit
-	case "drop":
-		return UnparsedDrop
-	default:
-		p.fail(KeyUnparsed, v, "allowed: emit, drop")
-		return UnparsedEmit
-	}
-}
-
-// ParseSize parses a byte count such as 8192, 64K, 16M or 1G.
-func ParseSize(s string) (int64, error) {
-	if s == "" {
-		return 0, errors.New("empty size")
-	}
-	mult := int64(1)
-	switch strings.ToUpper(s[len(s)-1:]) {
-	case "K":
-		mult = 1 << 10
-	case "M":
-		mult = 1 << 20
-	case "G":
-		mult = 1 << 30
-	}
-	if mult > 1 {
-		s = s[:len(s)-1]
-	}
-	n, err := strconv.ParseInt(s, 10, 64)
-	if err != nil || n < 0 || n > (1<<40)/mult {
-		return 0, fmt.Errorf("invalid size %q", s)
-	}
-	return n * mult, nil
-}
+// maxDatagram is the largest UDP payload over IPv4.
+const maxDatagram = 65507

@@ -1,6 +1,10 @@
 package config
 
 import (
+	"github.com/welfbridge/welfbridge/internal/correlate"
+	"github.com/welfbridge/welfbridge/internal/forward"
+	"github.com/welfbridge/welfbridge/internal/mwgjoin"
+	"github.com/welfbridge/welfbridge/internal/transport"
 	"strings"
 	"testing"
 	"time"
@@ -23,13 +27,22 @@ func props(m map[string]string) Getter {
 	}
 }
 
-var defaultDelivery = Delivery{QueueMaxBytes: 16 << 20, SpoolMaxBytes: 256 << 20, ShutdownTimeout: 5 * time.Second, StatsInterval: time.Minute, FlushWait: 30 * time.Second}
+var defaultDelivery = delivery.Options{QueueMaxBytes: 16 << 20, SpoolMaxBytes: 256 << 20, ShutdownTimeout: 5 * time.Second, StatsInterval: time.Minute, AdmitWait: 30 * time.Second}
 
-var defaultMWG = MWG{PathKey: "file", IdleTimeout: time.Minute, MaxConnections: 10000, MaxHeaderBytes: 64 << 10, MaxBytes: 64 << 20}
+// defaultMWG is the default MWG settings with trace times in loc.
+func defaultMWG(loc *time.Location) MWG {
+	return MWG{PathKey: "file", Join: mwgjoin.Config{
+		Stream:      mwg.Options{MarkerMode: mwg.MarkerAuto, MaxHeaderBytes: 64 << 10, TimestampPrefix: true, Location: loc},
+		IdleTimeout: time.Minute, MaxConnections: 10000, MaxBytes: 64 << 20,
+	}}
+}
 
-var defaultCorrelation = Correlation{Enabled: true, Timeout: 30 * time.Second, SessionTimeout: time.Hour, MaxPending: 100000, MaxPendingBytes: 64 << 20}
+var defaultCorrelation = Correlation{Enabled: true, Join: airlockjoin.Config{Timeout: 30 * time.Second, SessionTimeout: time.Hour, MaxPending: 100000, MaxPendingBytes: 64 << 20}}
 
-var defaultSyslog = Syslog{Format: syslog.FormatRFC5424, Facility: 16, AppName: "welfbridge", Framing: syslog.FramingOctetCounting}
+// defaultSyslog is the default syslog settings on a machine named host.
+func defaultSyslog(host string) syslog.Options {
+	return syslog.Options{Format: syslog.FormatRFC5424, Facility: 16, AppName: "welfbridge", LocalHostname: host}
+}
 
 func TestParseDefaults(t *testing.T) {
 	c, err := Parse(props(nil), "gw-host")
@@ -37,9 +50,10 @@ func TestParseDefaults(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := Config{
-		Destination: Destination{Scheme: "stdout"}, Source: SourceAuto, LogKey: "log", WELFID: "firewall",
+		Destination: DestinationURL{Scheme: "stdout"}, Source: SourceAuto, LogKey: "log", WELFID: "firewall",
 		Location: time.Local, CRLF: false, Unparsed: UnparsedEmit, Hostname: "gw-host",
-		Syslog: defaultSyslog, TLS: TLS{Verify: true}, Forward: Forward{Tag: "welf"}, Delivery: defaultDelivery, MWG: defaultMWG, Correlation: defaultCorrelation,
+		Syslog: defaultSyslog("gw-host"), Framing: syslog.FramingOctetCounting, TLS: transport.TLSOptions{}, Forward: forward.Config{Tag: "welf"},
+		Delivery: defaultDelivery, MWG: defaultMWG(time.Local), Correlation: defaultCorrelation,
 	}
 	if *c != want {
 		t.Errorf("defaults:\n got %+v\nwant %+v", *c, want)
@@ -56,10 +70,11 @@ func TestParseValues(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := Config{
-		Destination: Destination{Scheme: "file", Path: "/var/log/welf/out.log"}, Source: SourceAirlock,
+		Destination: DestinationURL{Scheme: "file", Path: "/var/log/welf/out.log"}, Source: SourceAirlock,
 		LogKey: "message", WELFID: "WebGW", FW: "10.0.0.1", Location: time.UTC, CRLF: false, MaxSize: 8192,
 		Unparsed: UnparsedDrop, Hostname: "h",
-		Syslog: defaultSyslog, TLS: TLS{Verify: true}, Forward: Forward{Tag: "welf"}, Delivery: defaultDelivery, MWG: defaultMWG, Correlation: defaultCorrelation,
+		Syslog: func() syslog.Options { s := defaultSyslog("h"); s.MaxSize = 8192; return s }(), Framing: syslog.FramingOctetCounting,
+		TLS: transport.TLSOptions{}, Forward: forward.Config{Tag: "welf"}, Delivery: defaultDelivery, MWG: defaultMWG(time.UTC), Correlation: defaultCorrelation,
 	}
 	if *c != want {
 		t.Errorf("got %+v\nwant %+v", *c, want)
@@ -98,6 +113,8 @@ func TestParseErrors(t *testing.T) {
 		{"Marker_Mode", "arrows", `Marker_Mode: invalid value "arrows": allowed: auto, region, direction`},
 		{"Max_Header_Bytes", "1K", `Max_Header_Bytes: invalid value "1K": allowed: at least 8K`},
 		{"Max_Connections", "10K", `Max_Connections: invalid value "10K": allowed: a positive whole number`},
+		{"Max_Pending_Bytes", "lots", `Max_Pending_Bytes: invalid value "lots": allowed: a whole number of bytes, optionally with a K, M or G suffix`},
+		{"Max_Pending_Bytes", "0", `Max_Pending_Bytes: invalid value "0": allowed: a positive number of bytes, optionally with a K, M or G suffix`},
 		{"Correlation_Clock", "sundial", `Correlation_Clock: invalid value "sundial": allowed: record, wall`},
 		{"Correlate", "sometimes", `Correlate: invalid value "sometimes": allowed: on, off`},
 		{"Conntrace", "maybe", `Conntrace: invalid value "maybe": allowed: auto, on, off`},
@@ -129,21 +146,21 @@ func TestParseForward(t *testing.T) {
 	tests := []struct {
 		name  string
 		props map[string]string
-		want  Forward
+		want  forward.Config
 		err   string
 	}{
-		{"defaults", map[string]string{}, Forward{Tag: "welf", SelfHostname: "h"}, ""},
+		{"defaults", map[string]string{}, forward.Config{Tag: "welf", Auth: forward.Auth{SelfHostname: "h"}}, ""},
 		{"shared key", map[string]string{"Forward_Shared_Key": " s3cret ", "Forward_Self_Hostname": "gw-collector"},
-			Forward{Tag: "welf", SharedKey: "s3cret", SelfHostname: "gw-collector"}, ""},
+			forward.Config{Tag: "welf", Auth: forward.Auth{SharedKey: "s3cret", SelfHostname: "gw-collector"}}, ""},
 		{"user", map[string]string{"Forward_Shared_Key": "k", "Forward_Username": "welf", "Forward_Password": "p w"},
-			Forward{Tag: "welf", SharedKey: "k", SelfHostname: "h", Username: "welf", Password: "p w"}, ""},
-		{"user without password", map[string]string{"Forward_Username": "welf"}, Forward{},
+			forward.Config{Tag: "welf", Auth: forward.Auth{SharedKey: "k", SelfHostname: "h", Username: "welf", Password: "p w"}}, ""},
+		{"user without password", map[string]string{"Forward_Username": "welf"}, forward.Config{},
 			`Forward_Username: invalid value "welf": Forward_Username and Forward_Password go together`},
-		{"password without user", map[string]string{"Forward_Password": "p"}, Forward{},
+		{"password without user", map[string]string{"Forward_Password": "p"}, forward.Config{},
 			`Forward_Password: invalid value "(hidden)": Forward_Username and Forward_Password go together`},
-		{"gzip", map[string]string{"Forward_Compress": "GZIP"}, Forward{Tag: "welf", SelfHostname: "h", Gzip: true}, ""},
-		{"unknown compression", map[string]string{"Forward_Compress": "zstd"}, Forward{}, `Forward_Compress: invalid value "zstd": allowed: off, gzip`},
-		{"hostname with a space", map[string]string{"Forward_Self_Hostname": "gw 1"}, Forward{},
+		{"gzip", map[string]string{"Forward_Compress": "GZIP"}, forward.Config{Tag: "welf", Gzip: true, Auth: forward.Auth{SelfHostname: "h"}}, ""},
+		{"unknown compression", map[string]string{"Forward_Compress": "zstd"}, forward.Config{}, `Forward_Compress: invalid value "zstd": allowed: off, gzip`},
+		{"hostname with a space", map[string]string{"Forward_Self_Hostname": "gw 1"}, forward.Config{},
 			`Forward_Self_Hostname: invalid value "gw 1": allowed: 1 to 255 printable ASCII characters without spaces`},
 	}
 	for _, tt := range tests {
@@ -195,18 +212,19 @@ func TestParseSize(t *testing.T) {
 func TestNetworkDestinations(t *testing.T) {
 	tests := []struct {
 		props   map[string]string
-		dest    Destination
+		dest    DestinationURL
 		maxSize int
-		syslog  Syslog
+		syslog  syslog.Options
+		framing syslog.Framing
 	}{
-		{map[string]string{"Destination": "udp://siem.example.com"}, Destination{Scheme: "udp", Address: "siem.example.com:514"}, 2048,
-			Syslog{Format: syslog.FormatRFC5424, Facility: 16, AppName: "welfbridge", Framing: syslog.FramingNone}},
-		{map[string]string{"Destination": "TCP://10.1.2.3:1514", "Framing": "lf", "Syslog_Format": "rfc3164", "Syslog_Facility": "auth"}, Destination{Scheme: "tcp", Address: "10.1.2.3:1514"}, 1024,
-			Syslog{Format: syslog.FormatRFC3164, Facility: 4, AppName: "welfbridge", Framing: syslog.FramingLF}},
-		{map[string]string{"Destination": "tls://[2001:db8::1]", "Syslog_Appname": "gw", "Syslog_Hostname": "proxy-1"}, Destination{Scheme: "tls", Address: "[2001:db8::1]:6514"}, 8192,
-			Syslog{Format: syslog.FormatRFC5424, Facility: 16, AppName: "gw", Hostname: "proxy-1", Framing: syslog.FramingOctetCounting}},
-		{map[string]string{"Destination": "relp+tls://siem", "Max_Size": "4K"}, Destination{Scheme: "relp+tls", Address: "siem:2514"}, 4096, defaultSyslog},
-		{map[string]string{"Destination": "forward://127.0.0.1"}, Destination{Scheme: "forward", Address: "127.0.0.1:24224"}, 0, defaultSyslog},
+		{map[string]string{"Destination": "udp://siem.example.com"}, DestinationURL{Scheme: "udp", Address: "siem.example.com:514"}, 2048,
+			syslog.Options{Format: syslog.FormatRFC5424, Facility: 16, AppName: "welfbridge"}, syslog.FramingNone},
+		{map[string]string{"Destination": "TCP://10.1.2.3:1514", "Framing": "lf", "Syslog_Format": "rfc3164", "Syslog_Facility": "auth"}, DestinationURL{Scheme: "tcp", Address: "10.1.2.3:1514"}, 1024,
+			syslog.Options{Format: syslog.FormatRFC3164, Facility: 4, AppName: "welfbridge"}, syslog.FramingLF},
+		{map[string]string{"Destination": "tls://[2001:db8::1]", "Syslog_Appname": "gw", "Syslog_Hostname": "proxy-1"}, DestinationURL{Scheme: "tls", Address: "[2001:db8::1]:6514"}, 8192,
+			syslog.Options{Format: syslog.FormatRFC5424, Facility: 16, AppName: "gw", Hostname: "proxy-1"}, syslog.FramingOctetCounting},
+		{map[string]string{"Destination": "relp+tls://siem", "Max_Size": "4K"}, DestinationURL{Scheme: "relp+tls", Address: "siem:2514"}, 4096, defaultSyslog(""), syslog.FramingOctetCounting},
+		{map[string]string{"Destination": "forward://127.0.0.1"}, DestinationURL{Scheme: "forward", Address: "127.0.0.1:24224"}, 0, defaultSyslog(""), syslog.FramingOctetCounting},
 	}
 	for _, tt := range tests {
 		c, err := Parse(props(tt.props), "h")
@@ -214,8 +232,9 @@ func TestNetworkDestinations(t *testing.T) {
 			t.Errorf("%v: %v", tt.props, err)
 			continue
 		}
-		if c.Destination != tt.dest || c.MaxSize != tt.maxSize || c.Syslog != tt.syslog {
-			t.Errorf("%v:\n got %+v max %d %+v\nwant %+v max %d %+v", tt.props, c.Destination, c.MaxSize, c.Syslog, tt.dest, tt.maxSize, tt.syslog)
+		tt.syslog.LocalHostname, tt.syslog.MaxSize = "h", tt.maxSize
+		if c.Destination != tt.dest || c.MaxSize != tt.maxSize || c.Syslog != tt.syslog || c.Framing != tt.framing {
+			t.Errorf("%v:\n got %+v max %d %+v %v\nwant %+v max %d %+v %v", tt.props, c.Destination, c.MaxSize, c.Syslog, c.Framing, tt.dest, tt.maxSize, tt.syslog, tt.framing)
 		}
 	}
 }
@@ -226,7 +245,7 @@ func TestTLSSettings(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := TLS{CAFile: "/etc/ca.pem", CertFile: "/etc/c.pem", KeyFile: "/etc/k.pem", ServerName: "siem.example.com", Verify: false}
+	want := transport.TLSOptions{CAFile: "/etc/ca.pem", CertFile: "/etc/c.pem", KeyFile: "/etc/k.pem", ServerName: "siem.example.com", SkipVerify: true}
 	if c.TLS != want {
 		t.Errorf("got %+v want %+v", c.TLS, want)
 	}
@@ -246,8 +265,8 @@ func TestDeliverySettings(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := Delivery{QueueMaxBytes: 1 << 20, SpoolDir: "/var/spool/welf", SpoolMaxBytes: 2 << 30, SpoolFsync: delivery.FsyncAlways,
-		ShutdownTimeout: 10 * time.Second, StatsInterval: 0}
+	want := delivery.Options{QueueMaxBytes: 1 << 20, SpoolDir: "/var/spool/welf", SpoolMaxBytes: 2 << 30, SpoolFsync: delivery.FsyncAlways,
+		ShutdownTimeout: 10 * time.Second, StatsInterval: -1}
 	if c.Delivery != want {
 		t.Errorf("got %+v want %+v", c.Delivery, want)
 	}
@@ -264,8 +283,10 @@ func TestMWGSettings(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := MWG{PathKey: "path", OffsetKey: "offset", MarkerMode: mwg.MarkerRegion, IdleTimeout: 2 * time.Minute, MaxConnections: 500,
-		MaxHeaderBytes: 16 << 10, MaxBytes: 8 << 20, RecordTime: true}
+	want := MWG{PathKey: "path", OffsetKey: "offset", Join: mwgjoin.Config{
+		Stream:      mwg.Options{MarkerMode: mwg.MarkerRegion, MaxHeaderBytes: 16 << 10, TimestampPrefix: true, Location: time.Local},
+		IdleTimeout: 2 * time.Minute, MaxConnections: 500, MaxBytes: 8 << 20, Clock: correlate.ClockRecord,
+	}}
 	if c.MWG != want {
 		t.Errorf("got %+v\nwant %+v", c.MWG, want)
 	}
@@ -277,9 +298,27 @@ func TestCorrelationSettings(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := Correlation{Enabled: true, Timeout: 10 * time.Second, SessionTimeout: 15 * time.Minute, MaxPending: 5000, MaxPendingBytes: 16 << 20,
-		Conntrace: airlockjoin.ConntraceOff, StateFile: "/var/lib/welf/state", WallClock: true, Linger: 2 * time.Second}
+	want := Correlation{Enabled: true, StateFile: "/var/lib/welf/state", Join: airlockjoin.Config{Timeout: 10 * time.Second, SessionTimeout: 15 * time.Minute,
+		MaxPending: 5000, MaxPendingBytes: 16 << 20, Conntrace: airlockjoin.ConntraceOff, Clock: correlate.ClockWall, Linger: 2 * time.Second}}
 	if c.Correlation != want {
 		t.Errorf("got %+v\nwant %+v", c.Correlation, want)
+	}
+}
+
+// TestSettingsReadOnce: every key has one row in the key table, so that a
+// value is parsed and reported once, and none is a key Fluent Bit's core
+// consumes (those never reach the plugin).
+func TestSettingsReadOnce(t *testing.T) {
+	seen := map[string]bool{strings.ToLower(KeyDestination): true}
+	for _, s := range settings {
+		k := strings.ToLower(s.key)
+		if seen[k] {
+			t.Errorf("%s has two rows", s.key)
+		}
+		seen[k] = true
+		if k == "host" || k == "port" || k == "workers" || k == "match" || k == "retry_limit" ||
+			strings.HasPrefix(k, "tls.") || k == "tls" || strings.HasPrefix(k, "net.") {
+			t.Errorf("%s is a key of Fluent Bit's core", s.key)
+		}
 	}
 }

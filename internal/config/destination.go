@@ -1,39 +1,17 @@
 package config
 
 import (
-	"cmp"
+	"fmt"
 	"net"
 	"net/url"
 	"path/filepath"
 	"strconv"
 	"strings"
-
-	"github.com/welfbridge/welfbridge/internal/syslog"
 )
 
-// Keys of the destination settings.
-const (
-	KeySyslogFormat        = "Syslog_Format"
-	KeySyslogFacility      = "Syslog_Facility"
-	KeySyslogAppname       = "Syslog_Appname"
-	KeySyslogHostname      = "Syslog_Hostname"
-	KeyFraming             = "Framing"
-	KeyTLSCAFile           = "TLS_CA_File"
-	KeyTLSCertFile         = "TLS_Cert_File"
-	KeyTLSKeyFile          = "TLS_Key_File"
-	KeyTLSServerName       = "TLS_Server_Name"
-	KeyTLSVerify           = "TLS_Verify"
-	KeyForwardTag          = "Forward_Tag"
-	KeyForwardRequireAck   = "Forward_Require_Ack"
-	KeyForwardSharedKey    = "Forward_Shared_Key"
-	KeyForwardSelfHostname = "Forward_Self_Hostname"
-	KeyForwardUsername     = "Forward_Username"
-	KeyForwardPassword     = "Forward_Password"
-	KeyForwardCompress     = "Forward_Compress"
-)
-
-// Destination is where encoded records go.
-type Destination struct {
+// DestinationURL is where encoded records go, as the Destination key names
+// it: parsed and checked, not yet opened (package destination opens it).
+type DestinationURL struct {
 	Scheme  string // stdout, file, udp, tcp, tls, relp, relp+tls, forward, forward+tls
 	Path    string // absolute path, for file
 	Address string // host:port, for the network schemes
@@ -42,7 +20,7 @@ type Destination struct {
 	Receivers string
 }
 
-func (d Destination) String() string {
+func (d DestinationURL) String() string {
 	if d.Receivers != "" {
 		return d.Receivers
 	}
@@ -56,7 +34,7 @@ func (d Destination) String() string {
 }
 
 // Syslog reports whether the destination carries syslog messages.
-func (d Destination) Syslog() bool {
+func (d DestinationURL) Syslog() bool {
 	switch d.Scheme {
 	case "udp", "tcp", "tls", "relp", "relp+tls":
 		return true
@@ -65,12 +43,15 @@ func (d Destination) Syslog() bool {
 }
 
 // TLS reports whether the destination is reached over TLS.
-func (d Destination) TLS() bool {
+func (d DestinationURL) TLS() bool {
 	return d.Scheme == "tls" || strings.HasSuffix(d.Scheme, "+tls")
 }
 
+// Forward reports whether the destination speaks the forward protocol.
+func (d DestinationURL) Forward() bool { return strings.HasPrefix(d.Scheme, "forward") }
+
 // Network reports whether the destination is reached over the network.
-func (d Destination) Network() bool { return d.Scheme != "stdout" && d.Scheme != "file" }
+func (d DestinationURL) Network() bool { return d.Scheme != "stdout" && d.Scheme != "file" }
 
 // defaultPorts are the well-known ports of each network scheme: syslog
 // (RFC 5426, RFC 6587, RFC 5425), RELP as rsyslog's documentation uses it,
@@ -84,37 +65,38 @@ var defaultPorts = map[string]string{
 const destinationsAllowed = "allowed: stdout, file:///absolute/path, udp://host[:port], tcp://host[:port], tls://host[:port], " +
 	"relp://host[:port], relp+tls://host[:port], forward://host[:port], forward+tls://host[:port]"
 
-func (p *parser) destination() Destination {
-	v := p.value(KeyDestination)
+// destination parses the Destination value v and returns it with the
+// address of each receiver when it lists several.
+func (p *parser) destination(v string) (DestinationURL, []string) {
 	if strings.Contains(v, ",") {
 		return p.receivers(v)
 	}
-	return p.oneDestination(v)
+	return p.oneDestination(v), nil
 }
 
 // oneDestination parses one destination URL.
-func (p *parser) oneDestination(v string) Destination {
+func (p *parser) oneDestination(v string) DestinationURL {
 	if v == "" || strings.EqualFold(v, "stdout") {
-		return Destination{Scheme: "stdout"}
+		return DestinationURL{Scheme: "stdout"}
 	}
 	u, err := url.Parse(v)
 	if err != nil {
 		p.fail(KeyDestination, v, destinationsAllowed)
-		return Destination{Scheme: "stdout"}
+		return DestinationURL{Scheme: "stdout"}
 	}
 	scheme := strings.ToLower(u.Scheme)
 	if scheme == "file" {
 		if u.Host != "" && u.Host != "localhost" || u.RawQuery != "" || u.Fragment != "" ||
 			!filepath.IsAbs(u.Path) || strings.HasSuffix(u.Path, "/") {
 			p.fail(KeyDestination, v, "allowed: file:///absolute/path (an absolute file path, e.g. file:///var/log/welf/airlock.log)")
-			return Destination{Scheme: "stdout"}
+			return DestinationURL{Scheme: "stdout"}
 		}
-		return Destination{Scheme: "file", Path: filepath.Clean(u.Path)}
+		return DestinationURL{Scheme: "file", Path: filepath.Clean(u.Path)}
 	}
 	port, known := defaultPorts[scheme]
 	if !known {
 		p.fail(KeyDestination, v, destinationsAllowed)
-		return Destination{Scheme: "stdout"}
+		return DestinationURL{Scheme: "stdout"}
 	}
 	host := u.Hostname()
 	if u.Port() != "" {
@@ -123,187 +105,55 @@ func (p *parser) oneDestination(v string) Destination {
 	n, err := strconv.Atoi(port)
 	if host == "" || u.Path != "" || u.RawQuery != "" || u.User != nil || err != nil || n < 1 || n > 65535 {
 		p.fail(KeyDestination, v, "allowed: "+scheme+"://host[:port] with a host name or address and a port from 1 to 65535 (default "+defaultPorts[scheme]+")")
-		return Destination{Scheme: "stdout"}
+		return DestinationURL{Scheme: "stdout"}
 	}
-	return Destination{Scheme: scheme, Address: net.JoinHostPort(host, port)}
+	return DestinationURL{Scheme: scheme, Address: net.JoinHostPort(host, port)}
 }
 
-// Syslog holds how records are framed for syslog carriers.
-type Syslog struct {
-	Format   syslog.Format
-	Facility int
-	AppName  string
-	Hostname string // "" = the record's gateway host, else this machine's name
-	Framing  syslog.Framing
-}
+const receiversAllowed = "allowed: several URLs of one scheme separated by commas, e.g. tls://siem-a:6514,tls://siem-b:6514"
 
-func (p *parser) syslog(d Destination) Syslog {
-	s := Syslog{Facility: syslog.DefaultFacility, AppName: syslog.DefaultAppName}
-	if v := p.value(KeySyslogFormat); v != "" {
-		f, err := syslog.ParseFormat(v)
-		if err != nil {
-			p.fail(KeySyslogFormat, v, "allowed: rfc5424, rfc3164, raw")
+// receivers parses a Destination that lists several receivers: network URLs
+// of one scheme, each receiver once. It returns the first and every
+// receiver's address.
+func (p *parser) receivers(v string) (DestinationURL, []string) {
+	var first DestinationURL
+	var addrs []string
+	seen := make(map[string]bool)
+	for i, elem := range strings.Split(v, ",") {
+		elem = strings.TrimSpace(elem)
+		if elem == "" {
+			p.fail(KeyDestination, v, fmt.Sprintf("element %d of the list is empty; %s", i+1, receiversAllowed))
+			return DestinationURL{Scheme: "stdout"}, nil
 		}
-		s.Format = f
-	}
-	if v := p.value(KeySyslogFacility); v != "" {
-		f, err := syslog.ParseFacility(v)
-		if err != nil {
-			p.fail(KeySyslogFacility, v, "allowed: a number from 0 to 23 or a name: kern, user, mail, daemon, auth, syslog, lpr, news, uucp, cron, authpriv, ftp, ntp, security, console, solaris-cron, local0 … local7")
-			f = syslog.DefaultFacility
+		errs := len(p.errs)
+		d := p.oneDestination(elem)
+		if len(p.errs) > errs {
+			return DestinationURL{Scheme: "stdout"}, nil
 		}
-		s.Facility = f
-	}
-	if v := p.value(KeySyslogAppname); v != "" {
-		if len(v) > 48 || !printableToken(v) {
-			p.fail(KeySyslogAppname, v, "allowed: 1 to 48 printable ASCII characters without spaces")
-		} else {
-			s.AppName = v
-		}
-	}
-	if v := p.value(KeySyslogHostname); v != "" {
-		if len(v) > 255 || !printableToken(v) {
-			p.fail(KeySyslogHostname, v, "allowed: 1 to 255 printable ASCII characters without spaces")
-		} else {
-			s.Hostname = v
-		}
-	}
-	if v := p.value(KeyFraming); v != "" {
-		f, err := syslog.ParseFraming(v)
 		switch {
-		case err != nil:
-			p.fail(KeyFraming, v, "allowed: octet-counting, lf")
-		case d.Scheme != "tcp" && d.Scheme != "tls":
-			p.fail(KeyFraming, v, "framing applies only to tcp:// and tls:// destinations")
-		default:
-			s.Framing = f
+		case !d.Network():
+			p.fail(KeyDestination, v, fmt.Sprintf("%s cannot be one of several receivers: only network destinations (udp, tcp, tls, relp, relp+tls, forward, forward+tls) can; %s", elem, receiversAllowed))
+			return DestinationURL{Scheme: "stdout"}, nil
+		case i == 0:
+			first = d
+		case d.Scheme != first.Scheme:
+			p.fail(KeyDestination, v, fmt.Sprintf("%s and %s mix schemes: all receivers must use one scheme, so that one carrier and one set of TLS settings serve them all", first, d))
+			return DestinationURL{Scheme: "stdout"}, nil
 		}
-	}
-	if d.Scheme == "udp" {
-		s.Framing = syslog.FramingNone
-	}
-	return s
-}
-
-// TLS holds the TLS settings of TLS carriers. Files are read, and checked,
-// when the destination is opened in Init.
-type TLS struct {
-	CAFile, CertFile, KeyFile, ServerName string
-	Verify                                bool
-}
-
-func (p *parser) tls(d Destination) TLS {
-	t := TLS{
-		CAFile: p.value(KeyTLSCAFile), CertFile: p.value(KeyTLSCertFile), KeyFile: p.value(KeyTLSKeyFile),
-		ServerName: p.value(KeyTLSServerName), Verify: p.onOff(KeyTLSVerify, true),
-	}
-	if !d.TLS() {
-		for key, v := range map[string]string{KeyTLSCAFile: t.CAFile, KeyTLSCertFile: t.CertFile, KeyTLSKeyFile: t.KeyFile, KeyTLSServerName: t.ServerName} {
-			if v != "" {
-				p.fail(key, v, "TLS settings apply only to tls://, relp+tls:// and forward+tls:// destinations")
-			}
+		key := strings.ToLower(d.Address)
+		if seen[key] {
+			p.fail(KeyDestination, v, fmt.Sprintf("receiver %s is listed twice", d.Address))
+			return DestinationURL{Scheme: "stdout"}, nil
 		}
-		return t
+		seen[key] = true
+		addrs = append(addrs, d.Address)
 	}
-	if (t.CertFile == "") != (t.KeyFile == "") {
-		key, v := KeyTLSCertFile, t.CertFile
-		if t.CertFile == "" {
-			key, v = KeyTLSKeyFile, t.KeyFile
+	if len(addrs) > 1 {
+		urls := make([]string, len(addrs))
+		for i, a := range addrs {
+			urls[i] = first.Scheme + "://" + a
 		}
-		p.fail(key, v, "a client certificate needs both TLS_Cert_File and TLS_Key_File")
+		first.Receivers = strings.Join(urls, ",")
 	}
-	return t
-}
-
-// Forward holds the settings of forward destinations.
-type Forward struct {
-	Tag        string
-	RequireAck bool
-	Gzip       bool // Forward_Compress gzip
-	// The secure-forward handshake runs when SharedKey or Username is set;
-	// a Username alone means an empty shared key.
-	SharedKey, SelfHostname, Username, Password string
-}
-
-func (p *parser) forward(d Destination, hostname string) Forward {
-	f := Forward{
-		Tag:          p.word(KeyForwardTag, "welf"),
-		RequireAck:   p.onOff(KeyForwardRequireAck, false),
-		SharedKey:    p.value(KeyForwardSharedKey),
-		SelfHostname: p.value(KeyForwardSelfHostname),
-		Username:     p.value(KeyForwardUsername),
-		Password:     p.value(KeyForwardPassword),
-	}
-	switch v := p.value(KeyForwardCompress); strings.ToLower(v) {
-	case "", "off":
-	case "gzip":
-		f.Gzip = true
-	default:
-		p.fail(KeyForwardCompress, v, "allowed: off, gzip")
-	}
-	if !strings.HasPrefix(d.Scheme, "forward") {
-		for _, key := range []string{KeyForwardTag, KeyForwardRequireAck, KeyForwardSharedKey, KeyForwardSelfHostname, KeyForwardUsername, KeyForwardPassword, KeyForwardCompress} {
-			if v := p.value(key); v != "" {
-				p.fail(key, redact(key, v), "applies only to forward:// and forward+tls:// destinations")
-			}
-		}
-		return f
-	}
-	if (f.Username == "") != (f.Password == "") {
-		key, v := KeyForwardUsername, f.Username
-		if f.Username == "" {
-			key, v = KeyForwardPassword, f.Password
-		}
-		p.fail(key, redact(key, v), "Forward_Username and Forward_Password go together")
-	}
-	if v := f.SelfHostname; len(v) > 255 || !printableToken(v) && v != "" {
-		p.fail(KeyForwardSelfHostname, v, "allowed: 1 to 255 printable ASCII characters without spaces")
-	}
-	if f.SelfHostname == "" {
-		f.SelfHostname = cmp.Or(hostname, "localhost")
-	}
-	return f
-}
-
-// redact hides secrets in error messages.
-func redact(key, v string) string {
-	if key == KeyForwardSharedKey || key == KeyForwardPassword {
-		return "(hidden)"
-	}
-	return v
-}
-
-// defaultMaxSize is the message size cap of a destination when Max_Size is
-// unset: what receivers must accept per carrier (RFC 3164: 1024; RFC 5426
-// UDP: 2048; RFC 5425 TLS and common TCP receivers: 8192), no cap for files,
-// stdout and forward.
-func defaultMaxSize(d Destination, s Syslog) int {
-	if !d.Syslog() {
-		return 0
-	}
-	return syslog.DefaultMaxSize(s.Format, d.Scheme != "udp")
-}
-
-// maxDatagram is the largest UDP payload over IPv4.
-const maxDatagram = 65507
-
-func (p *parser) checkMaxSize(d Destination, n int) {
-	if d.Scheme == "udp" && (n == 0 || n > maxDatagram) {
-		p.fail(KeyMaxSize, strconv.Itoa(n), "a UDP message must fit in one datagram: 1 to 65507 bytes")
-	}
-}
-
-// onOff reads a boolean in Fluent Bit's spellings.
-func (p *parser) onOff(key string, def bool) bool {
-	switch v := p.value(key); strings.ToLower(v) {
-	case "":
-		return def
-	case "on", "true", "yes", "1":
-		return true
-	case "off", "false", "no", "0":
-		return false
-	default:
-		p.fail(key, v, "allowed: on, off")
-		return def
-	}
+	return first, addrs
 }

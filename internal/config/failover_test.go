@@ -1,6 +1,7 @@
 package config
 
 import (
+	"github.com/welfbridge/welfbridge/internal/failover"
 	"reflect"
 	"strings"
 	"testing"
@@ -10,17 +11,17 @@ import (
 func TestFailoverSettings(t *testing.T) {
 	tests := []struct {
 		props map[string]string
-		dest  Destination
+		dest  DestinationURL
 		want  *Failover
 	}{
-		{map[string]string{"Destination": "tls://siem-a:6514"}, Destination{Scheme: "tls", Address: "siem-a:6514"}, nil},
-		{map[string]string{"Destination": "tls://siem-a, tls://siem-b:7514"}, Destination{Scheme: "tls", Address: "siem-a:6514", Receivers: "tls://siem-a:6514,tls://siem-b:7514"},
-			&Failover{Addresses: []string{"siem-a:6514", "siem-b:7514"}, FailbackInterval: time.Minute}},
+		{map[string]string{"Destination": "tls://siem-a:6514"}, DestinationURL{Scheme: "tls", Address: "siem-a:6514"}, nil},
+		{map[string]string{"Destination": "tls://siem-a, tls://siem-b:7514"}, DestinationURL{Scheme: "tls", Address: "siem-a:6514", Receivers: "tls://siem-a:6514,tls://siem-b:7514"},
+			&Failover{Addresses: []string{"siem-a:6514", "siem-b:7514"}, Pool: failover.Options{FailbackInterval: time.Minute}}},
 		{map[string]string{"Destination": "relp://10.0.0.1,relp://10.0.0.2,relp://10.0.0.3", "Balance": "Round-Robin", "Failback_Interval": "5s"},
-			Destination{Scheme: "relp", Address: "10.0.0.1:2514", Receivers: "relp://10.0.0.1:2514,relp://10.0.0.2:2514,relp://10.0.0.3:2514"},
-			&Failover{Addresses: []string{"10.0.0.1:2514", "10.0.0.2:2514", "10.0.0.3:2514"}, Balance: BalanceRoundRobin, FailbackInterval: 5 * time.Second}},
+			DestinationURL{Scheme: "relp", Address: "10.0.0.1:2514", Receivers: "relp://10.0.0.1:2514,relp://10.0.0.2:2514,relp://10.0.0.3:2514"},
+			&Failover{Addresses: []string{"10.0.0.1:2514", "10.0.0.2:2514", "10.0.0.3:2514"}, Pool: failover.Options{Policy: failover.RoundRobin, FailbackInterval: 5 * time.Second}}},
 		{map[string]string{"Destination": "forward://a,forward://a:24225", "Balance": "failover", "Failback_Interval": "0"},
-			Destination{Scheme: "forward", Address: "a:24224", Receivers: "forward://a:24224,forward://a:24225"},
+			DestinationURL{Scheme: "forward", Address: "a:24224", Receivers: "forward://a:24224,forward://a:24225"},
 			&Failover{Addresses: []string{"a:24224", "a:24225"}}},
 	}
 	for _, tt := range tests {

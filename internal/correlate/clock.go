@@ -1,6 +1,10 @@
 package correlate
 
-import "time"
+import (
+	"fmt"
+	"strings"
+	"time"
+)
 
 // Clock supplies the time a Table runs on. The zero Clock runs on record
 // time: now is the latest event time observed and never goes backwards. A
@@ -32,4 +36,26 @@ func (c *Clock) Now() time.Time {
 		return time.Now()
 	}
 	return c.latest
+}
+
+// ClockMode says which time correlation timeouts run on (the
+// Correlation_Clock setting). Its zero value leaves the choice to each
+// joiner: record time for Airlock logs, wall time for MWG traces.
+type ClockMode uint8
+
+const (
+	ClockDefault ClockMode = iota // the joiner's own default
+	ClockRecord                   // the records' own times (replays, tests)
+	ClockWall                     // time.Now
+)
+
+// ParseClockMode parses "record" or "wall", in any case.
+func ParseClockMode(s string) (ClockMode, error) {
+	switch strings.ToLower(s) {
+	case "record":
+		return ClockRecord, nil
+	case "wall":
+		return ClockWall, nil
+	}
+	return ClockDefault, fmt.Errorf("unknown clock %q", s)
 }

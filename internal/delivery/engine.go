@@ -105,6 +105,15 @@ type Options struct {
 	Log Logger
 }
 
+// DefaultOptions returns the settings an engine runs with when none is
+// given, AdmitWait included.
+func DefaultOptions() Options {
+	return Options{
+		QueueMaxBytes: DefaultQueueMaxBytes, SpoolMaxBytes: DefaultSpoolMaxBytes, ShutdownTimeout: DefaultShutdownTimeout,
+		StatsInterval: DefaultStatsInterval, AdmitWait: DefaultAdmitWait,
+	}
+}
+
 func (o Options) withDefaults() Options {
 	o.QueueMaxBytes = orDefault(o.QueueMaxBytes, DefaultQueueMaxBytes)
 	o.SpoolMaxBytes = orDefault(o.SpoolMaxBytes, DefaultSpoolMaxBytes)

@@ -58,18 +58,23 @@ func Open(cfg *config.Config, stdout io.Writer, log Logger) (*Destination, error
 		}
 		return &Destination{Sink: f}, nil
 	}
+	tlsConf, err := tlsConfig(cfg, log)
+	if err != nil {
+		return nil, err
+	}
 	var carrier sink.Sink
 	var overhead func(*sink.Record) int
-	var err error
 	if cfg.Failover != nil {
-		carrier, overhead, err = openPool(cfg, log)
+		carrier, overhead, err = openPool(cfg, tlsConf, log)
 	} else {
-		carrier, overhead, err = openCarrier(cfg, d.Address, log)
+		carrier, overhead, err = openReceiver(cfg, d.Address, tlsConf, log)
 	}
 	if err != nil {
 		return nil, err
 	}
-	engine, err := delivery.New(carrier, deliveryOptions(cfg, log))
+	opts := cfg.Delivery
+	opts.Log = log
+	engine, err := delivery.New(carrier, opts)
 	if err != nil {
 		carrier.Close()
 		return nil, fmt.Errorf("%s: %w", config.KeySpoolDir, err)
@@ -77,36 +82,22 @@ func Open(cfg *config.Config, stdout io.Writer, log Logger) (*Destination, error
 	return &Destination{Sink: engine, Overhead: overhead, Admit: engine.Admit}, nil
 }
 
-// openCarrier opens the network carrier of cfg's destination to the
-// receiver at address and says how much room its header takes.
-func openCarrier(cfg *config.Config, address string, log Logger) (failover.Carrier, func(*sink.Record) int, error) {
-	var tlsConf *tls.Config
-	if cfg.Destination.TLS() {
-		c, err := tlsConfig(cfg, log)
-		if err != nil {
-			return nil, nil, err
-		}
-		tlsConf = c
-	}
-	return openReceiver(cfg, address, tlsConf, log)
-}
-
-// openReceiver opens the carrier to one receiver; tlsConf is nil without
-// TLS, and names no server unless TLS_Server_Name does (each carrier then
-// verifies its own host).
+// openReceiver opens the carrier to one receiver and says how much room its
+// header takes; tlsConf is nil without TLS, and names no server unless
+// TLS_Server_Name does (each carrier then verifies its own host).
 func openReceiver(cfg *config.Config, address string, tlsConf *tls.Config, log Logger) (failover.Carrier, func(*sink.Record) int, error) {
 	d := cfg.Destination
 	d.Address, d.Receivers = address, ""
 	switch d.Scheme {
 	case "udp", "tcp", "tls":
-		opts := syslogOptions(cfg)
-		s, err := transport.New(transport.Config{Network: d.Scheme, Address: d.Address, Syslog: opts, Framing: cfg.Syslog.Framing, TLS: tlsConf})
+		opts := cfg.Syslog
+		s, err := transport.New(transport.Config{Network: d.Scheme, Address: d.Address, Syslog: opts, Framing: cfg.Framing, TLS: tlsConf})
 		if err != nil {
 			return nil, nil, err
 		}
 		return s, func(rec *sink.Record) int { return syslog.HeaderLen(rec, &opts) }, nil
 	case "relp", "relp+tls":
-		opts := syslogOptions(cfg)
+		opts := cfg.Syslog
 		c, err := relp.New(relp.Config{Address: d.Address, Syslog: opts, TLS: tlsConf})
 		if err != nil {
 			return nil, nil, err
@@ -118,10 +109,8 @@ func openReceiver(cfg *config.Config, address string, tlsConf *tls.Config, log L
 		return relpCarrier{c, log, label}, func(rec *sink.Record) int { return syslog.HeaderLen(rec, &opts) }, nil
 	case "forward", "forward+tls":
 		f := cfg.Forward
-		c, err := forward.New(forward.Config{
-			Address: d.Address, Tag: f.Tag, RequireAck: f.RequireAck, TLS: tlsConf, Gzip: f.Gzip,
-			Auth: forward.Auth{SharedKey: f.SharedKey, SelfHostname: f.SelfHostname, Username: f.Username, Password: f.Password},
-		})
+		f.Address, f.TLS = d.Address, tlsConf
+		c, err := forward.New(f)
 		if err != nil {
 			return nil, nil, err
 		}
@@ -146,37 +135,17 @@ func (c relpCarrier) Close() error {
 	return err
 }
 
-func deliveryOptions(cfg *config.Config, log Logger) delivery.Options {
-	c := cfg.Delivery
-	stats := c.StatsInterval
-	if stats == 0 {
-		stats = -1 // the engine's "off"
-	}
-	return delivery.Options{
-		QueueMaxBytes: c.QueueMaxBytes, SpoolDir: c.SpoolDir, SpoolMaxBytes: c.SpoolMaxBytes, SpoolFsync: c.SpoolFsync,
-		ShutdownTimeout: c.ShutdownTimeout, StatsInterval: stats, Log: log,
-		AdmitWait: c.FlushWait,
-	}
-}
-
-// syslogOptions are the header options of the syslog carriers.
-func syslogOptions(cfg *config.Config) syslog.Options {
-	s := cfg.Syslog
-	return syslog.Options{
-		Format: s.Format, Facility: s.Facility, AppName: s.AppName, Hostname: s.Hostname,
-		LocalHostname: cfg.Hostname, MaxSize: cfg.MaxSize,
-	}
-}
-
+// tlsConfig returns the TLS configuration of cfg's carriers, nil when the
+// destination does not use TLS.
 func tlsConfig(cfg *config.Config, log Logger) (*tls.Config, error) {
-	t := cfg.TLS
-	c, err := transport.NewTLSConfig(transport.TLSOptions{
-		CAFile: t.CAFile, CertFile: t.CertFile, KeyFile: t.KeyFile, ServerName: t.ServerName, SkipVerify: !t.Verify,
-	})
+	if !cfg.Destination.TLS() {
+		return nil, nil
+	}
+	c, err := transport.NewTLSConfig(cfg.TLS)
 	if err != nil {
 		return nil, fmt.Errorf("TLS settings (TLS_CA_File, TLS_Cert_File, TLS_Key_File): %w", err)
 	}
-	if !t.Verify {
+	if cfg.TLS.SkipVerify {
 		who := cfg.Destination.Address
 		if cfg.Failover != nil {
 			who = strings.Join(cfg.Failover.Addresses, ", ")

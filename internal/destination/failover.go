@@ -11,17 +11,9 @@ import (
 )
 
 // openPool opens one carrier per receiver of cfg's destination, all with
-// the same settings, behind a failover pool.
-func openPool(cfg *config.Config, log Logger) (sink.Sink, func(*sink.Record) int, error) {
+// the same settings (tlsConf is nil without TLS), behind a failover pool.
+func openPool(cfg *config.Config, tlsConf *tls.Config, log Logger) (sink.Sink, func(*sink.Record) int, error) {
 	f := cfg.Failover
-	var tlsConf *tls.Config
-	if cfg.Destination.TLS() {
-		c, err := tlsConfig(cfg, log)
-		if err != nil {
-			return nil, nil, err
-		}
-		tlsConf = c
-	}
 	var receivers []failover.Receiver
 	var overhead func(*sink.Record) int
 	closeAll := func() {
@@ -38,20 +30,14 @@ func openPool(cfg *config.Config, log Logger) (sink.Sink, func(*sink.Record) int
 		receivers = append(receivers, failover.Receiver{Name: addr, Carrier: c})
 		overhead = o // the same for every receiver
 	}
-	policy := failover.Failover
-	if f.Balance == config.BalanceRoundRobin {
-		policy = failover.RoundRobin
-	}
-	stats := cfg.Delivery.StatsInterval
-	pool, err := failover.New(receivers, failover.Options{
-		Policy: policy, FailbackInterval: f.FailbackInterval,
-		ProbeMin: delivery.DefaultBackoffMin, ProbeMax: delivery.DefaultBackoffMax,
-		StatsInterval: stats, Log: log,
-	})
+	opts := f.Pool
+	opts.ProbeMin, opts.ProbeMax = delivery.DefaultBackoffMin, delivery.DefaultBackoffMax
+	opts.StatsInterval, opts.Log = cfg.Delivery.StatsInterval, log
+	pool, err := failover.New(receivers, opts)
 	if err != nil {
 		closeAll()
 		return nil, nil, err
 	}
-	log.Infof("failover: %d receivers (%s), balance %s, fail-back after %v", len(receivers), strings.Join(f.Addresses, ", "), policy, f.FailbackInterval)
+	log.Infof("failover: %d receivers (%s), balance %s, fail-back after %v", len(receivers), strings.Join(f.Addresses, ", "), opts.Policy, opts.FailbackInterval)
 	return pool, overhead, nil
 }

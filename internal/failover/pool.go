@@ -32,6 +32,20 @@ func (p Policy) String() string {
 	return "failover"
 }
 
+// ParsePolicy parses "failover" or "round-robin", in any case.
+func ParsePolicy(s string) (Policy, error) {
+	for _, p := range []Policy{Failover, RoundRobin} {
+		if strings.EqualFold(s, p.String()) {
+			return p, nil
+		}
+	}
+	return Failover, fmt.Errorf("unknown policy %q", s)
+}
+
+// DefaultFailbackInterval is how long a receiver that failed must stay
+// reachable before records fail back to it (Failback_Interval).
+const DefaultFailbackInterval = 60 * time.Second
+
 // Carrier is the carrier of one receiver.
 type Carrier interface {
 	sink.Sink

@@ -2,6 +2,7 @@ package mwgjoin
 
 import (
 	"fmt"
+	"github.com/welfbridge/welfbridge/internal/correlate"
 	"io"
 	"runtime"
 	"strings"
@@ -152,7 +153,7 @@ func BenchmarkJoin(b *testing.B) {
 			runtime.ReadMemStats(&before)
 			b.ResetTimer()
 			for range b.N {
-				j, err := New(Config{RecordTime: true})
+				j, err := New(Config{Clock: correlate.ClockRecord})
 				if err != nil {
 					b.Fatal(err)
 				}
@@ -270,7 +271,7 @@ func BenchmarkOpenConnection(b *testing.B) {
 		runtime.GC()
 		runtime.ReadMemStats(&before)
 		b.StartTimer()
-		j, err := New(Config{RecordTime: true})
+		j, err := New(Config{Clock: correlate.ClockRecord})
 		if err != nil {
 			b.Fatal(err)
 		}

@@ -33,12 +33,21 @@ type Config struct {
 	// together, decoder state and waiting transactions; beyond it the least
 	// recently active are flushed.
 	MaxBytes int64
-	// RecordTime runs the idle timeout on the event times passed to Add
-	// (replays, tests) instead of wall time. Trace lines rarely carry a
-	// time of their own and tail stamps records when it reads them, so
-	// wall time is the default.
-	RecordTime bool
+	// Clock (Correlation_Clock) says which time the idle timeout runs on:
+	// wall time unless ClockRecord (the event times passed to Add, for
+	// replays and tests). Trace lines rarely carry a time of their own and
+	// tail stamps records when it reads them, so wall time is the default.
+	Clock correlate.ClockMode
 }
+
+// DefaultConfig returns the settings a Joiner runs with when none is given.
+func DefaultConfig() Config {
+	return Config{Stream: mwg.DefaultOptions(), IdleTimeout: DefaultIdleTimeout, MaxConnections: DefaultMaxConnections, MaxBytes: DefaultMaxBytes}
+}
+
+// WallTime reports whether the idle timeout runs on wall time rather than
+// on the event times passed to Add.
+func (c Config) WallTime() bool { return c.Clock != correlate.ClockRecord }
 
 func (c Config) withDefaults() (Config, error) {
 	switch {

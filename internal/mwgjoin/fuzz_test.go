@@ -2,6 +2,7 @@ package mwgjoin
 
 import (
 	"bytes"
+	"github.com/welfbridge/welfbridge/internal/correlate"
 	"testing"
 	"time"
 
@@ -65,7 +66,7 @@ func FuzzJoiner(f *testing.F) {
 			IdleTimeout:    time.Minute,
 			MaxConnections: 3,
 			MaxBytes:       48 << 10,
-			RecordTime:     true,
+			Clock:          correlate.ClockRecord,
 		}
 		cfg.Stream.MaxHeaderBytes = mwg.MinMaxHeaderBytes
 		j, err := New(cfg)

@@ -2,6 +2,7 @@ package mwgjoin
 
 import (
 	"bytes"
+	"github.com/welfbridge/welfbridge/internal/correlate"
 	"os"
 	"path/filepath"
 	"strings"
@@ -150,7 +151,7 @@ func newFeeder(t testing.TB, cfg Config) *feeder {
 }
 
 // recordTime is the default test configuration: deterministic clock.
-func recordTime() Config { return Config{RecordTime: true} }
+func recordTime() Config { return Config{Clock: correlate.ClockRecord} }
 
 func (f *feeder) feed(recs []tailRecord) {
 	f.t.Helper()

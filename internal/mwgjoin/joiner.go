@@ -65,7 +65,7 @@ func New(cfg Config) (*Joiner, error) {
 		return nil, fmt.Errorf("mwgjoin: invalid config: %w", err)
 	}
 	j := &Joiner{cfg: cfg, clock: correlate.NewWallClock(), reported: correlate.NewRecent(maxReported), touchSlack: wallSlack}
-	if cfg.RecordTime {
+	if !cfg.WallTime() {
 		j.clock, j.touchSlack = &correlate.Clock{}, 0
 	}
 	j.conns, err = correlate.NewTable(cfg.table(), func(_ string, c *conn, why correlate.Reason) {

@@ -2,6 +2,9 @@ package pipeline
 
 import (
 	"bytes"
+	"github.com/welfbridge/welfbridge/internal/airlockjoin"
+	"github.com/welfbridge/welfbridge/internal/correlate"
+	"github.com/welfbridge/welfbridge/internal/mwgjoin"
 	"strings"
 	"testing"
 	"time"
@@ -81,7 +84,7 @@ func TestLinesNotOneObject(t *testing.T) {
 			p := newTest(t, testConfig(func(c *config.Config) {
 				c.Unparsed = tc.mode
 				if tc.correlate {
-					c.Correlation = config.Correlation{Enabled: true, Timeout: 30 * time.Second, SessionTimeout: time.Hour, MaxPending: 1000, MaxPendingBytes: 1 << 20}
+					c.Correlation = config.Correlation{Enabled: true, Join: airlockjoin.Config{Timeout: 30 * time.Second, SessionTimeout: time.Hour, MaxPending: 1000, MaxPendingBytes: 1 << 20}}
 				}
 			}), &out, &logs)
 			if _, err := p.Flush(hostileChunk(hostileLines), "t"); err != nil {
@@ -150,7 +153,7 @@ func FuzzBalance(f *testing.F) {
 				c.Unparsed = config.UnparsedDrop
 			}
 			if mode&2 != 0 {
-				c.Correlation = config.Correlation{Enabled: true, Timeout: 30 * time.Second, SessionTimeout: time.Hour, MaxPending: 1000, MaxPendingBytes: 1 << 20}
+				c.Correlation = config.Correlation{Enabled: true, Join: airlockjoin.Config{Timeout: 30 * time.Second, SessionTimeout: time.Hour, MaxPending: 1000, MaxPendingBytes: 1 << 20}}
 			}
 		}), &out, &logs)
 		if _, err := p.Flush(hostileChunk([]string{a, b, a}), "t"); err != nil {
@@ -185,7 +188,7 @@ func TestBalanceMWG(t *testing.T) {
 	const lines = 37 // events in the chunk
 	var out, logs bytes.Buffer
 	p := newTest(t, testConfig(func(c *config.Config) {
-		c.MWG = config.MWG{PathKey: "file", IdleTimeout: time.Minute, MaxConnections: 100, MaxHeaderBytes: 64 << 10, MaxBytes: 1 << 20, RecordTime: true}
+		c.MWG = config.MWG{PathKey: "file", Join: mwgjoin.Config{IdleTimeout: time.Minute, MaxConnections: 100, MaxBytes: 1 << 20, Clock: correlate.ClockRecord}}
 	}), &out, &logs)
 	if _, err := p.Flush(chunk, "mwg"); err != nil {
 		t.Fatal(err)

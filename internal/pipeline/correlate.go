@@ -12,10 +12,7 @@ import (
 
 func newAirlockJoiner(cfg *config.Config, log *flblog.Logger) (*airlockjoin.Joiner, error) {
 	c := cfg.Correlation
-	j, err := airlockjoin.New(airlockjoin.Config{
-		Timeout: c.Timeout, SessionTimeout: c.SessionTimeout, MaxPending: c.MaxPending,
-		MaxPendingBytes: c.MaxPendingBytes, Conntrace: c.Conntrace, WallClock: c.WallClock, Linger: c.Linger,
-	})
+	j, err := airlockjoin.New(c.Join)
 	if err != nil {
 		return nil, err
 	}

@@ -88,7 +88,9 @@ func TestHandoffMissClosesSharedFiles(t *testing.T) {
 	}{
 		{"state file", func(c *config.Config) { c.Correlation.StateFile = "/var/lib/welf/state" }},
 		{"spool", func(c *config.Config) { c.Delivery.SpoolDir = "/var/lib/welf/spool" }},
-		{"output file", func(c *config.Config) { c.Destination = config.Destination{Scheme: "file", Path: "/var/log/out.welf"} }},
+		{"output file", func(c *config.Config) {
+			c.Destination = config.DestinationURL{Scheme: "file", Path: "/var/log/out.welf"}
+		}},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			ht := &handoffTest{t: t, h: NewHandoff(time.Hour, nil)}

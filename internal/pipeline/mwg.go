@@ -7,7 +7,6 @@ import (
 
 	"github.com/welfbridge/welfbridge/internal/config"
 	"github.com/welfbridge/welfbridge/internal/event"
-	"github.com/welfbridge/welfbridge/internal/mwg"
 	"github.com/welfbridge/welfbridge/internal/mwgjoin"
 )
 
@@ -16,15 +15,7 @@ import (
 const tickInterval = time.Second
 
 func newMWGJoiner(cfg *config.Config) (*mwgjoin.Joiner, error) {
-	m := cfg.MWG
-	opts := mwg.DefaultOptions()
-	opts.MarkerMode = m.MarkerMode
-	opts.MaxHeaderBytes = m.MaxHeaderBytes
-	opts.Location = cfg.Location
-	return mwgjoin.New(mwgjoin.Config{
-		Stream: opts, IdleTimeout: m.IdleTimeout, MaxConnections: m.MaxConnections,
-		MaxBytes: m.MaxBytes, RecordTime: m.RecordTime,
-	})
+	return mwgjoin.New(cfg.MWG.Join)
 }
 
 // traceRecord is what a trace line record carries.

@@ -133,7 +133,7 @@ func New(cfg *config.Config, dest *destination.Destination, log *flblog.Logger) 
 	}
 	// Airlock on record time ticks too: what is complete but held for late
 	// records goes out once the flushes pause (airlockjoin.Joiner.Tick).
-	if p.mwg != nil && !cfg.MWG.RecordTime || p.join != nil {
+	if p.mwg != nil && cfg.MWG.Join.WallTime() || p.join != nil {
 		p.tickStop, p.tickDone = make(chan struct{}), make(chan struct{})
 		go p.tickLoop()
 	}
@@ -176,7 +176,7 @@ func (p *Pipeline) Flush(chunk []byte, tag string) (Result, error) {
 				p.log.Warnf("destination %s is not keeping up: no room within %s (%s), chunks go back to Fluent Bit with FLB_RETRY; "+
 					"Fluent Bit drops a chunk after Retry_Limit retries (default 1, \"chunk ... cannot be retried\"): "+
 					"set Retry_Limit no_limits on this output, or raise %s, %s or %s",
-					p.cfg.Destination, config.KeyFlushWait, p.cfg.Delivery.FlushWait, config.KeyFlushWait, config.KeySpoolMaxBytes, config.KeyQueueMaxBytes)
+					p.cfg.Destination, config.KeyFlushWait, p.cfg.Delivery.AdmitWait, config.KeyFlushWait, config.KeySpoolMaxBytes, config.KeyQueueMaxBytes)
 			}
 			p.refusedToJoin()
 			return Result{}, ErrBusy

@@ -3,6 +3,9 @@ package pipeline
 import (
 	"bytes"
 	"fmt"
+	"github.com/welfbridge/welfbridge/internal/airlockjoin"
+	"github.com/welfbridge/welfbridge/internal/correlate"
+	"github.com/welfbridge/welfbridge/internal/mwgjoin"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -30,7 +33,7 @@ const summaryWELF = `id=firewall time="2024-03-05 08:12:44" fw=gw01 pri=6 proto=
 
 func testConfig(mutate ...func(*config.Config)) *config.Config {
 	c := &config.Config{
-		Destination: config.Destination{Scheme: "stdout"}, LogKey: "log", WELFID: "firewall",
+		Destination: config.DestinationURL{Scheme: "stdout"}, LogKey: "log", WELFID: "firewall",
 		Location: time.UTC, Hostname: "collector",
 	}
 	for _, m := range mutate {
@@ -215,7 +218,7 @@ func TestFlushCorrelated(t *testing.T) {
 	}
 	var out, logs bytes.Buffer
 	p := newTest(t, testConfig(func(c *config.Config) {
-		c.Correlation = config.Correlation{Enabled: true, Timeout: 30 * time.Second, SessionTimeout: time.Hour, MaxPending: 1000, MaxPendingBytes: 1 << 20}
+		c.Correlation = config.Correlation{Enabled: true, Join: airlockjoin.Config{Timeout: 30 * time.Second, SessionTimeout: time.Hour, MaxPending: 1000, MaxPendingBytes: 1 << 20}}
 	}), &out, &logs)
 	for i := 0; i < 2; i++ { // the second time is Fluent Bit replaying the chunk
 		if _, err := p.Flush(chunk, "airlock"); err != nil {
@@ -322,7 +325,7 @@ func TestFlushMWG(t *testing.T) {
 	var out, logs bytes.Buffer
 	p := newTest(t, testConfig(func(c *config.Config) {
 		c.FW = "mwg01"
-		c.MWG = config.MWG{PathKey: "file", IdleTimeout: time.Minute, MaxConnections: 100, MaxHeaderBytes: 64 << 10, MaxBytes: 1 << 20, RecordTime: true}
+		c.MWG = config.MWG{PathKey: "file", Join: mwgjoin.Config{IdleTimeout: time.Minute, MaxConnections: 100, MaxBytes: 1 << 20, Clock: correlate.ClockRecord}}
 	}), &out, &logs)
 	res, err := p.Flush(chunk, "mwg")
 	if err != nil {
@@ -353,7 +356,7 @@ func TestMWGIdleTimeoutOnRecordTime(t *testing.T) {
 	var out, logs bytes.Buffer
 	p := newTest(t, testConfig(func(c *config.Config) {
 		c.FW = "mwg01"
-		c.MWG = config.MWG{PathKey: "file", IdleTimeout: time.Minute, MaxConnections: 100, MaxHeaderBytes: 64 << 10, MaxBytes: 1 << 20, RecordTime: true}
+		c.MWG = config.MWG{PathKey: "file", Join: mwgjoin.Config{IdleTimeout: time.Minute, MaxConnections: 100, MaxBytes: 1 << 20, Clock: correlate.ClockRecord}}
 	}), &out, &logs)
 	if _, err := p.Flush(first, "mwg"); err != nil {
 		t.Fatal(err)
@@ -379,7 +382,7 @@ func BenchmarkFlushMWG(b *testing.B) {
 		dir+"HTTP-2c0004-C.txt", dir+"HTTP-2c0004-S.txt", dir+"HTTP-2c0003-C.txt")
 	var logs bytes.Buffer
 	p := newTest(b, testConfig(func(c *config.Config) {
-		c.MWG = config.MWG{PathKey: "file", IdleTimeout: time.Minute, MaxConnections: 10000, MaxHeaderBytes: 64 << 10, MaxBytes: 64 << 20, RecordTime: true}
+		c.MWG = config.MWG{PathKey: "file", Join: mwgjoin.Config{IdleTimeout: time.Minute, MaxConnections: 10000, MaxBytes: 64 << 20, Clock: correlate.ClockRecord}}
 	}), new(bytes.Buffer), &logs)
 	p.sink = sink.NewWriter(discard{}, false)
 	b.SetBytes(int64(lineBytes))
@@ -476,7 +479,7 @@ func BenchmarkFlushCorrelated(b *testing.B) {
 	}
 	var out, logs bytes.Buffer
 	p := newTest(b, testConfig(func(c *config.Config) {
-		c.Correlation = config.Correlation{Enabled: true, Timeout: 30 * time.Second, SessionTimeout: time.Hour, MaxPending: 100000, MaxPendingBytes: 64 << 20}
+		c.Correlation = config.Correlation{Enabled: true, Join: airlockjoin.Config{Timeout: 30 * time.Second, SessionTimeout: time.Hour, MaxPending: 100000, MaxPendingBytes: 64 << 20}}
 	}), &out, &logs)
 	p.sink = sink.NewWriter(discard{}, false)
 	ids := regexp.MustCompile(`Q\d{10}`)
@@ -526,7 +529,7 @@ func TestConcurrentMWGFlushesWarn(t *testing.T) {
 	var out bytes.Buffer
 	var logs lockedBuffer
 	cfg := testConfig(func(c *config.Config) {
-		c.MWG = config.MWG{PathKey: "file", IdleTimeout: time.Minute, MaxConnections: 100, MaxHeaderBytes: 64 << 10, MaxBytes: 1 << 20, RecordTime: true}
+		c.MWG = config.MWG{PathKey: "file", Join: mwgjoin.Config{IdleTimeout: time.Minute, MaxConnections: 100, MaxBytes: 1 << 20, Clock: correlate.ClockRecord}}
 	})
 	log := flblog.New(&logs, "welf", "welf.0", flblog.Info).WithClock(func() time.Time { return evTime })
 	p, err := New(cfg, &destination.Destination{Sink: sink.NewWriter(&out, false)}, log)

@@ -14,7 +14,7 @@ func TestSnapshot(t *testing.T) {
 	var out, logs bytes.Buffer
 	p := newTest(t, testConfig(func(c *config.Config) {
 		c.Correlation.Enabled = true
-		c.Correlation.MaxPending = 100
+		c.Correlation.Join.MaxPending = 100
 	}), &out, &logs)
 	defer p.Close()
 	if _, err := p.Flush(eventtest.AppendV2(nil, evTime, map[string]any{"log": summaryLine}), "airlock"); err != nil {

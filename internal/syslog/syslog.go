@@ -119,7 +119,7 @@ func DefaultMaxSize(format Format, stream bool) int {
 // Options configures the syslog header.
 type Options struct {
 	Format   Format
-	Facility int    // 0..23; the config layer defaults it to DefaultFacility
+	Facility int    // 0..23; DefaultOptions sets DefaultFacility
 	AppName  string // empty means DefaultAppName
 	// Hostname is the HOSTNAME for every message. When empty, the record's
 	// gateway host is used, and when that is empty too, LocalHostname.
@@ -131,6 +131,9 @@ type Options struct {
 	// 0 means no cap. AppendMessage does not enforce it: see HeaderLen.
 	MaxSize int
 }
+
+// DefaultOptions returns the options of syslog carriers when none is given.
+func DefaultOptions() Options { return Options{Facility: DefaultFacility, AppName: DefaultAppName} }
 
 // Validate reports options that AppendMessage would have to replace.
 func (o *Options) Validate() error {
