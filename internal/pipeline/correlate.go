@@ -38,9 +38,10 @@ func (w *worker) joinAirlock(rec *airlock.Record, evTime time.Time) {
 	if t, ok := rec.Time(); ok {
 		evTime = t
 	}
-	w.p.joinMu.Lock()
-	w.p.join.Add(rec, evTime, w.joinEmit)
-	w.p.joinMu.Unlock()
+	l := w.p.airlockJoin
+	l.lock()
+	l.j.Add(rec, evTime, w.joinEmit)
+	l.unlock()
 }
 
 // emitJoined encodes one correlated Airlock record: a joined request, a
@@ -64,23 +65,24 @@ func (w *worker) emitJoined(o *airlockjoin.Output) {
 // is saved for the next start, otherwise (or if saving fails) it is emitted
 // as partial records.
 func (p *Pipeline) closeJoiner() {
+	l := p.airlockJoin
 	p.emitOutside(func(w *worker) {
-		p.joinMu.Lock()
-		defer p.joinMu.Unlock()
+		l.lock()
+		defer l.unlock()
 		if path := p.cfg.Correlation.StateFile; path != "" {
-			requests, sessions, _ := p.join.Pending()
-			if err := p.join.Save(path); err != nil {
+			requests, sessions, _ := l.j.Pending()
+			if err := l.j.Save(path); err != nil {
 				p.log.Errorf("%s %s: %v; emitting the pending state as partial records instead", config.KeyStateFile, path, err)
 			} else {
-				c := p.join.Counters()
+				c := l.j.Counters()
 				p.balance.saved.Store(c.In - c.Joined - c.Partial - c.Duplicate - c.Orphan)
 				p.log.Infof("%s %s: saved %d pending requests and %d sessions for the next start", config.KeyStateFile, path, requests, sessions)
 				return
 			}
 		}
-		p.join.Drain(w.joinEmit)
+		l.j.Drain(w.joinEmit)
 	})
-	if c := p.join.Counters(); c.In > 0 {
+	if c := l.j.Counters(); c.In > 0 {
 		p.log.Infof("correlation: %s", c)
 	}
 }
