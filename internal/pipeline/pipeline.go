@@ -67,11 +67,11 @@ func (c Counters) String() string {
 
 // Pipeline processes the chunks of one output instance.
 type Pipeline struct {
-	cfg      *config.Config
-	log      *flblog.Logger
-	sink     sink.Sink
-	overhead func(*sink.Record) int // the destination's header bytes per record; nil = none
-	admission
+	cfg       *config.Config
+	log       *flblog.Logger
+	sink      sink.Sink
+	overhead  func(*sink.Record) int // the destination's header bytes per record; nil = none
+	admission admission
 	// chunks remembers the chunks processed, with the spool, so that one
 	// Fluent Bit flushes again after a restart is not processed twice;
 	// nil without a spool.
@@ -167,7 +167,7 @@ func (p *Pipeline) Flush(chunk []byte, tag string) (Result, error) {
 	if again {
 		return Result{}, nil
 	}
-	if !p.admit() || !p.sendBacklog() {
+	if !p.admission.admit() || !p.sendBacklog() {
 		return Result{}, ErrBusy
 	}
 	w := p.workers.Get().(*worker)
