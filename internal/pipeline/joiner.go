@@ -91,27 +91,31 @@ const tickInterval = time.Second
 func (p *Pipeline) startTicking() (stop func()) {
 	quit, done := make(chan struct{}), make(chan struct{})
 	go func() {
-		defer close(done)
 		t := time.NewTicker(tickInterval)
+		defer close(done)
 		defer t.Stop()
 		for {
 			select {
+			case <-t.C:
+				p.emitOutside(p.tickJoiners)
 			case <-quit:
 				return
-			case <-t.C:
-				p.emitOutside(func(w *worker) {
-					if p.mwgJoin != nil {
-						p.mwgJoin.tick(w.mwgEmit)
-					}
-					if p.airlockJoin != nil {
-						p.airlockJoin.tick(w.joinEmit)
-					}
-				})
 			}
 		}
 	}()
 	return func() {
 		close(quit)
 		<-done
+	}
+}
+
+// tickJoiners lets each joiner emit, through w, what has completed or
+// timed out.
+func (p *Pipeline) tickJoiners(w *worker) {
+	if p.mwgJoin != nil {
+		p.mwgJoin.tick(w.mwgEmit)
+	}
+	if p.airlockJoin != nil {
+		p.airlockJoin.tick(w.joinEmit)
 	}
 }

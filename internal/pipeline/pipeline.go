@@ -4,10 +4,35 @@
 // joiners correlate them, encode what they emit as WELF and hand the batch
 // to the destination.
 //
+// Where a chunk goes (Pipeline.Flush):
+//
+//  1. With a spool, a chunk processed before a restart is recognised by its
+//     digest (delivery.ChunkLog) and acknowledged without processing.
+//  2. admission asks the destination for room (it may wait up to
+//     Flush_Wait), and the backlog of records refused earlier goes out
+//     first; if either fails, the chunk goes back to Fluent Bit untouched
+//     (ErrBusy).
+//  3. A worker (per-flush scratch space) decodes each event (package
+//     event) and its record: a trace line goes to the MWG joiner
+//     (mwg.go), an Airlock record (package airlock) to the Airlock joiner
+//     (correlate.go) or straight to WELF, anything else is forwarded as
+//     not decoded.
+//  4. At the end of the chunk the joiners emit what it completed; what
+//     they emit is encoded as WELF by the decoder packages' mappings
+//     (airlock.Record.WriteWELF, mwg.Exchange.WriteWELF) under the header
+//     the worker writes.
+//  5. The batch goes to the destination; what it refuses waits in the
+//     backlog. The counters and the record balance (balance.go) are
+//     updated.
+//
+// Between chunks, ticks on the wall clock let the joiners time out
+// (joiner.go); Close drains or saves them; a hot reload parks the
+// whole pipeline (handoff.go).
+//
 // Flush may run concurrently for one instance (Fluent Bit's "workers"), so
-// all per-chunk scratch space lives in a worker taken from a pool; the
-// joiners are serialised by a mutex each; counters and sink are safe for
-// concurrent use.
+// all per-chunk scratch space lives in a worker taken from a pool; each
+// joiner is serialised by its lock (locked); counters and sink are safe
+// for concurrent use.
 //
 // A chunk is handed back to Fluent Bit (ErrBusy, FLB_RETRY) only before any
 // of it was processed, after the destination's admission check waited for
