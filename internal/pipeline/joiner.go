@@ -81,10 +81,6 @@ func (l *locked[J, E]) release(held *bool) {
 	}
 }
 
-// tickInterval is how often correlation state on the wall clock is
-// advanced when no chunk arrives to do it.
-const tickInterval = time.Second
-
 // startTicking emits, once a second until the returned stop is called,
 // what correlation completes or times out between chunks (wall clock).
 // stop returns once the last tick is done.

@@ -3,12 +3,17 @@ package pipeline
 import (
 	"bytes"
 	"errors"
+	"time"
 
 	"github.com/welfbridge/welfbridge/internal/config"
 	"github.com/welfbridge/welfbridge/internal/event"
 	"github.com/welfbridge/welfbridge/internal/mwg"
 	"github.com/welfbridge/welfbridge/internal/mwgjoin"
 )
+
+// tickInterval is how often correlation state on the wall clock is
+// advanced when no chunk arrives to do it.
+const tickInterval = time.Second
 
 func newMWGJoiner(cfg *config.Config) (*mwgjoin.Joiner, error) {
 	m := cfg.MWG
@@ -88,6 +93,11 @@ func (w *worker) processMWG(ev *event.Event, tr traceRecord) bool {
 	}
 	return true
 }
+
+// concurrentTraces is logged once trace lines arrive in overlapping
+// flushes: Fluent Bit runs several workers for the output.
+const concurrentTraces = "MWG trace lines arrive in concurrent flushes (workers > 1 on this output): " +
+	"Fluent Bit can then hand a file's lines over out of order, which splits and garbles transactions; set workers 1"
 
 // emitMWG encodes one joined MWG transaction.
 func (w *worker) emitMWG(o *mwgjoin.Output) {

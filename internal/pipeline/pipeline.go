@@ -114,11 +114,6 @@ type Pipeline struct {
 	balance balance
 }
 
-// concurrentTraces is logged once MWG trace lines arrive in overlapping
-// flushes.
-const concurrentTraces = "MWG trace lines arrive in concurrent flushes (workers > 1 on this output): " +
-	"Fluent Bit can then hand a file's lines over out of order, which splits and garbles transactions; set workers 1"
-
 // New returns a Pipeline that writes to dest. It owns dest from now on.
 func New(cfg *config.Config, dest *destination.Destination, log *flblog.Logger) (*Pipeline, error) {
 	if cfg == nil || dest == nil || dest.Sink == nil {
