@@ -139,7 +139,8 @@ func New(cfg *config.Config, dest *destination.Destination, log *flblog.Logger) 
 		if err != nil {
 			return nil, err
 		}
-		p.airlockJoin = newLocked(j, log, "")     // concurrent flushes are fine: requests join by id
+		// Concurrent flushes are fine here: records join by id, in any order.
+		p.airlockJoin = newLocked(j, log, "")
 		p.balance.restored.Store(j.Counters().In) // State_File
 	}
 	if p.mwgJoin != nil && !cfg.MWG.RecordTime || p.airlockJoin != nil && cfg.Correlation.WallClock {
@@ -192,7 +193,7 @@ func (p *Pipeline) Flush(chunk []byte, tag string) (Result, error) {
 	}
 	w := p.workers.Get().(*worker)
 	defer p.workers.Put(w)
-	defer w.releaseJoiners()
+	defer w.releaseJoiners() // a panic (the plugin recovers it) must not leave a joiner locked
 	w.reset(tag)
 	w.processChunk(chunk)
 	w.endChunk()
