@@ -10,7 +10,10 @@
 // buffers have grown to the size of the messages, decoding and mapping a
 // message do not allocate.
 //
-// WriteWELF keeps every value: typed standard fields (addresses, ports,
+// WriteWELF maps a record, single or merged by package airlockjoin, to WELF
+// fields. The mapping lives here, in the decoder, for records that are
+// never joined (Correlate off) as much as for joined ones; package mwg
+// holds the MWG mapping likewise. WriteWELF keeps every value: typed standard fields (addresses, ports,
 // status, sizes, durations) carry only valid values, anything else goes to
 // unvalidated_<key>; unknown fields whose keys meet get numbered suffixes.
 //

@@ -226,4 +226,14 @@
 // truncated (Msg "header cap reached"); when no transaction fits, the
 // oldest is emitted early (Msg "evicted: header cap reached") and the
 // response that would have answered it is dropped.
+//
+// # WELF
+//
+// Exchange is one WELF record's worth: a client-side transaction, a
+// server-side one, or both as the caller (package mwgjoin) joined them.
+// Exchange.WriteWELF maps it to WELF fields. The mapping lives here, in
+// the decoder, as the Airlock one lives in package airlock: each source's
+// decoder knows what its fields mean, and the joiners only decide which
+// transactions or records go together. (The Airlock mapping cannot live in
+// its joiner: uncorrelated records use it too.)
 package mwg

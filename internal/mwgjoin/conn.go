@@ -182,23 +182,9 @@ func isTransfer(method string) bool {
 	return false
 }
 
-// splitAddr splits "ip:port" or "[v6]:port" into the address and the
-// port; an address without a port comes back whole.
-func splitAddr(a string) (host, port string) {
-	i := strings.LastIndexByte(a, ':')
-	if i < 0 || strings.HasPrefix(a, "[") && a[i-1] != ']' || !strings.HasPrefix(a, "[") && strings.IndexByte(a, ':') != i {
-		return a, ""
-	}
-	host, port = a[:i], a[i+1:]
-	if strings.HasPrefix(host, "[") && strings.HasSuffix(host, "]") {
-		host = host[1 : len(host)-1]
-	}
-	return host, port
-}
-
 // addrPort returns the port of an "ip:port" address, or 0.
 func addrPort(a string) int {
-	_, p := splitAddr(a)
+	_, p := mwg.SplitAddr(a)
 	if p == "" || len(p) > 5 {
 		return 0
 	}

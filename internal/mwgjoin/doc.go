@@ -68,9 +68,11 @@
 //
 // # Output
 //
-// Output.WriteWELF maps an output onto WELF fields (see there); the caller
-// writes the header with time Output.Time, pri Output.Pri and fw from its
-// configuration, then WriteWELF, then partial=Output.Partial when set.
+// An Output is an mwg.Exchange, which maps itself onto WELF fields
+// (mwg.Exchange.WriteWELF: the mapping lives with the decoder, as
+// Airlock's does), plus Partial; the caller writes the header with time
+// Output.Time, pri Output.Pri and fw from its configuration, then
+// WriteWELF, then partial=Output.Partial when set.
 // Counters account for every transaction: Counters.Check verifies after
 // Drain that each one was emitted exactly once.
 //

@@ -413,7 +413,7 @@ func (j *Joiner) deliver(c *conn, cl, sv *queued, partial string) {
 		c.hold(&o)
 		return
 	}
-	j.out = Output{Partial: partial, scratch: j.out.scratch}
+	j.out.reset(partial)
 	if cl != nil {
 		j.out.Client, j.out.Seen = &cl.tx, cl.seen
 	}
@@ -428,7 +428,7 @@ func (j *Joiner) deliver(c *conn, cl, sv *queued, partial string) {
 
 // emitOutcome emits a held FTP output.
 func (j *Joiner) emitOutcome(o *outcome) {
-	j.out = Output{Partial: o.partial, scratch: j.out.scratch}
+	j.out.reset(o.partial)
 	if o.hasClient {
 		j.out.Client, j.out.Seen = &o.client.tx, o.client.seen
 	}
@@ -458,7 +458,7 @@ func (j *Joiner) emitOut() {
 	default:
 		j.counters.ServerOnly++
 	}
-	if o.incomplete() {
+	if o.Incomplete() {
 		j.counters.Incomplete++
 	}
 	switch o.Partial {
@@ -471,7 +471,7 @@ func (j *Joiner) emitOut() {
 	}
 	j.emit(o)
 	// Do not keep the transactions alive through the reused Output.
-	j.out = Output{scratch: o.scratch}
+	o.reset("")
 }
 
 // attachData adds the FTP data connections' counts to the transfers of the

@@ -17,7 +17,7 @@ func TestWriteWELF(t *testing.T) {
 	}{
 		{
 			name: "IPv6 addresses, origin form on a non-default port, client address from a header",
-			out: Output{
+			out: Output{Exchange: mwg.Exchange{
 				Client: &mwg.Transaction{
 					Conn: mwg.Name{Proto: "HTTP", ID: "9", Side: "C"}, Proto: "https", TLS: mwg.TLSInspected,
 					Method: "GET", Target: "/x?y=1", Path: "/x?y=1", Host: "2001:db8::7", Port: 8443, Status: 200,
@@ -30,12 +30,12 @@ func TestWriteWELF(t *testing.T) {
 					ReqBytes: 30, RespBytes: 20, SrcAddr: "[2001:db8::10]:40000", DstAddr: "[2001:db8::7]:8443",
 					Msg: "header cap reached", Complete: true,
 				},
-			},
+			}},
 			want: `id=firewall time="2024-03-05 09:12:44" fw=mwg01 pri=4 proto=https src=2001:db8::99 dst=2001:db8::7 dstport=8443 dstname=2001:db8::7 op=GET arg=https://[2001:db8::7]:8443/x?y=1 result=200 sent=10 rcvd=20 duration=1.500 conn=9 tls=inspected upstream_sent=30 upstream_rcvd=20 upstream_msg="header cap reached" proxy_addr=[2001:db8::10]:8080 upstream_src=[2001:db8::10]:40000`,
 		},
 		{
 			name: "server side alone: client address from X-Forwarded-For, no srcport; date-less start ignored for the time",
-			out: Output{
+			out: Output{Exchange: mwg.Exchange{
 				Server: &mwg.Transaction{
 					Conn: mwg.Name{Proto: "HTTP", ID: "a", Side: "S"}, Proto: "http", Method: "POST", Target: "/api",
 					Path: "/api", Host: "api.example.net", Port: 80, Status: 201, ReqBytes: 5, RespBytes: 6,
@@ -43,23 +43,23 @@ func TestWriteWELF(t *testing.T) {
 					Start: time.Date(1, 1, 1, 9, 0, 0, 0, time.UTC), End: time.Date(1, 1, 1, 9, 0, 2, 0, time.UTC), Complete: true,
 				},
 				Seen: start,
-			},
+			}},
 			want: `id=firewall time="2024-03-05 09:12:44" fw=mwg01 pri=6 proto=http src=192.0.2.7 dst=198.51.100.1 dstport=80 dstname=api.example.net user=bob op=POST arg=http://api.example.net/api result=201 sent=5 rcvd=6 duration=2.000 conn=a view=server upstream_src=192.0.2.10:40000`,
 		},
 		{
 			name: "FTP data connection without transfer; end before start gives no duration",
-			out: Output{
+			out: Output{Exchange: mwg.Exchange{
 				Client: &mwg.Transaction{
 					Conn: mwg.Name{Proto: "FTP", ID: "b", Side: "CL"}, Proto: "ftp", RespBytes: 58,
 					SrcAddr: "192.0.2.44:53311", DstAddr: "192.0.2.10:50000", Start: start, End: start.Add(-time.Second), Complete: true,
 				},
 				Seen: start,
-			},
+			}},
 			want: `id=firewall time="2024-03-05 09:12:44" fw=mwg01 pri=6 proto=ftp src=192.0.2.44 srcport=53311 sent=0 rcvd=58 conn=b view=client proxy_addr=192.0.2.10:50000`,
 		},
 		{
 			name: "FTP transfer with data counts of both sides, one incomplete; relative path unresolved",
-			out: Output{
+			out: Output{Exchange: mwg.Exchange{
 				Client: &mwg.Transaction{
 					Conn: mwg.Name{Proto: "FTP", ID: "c", Side: "CC"}, Proto: "ftp", Method: "STOR", Target: "up.bin",
 					Host: "ftp.example.net", Port: 21, Status: 226, ReqBytes: 13, RespBytes: 40, User: "anonymous", Complete: true,
@@ -71,19 +71,18 @@ func TestWriteWELF(t *testing.T) {
 				ClientData: &mwg.Transaction{Proto: "ftp", ReqBytes: 1000, Complete: true},
 				ServerData: &mwg.Transaction{Proto: "ftp", ReqBytes: 900, Msg: "incomplete (truncated): data connection still open"},
 				Seen:       start,
-			},
+			}},
 			want: `id=firewall time="2024-03-05 09:12:44" fw=mwg01 pri=4 proto=ftp dstport=21 dstname=ftp.example.net user=anonymous op=STOR arg=up.bin result=226 sent=1013 rcvd=40 conn=c upstream_sent=913 upstream_rcvd=42 data_msg="incomplete (truncated): data connection still open"`,
 		},
 		{
 			name: "protocol without decoder: undecoded data, quotes and control bytes escaped",
-			out: Output{
+			out: Output{Exchange: mwg.Exchange{
 				Client: &mwg.Transaction{
 					Conn: mwg.Name{Proto: "SOCKS", ID: "d", Side: "C"}, Proto: "socks", ReqBytes: 7,
 					Msg: `binary data not decoded; "x"` + "\x01", Complete: false,
 				},
-				Seen:    start,
-				Partial: "timeout",
-			},
+				Seen: start,
+			}, Partial: "timeout"},
 			want: `id=firewall time="2024-03-05 09:12:44" fw=mwg01 pri=4 proto=socks sent=7 rcvd=0 msg="binary data not decoded; \x22x\x22\x01" conn=d view=client partial=timeout`,
 		},
 	}
@@ -95,24 +94,6 @@ func TestWriteWELF(t *testing.T) {
 				t.Errorf("got:\n%s\nwant:\n%s", got, tt.want)
 			}
 		})
-	}
-}
-
-func TestSplitAddr(t *testing.T) {
-	tests := []struct{ in, host, port string }{
-		{"192.0.2.1:80", "192.0.2.1", "80"},
-		{"192.0.2.1", "192.0.2.1", ""},
-		{"[2001:db8::1]:443", "2001:db8::1", "443"},
-		{"[2001:db8::1]", "[2001:db8::1]", ""},
-		{"2001:db8::1", "2001:db8::1", ""},
-		{"", "", ""},
-		{":", "", ""},
-		{"[:", "[:", ""},
-	}
-	for _, tt := range tests {
-		if h, p := splitAddr(tt.in); h != tt.host || p != tt.port {
-			t.Errorf("splitAddr(%q) = %q, %q, want %q, %q", tt.in, h, p, tt.host, tt.port)
-		}
 	}
 }
 

@@ -70,9 +70,9 @@ func (b Balance) Check() error {
 // pending in correlation, i.e. after Close.
 func (p *Pipeline) Balance() Balance {
 	b := &p.balance
-	in := p.events.Load() + b.split.Load() + b.restored.Load()
+	in := p.counts.events.Load() + b.split.Load() + b.restored.Load()
 	return Balance{
-		In: in, Written: p.written.Load(), UnparsedDropped: b.unparsedDropped.Load(),
+		In: in, Written: p.counts.written.Load(), UnparsedDropped: b.unparsedDropped.Load(),
 		Blank: b.blank.Load(), Failed: b.failed.Load() + b.lost.Load(), Saved: b.saved.Load(),
 		Joined: b.joinIn.Load() + b.restored.Load() + b.mwgIn.Load() - b.joinOut.Load() - b.mwgOut.Load() - b.saved.Load(),
 	}

@@ -36,9 +36,10 @@ func (w *worker) joinAirlock(rec *airlock.Record, evTime time.Time) {
 	if t, ok := rec.Time(); ok {
 		evTime = t
 	}
-	w.p.joinMu.Lock()
-	defer w.p.joinMu.Unlock() // a panic must not leave the lock held
-	w.p.join.Add(rec, evTime, w.joinEmit)
+	l := w.p.airlockJoin
+	l.lock()
+	defer l.unlock() // a panic must not leave the lock held
+	l.j.Add(rec, evTime, w.joinEmit)
 }
 
 // emitJoined encodes one correlated Airlock record: a joined request, a
@@ -62,24 +63,25 @@ func (w *worker) emitJoined(o *airlockjoin.Output) {
 // is saved for the next start, otherwise (or if saving fails) it is emitted
 // as partial records.
 func (p *Pipeline) closeJoiner() {
+	l := p.airlockJoin
 	p.emitOutside(func(w *worker) {
-		p.joinMu.Lock()
-		defer p.joinMu.Unlock()
+		l.lock()
+		defer l.unlock()
 		if path := p.cfg.Correlation.StateFile; path != "" {
-			p.join.Release(w.joinEmit)
-			requests, sessions, _ := p.join.Pending()
-			if err := p.join.Save(path); err != nil {
+			l.j.Release(w.joinEmit)
+			requests, sessions, _ := l.j.Pending()
+			if err := l.j.Save(path); err != nil {
 				p.log.Errorf("%s %s: %v; emitting the pending state as partial records instead", config.KeyStateFile, path, err)
 			} else {
-				c := p.join.Counters()
+				c := l.j.Counters()
 				p.balance.saved.Store(c.In - c.Joined - c.Partial - c.Duplicate - c.Orphan)
 				p.log.Infof("%s %s: saved %d pending requests and %d sessions for the next start", config.KeyStateFile, path, requests, sessions)
 				return
 			}
 		}
-		p.join.Drain(w.joinEmit)
+		l.j.Drain(w.joinEmit)
 	})
-	if c := p.join.Counters(); c.In > 0 {
+	if c := l.j.Counters(); c.In > 0 {
 		p.log.Infof("correlation: %s", c)
 	}
 }
@@ -88,24 +90,26 @@ func (p *Pipeline) closeJoiner() {
 // is emitted only after it ends (Joiner.End). It returns 0 without a
 // joiner.
 func (p *Pipeline) beginJoin() uint64 {
-	if p.join == nil {
+	l := p.airlockJoin
+	if l == nil {
 		return 0
 	}
 	// Fluent Bit's workers flush on threads of their own; the joiner tells
 	// them apart by the thread's id (a Go call from C stays on its thread).
 	thread := syscall.Gettid()
-	p.joinMu.Lock()
-	defer p.joinMu.Unlock()
-	return p.join.Begin(thread)
+	l.lock()
+	defer l.unlock()
+	return l.j.Begin(thread)
 }
 
 // endJoin ends the flush token: what is due goes to w.
 func (p *Pipeline) endJoin(token *uint64, w *worker) {
-	p.joinMu.Lock()
-	defer p.joinMu.Unlock()
+	l := p.airlockJoin
+	l.lock()
+	defer l.unlock()
 	t := *token
 	*token = 0
-	p.join.End(t, w.joinEmit)
+	l.j.End(t, w.joinEmit)
 }
 
 // abandonJoin ends the flush *token if a panic left it in progress; its
@@ -114,18 +118,20 @@ func (p *Pipeline) abandonJoin(token *uint64) {
 	if *token == 0 {
 		return
 	}
-	p.joinMu.Lock()
-	defer p.joinMu.Unlock()
-	p.join.Abandon(*token)
+	l := p.airlockJoin
+	l.lock()
+	defer l.unlock()
+	l.j.Abandon(*token)
 }
 
 // refusedToJoin tells the joiner that a chunk goes back to Fluent Bit: it
 // comes back later, after later chunks.
 func (p *Pipeline) refusedToJoin() {
-	if p.join == nil {
+	l := p.airlockJoin
+	if l == nil {
 		return
 	}
-	p.joinMu.Lock()
-	defer p.joinMu.Unlock()
-	p.join.Refused()
+	l.lock()
+	defer l.unlock()
+	l.j.Refused()
 }

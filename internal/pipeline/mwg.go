@@ -60,13 +60,13 @@ func (w *worker) traceFields(body event.Map) (traceRecord, bool) {
 // processMWG feeds one trace record to the joiner. It returns false when
 // the path is not a trace file name and the record should be decoded as
 // something else (Source auto). The joiner's lock is held from the first
-// trace record of a chunk to its end (see unlockMWG): one lock per chunk,
-// not per line.
+// trace record of a chunk to its end (see locked.hold): one lock per
+// chunk, not per line.
 func (w *worker) processMWG(ev *event.Event, tr traceRecord) bool {
 	p := w.p
-	w.lockMWG()
+	p.mwgJoin.hold(&w.mwgHeld)
 	w.mwgHost = tr.host
-	err := p.mwg.Add(tr.path, tr.offset, tr.line, ev.Time, w.mwgEmit)
+	err := p.mwgJoin.j.Add(tr.path, tr.offset, tr.line, ev.Time, w.mwgEmit)
 	w.mwgHost = nil
 	if err == nil {
 		w.acct.mwgIn++
@@ -85,30 +85,10 @@ func (w *worker) processMWG(ev *event.Event, tr traceRecord) bool {
 	return true
 }
 
-// lockMWG takes the joiner's lock for the rest of w's chunk, unless w
-// holds it already. Another flush with trace lines holding or awaiting it
-// means Fluent Bit runs several workers for this output, which can hand a
-// file's lines over out of order: that is warned about once.
-func (w *worker) lockMWG() {
-	if w.mwgLocked {
-		return
-	}
-	p := w.p
-	if p.mwgFlushes.Add(1) > 1 && !p.mwgConcurrent.Swap(true) {
-		p.log.Warnf("MWG trace lines arrive in concurrent flushes (workers > 1 on this output): Fluent Bit can then hand a file's lines over out of order, which splits and garbles transactions; set workers 1")
-	}
-	p.mwgMu.Lock()
-	w.mwgLocked = true
-}
-
-// unlockMWG releases the joiner's lock if this worker holds it.
-func (w *worker) unlockMWG() {
-	if w.mwgLocked {
-		w.mwgLocked = false
-		w.p.mwgMu.Unlock()
-		w.p.mwgFlushes.Add(-1)
-	}
-}
+// concurrentTraces is logged once trace lines arrive in overlapping
+// flushes: Fluent Bit runs several workers for the output.
+const concurrentTraces = "MWG trace lines arrive in concurrent flushes (workers > 1 on this output): " +
+	"Fluent Bit can then hand a file's lines over out of order, which splits and garbles transactions; set workers 1"
 
 // emitMWG encodes one joined MWG transaction.
 func (w *worker) emitMWG(o *mwgjoin.Output) {
@@ -121,32 +101,4 @@ func (w *worker) emitMWG(o *mwgjoin.Output) {
 		w.welf.Str("partial", o.Partial)
 	}
 	w.finish(t, pri, host)
-}
-
-// tickLoop emits, once a second until tickStop closes, what correlation
-// completes or times out between chunks (wall clock), and what Airlock
-// correlation holds for late records once the chunks pause.
-func (p *Pipeline) tickLoop() {
-	defer close(p.tickDone)
-	t := time.NewTicker(tickInterval)
-	defer t.Stop()
-	for {
-		select {
-		case <-p.tickStop:
-			return
-		case <-t.C:
-			p.emitOutside(func(w *worker) {
-				if p.mwg != nil {
-					p.mwgMu.Lock()
-					p.mwg.Tick(w.mwgEmit)
-					p.mwgMu.Unlock()
-				}
-				if p.join != nil {
-					p.joinMu.Lock()
-					p.join.Tick(w.joinEmit)
-					p.joinMu.Unlock()
-				}
-			})
-		}
-	}
 }

@@ -4,10 +4,35 @@
 // joiners correlate them, encode what they emit as WELF and hand the batch
 // to the destination.
 //
+// Where a chunk goes (Pipeline.Flush):
+//
+//  1. With a spool, a chunk processed before a restart is recognised by its
+//     digest (delivery.ChunkLog) and acknowledged without processing.
+//  2. admission asks the destination for room (it may wait up to
+//     Flush_Wait), and the backlog of records refused earlier goes out
+//     first; if either fails, the chunk goes back to Fluent Bit untouched
+//     (ErrBusy).
+//  3. A worker (per-flush scratch space) decodes each event (package
+//     event) and its record: a trace line goes to the MWG joiner
+//     (mwg.go), an Airlock record (package airlock) to the Airlock joiner
+//     (correlate.go) or straight to WELF, anything else is forwarded as
+//     not decoded.
+//  4. At the end of the chunk the joiners emit what it completed; what
+//     they emit is encoded as WELF by the decoder packages' mappings
+//     (airlock.Record.WriteWELF, mwg.Exchange.WriteWELF) under the header
+//     the worker writes.
+//  5. The batch goes to the destination; what it refuses waits in the
+//     backlog. The counters and the record balance (balance.go) are
+//     updated.
+//
+// Between chunks, ticks on the wall clock let the joiners time out
+// (joiner.go); Close drains or saves them; a hot reload parks the
+// whole pipeline (handoff.go).
+//
 // Flush may run concurrently for one instance (Fluent Bit's "workers"), so
-// all per-chunk scratch space lives in a worker taken from a pool; the
-// joiners are serialised by a mutex each; counters and sink are safe for
-// concurrent use.
+// all per-chunk scratch space lives in a worker taken from a pool; each
+// joiner is serialised by its lock (locked); counters and sink are safe
+// for concurrent use.
 //
 // A chunk is handed back to Fluent Bit (ErrBusy, FLB_RETRY) only before any
 // of it was processed, after the destination's admission check waited for
@@ -67,43 +92,26 @@ func (c Counters) String() string {
 
 // Pipeline processes the chunks of one output instance.
 type Pipeline struct {
-	cfg      *config.Config
-	sink     sink.Sink
-	overhead func(*sink.Record) int // the destination's header bytes per record; nil = none
-	admit    func() bool            // the destination's admission check, which may wait; nil = always
-	log      *flblog.Logger
-	busy     atomic.Bool // the last admission check said no
+	cfg       *config.Config
+	log       *flblog.Logger
+	sink      sink.Sink
+	overhead  func(*sink.Record) int // the destination's header bytes per record; nil = none
+	admission admission
 	// chunks remembers the chunks processed, with the spool, so that one
 	// Fluent Bit flushes again after a restart is not processed twice;
 	// nil without a spool.
-	chunks *delivery.ChunkLog
+	chunks  *delivery.ChunkLog
+	backlog backlog
 
-	// Correlation: the joiners are shared by all flushes, so a mutex
-	// serialises each; tickLoop flushes what times out between chunks.
-	join   *airlockjoin.Joiner // Airlock requests and sessions; nil with Correlate off
-	joinMu sync.Mutex
-	mwg    *mwgjoin.Joiner // MWG connections; nil with Source airlock
-	mwgMu  sync.Mutex
-	// mwgFlushes counts the flushes holding or awaiting mwgMu for their
-	// trace lines; mwgConcurrent is set once two of them overlapped.
-	mwgFlushes    atomic.Int32
-	mwgConcurrent atomic.Bool
-	tickStop      chan struct{}
-	tickDone      chan struct{}
-
-	// backlog holds records of chunks already acknowledged to Fluent Bit
-	// that the destination refused: correlation has consumed those chunks,
-	// so they cannot be processed again. The next Flush sends the backlog
-	// first and returns ErrBusy, before touching any state, while that
-	// still fails.
-	backlogMu  sync.Mutex
-	backlog    []sink.Record
-	backlogBuf []byte
+	// Correlation, shared by all flushes; stopTicking, if set, stops the
+	// wall-clock ticks that time state out between chunks.
+	airlockJoin *locked[*airlockjoin.Joiner, airlockjoin.Emit] // Airlock requests and sessions; nil with Correlate off
+	mwgJoin     *locked[*mwgjoin.Joiner, mwgjoin.Emit]         // MWG connections; nil with Source airlock
+	stopTicking func()
 
 	workers sync.Pool
-
-	events, written, unparsed, malformed, truncated atomic.Uint64
-	balance                                         balance
+	counts  counters
+	balance balance
 }
 
 // New returns a Pipeline that writes to dest. It owns dest from now on.
@@ -111,7 +119,10 @@ func New(cfg *config.Config, dest *destination.Destination, log *flblog.Logger) 
 	if cfg == nil || dest == nil || dest.Sink == nil {
 		return nil, errors.New("pipeline: missing configuration or destination")
 	}
-	p := &Pipeline{cfg: cfg, sink: dest.Sink, overhead: dest.Overhead, admit: dest.Admit, log: log}
+	p := &Pipeline{
+		cfg: cfg, log: log, sink: dest.Sink, overhead: dest.Overhead,
+		admission: admission{check: dest.Admit, cfg: cfg, log: log},
+	}
 	if e, ok := dest.Sink.(*delivery.Engine); ok {
 		p.chunks = e.Chunks()
 	}
@@ -121,30 +132,43 @@ func New(cfg *config.Config, dest *destination.Destination, log *flblog.Logger) 
 		if err != nil {
 			return nil, err
 		}
-		p.mwg = j
+		p.mwgJoin = newLocked(j, log, concurrentTraces)
 	}
 	if cfg.Source != config.SourceMWG && cfg.Correlation.Enabled {
 		j, err := newAirlockJoiner(cfg, log)
 		if err != nil {
 			return nil, err
 		}
-		p.join = j
+		// Concurrent flushes are fine here: records join by id, in any order.
+		p.airlockJoin = newLocked(j, log, "")
 		p.balance.restored.Store(j.Counters().In) // State_File
 	}
 	// Airlock on record time ticks too: what is complete but held for late
 	// records goes out once the flushes pause (airlockjoin.Joiner.Tick).
-	if p.mwg != nil && cfg.MWG.Join.WallTime() || p.join != nil {
-		p.tickStop, p.tickDone = make(chan struct{}), make(chan struct{})
-		go p.tickLoop()
+	if p.mwgJoin != nil && cfg.MWG.Join.WallTime() || p.airlockJoin != nil {
+		p.stopTicking = p.startTicking()
 	}
 	return p, nil
 }
 
+// counters are the totals behind Counters.
+type counters struct {
+	events, written, unparsed, malformed, truncated atomic.Uint64
+}
+
+// add counts a chunk's events and records.
+func (c *counters) add(r *Result) {
+	c.events.Add(uint64(r.Events))
+	c.unparsed.Add(uint64(r.Unparsed))
+	c.malformed.Add(uint64(r.Malformed))
+}
+
 // Counters returns the totals so far.
 func (p *Pipeline) Counters() Counters {
+	c := &p.counts
 	return Counters{
-		Events: p.events.Load(), Written: p.written.Load(), Unparsed: p.unparsed.Load(),
-		Malformed: p.malformed.Load(), Truncated: p.truncated.Load(),
+		Events: c.events.Load(), Written: c.written.Load(), Unparsed: c.unparsed.Load(),
+		Malformed: c.malformed.Load(), Truncated: c.truncated.Load(),
 	}
 }
 
@@ -162,86 +186,43 @@ var ErrBusy = errors.New("destination busy: outbound buffer full")
 // The only error is ErrBusy: the chunk was not looked at, and Fluent Bit
 // should retry it later.
 func (p *Pipeline) Flush(chunk []byte, tag string) (Result, error) {
-	var digest delivery.Digest
-	if p.chunks != nil {
-		digest = delivery.ChunkDigest(chunk, tag)
-		if p.chunks.Before(digest) {
-			p.log.Infof("chunk (tag %q, %d bytes) was processed before the restart and is flushed again by Fluent Bit: acknowledged without processing it twice", tag, len(chunk))
-			return Result{}, nil
-		}
+	digest, again := p.processedBefore(chunk, tag)
+	if again {
+		return Result{}, nil
 	}
-	if p.admit != nil {
-		if !p.admit() {
-			if !p.busy.Swap(true) {
-				p.log.Warnf("destination %s is not keeping up: no room within %s (%s), chunks go back to Fluent Bit with FLB_RETRY; "+
-					"Fluent Bit drops a chunk after Retry_Limit retries (default 1, \"chunk ... cannot be retried\"): "+
-					"set Retry_Limit no_limits on this output, or raise %s, %s or %s",
-					p.cfg.Destination, config.KeyFlushWait, p.cfg.Delivery.AdmitWait, config.KeyFlushWait, config.KeySpoolMaxBytes, config.KeyQueueMaxBytes)
-			}
-			p.refusedToJoin()
-			return Result{}, ErrBusy
-		}
-		if p.busy.Swap(false) {
-			p.log.Infof("destination %s takes chunks again", p.cfg.Destination)
-		}
-	}
-	if !p.sendBacklog() {
+	if !p.admission.admit() || !p.sendBacklog() {
 		p.refusedToJoin()
 		return Result{}, ErrBusy
 	}
 	w := p.workers.Get().(*worker)
 	defer p.workers.Put(w)
-	// Even if a panic ends this flush (the plugin recovers it), the
-	// joiner's lock must not stay held: every later flush would block.
-	defer w.unlockMWG()
+	defer w.releaseJoiners() // a panic (the plugin recovers it) must not leave a joiner locked
 	w.reset(tag)
-	joinFlush := p.beginJoin()
 	// A panic must not leave the flush in progress for the joiner: it
 	// would hold back every completed request from then on.
-	defer p.abandonJoin(&joinFlush)
-
-	w.dec.Reset(chunk)
-	var ev event.Event
-	for {
-		err := w.dec.Next(&ev)
-		if err == nil {
-			w.res.Events++
-			w.process(&ev)
-			continue
-		}
-		if err == io.EOF {
-			break
-		}
-		w.res.Malformed++
-		bad, ok := err.(*event.Error) // the decoder returns only io.EOF and *event.Error
-		if !ok || bad.Fatal {
-			w.report("chunk decoding stopped, rest of the chunk lost: %v", err)
-			break
-		}
-		w.report("malformed event dropped: %v", bad)
-	}
-	if p.join != nil {
-		// Completed requests wait for the end of the chunk, so a block
-		// record after its summary in the same chunk still joins.
-		p.endJoin(&joinFlush, w)
-	}
-	if w.mwgLocked {
-		// Idle connections time out here on record time, which only trace
-		// lines advance (on wall time the tick loop also does it between
-		// chunks).
-		p.mwg.Tick(w.mwgEmit)
-		w.unlockMWG()
-	}
-	if w.suppressed > 0 {
-		p.log.Warnf("%d more bad records in this chunk (tag %q) not reported one by one", w.suppressed, tag)
-	}
-
-	p.events.Add(uint64(w.res.Events))
-	p.unparsed.Add(uint64(w.res.Unparsed))
-	p.malformed.Add(uint64(w.res.Malformed))
+	w.joinFlush = p.beginJoin()
+	defer p.abandonJoin(&w.joinFlush)
+	w.processChunk(chunk)
+	w.endChunk()
+	p.counts.add(&w.res)
 	w.res.Written = p.send(w)
 	p.chunks.Add(digest)
 	return w.res, nil
+}
+
+// processedBefore reports, with a spool, whether the chunk was processed
+// before a restart and Fluent Bit flushes it again; it returns the chunk's
+// digest to record once the chunk is processed.
+func (p *Pipeline) processedBefore(chunk []byte, tag string) (delivery.Digest, bool) {
+	if p.chunks == nil {
+		return delivery.Digest{}, false
+	}
+	digest := delivery.ChunkDigest(chunk, tag)
+	if p.chunks.Before(digest) {
+		p.log.Infof("chunk (tag %q, %d bytes) was processed before the restart and is flushed again by Fluent Bit: acknowledged without processing it twice", tag, len(chunk))
+		return digest, true
+	}
+	return digest, false
 }
 
 // send hands the records w encoded to the destination and returns how many
@@ -249,56 +230,31 @@ func (p *Pipeline) Flush(chunk []byte, tag string) (Result, error) {
 // backlog: the chunk is done for Fluent Bit, and a retry of it would only
 // meet records correlation has already consumed.
 func (p *Pipeline) send(w *worker) int {
-	p.truncated.Add(uint64(w.truncated))
+	c := &p.counts
+	c.truncated.Add(uint64(w.truncated))
 	p.balance.add(&w.acct)
 	if len(w.spans) == 0 {
 		return 0
 	}
 	batch := w.batch()
 	if err := p.sink.Send(batch); err != nil {
-		p.keepBacklog(batch, err)
+		if p.backlog.keep(batch) {
+			p.log.Warnf("destination %s: %v; records are kept in memory and new chunks wait (FLB_RETRY) until it takes them", p.cfg.Destination, err)
+		}
 		return 0
 	}
-	p.written.Add(uint64(len(batch)))
+	c.written.Add(uint64(len(batch)))
 	return len(batch)
-}
-
-// keepBacklog copies records the destination refused into the backlog.
-func (p *Pipeline) keepBacklog(recs []sink.Record, err error) {
-	p.backlogMu.Lock()
-	defer p.backlogMu.Unlock()
-	if len(p.backlog) == 0 {
-		p.log.Warnf("destination %s: %v; records are kept in memory and new chunks wait (FLB_RETRY) until it takes them", p.cfg.Destination, err)
-	}
-	start := len(p.backlog)
-	for _, r := range recs {
-		p.backlogBuf = append(p.backlogBuf, r.Line...)
-		r.Line = nil
-		p.backlog = append(p.backlog, r)
-	}
-	// Lines are sliced out of backlogBuf only now that it has stopped growing.
-	off := len(p.backlogBuf)
-	for i := len(p.backlog) - 1; i >= start; i-- {
-		n := len(recs[i-start].Line)
-		p.backlog[i].Line = p.backlogBuf[off-n : off : off]
-		off -= n
-	}
 }
 
 // sendBacklog sends the backlog, if any, and reports whether it is empty.
 func (p *Pipeline) sendBacklog() bool {
-	p.backlogMu.Lock()
-	defer p.backlogMu.Unlock()
-	if len(p.backlog) == 0 {
-		return true
+	n, empty := p.backlog.send(p.sink)
+	if n > 0 {
+		p.counts.written.Add(uint64(n))
+		p.log.Infof("destination %s takes records again: %d kept records written", p.cfg.Destination, n)
 	}
-	if err := p.sink.Send(p.backlog); err != nil {
-		return false
-	}
-	p.written.Add(uint64(len(p.backlog)))
-	p.log.Infof("destination %s takes records again: %d kept records written", p.cfg.Destination, len(p.backlog))
-	p.backlog, p.backlogBuf = p.backlog[:0], p.backlogBuf[:0]
-	return true
+	return empty
 }
 
 // emitOutside runs fn, which emits correlated records through the worker it
@@ -315,28 +271,22 @@ func (p *Pipeline) emitOutside(fn func(w *worker)) {
 // partial records — and then releases the destination, which delivers what
 // it can within its own bound.
 func (p *Pipeline) Close() error {
-	if p.tickStop != nil {
-		close(p.tickStop)
-		<-p.tickDone
+	if p.stopTicking != nil {
+		p.stopTicking()
 	}
-	if p.mwg != nil {
-		p.emitOutside(func(w *worker) {
-			p.mwgMu.Lock()
-			defer p.mwgMu.Unlock()
-			p.mwg.Drain(w.mwgEmit)
-		})
-		if c := p.mwg.Counters(); c.Records > 0 {
+	if p.mwgJoin != nil {
+		p.emitOutside(func(w *worker) { p.mwgJoin.drain(w.mwgEmit) })
+		if c := p.mwgJoin.j.Counters(); c.Records > 0 {
 			p.log.Infof("mwg: %s", c)
 		}
 	}
-	if p.join != nil {
+	if p.airlockJoin != nil {
 		p.closeJoiner()
 	}
 	if !p.sendBacklog() {
-		p.backlogMu.Lock()
-		p.log.Errorf("destination %s: %d records could not be written before exit and are lost", p.cfg.Destination, len(p.backlog))
-		p.balance.lost.Add(uint64(len(p.backlog)))
-		p.backlogMu.Unlock()
+		n := p.backlog.drop()
+		p.log.Errorf("destination %s: %d records could not be written before exit and are lost", p.cfg.Destination, n)
+		p.balance.lost.Add(uint64(n))
 	}
 	p.logBalance()
 	return p.sink.Close()
@@ -363,10 +313,13 @@ type worker struct {
 	reported   int
 	suppressed int
 
-	mwgEmit   mwgjoin.Emit     // w.emitMWG, made once: a method value allocates
-	joinEmit  airlockjoin.Emit // w.emitJoined, likewise
-	mwgHost   []byte           // host of the trace record being added, for fw
-	mwgLocked bool             // this worker holds p.mwgMu, from its first trace record to the end of the chunk
+	mwgEmit  mwgjoin.Emit     // w.emitMWG, made once: a method value allocates
+	joinEmit airlockjoin.Emit // w.emitJoined, likewise
+	mwgHost  []byte           // host of the trace record being added, for fw
+	mwgHeld  bool             // this worker holds p.mwgJoin's lock, from its first trace record to the end of the chunk
+	// joinFlush is this flush's token from the Airlock joiner's Begin,
+	// 0 once ended (or without the joiner).
+	joinFlush uint64
 
 	// The last gateway host seen, so a run of records from one host does not
 	// allocate a string per record.
@@ -405,9 +358,63 @@ func (w *worker) report(format string, args ...any) {
 	w.p.log.Warnf(format, args...)
 }
 
+// processChunk decodes the chunk's events and processes each. A malformed
+// event is counted, reported and skipped; one that leaves the decoder lost
+// ends the chunk.
+func (w *worker) processChunk(chunk []byte) {
+	w.dec.Reset(chunk)
+	var ev event.Event
+	for {
+		err := w.dec.Next(&ev)
+		if err == nil {
+			w.res.Events++
+			w.process(&ev)
+			continue
+		}
+		if err == io.EOF {
+			return
+		}
+		w.res.Malformed++
+		bad, ok := err.(*event.Error) // the decoder returns only io.EOF and *event.Error
+		if !ok || bad.Fatal {
+			w.report("chunk decoding stopped, rest of the chunk lost: %v", err)
+			return
+		}
+		w.report("malformed event dropped: %v", bad)
+	}
+}
+
+// endChunk lets the joiners emit what the chunk completed, releases them,
+// and sums up the bad records not reported one by one.
+func (w *worker) endChunk() {
+	p := w.p
+	if p.airlockJoin != nil {
+		// Completed requests wait for the end of the chunk (and of the
+		// flushes before it), so a block record after its summary in the
+		// same chunk still joins.
+		p.endJoin(&w.joinFlush, w)
+	}
+	if w.mwgHeld {
+		// Idle connections time out here on record time, which only trace
+		// lines advance (on wall time the ticks also do it between chunks).
+		p.mwgJoin.j.Tick(w.mwgEmit)
+	}
+	w.releaseJoiners()
+	if w.suppressed > 0 {
+		p.log.Warnf("%d more bad records in this chunk (tag %q) not reported one by one", w.suppressed, w.tag)
+	}
+}
+
+// releaseJoiners lets go of the joiner locks w holds for its chunk.
+func (w *worker) releaseJoiners() {
+	if w.p.mwgJoin != nil {
+		w.p.mwgJoin.release(&w.mwgHeld)
+	}
+}
+
 // process decodes one event's record and encodes what it yields.
 func (w *worker) process(ev *event.Event) {
-	if w.p.mwg != nil {
+	if w.p.mwgJoin != nil {
 		if tr, ok := w.traceFields(ev.Body); ok && w.processMWG(ev, tr) {
 			return
 		}
@@ -432,7 +439,7 @@ func (w *worker) process(ev *event.Event) {
 // airlockRecord hands one decoded Airlock record to correlation or encodes
 // it at once.
 func (w *worker) airlockRecord(rec *airlock.Record, evTime time.Time) {
-	if w.p.join != nil {
+	if w.p.airlockJoin != nil {
 		w.acct.joinIn++
 		w.joinAirlock(rec, evTime)
 		return

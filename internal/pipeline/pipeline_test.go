@@ -392,7 +392,7 @@ func BenchmarkFlushMWG(b *testing.B) {
 		if _, err := p.Flush(chunk, "mwg"); err != nil {
 			b.Fatal(err)
 		}
-		p.mwg.Drain(nil) // the same connection ids come again: start clean
+		p.mwgJoin.j.Drain(nil) // the same connection ids come again: start clean
 	}
 	b.ReportMetric(float64(lines)*float64(b.N)/b.Elapsed().Seconds(), "lines/s")
 }
@@ -499,8 +499,8 @@ func BenchmarkFlushCorrelated(b *testing.B) {
 		b.StartTimer()
 	}
 	b.ReportMetric(float64(records)*float64(b.N)/b.Elapsed().Seconds(), "records/s")
-	p.join.Release(nil) // complete requests still held for late records (the first chunks)
-	if c := p.join.Counters(); c.Joined != uint64(records*b.N) {
+	p.airlockJoin.j.Release(nil) // complete requests still held for late records (the first chunks)
+	if c := p.airlockJoin.j.Counters(); c.Joined != uint64(records*b.N) {
 		b.Fatalf("joined %d of %d records: %s", c.Joined, records*b.N, c)
 	}
 }
@@ -564,7 +564,7 @@ func TestConcurrentMWGFlushesWarn(t *testing.T) {
 	for deadline := time.Now().Add(10 * time.Second); !strings.Contains(logs.String(), warning) && time.Now().Before(deadline); {
 		time.Sleep(time.Millisecond)
 	}
-	first.unlockMWG()
+	first.releaseJoiners()
 	p.workers.Put(first)
 	for range 2 {
 		if err := <-done; err != nil {
@@ -574,7 +574,7 @@ func TestConcurrentMWGFlushesWarn(t *testing.T) {
 	if got := logs.String(); strings.Count(got, warning) != 1 || strings.Count(got, "\n") != 1 {
 		t.Errorf("logs:\n%s\nwant the warning once:\n%s", got, warning)
 	}
-	if n := p.mwgFlushes.Load(); n != 0 {
+	if n := p.mwgJoin.holders.Load(); n != 0 {
 		t.Errorf("%d flushes still counted", n)
 	}
 }

@@ -14,18 +14,18 @@ func (p *Pipeline) Snapshot() metrics.Snapshot {
 	s := metrics.Snapshot{Records: metrics.Records{
 		Events: c.Events, Written: c.Written, Unparsed: c.Unparsed, Malformed: c.Malformed, Truncated: c.Truncated,
 	}}
-	if p.join != nil {
-		p.joinMu.Lock()
+	if l := p.airlockJoin; l != nil {
+		l.lock()
 		s.HasAirlock = true
-		s.Airlock.Counters = p.join.Counters()
-		s.Airlock.PendingRequests, s.Airlock.PendingSessions, _ = p.join.Pending()
-		p.joinMu.Unlock()
+		s.Airlock.Counters = l.j.Counters()
+		s.Airlock.PendingRequests, s.Airlock.PendingSessions, _ = l.j.Pending()
+		l.unlock()
 	}
-	if p.mwg != nil {
-		p.mwgMu.Lock()
+	if l := p.mwgJoin; l != nil {
+		l.lock()
 		s.HasMWG = true
-		s.MWG = p.mwg.Counters()
-		p.mwgMu.Unlock()
+		s.MWG = l.j.Counters()
+		l.unlock()
 	}
 	if e, ok := p.sink.(interface{ Counters() delivery.Counters }); ok {
 		s.HasDelivery = true

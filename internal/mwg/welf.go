@@ -1,70 +1,68 @@
-package mwgjoin
+package mwg
 
 import (
 	"strconv"
 	"strings"
 	"time"
 
-	"github.com/welfbridge/welfbridge/internal/mwg"
 	"github.com/welfbridge/welfbridge/internal/welf"
 )
 
-// The WELF pri of an output.
+// The WELF pri of an exchange.
 const (
 	priInfo    = 6 // a transaction seen in full
 	priWarning = 4 // incomplete, or with a protocol notice
 )
 
-// Output is one transaction: the client's view, what went upstream, or
-// both joined. At least one of Client and Server is set.
-type Output struct {
+// Exchange is what one WELF record reports: one request as the client saw
+// it, as MWG sent it upstream, or both, joined by the caller (package
+// mwgjoin). At least one of Client and Server is set.
+type Exchange struct {
 	// Client is the transaction in the client-facing file (C, CC; ICAP C
 	// and FTP CL alone), Server in the server-facing one (S, SC; ICAP S
 	// and FTP SD alone).
-	Client, Server *mwg.Transaction
+	Client, Server *Transaction
 	// ClientData and ServerData are the byte counts of the FTP data
 	// connections (CL, SD) added to a transfer.
-	ClientData, ServerData *mwg.Transaction
-	// Partial is "" unless the output was emitted because its connection
-	// was flushed ("timeout", "pressure" or "shutdown") while it was
-	// incomplete or still waiting for its other side; "pressure" also when
-	// the connection held too much and its oldest transaction went alone.
-	// WriteWELF does not write it: the caller adds partial=<Partial> after
-	// the mapped fields, as for every source.
-	Partial string
-	// Seen is the event time at which the Joiner had all of the output's
-	// transactions: that of the record completing the last one, or of the
-	// connection's latest record when a flush completed it.
+	ClientData, ServerData *Transaction
+	// Seen is the event time at which the caller had all of the exchange's
+	// transactions; the WELF time when the traces carry no dated time.
 	Seen time.Time
 
 	scratch []byte
 }
 
+// Reset empties e for reuse, keeping its scratch space, so that it no
+// longer keeps its transactions alive.
+func (e *Exchange) Reset() {
+	*e = Exchange{scratch: e.scratch}
+}
+
 // primary is the view the standard WELF fields describe: the client's
 // when there is one.
-func (o *Output) primary() (tx, data *mwg.Transaction) {
-	if o.Client != nil {
-		return o.Client, o.ClientData
+func (e *Exchange) primary() (tx, data *Transaction) {
+	if e.Client != nil {
+		return e.Client, e.ClientData
 	}
-	return o.Server, o.ServerData
+	return e.Server, e.ServerData
 }
 
 // Time is the WELF header time: the start of the request as the trace
 // stamped it (client side first) when markers carry dated timestamps,
 // else Seen.
-func (o *Output) Time() time.Time {
-	for _, tx := range [...]*mwg.Transaction{o.Client, o.Server} {
+func (e *Exchange) Time() time.Time {
+	for _, tx := range [...]*Transaction{e.Client, e.Server} {
 		if tx != nil && tx.Start.Year() > 1 { // year 1: a time of day without date
 			return tx.Start
 		}
 	}
-	return o.Seen
+	return e.Seen
 }
 
-// Pri is the WELF pri: 4 (warning) when a transaction of the output is
+// Pri is the WELF pri: 4 (warning) when a transaction of the exchange is
 // incomplete or carries a protocol notice, else 6 (informational).
-func (o *Output) Pri() int {
-	for _, tx := range [...]*mwg.Transaction{o.Client, o.Server, o.ClientData, o.ServerData} {
+func (e *Exchange) Pri() int {
+	for _, tx := range [...]*Transaction{e.Client, e.Server, e.ClientData, e.ServerData} {
 		if tx != nil && (!tx.Complete || tx.Msg != "") {
 			return priWarning
 		}
@@ -72,8 +70,9 @@ func (o *Output) Pri() int {
 	return priInfo
 }
 
-func (o *Output) incomplete() bool {
-	for _, tx := range [...]*mwg.Transaction{o.Client, o.Server, o.ClientData, o.ServerData} {
+// Incomplete reports whether a transaction of the exchange is incomplete.
+func (e *Exchange) Incomplete() bool {
+	for _, tx := range [...]*Transaction{e.Client, e.Server, e.ClientData, e.ServerData} {
 		if tx != nil && !tx.Complete {
 			return true
 		}
@@ -81,7 +80,7 @@ func (o *Output) incomplete() bool {
 	return false
 }
 
-// WriteWELF writes the output's WELF fields, not the header, in the
+// WriteWELF writes the exchange's WELF fields, not the header, in the
 // canonical order of welf.md §5.1 followed by extensions. A field is
 // written only when its source is present. "Primary" is the client-side
 // transaction, or the server-side one when there is none; "C" and "S" are
@@ -125,31 +124,31 @@ func (o *Output) incomplete() bool {
 //	upstream_src     S.SrcAddr: the address MWG connected from         Str
 //	http_op http_arg http_host http_result                             Str/Int
 //	                 ICAP: the encapsulated HTTP message
-func (o *Output) WriteWELF(w welf.FieldWriter) {
-	p, data := o.primary()
+func (e *Exchange) WriteWELF(w welf.FieldWriter) {
+	p, data := e.primary()
 	if p == nil {
 		return
 	}
-	c, s := o.Client, o.Server
+	c, s := e.Client, e.Server
 	joined := c != nil && s != nil
 
 	w.Str("proto", p.Proto)
-	src, srcPort := o.source()
+	src, srcPort := e.source()
 	w.Str("src", src)
 	w.Str("srcport", srcPort)
-	dstname := firstOf(c, s, func(tx *mwg.Transaction) string { return tx.Host })
+	dstname := firstOf(c, s, func(tx *Transaction) string { return tx.Host })
 	if s != nil && s.DstAddr != "" {
-		dst, port := splitAddr(s.DstAddr)
+		dst, port := SplitAddr(s.DstAddr)
 		w.Str("dst", dst)
 		w.Str("dstport", port)
 	} else if dstname != "" && p.Port > 0 {
 		w.Int("dstport", int64(p.Port))
 	}
 	w.Str("dstname", dstname)
-	w.Str("user", firstOf(c, s, func(tx *mwg.Transaction) string { return tx.User }))
+	w.Str("user", firstOf(c, s, func(tx *Transaction) string { return tx.User }))
 	w.Str("op", p.Method)
-	o.scratch = appendURL(o.scratch[:0], p)
-	w.Bytes("arg", o.scratch)
+	e.scratch = appendURL(e.scratch[:0], p)
+	w.Bytes("arg", e.scratch)
 	if p.Status > 0 {
 		w.Int("result", int64(p.Status))
 	}
@@ -157,12 +156,12 @@ func (o *Output) WriteWELF(w welf.FieldWriter) {
 	w.Int("sent", sent)
 	w.Int("rcvd", rcvd)
 	if !p.Start.IsZero() && !p.End.IsZero() && !p.End.Before(p.Start) {
-		o.scratch = appendSeconds(o.scratch[:0], p.End.Sub(p.Start))
-		w.Bytes("duration", o.scratch)
+		e.scratch = appendSeconds(e.scratch[:0], p.End.Sub(p.Start))
+		w.Bytes("duration", e.scratch)
 	}
 	w.Text("msg", p.Msg)
-	w.Text("ref", firstOf(c, s, func(tx *mwg.Transaction) string { return tx.Referer }))
-	w.Text("agent", firstOf(c, s, func(tx *mwg.Transaction) string { return tx.UserAgent }))
+	w.Text("ref", firstOf(c, s, func(tx *Transaction) string { return tx.Referer }))
+	w.Text("agent", firstOf(c, s, func(tx *Transaction) string { return tx.UserAgent }))
 
 	w.Str("conn", p.Conn.ID)
 	switch {
@@ -177,14 +176,14 @@ func (o *Output) WriteWELF(w welf.FieldWriter) {
 		if s.Status > 0 && s.Status != c.Status {
 			w.Int("upstream_result", int64(s.Status))
 		}
-		sent, rcvd := byteCounts(s, o.ServerData)
+		sent, rcvd := byteCounts(s, e.ServerData)
 		w.Int("upstream_sent", sent)
 		w.Int("upstream_rcvd", rcvd)
 		if s.Msg != c.Msg {
 			w.Text("upstream_msg", s.Msg)
 		}
 	}
-	w.Text("data_msg", firstOf(o.ClientData, o.ServerData, func(tx *mwg.Transaction) string { return tx.Msg }))
+	w.Text("data_msg", firstOf(e.ClientData, e.ServerData, func(tx *Transaction) string { return tx.Msg }))
 	if c != nil {
 		w.Str("proxy_addr", c.DstAddr)
 	}
@@ -200,13 +199,13 @@ func (o *Output) WriteWELF(w welf.FieldWriter) {
 }
 
 // source picks src and, when it belongs to it, srcport.
-func (o *Output) source() (addr, port string) {
-	c, s := o.Client, o.Server
+func (e *Exchange) source() (addr, port string) {
+	c, s := e.Client, e.Server
 	var peer, peerPort string
 	if c != nil {
-		peer, peerPort = splitAddr(c.SrcAddr)
+		peer, peerPort = SplitAddr(c.SrcAddr)
 	}
-	addr = firstOf(c, s, func(tx *mwg.Transaction) string { return tx.ClientAddr })
+	addr = firstOf(c, s, func(tx *Transaction) string { return tx.ClientAddr })
 	if addr == "" {
 		addr = peer
 	}
@@ -217,7 +216,7 @@ func (o *Output) source() (addr, port string) {
 }
 
 // firstOf returns field of a, else of b; nil transactions have none.
-func firstOf(a, b *mwg.Transaction, field func(*mwg.Transaction) string) string {
+func firstOf(a, b *Transaction, field func(*Transaction) string) string {
 	if a != nil {
 		if v := field(a); v != "" {
 			return v
@@ -229,7 +228,7 @@ func firstOf(a, b *mwg.Transaction, field func(*mwg.Transaction) string) string 
 	return ""
 }
 
-func byteCounts(tx, data *mwg.Transaction) (sent, rcvd int64) {
+func byteCounts(tx, data *Transaction) (sent, rcvd int64) {
 	sent, rcvd = tx.ReqBytes, tx.RespBytes
 	if data != nil {
 		sent += data.ReqBytes
@@ -242,7 +241,7 @@ func byteCounts(tx, data *mwg.Transaction) (sent, rcvd int64) {
 // authority-form target as it is (mwg removed any credentials), an
 // origin-form one behind scheme://host[:port], and for FTP the resolved
 // path.
-func appendURL(dst []byte, tx *mwg.Transaction) []byte {
+func appendURL(dst []byte, tx *Transaction) []byte {
 	if tx.Proto == "ftp" {
 		if tx.Path != "" {
 			return append(dst, tx.Path...)
@@ -278,4 +277,18 @@ func appendSeconds(dst []byte, d time.Duration) []byte {
 	ms := d.Milliseconds()
 	dst = strconv.AppendInt(dst, ms/1000, 10)
 	return append(dst, '.', byte('0'+ms/100%10), byte('0'+ms/10%10), byte('0'+ms%10))
+}
+
+// SplitAddr splits "ip:port" or "[v6]:port" into the address and the
+// port; an address without a port comes back whole.
+func SplitAddr(a string) (host, port string) {
+	i := strings.LastIndexByte(a, ':')
+	if i < 0 || strings.HasPrefix(a, "[") && a[i-1] != ']' || !strings.HasPrefix(a, "[") && strings.IndexByte(a, ':') != i {
+		return a, ""
+	}
+	host, port = a[:i], a[i+1:]
+	if strings.HasPrefix(host, "[") && strings.HasSuffix(host, "]") {
+		host = host[1 : len(host)-1]
+	}
+	return host, port
 }
