@@ -46,9 +46,10 @@ type Record struct {
 	arena     []byte
 	oldArenas int
 
-	scratch []byte   // WriteWELF's reused buffer for composed values
-	canon   []byte   // the parser's buffer for a nested value's canonical text
-	keys    []string // sanitized unknown keys already converted to strings
+	scratch  []byte   // WriteWELF's reused buffer for composed values
+	redactor redactor // WriteWELF writes through it
+	canon    []byte   // the parser's buffer for a nested value's canonical text
+	keys     []string // sanitized unknown keys already converted to strings
 
 	// The last non-UTC zone Time built, reused while the offset repeats.
 	zone       *time.Location
@@ -70,6 +71,9 @@ func (r *Record) Reset() {
 	r.oldArenas = 0
 	if cap(r.scratch) > maxKeptArena {
 		r.scratch = nil
+	}
+	if cap(r.redactor.buf) > maxKeptArena {
+		r.redactor.buf = nil
 	}
 	if cap(r.canon) > maxKeptArena {
 		r.canon = nil
