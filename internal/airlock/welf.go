@@ -11,7 +11,8 @@ import (
 // order of welf.md §5.1 followed by extensions. It works on whatever fields
 // the record holds, so it serves a single message as well as several
 // correlated ones merged into one record. A field is written only when its
-// source is present; values are written as Airlock logged them.
+// source is present; values are written as Airlock logged them, but for
+// URL passwords (see redactor).
 //
 // The header is the caller's: time from Time (@timestamp), fw from host,
 // pri from Severity (priority).
@@ -87,7 +88,7 @@ import (
 // dstname and proto carry it), and the fixed message texts named above.
 //
 // No value keeps a URL password: every field is written through a
-// redactor (see userinfo.go).
+// redactor.
 func (r *Record) WriteWELF(w welf.FieldWriter) {
 	r.redactor.w = w
 	r.writeWELF(&r.redactor)
