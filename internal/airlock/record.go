@@ -306,11 +306,11 @@ func (r *Record) Own() {
 const recordOverhead = int(unsafe.Sizeof(Record{}))
 
 // Size approximates the bytes the record retains, for memory accounting:
-// the record itself, its arenas, its unknown-field table and scratch buffer.
+// the record itself, its arenas, its unknown-field table and scratch buffers.
 // Caller memory that values point to before Own is not counted.
 func (r *Record) Size() int {
 	return recordOverhead + cap(r.arena) + r.oldArenas +
-		cap(r.extra)*int(unsafe.Sizeof(KV{})) + cap(r.scratch) + cap(r.canon)
+		cap(r.extra)*int(unsafe.Sizeof(KV{})) + cap(r.scratch) + cap(r.canon) + cap(r.redactor.buf)
 }
 
 // keep copies b into the arena and returns the copy (nil for nil).
