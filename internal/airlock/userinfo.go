@@ -32,11 +32,11 @@ func holdsURL(key string) bool {
 
 // redact returns val, or its redacted copy in d.buf.
 func (d *redactor) redact(key string, val []byte) []byte {
-	if holdsURL(key) && userinfo.MayHold(val) || userinfo.MayHoldURL(val) {
-		d.buf = userinfo.Redact(d.buf[:0], val)
-		return d.buf
+	if holdsURL(key) && !userinfo.MayHold(val) || !holdsURL(key) && !userinfo.MayHoldURL(val) {
+		return val
 	}
-	return val
+	d.buf = userinfo.Redact(d.buf[:0], val)
+	return d.buf
 }
 
 // mayHoldString is userinfo.MayHold's quick part for a string: only a
