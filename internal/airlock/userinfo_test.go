@@ -205,3 +205,17 @@ func isURLStart(b []byte) bool {
 	}
 	return false
 }
+
+// TestRedactorStrings: string values take the same rule as byte values.
+func TestRedactorStrings(t *testing.T) {
+	var w recorder
+	d := redactor{w: &w}
+	d.Str("ref", "r:Pw9Secret@host.example")
+	d.Text("note", "see //u:Pw9Secret@host.example/")
+	d.Str("note", "a:b@c")
+	d.Text("msg", "50%")
+	want := "str ref=r@host.example\ntext note=see //u@host.example/\nstr note=a:b@c\ntext msg=50%"
+	if got := strings.Join(w.lines, "\n"); got != want {
+		t.Errorf("got:\n%s\nwant:\n%s", got, want)
+	}
+}
