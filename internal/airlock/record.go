@@ -46,9 +46,10 @@ type Record struct {
 	arena     []byte
 	oldArenas int
 
-	scratch []byte   // WriteWELF's reused buffer for composed values
-	canon   []byte   // the parser's buffer for a nested value's canonical text
-	keys    []string // sanitized unknown keys already converted to strings
+	scratch  []byte   // WriteWELF's reused buffer for composed values
+	redactor redactor // WriteWELF writes through it
+	canon    []byte   // the parser's buffer for a nested value's canonical text
+	keys     []string // sanitized unknown keys already converted to strings
 
 	// The last non-UTC zone Time built, reused while the offset repeats.
 	zone       *time.Location
@@ -70,6 +71,9 @@ func (r *Record) Reset() {
 	r.oldArenas = 0
 	if cap(r.scratch) > maxKeptArena {
 		r.scratch = nil
+	}
+	if cap(r.redactor.buf) > maxKeptArena {
+		r.redactor.buf = nil
 	}
 	if cap(r.canon) > maxKeptArena {
 		r.canon = nil
@@ -302,11 +306,11 @@ func (r *Record) Own() {
 const recordOverhead = int(unsafe.Sizeof(Record{}))
 
 // Size approximates the bytes the record retains, for memory accounting:
-// the record itself, its arenas, its unknown-field table and scratch buffer.
+// the record itself, its arenas, its unknown-field table and scratch buffers.
 // Caller memory that values point to before Own is not counted.
 func (r *Record) Size() int {
 	return recordOverhead + cap(r.arena) + r.oldArenas +
-		cap(r.extra)*int(unsafe.Sizeof(KV{})) + cap(r.scratch) + cap(r.canon)
+		cap(r.extra)*int(unsafe.Sizeof(KV{})) + cap(r.scratch) + cap(r.canon) + cap(r.redactor.buf)
 }
 
 // keep copies b into the arena and returns the copy (nil for nil).

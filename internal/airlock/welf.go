@@ -3,6 +3,7 @@ package airlock
 import (
 	"bytes"
 
+	"github.com/welfbridge/welfbridge/internal/userinfo"
 	"github.com/welfbridge/welfbridge/internal/welf"
 )
 
@@ -10,7 +11,8 @@ import (
 // order of welf.md §5.1 followed by extensions. It works on whatever fields
 // the record holds, so it serves a single message as well as several
 // correlated ones merged into one record. A field is written only when its
-// source is present; values are written as Airlock logged them.
+// source is present; values are written as Airlock logged them, but for
+// URL passwords (see redactor).
 //
 // The header is the caller's: time from Time (@timestamp), fw from host,
 // pri from Severity (priority).
@@ -84,7 +86,16 @@ import (
 // Not written: @timestamp, host, priority (header), program, pid, facility,
 // log_cat, rcpt_id (envelope of the gateway's logger), entry_url (arg,
 // dstname and proto carry it), and the fixed message texts named above.
+//
+// No value keeps a URL password: every field is written through a
+// redactor.
 func (r *Record) WriteWELF(w welf.FieldWriter) {
+	r.redactor.w = w
+	r.writeWELF(&r.redactor)
+	r.redactor.w = nil // do not keep the caller's writer alive
+}
+
+func (r *Record) writeWELF(w welf.FieldWriter) {
 	v := &r.values
 	kind := r.Kind()
 
@@ -369,6 +380,10 @@ const maxKeyCache = 32
 // record to record, so their string forms are cached rather than allocated
 // each time.
 func (r *Record) extraKey(raw []byte) string {
+	if userinfo.MayHoldURL(raw) { // a key is free text too
+		r.redactor.buf = userinfo.Redact(r.redactor.buf[:0], raw)
+		raw = r.redactor.buf
+	}
 	// Room for the "x_" a standard name gets is kept in front.
 	buf := welf.AppendSanitizedKey(append(r.scratch[:0], "x_"...), raw)
 	r.scratch = buf

@@ -170,7 +170,7 @@
 // into a wiped stack buffer and never kept; NTLM and Negotiate give no
 // user), X-Forwarded-For or Forwarded for ClientAddr. No string copied out
 // of a trace keeps a password that looks like URL userinfo, in any
-// spelling (see redact); the user stays. A URL or Host value whose host is
+// spelling (see userinfo.Redact); the user stays. A URL or Host value whose host is
 // not a host name or address gives no Host (Msg "malformed host in URL",
 // "malformed Host header").
 //

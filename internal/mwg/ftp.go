@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"path"
 	"strings"
+
+	"github.com/welfbridge/welfbridge/internal/userinfo"
 )
 
 // ftpCommand returns the upper-case name of a known FTP command (RFC 959,
@@ -369,9 +371,9 @@ func (f *ftpDecoder) command(l layer, body []byte, w int64) {
 // setUser takes the USER argument. On client-facing sides MWG's FTP proxy
 // takes "user@host[:port]", so the host comes from there.
 func (f *ftpDecoder) setUser(arg []byte) {
-	if mayHoldUserinfo(arg) { // "user:password@host"
+	if userinfo.MayHold(arg) { // "user:password@host"
 		var buf [256]byte
-		arg = redact(buf[:0], arg)
+		arg = userinfo.Redact(buf[:0], arg)
 	}
 	user, host := arg, []byte(nil)
 	if f.s.name.clientSide() {
@@ -392,9 +394,9 @@ func (f *ftpDecoder) setUser(arg []byte) {
 
 // session replaces a session string with a copy of b, without passwords.
 func (f *ftpDecoder) session(old string, b []byte) string {
-	if mayHoldUserinfo(b) {
+	if userinfo.MayHold(b) {
 		var buf [256]byte
-		b = redact(buf[:0], b)
+		b = userinfo.Redact(buf[:0], b)
 	}
 	f.strs -= len(old)
 	if string(b) == old {
@@ -419,8 +421,8 @@ func (f *ftpDecoder) resolve(p *pending, arg string) string {
 		return f.cwd
 	}
 	joined := path.Join(f.cwd, arg)
-	if mayHoldUserinfo([]byte(joined)) { // "dir" + "/" + "u:p@h" and the like
-		joined = string(redact(nil, []byte(joined)))
+	if userinfo.MayHold([]byte(joined)) { // "dir" + "/" + "u:p@h" and the like
+		joined = string(userinfo.Redact(nil, []byte(joined)))
 	}
 	if len(joined) > f.s.room() {
 		return arg

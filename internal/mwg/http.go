@@ -1,6 +1,10 @@
 package mwg
 
-import "fmt"
+import (
+	"fmt"
+
+	"github.com/welfbridge/welfbridge/internal/userinfo"
+)
 
 // field names the header fields the decoders keep or act on.
 type field uint8
@@ -375,7 +379,7 @@ func (h *httpDecoder) header(d dir, m *httpHalf, name, value []byte) {
 	}
 	if d == dirResponse {
 		if f == fieldUpgrade && m.status == 101 {
-			if mayHoldUserinfo(value) { // no protocol name
+			if userinfo.MayHold(value) { // no protocol name
 				s.note(p, "upgraded")
 			} else {
 				s.note(p, "upgraded to "+string(value))
@@ -383,11 +387,11 @@ func (h *httpDecoder) header(d dir, m *httpHalf, name, value []byte) {
 		}
 		return
 	}
-	if f != fieldOther && mayHoldUserinfo(value) {
+	if f != fieldOther && userinfo.MayHold(value) {
 		// Redacted before it is split: a list separator in a password
 		// must not leave part of it behind.
 		var buf [512]byte
-		value = redact(buf[:0], value)
+		value = userinfo.Redact(buf[:0], value)
 	}
 	switch f {
 	case fieldHost:

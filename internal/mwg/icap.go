@@ -3,6 +3,8 @@ package mwg
 import (
 	"bytes"
 	"encoding/base64"
+
+	"github.com/welfbridge/welfbridge/internal/userinfo"
 )
 
 // section is an entry of the ICAP Encapsulated header (RFC 3507 §4.4.1).
@@ -303,9 +305,9 @@ func (c *icapDecoder) header(d dir, m *icapHalf, name, value []byte) {
 		return
 	}
 	f := fieldOf(name)
-	if (f == fieldXClientIP || f == fieldXAuthenticatedUser) && mayHoldUserinfo(value) {
+	if (f == fieldXClientIP || f == fieldXAuthenticatedUser) && userinfo.MayHold(value) {
 		var buf [512]byte
-		value = redact(buf[:0], value)
+		value = userinfo.Redact(buf[:0], value)
 	}
 	switch {
 	case f == fieldEncapsulated:

@@ -120,7 +120,7 @@ func atoiPort(s string) int {
 // target is a request target copied out of the line, credentials removed,
 // with its parts located. All strings share the memory of text.
 type target struct {
-	text string // as seen, without passwords (see redact)
+	text string // as seen, without passwords (see userinfo.Redact)
 	host string // absolute and authority forms only
 	port int
 	path string // origin-form path and query ("/" for an absolute URL without one)

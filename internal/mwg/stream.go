@@ -5,6 +5,8 @@ import (
 	"strings"
 	"time"
 	"unsafe"
+
+	"github.com/welfbridge/welfbridge/internal/userinfo"
 )
 
 // claim is how strongly the message in progress holds on to the next line.
@@ -704,15 +706,15 @@ func (s *Stream) share(p *pending, str string) string {
 }
 
 // keep copies b for transaction p within MaxHeaderBytes, without any
-// password (see redact), truncating it (with a notice) when there is not
+// password (see userinfo.Redact), truncating it (with a notice) when there is not
 // enough room.
 func (s *Stream) keep(p *pending, b []byte) string {
 	if len(b) == 0 {
 		return ""
 	}
-	if mayHoldUserinfo(b) {
+	if userinfo.MayHold(b) {
 		var buf [256]byte
-		b = redact(buf[:0], b)
+		b = userinfo.Redact(buf[:0], b)
 	}
 	if room := s.room(); len(b) > room {
 		s.note(p, "header cap reached")

@@ -62,6 +62,7 @@ import (
 	"github.com/welfbridge/welfbridge/internal/flblog"
 	"github.com/welfbridge/welfbridge/internal/mwgjoin"
 	"github.com/welfbridge/welfbridge/internal/sink"
+	"github.com/welfbridge/welfbridge/internal/userinfo"
 	"github.com/welfbridge/welfbridge/internal/welf"
 )
 
@@ -526,6 +527,11 @@ func (w *worker) unparsedRecord(ev *event.Event, line []byte, reason string) {
 	if line == nil {
 		start := len(w.scratch)
 		w.scratch = ev.Body.AppendJSON(w.scratch)
+		line = w.scratch[start:]
+	}
+	if userinfo.MayHoldURL(line) { // where a URL password would otherwise leak, to the log too
+		start := len(w.scratch)
+		w.scratch = userinfo.Redact(w.scratch, line)
 		line = w.scratch[start:]
 	}
 	w.report("record not decoded (%s): %s", reason, preview(line))

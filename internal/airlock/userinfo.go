@@ -1,0 +1,74 @@
+package airlock
+
+import (
+	"github.com/welfbridge/welfbridge/internal/userinfo"
+	"github.com/welfbridge/welfbridge/internal/welf"
+)
+
+// redactor is the welf.FieldWriter WriteWELF writes through, so that no
+// field, standard, extension or passed through, keeps a URL password: a
+// field that holds a URL or an authority (holdsURL) loses the password of
+// anything that looks like userinfo (userinfo.Redact); any other field
+// does when its value looks like it holds a URL (userinfo.MayHoldURL), so
+// that free text such as "value 'x': a@b" stays as it is. A value without
+// '@' and '%' costs two byte scans; redacted values are composed in buf,
+// reused from record to record.
+type redactor struct {
+	w   welf.FieldWriter
+	buf []byte
+}
+
+// holdsURL reports whether the WELF field key holds a URL, a host or an
+// address pair, where even "u:p@host" without a scheme is userinfo.
+func holdsURL(key string) bool {
+	switch key {
+	case "arg", "ref", "dstname", "back_host", "backend_url", "http_redirect_url",
+		unvalidatedPrefix + "src", unvalidatedPrefix + "dst",
+		"front_src", "front_dst", "back_src", "back_dst", "back_host_addr", "vhost_addr":
+		return true
+	}
+	return false
+}
+
+// redact returns val, or its redacted copy in d.buf.
+func (d *redactor) redact(key string, val []byte) []byte {
+	if holdsURL(key) && !userinfo.MayHold(val) || !holdsURL(key) && !userinfo.MayHoldURL(val) {
+		return val
+	}
+	d.buf = userinfo.Redact(d.buf[:0], val)
+	return d.buf
+}
+
+// mayHoldString is userinfo.MayHold's quick part for a string: only a
+// string with '@' or '%' needs a closer look.
+func mayHoldString(s string) bool {
+	for i := range len(s) {
+		if s[i] == '@' || s[i] == '%' {
+			return true
+		}
+	}
+	return false
+}
+
+// Str and Text get constants and composed text; only a value with '@' or
+// '%' is looked at closer (and copied: rare).
+func (d *redactor) Str(key, val string) {
+	if mayHoldString(val) {
+		d.Bytes(key, []byte(val))
+		return
+	}
+	d.w.Str(key, val)
+}
+
+func (d *redactor) Text(key, val string) {
+	if mayHoldString(val) {
+		d.TextBytes(key, []byte(val))
+		return
+	}
+	d.w.Text(key, val)
+}
+
+func (d *redactor) Bytes(key string, val []byte)     { d.w.Bytes(key, d.redact(key, val)) }
+func (d *redactor) TextBytes(key string, val []byte) { d.w.TextBytes(key, d.redact(key, val)) }
+func (d *redactor) Int(key string, v int64)          { d.w.Int(key, v) }
+func (d *redactor) Has(key string) bool              { return d.w.Has(key) }

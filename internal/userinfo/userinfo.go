@@ -1,0 +1,216 @@
+// Package userinfo removes passwords from anything that looks like URL
+// userinfo.
+//
+// The rule is deliberately wider than any URL parser: browsers and servers
+// accept many spellings of a URL (WHATWG URL parsing takes backslashes for
+// slashes, missing slashes, any scheme case; servers percent-decode, some
+// twice), and a log value may hold a URL anywhere, so whatever looks like
+// userinfo with a password loses the password, URL or not. Being wider only
+// costs text that merely looks like userinfo ("mailto:a:b@c" becomes
+// "mailto@c"); being narrower would leak.
+//
+// The text is cut into segments at '/', '?' and '#', which end an authority
+// for every parser. In a segment holding an '@' (or "%40", "%2540"), the
+// part before the last one is the userinfo candidate; a special scheme
+// ("http:", "HTTPS:" …) at the start of the text and backslashes are
+// skipped, and from the first ':' (or "%3A", "%253A") of the rest up to
+// that '@' everything is removed. The user before the ':' stays:
+// "http:\\u:p@host/" becomes "http:\\u@host/", "r:p@host" becomes
+// "r@host".
+//
+// Free text (a message, an unknown field, a line that did not decode) is
+// cut the same way only when it looks like it holds a URL (MayHoldURL), so
+// that "value 'x': a@b" stays as it is.
+package userinfo
+
+import "bytes"
+
+// MayHold reports whether b contains an '@' in any spelling; only then can
+// Redact change it.
+func MayHold(b []byte) bool {
+	if bytes.IndexByte(b, '@') >= 0 {
+		return true
+	}
+	return encodedAtIndex(b) >= 0
+}
+
+// MayHoldURL reports whether free text b may hold a URL with userinfo: an
+// '@' in any spelling, and a sign of a URL: "//", a backslash, a special
+// scheme followed by ':' ("http:", "WSS:" …, anywhere, any case), or a
+// percent-encoded '@'. Text without '@' and '%' costs two byte scans.
+func MayHoldURL(b []byte) bool {
+	at := bytes.IndexByte(b, '@') >= 0
+	if !at && bytes.IndexByte(b, '%') < 0 {
+		return false
+	}
+	if encodedAtIndex(b) >= 0 {
+		return true
+	}
+	if !at {
+		return false
+	}
+	if bytes.Contains(b, []byte("//")) || bytes.IndexByte(b, '\\') >= 0 {
+		return true
+	}
+	for i := bytes.IndexByte(b, ':'); i >= 0; {
+		if hasSpecialSchemeBefore(b, i) {
+			return true
+		}
+		j := bytes.IndexByte(b[i+1:], ':')
+		if j < 0 {
+			break
+		}
+		i += 1 + j
+	}
+	return false
+}
+
+// encodedAtIndex returns the index of the first percent-encoded '@' in b,
+// or -1.
+func encodedAtIndex(b []byte) int {
+	for i := bytes.IndexByte(b, '%'); i >= 0; {
+		if AtLen(b, i) > 0 {
+			return i
+		}
+		j := bytes.IndexByte(b[i+1:], '%')
+		if j < 0 {
+			break
+		}
+		i += 1 + j
+	}
+	return -1
+}
+
+// hasSpecialSchemeBefore reports whether the colon at b[colon] ends a
+// special scheme name, any case.
+func hasSpecialSchemeBefore(b []byte, colon int) bool {
+	for _, scheme := range specialSchemes {
+		if colon >= len(scheme) && equalFold(b[colon-len(scheme):colon], scheme) {
+			return true
+		}
+	}
+	return false
+}
+
+// specialSchemes are the WHATWG special schemes and ICAP's.
+var specialSchemes = [...]string{"http", "https", "ws", "wss", "ftp", "file", "icap", "icaps"}
+
+// Redact appends b to dst without the passwords of anything that looks like
+// userinfo.
+func Redact(dst, b []byte) []byte {
+	for first := true; len(b) > 0; first = false {
+		end := bytes.IndexAny(b, "/?#")
+		if end < 0 {
+			end = len(b)
+		}
+		dst = redactSegment(dst, b[:end], first)
+		if end == len(b) {
+			break
+		}
+		dst = append(dst, b[end])
+		b = b[end+1:]
+	}
+	return dst
+}
+
+// redactSegment appends one segment (no '/', '?' or '#'), its password
+// removed. Only the first segment of a string can start with a scheme:
+// after a slash, "http:" is a user name ("http://http:pw@host/").
+func redactSegment(dst, seg []byte, first bool) []byte {
+	at := LastAt(seg)
+	if at < 0 {
+		return append(dst, seg...)
+	}
+	user := 0
+	if first {
+		user = specialSchemeLen(seg[:at])
+	}
+	for user < at && seg[user] == '\\' {
+		user++
+	}
+	colon := firstColon(seg[user:at])
+	if colon < 0 {
+		return append(dst, seg...)
+	}
+	dst = append(dst, seg[:user+colon]...)
+	return append(dst, seg[at:]...)
+}
+
+// LastAt returns the index of the last '@' in b, in any spelling ("%40",
+// "%2540"), or -1.
+func LastAt[T string | []byte](b T) int {
+	for i := len(b) - 1; i >= 0; i-- {
+		if AtLen(b, i) > 0 {
+			return i
+		}
+	}
+	return -1
+}
+
+// AtLen returns the length of the '@' at b[i:] in any spelling: 1 for
+// '@', 3 for "%40", 5 for "%2540" (a server may decode twice), 0 for none.
+func AtLen[T string | []byte](b T, i int) int {
+	if b[i] == '@' {
+		return 1
+	}
+	return encodedLen(b, i, "40")
+}
+
+// encodedLen returns the length of a percent-encoding of the byte with the
+// lower-case hex digits hex at b[i:], once or twice encoded, or 0.
+func encodedLen[T string | []byte](b T, i int, hex string) int {
+	switch {
+	case i+5 <= len(b) && b[i] == '%' && b[i+1] == '2' && b[i+2] == '5' && lower(b[i+3]) == hex[0] && lower(b[i+4]) == hex[1]:
+		return 5
+	case i+3 <= len(b) && b[i] == '%' && lower(b[i+1]) == hex[0] && lower(b[i+2]) == hex[1]:
+		return 3
+	}
+	return 0
+}
+
+// firstColon returns the index of the first ':' in b, in any spelling
+// ("%3A", "%253A"), or -1.
+func firstColon(b []byte) int {
+	for i, c := range b {
+		if c == ':' || encodedLen(b, i, "3a") > 0 {
+			return i
+		}
+	}
+	return -1
+}
+
+// specialSchemeLen returns the length of "scheme:" when b starts with a
+// special scheme, any case, else 0.
+func specialSchemeLen(b []byte) int {
+	i := bytes.IndexByte(b, ':')
+	if i < 2 || i > 5 {
+		return 0
+	}
+	for _, scheme := range specialSchemes {
+		if equalFold(b[:i], scheme) {
+			return i + 1
+		}
+	}
+	return 0
+}
+
+// equalFold reports whether b equals the lower-case ASCII string s,
+// ignoring ASCII case.
+func equalFold(b []byte, s string) bool {
+	if len(b) != len(s) {
+		return false
+	}
+	for i := range len(b) {
+		if lower(b[i]) != s[i] {
+			return false
+		}
+	}
+	return true
+}
+
+func lower(c byte) byte {
+	if c >= 'A' && c <= 'Z' {
+		return c | 0x20
+	}
+	return c
+}

@@ -1,0 +1,115 @@
+package userinfo
+
+import (
+	"bytes"
+	"strings"
+	"testing"
+
+	"github.com/welfbridge/welfbridge/internal/userinfo/userinfotest"
+)
+
+func TestRedact(t *testing.T) {
+	for _, tt := range userinfotest.Spellings {
+		if !MayHold([]byte(tt.In)) {
+			t.Errorf("MayHold(%q) = false", tt.In)
+		}
+		got := string(Redact(nil, []byte(tt.In)))
+		if got != tt.Out {
+			t.Errorf("Redact(%q) = %q, want %q", tt.In, got, tt.Out)
+		}
+		if again := string(Redact(nil, []byte(got))); again != got {
+			t.Errorf("Redact(%q) = %q, not idempotent", got, again)
+		}
+	}
+	// Left alone: no '@' in any spelling, or no ':' before it.
+	for _, s := range []string{"http://host.example:8080/a:b", "http://u@host.example/", "/a/b%3Ac", "user@example.com", "http:@h", "http://h/%4"} {
+		if got := string(Redact(nil, []byte(s))); got != s {
+			t.Errorf("Redact(%q) = %q, want it unchanged", s, got)
+		}
+	}
+}
+
+// TestMayHoldURL: free text is redacted only when it holds an '@' and a
+// sign of a URL.
+func TestMayHoldURL(t *testing.T) {
+	for _, s := range []string{
+		"see http://u:p@h/x", `GET http:\\u:p@h`, `a\b:c@d`, "//u:p@h", "u%3Ap%40h", "u:p%2540h", "WSS:u:p@h", "x hTtP:u:p@h",
+		"ftp:a@b", "a@b file:", `{"u":"http:\/\/u:p@h"}`,
+	} {
+		if !MayHoldURL([]byte(s)) {
+			t.Errorf("MayHoldURL(%q) = false", s)
+		}
+	}
+	for _, s := range []string{
+		"", "value 'x': a@b", "r:p@host", "mailto:a:b@c", "u:p@h:8080", "http://h/x", `a\b`, "50% off: a@b", "%3A%41", "httpx@y:z", "user@example.com",
+	} {
+		if MayHoldURL([]byte(s)) {
+			t.Errorf("MayHoldURL(%q) = true", s)
+		}
+	}
+}
+
+// TestLastAt: the host of an authority starts after its last '@', in any
+// spelling.
+func TestLastAt(t *testing.T) {
+	for _, tt := range []struct {
+		in   string
+		host string
+	}{
+		{"u:p@h:80", "h:80"}, {"u%40v@h", "h"}, {"u@v%40h", "h"}, {"u%2540h", "h"}, {"h", "h"}, {"u%4", "u%4"},
+	} {
+		host := tt.in
+		if at := LastAt(tt.in); at >= 0 {
+			host = tt.in[at+AtLen(tt.in, at):]
+		}
+		if host != tt.host {
+			t.Errorf("host of %q = %q, want %q", tt.in, host, tt.host)
+		}
+	}
+}
+
+// FuzzRedact: whatever surrounds a password between a ':' and an '@' (in
+// any spelling) of one authority, Redact removes it, is idempotent, and
+// leaves text MayHold rejects as it is; MayHoldURL implies MayHold.
+func FuzzRedact(f *testing.F) {
+	for _, tt := range userinfotest.Spellings {
+		i := strings.Index(tt.In, userinfotest.Secret)
+		if i < 0 { // the password is spelled apart
+			continue
+		}
+		f.Add([]byte(tt.In[:i]), []byte(userinfotest.Secret), []byte(tt.In[i+len(userinfotest.Secret):]))
+	}
+	f.Add([]byte("http://u:"), []byte("P,w;d"), []byte("@h/"))
+	f.Add([]byte("http://h/%3"), []byte("Apw"), []byte("%40h/"))
+	f.Fuzz(func(t *testing.T, before, password, after []byte) {
+		text := append(append(bytes.Clone(before), password...), after...)
+		got := Redact(nil, text)
+		if again := Redact(nil, got); !bytes.Equal(again, got) {
+			t.Fatalf("Redact(%q) = %q, not idempotent: %q", text, got, again)
+		}
+		if !MayHold(text) && !bytes.Equal(got, text) {
+			t.Fatalf("Redact(%q) = %q, but MayHold is false", text, got)
+		}
+		if MayHoldURL(text) && !MayHold(text) {
+			t.Fatalf("MayHoldURL(%q) but not MayHold", text)
+		}
+		// A password: within one authority, distinctive, once, between a
+		// ':' and an '@' in any spelling.
+		if len(password) < 3 || bytes.ContainsAny(password, "/?#") || !bytes.ContainsAny(password, "ABCDEFGHIJKLMNOPQRSTUVWXYZ") ||
+			bytes.Count(text, password) != 1 {
+			return
+		}
+		if !bytes.HasSuffix(before, []byte(":")) && !bytes.HasSuffix(before, []byte("%3A")) && !bytes.HasSuffix(before, []byte("%3a")) {
+			return
+		}
+		if !bytes.HasPrefix(after, []byte("@")) && !bytes.HasPrefix(after, []byte("%40")) {
+			return
+		}
+		if specialSchemeLen(text) == len(before) { // "http:P@h": a user, no password
+			return
+		}
+		if bytes.Contains(got, password) {
+			t.Fatalf("Redact(%q) = %q keeps the password %q", text, got, password)
+		}
+	})
+}
