@@ -9,12 +9,6 @@ import (
 	"github.com/welfbridge/welfbridge/internal/welf"
 )
 
-// The WELF pri of an output.
-const (
-	priInfo    = 6 // a transaction seen in full
-	priWarning = 4 // incomplete, or with a protocol notice
-)
-
 // Output is one transaction: the client's view, what went upstream, or
 // both joined. At least one of Client and Server is set.
 type Output struct {
@@ -66,10 +60,10 @@ func (o *Output) Time() time.Time {
 func (o *Output) Pri() int {
 	for _, tx := range [...]*mwg.Transaction{o.Client, o.Server, o.ClientData, o.ServerData} {
 		if tx != nil && (!tx.Complete || tx.Msg != "") {
-			return priWarning
+			return welf.PriWarning
 		}
 	}
-	return priInfo
+	return welf.PriInfo
 }
 
 func (o *Output) incomplete() bool {

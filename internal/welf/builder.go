@@ -16,6 +16,13 @@ type Header struct {
 	Pri  int       // syslog severity; values outside 0..7 are clamped into 0..7
 }
 
+// The Header.Pri values welfbridge gives records that carry no severity of
+// their own.
+const (
+	PriWarning = 4 // blocked, incomplete or not decoded
+	PriInfo    = 6 // everything else
+)
+
 // Options configure a Builder.
 type Options struct {
 	Location *time.Location // nil = time.Local
