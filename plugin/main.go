@@ -75,12 +75,24 @@ func recoverTo(log *flblog.Logger, where string, ret *int) {
 	}
 }
 
+// registerFailed is what FLBPluginRegister returns to fail: Fluent Bit
+// takes any other value, FLB_ERROR (0) included, as success.
+const registerFailed = -1
+
+// recoverRegister is recoverTo for FLBPluginRegister.
+func recoverRegister(ret *int) {
+	if r := recover(); r != nil {
+		pluginLog.Errorf("register: internal error (recovered panic): %v\n%s", r, debug.Stack())
+		*ret = registerFailed
+	}
+}
+
 //export FLBPluginRegister
 func FLBPluginRegister(def unsafe.Pointer) (ret int) {
-	defer recoverTo(pluginLog, "register", &ret)
+	defer recoverRegister(&ret)
 	if def == nil {
 		pluginLog.Errorf("register: Fluent Bit passed no plugin definition")
-		return -1
+		return registerFailed
 	}
 	mu.Lock()
 	nextInstance = 0
