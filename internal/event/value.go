@@ -258,24 +258,9 @@ type Map struct {
 	n       int
 }
 
-// Len returns the number of entries in m.
-func (m Map) Len() int { return m.n }
-
 // Iter returns an iterator over the entries of m, in encoded order.
 func (m Map) Iter() MapIter {
 	return MapIter{rest: m.entries, left: m.n}
-}
-
-// Get returns the value of the first entry whose key is key, scanning m
-// linearly. Keys other than str and bin are compared in their text form.
-func (m Map) Get(key string) (Value, bool) {
-	it := m.Iter()
-	for it.Next() {
-		if string(it.Key()) == key {
-			return it.Value(), true
-		}
-	}
-	return Value{}, false
 }
 
 // AppendJSON appends m as a compact JSON object, like Value.AppendText does
@@ -350,9 +335,6 @@ type Array struct {
 	elems []byte // starts at the first element; may run past the array's end
 	n     int
 }
-
-// Len returns the number of elements in a.
-func (a Array) Len() int { return a.n }
 
 // Iter returns an iterator over the elements of a.
 func (a Array) Iter() ArrayIter {
