@@ -1,12 +1,14 @@
 // Command out_welf is the welfbridge Fluent Bit output plugin, built with
 // -buildmode=c-shared into out_welf.so and loaded by Fluent Bit's Go proxy.
 //
-// This file is the only cgo code: the exported FLBPlugin* functions, kept
-// thin. Each one recovers panics, logs them in Fluent Bit's style and returns
-// FLB_ERROR, because nothing the plugin does may end the host process. A
-// recovered panic is the last line of defence only: once Fluent Bit has
-// re-installed its signal handlers (after SIGHUP or SIGCONT) a nil
-// dereference is fatal, so every pointer Fluent Bit hands over is checked.
+// This package is the only cgo code: the exported FLBPlugin* functions,
+// kept thin (here and in reload.go), and the host's APIs (context.go,
+// flbapi.go). Each exported function recovers panics, logs them in Fluent
+// Bit's style and fails (FLB_ERROR; -1 for Register), because nothing the
+// plugin does may end the host process. A recovered panic is the last line
+// of defence only: once Fluent Bit has re-installed its signal handlers
+// (after SIGHUP or SIGCONT) a nil dereference is fatal, so every pointer
+// Fluent Bit hands over is checked.
 package main
 
 /*
