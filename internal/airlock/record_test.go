@@ -203,7 +203,7 @@ func TestLookupField(t *testing.T) {
 		}
 		seen[name] = f
 		if got, ok := LookupField([]byte(name)); !ok || got != f {
-			t.Errorf("LookupField(%q) = %d, %v, want %d", name, got, ok, f)
+			t.Errorf("LookupField(%q) = %d, %v, want %d (go generate after changing fieldNames)", name, got, ok, f)
 		}
 	}
 	for _, key := range []string{"", "_source", "Facility", "host ", "fields"} {
