@@ -83,7 +83,7 @@ test: deps build
 	$(MAKE) --no-print-directory unit integration fuzz
 
 unit:
-	$(GO) test -count=1 ./internal/...
+	$(GO) test -count=1 ./internal/... ./plugin/
 
 integration: build
 	$(GO) test -count=1 ./test/...

@@ -1,12 +1,14 @@
 // Command out_welf is the welfbridge Fluent Bit output plugin, built with
 // -buildmode=c-shared into out_welf.so and loaded by Fluent Bit's Go proxy.
 //
-// This file is the only cgo code: the exported FLBPlugin* functions, kept
-// thin. Each one recovers panics, logs them in Fluent Bit's style and returns
-// FLB_ERROR, because nothing the plugin does may end the host process. A
-// recovered panic is the last line of defence only: once Fluent Bit has
-// re-installed its signal handlers (after SIGHUP or SIGCONT) a nil
-// dereference is fatal, so every pointer Fluent Bit hands over is checked.
+// This package is the only cgo code: the exported FLBPlugin* functions,
+// kept thin (here and in reload.go), and the host's APIs (context.go,
+// flbapi.go). Each exported function recovers panics, logs them in Fluent
+// Bit's style and fails (FLB_ERROR; -1 for Register), because nothing the
+// plugin does may end the host process. A recovered panic is the last line
+// of defence only: once Fluent Bit has re-installed its signal handlers
+// (after SIGHUP or SIGCONT) a nil dereference is fatal, so every pointer
+// Fluent Bit hands over is checked.
 package main
 
 /*
@@ -75,12 +77,24 @@ func recoverTo(log *flblog.Logger, where string, ret *int) {
 	}
 }
 
+// registerFailed is what FLBPluginRegister returns to fail: Fluent Bit
+// takes any other value, FLB_ERROR (0) included, as success.
+const registerFailed = -1
+
+// recoverRegister is recoverTo for FLBPluginRegister.
+func recoverRegister(ret *int) {
+	if r := recover(); r != nil {
+		pluginLog.Errorf("register: internal error (recovered panic): %v\n%s", r, debug.Stack())
+		*ret = registerFailed
+	}
+}
+
 //export FLBPluginRegister
 func FLBPluginRegister(def unsafe.Pointer) (ret int) {
-	defer recoverTo(pluginLog, "register", &ret)
+	defer recoverRegister(&ret)
 	if def == nil {
 		pluginLog.Errorf("register: Fluent Bit passed no plugin definition")
-		return -1
+		return registerFailed
 	}
 	mu.Lock()
 	nextInstance = 0

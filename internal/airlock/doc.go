@@ -17,7 +17,7 @@
 // status, sizes, durations) carry only valid values, anything else goes to
 // unvalidated_<key>; unknown fields whose keys meet get numbered suffixes.
 //
-// Values are byte slices. Unless Own has been called they may point into the
-// caller's buffer (the Fluent Bit chunk or the line passed to ParseLine) and
-// are valid only as long as that buffer is.
+// Values are byte slices. They may point into the caller's buffer (the
+// Fluent Bit chunk or the line passed to ParseLine) and are valid only as
+// long as that buffer is.
 package airlock

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"slices"
 	"time"
-	"unsafe"
 )
 
 const (
@@ -17,15 +16,14 @@ const (
 	// reuse, so that one huge message does not pin its memory for the life
 	// of the Record.
 	maxKeptArena = 64 << 10
-	// minArena is the smallest arena started for copies (Merge, Own).
+	// minArena is the smallest arena started.
 	minArena = 256
 )
 
 // KV is an unknown field: its JSON key and its value.
 type KV struct{ Key, Value []byte }
 
-// Record is the decoded field set of one Airlock message, or of several
-// messages merged into one. The zero value is an empty record ready to use.
+// Record is the decoded field set of one Airlock message. The zero value is an empty record ready to use.
 //
 // A Record is not safe for concurrent use. Reuse it (Reset, or ParseLine
 // which resets) rather than allocating one per message.
@@ -38,13 +36,12 @@ type Record struct {
 	// been read: the remaining envelope keys must not be mixed into it.
 	fromSource bool
 
-	// arena holds the bytes the record owns: unescaped strings, captured
-	// non-string values, and everything Own, Merge copy. Values are slices of
-	// it. It is never written below its length, so those slices stay intact;
-	// when it is too small a new one is started and the old array lives on
-	// for as long as values point into it (counted in oldArenas).
-	arena     []byte
-	oldArenas int
+	// arena holds the bytes the record owns: unescaped strings and captured
+	// non-string values. Values are slices of it. It is never written below
+	// its length, so those slices stay intact; when it is too small a new
+	// one is started and the old array lives on for as long as values point
+	// into it.
+	arena []byte
 
 	scratch  []byte   // WriteWELF's reused buffer for composed values
 	redactor redactor // WriteWELF writes through it
@@ -68,7 +65,6 @@ func (r *Record) Reset() {
 	} else {
 		r.arena = r.arena[:0]
 	}
-	r.oldArenas = 0
 	if cap(r.scratch) > maxKeptArena {
 		r.scratch = nil
 	}
@@ -158,13 +154,8 @@ func (r *Record) Get(f Field) []byte {
 // Has reports whether f is present.
 func (r *Record) Has(f Field) bool { return r.Get(f) != nil }
 
-// Int returns the value of f as a decimal integer (ports, sizes, status, pid,
-// lifetime, error_code, rcpt_id). ok is false when f is absent or its value
-// is not an integer that fits an int64.
-func (r *Record) Int(f Field) (n int64, ok bool) {
-	return parseInt(r.Get(f))
-}
-
+// parseInt parses a decimal integer that fits an int64 (ports, sizes,
+// status, pid, lifetime, error_code, rcpt_id).
 func parseInt(b []byte) (int64, bool) {
 	neg := false
 	if len(b) > 0 && (b[0] == '-' || b[0] == '+') {
@@ -193,10 +184,6 @@ func parseInt(b []byte) (int64, bool) {
 // Extra returns the unknown fields in arrival order. The slice is the
 // record's own and valid until the next change to the record.
 func (r *Record) Extra() []KV { return r.extra }
-
-// ExtraDropped returns how many unknown fields were not kept because the
-// record already held MaxExtra of them.
-func (r *Record) ExtraDropped() int { return r.dropped }
 
 // Kind classifies the record by its log_id.
 func (r *Record) Kind() Kind { return kindOf(r.values[FieldLogID]) }
@@ -240,99 +227,12 @@ func (r *Record) Severity() (sev int, ok bool) {
 	return 0, false
 }
 
-// Merge copies into r every field that is present in other and absent in r,
-// unknown fields included. The copied bytes go to r's arena, so r never
-// refers to other's memory: merging a record that points into a chunk into
-// an owned one keeps the latter self-contained.
-func (r *Record) Merge(other *Record) {
-	if other == nil || other == r {
-		return
-	}
-	for f, v := range other.values {
-		if v != nil && r.values[f] == nil {
-			r.values[f] = r.keep(v)
-		}
-	}
-	for _, kv := range other.extra {
-		if r.extraIndex(kv.Key) >= 0 {
-			continue
-		}
-		if len(r.extra) >= MaxExtra {
-			r.dropped++
-			continue
-		}
-		r.extra = append(r.extra, KV{Key: r.keep(kv.Key), Value: r.keep(kv.Value)})
-	}
-	r.dropped += other.dropped
-}
-
-func (r *Record) extraIndex(key []byte) int {
-	for i := range r.extra {
-		if bytes.Equal(r.extra[i].Key, key) {
-			return i
-		}
-	}
-	return -1
-}
-
-// Own copies every value the record refers to into its own arena, so that
-// it stays valid after the caller's buffers (chunk, line) are reused. Use it
-// before keeping a record beyond the current chunk.
-func (r *Record) Own() {
-	need := 0
-	for _, v := range r.values {
-		need += len(v)
-	}
-	for _, kv := range r.extra {
-		need += len(kv.Key) + len(kv.Value)
-	}
-	if cap(r.arena)-len(r.arena) < need {
-		// Everything is copied below, so exactly need bytes suffice and the
-		// old arenas become garbage once the values point here.
-		r.arena = make([]byte, 0, need)
-	}
-	for f, v := range r.values {
-		if v != nil {
-			r.values[f] = r.keep(v)
-		}
-	}
-	for i, kv := range r.extra {
-		r.extra[i] = KV{Key: r.keep(kv.Key), Value: r.keep(kv.Value)}
-	}
-	r.oldArenas = 0
-}
-
-// recordOverhead is the fixed size of a Record.
-const recordOverhead = int(unsafe.Sizeof(Record{}))
-
-// Size approximates the bytes the record retains, for memory accounting:
-// the record itself, its arenas, its unknown-field table and scratch buffers.
-// Caller memory that values point to before Own is not counted.
-func (r *Record) Size() int {
-	return recordOverhead + cap(r.arena) + r.oldArenas +
-		cap(r.extra)*int(unsafe.Sizeof(KV{})) + cap(r.scratch) + cap(r.canon) + cap(r.redactor.buf)
-}
-
-// keep copies b into the arena and returns the copy (nil for nil).
-func (r *Record) keep(b []byte) []byte {
-	if b == nil {
-		return nil
-	}
-	r.reserve(len(b))
-	start := len(r.arena)
-	r.arena = append(r.arena, b...)
-	return r.arena[start:len(r.arena):len(r.arena)]
-}
-
 // reserve makes room for n more arena bytes. A full arena is not copied:
 // values keep pointing into the old array, which stays valid and unchanged,
 // and new bytes go to a new one.
 func (r *Record) reserve(n int) {
 	if cap(r.arena)-len(r.arena) >= n {
 		return
-	}
-	if len(r.arena) > 0 {
-		r.oldArenas += cap(r.arena)
 	}
 	r.arena = make([]byte, 0, max(2*cap(r.arena), n, minArena))
 }

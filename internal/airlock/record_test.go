@@ -1,7 +1,6 @@
 package airlock
 
 import (
-	"bytes"
 	"fmt"
 	"strings"
 	"testing"
@@ -68,15 +67,15 @@ func TestMaxExtra(t *testing.T) {
 	if got := len(r.Extra()); got != MaxExtra {
 		t.Errorf("len(Extra) = %d, want %d", got, MaxExtra)
 	}
-	if got := r.ExtraDropped(); got != 3 {
-		t.Errorf("ExtraDropped = %d, want 3", got)
+	if r.dropped != 3 {
+		t.Errorf("dropped = %d, want 3", r.dropped)
 	}
 	if kv := r.Extra()[0]; string(kv.Key) != "k0" || string(kv.Value) != "again" {
 		t.Errorf("Extra[0] = %s=%s", kv.Key, kv.Value)
 	}
 	r.Reset()
-	if len(r.Extra()) != 0 || r.ExtraDropped() != 0 {
-		t.Errorf("after Reset: %d extra, %d dropped", len(r.Extra()), r.ExtraDropped())
+	if len(r.Extra()) != 0 || r.dropped != 0 {
+		t.Errorf("after Reset: %d extra, %d dropped", len(r.Extra()), r.dropped)
 	}
 }
 
@@ -109,187 +108,6 @@ func summaryPairs(t testing.TB) (keys, vals [][]byte) {
 	return keys, vals
 }
 
-// TestOwn checks that an owned record survives its sources being
-// overwritten, for values from ParseLine (fast and escape path) and Set.
-func TestOwn(t *testing.T) {
-	tests := []struct {
-		name string
-		fill func(r *Record, buf []byte) error
-		src  string
-	}{
-		{"ParseLine plain", func(r *Record, buf []byte) error { return ParseLine(buf, r) },
-			`{"host":"gw","req_id":"R1","x":{"a": 1},"port":443}`},
-		{"ParseLine escapes", func(r *Record, buf []byte) error { return ParseLine(buf, r) },
-			`{"host":"gw","message":"a\"b","k\u00e9y":"v"}`},
-		{"Set", func(r *Record, buf []byte) error {
-			r.Reset()
-			r.Set(buf[0:4], buf[4:6])
-			r.Set(buf[6:7], buf[7:9])
-			return nil
-		}, "hostgwxyz"},
-	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			var r Record
-			buf := []byte(tc.src)
-			if err := tc.fill(&r, buf); err != nil {
-				t.Fatal(err)
-			}
-			want := dump(&r)
-			r.Own()
-			copy(buf, bytes.Repeat([]byte{'#'}, len(buf)))
-			if got := dump(&r); got != want {
-				t.Errorf("after overwrite:\n%s\nwant:\n%s", got, want)
-			}
-			r.Own() // again: copying its own arena must be harmless
-			if got := dump(&r); got != want {
-				t.Errorf("after second Own:\n%s\nwant:\n%s", got, want)
-			}
-		})
-	}
-}
-
-func TestSize(t *testing.T) {
-	var r Record
-	base := r.Size()
-	if base != recordOverhead {
-		t.Errorf("empty Size = %d, want %d", base, recordOverhead)
-	}
-	set(&r, "host", "gw01", "req_id", "ZebVfGq3rXx9Qm2kYcE1HwAAAEk")
-	if got := r.Size(); got != base {
-		t.Errorf("Size before Own = %d, want %d: caller memory is not the record's", got, base)
-	}
-	r.Own()
-	if got, want := r.Size(), base+len("gw01")+len("ZebVfGq3rXx9Qm2kYcE1HwAAAEk"); got != want {
-		t.Errorf("Size after Own = %d, want %d", got, want)
-	}
-}
-
-func TestMerge(t *testing.T) {
-	var summary, conntrace Record
-	summaryLine, conntraceLine := readFixture(t, "summary.json"), readFixture(t, "conntrace.json")
-	if err := ParseLine(summaryLine, &summary); err != nil {
-		t.Fatal(err)
-	}
-	if err := ParseLine(conntraceLine, &conntrace); err != nil {
-		t.Fatal(err)
-	}
-	set(&summary, "only_in_summary", "s", "both", "summary")
-	set(&conntrace, "only_in_conntrace", "c", "both", "conntrace")
-	summary.Own()
-	summary.Merge(&conntrace)
-
-	// Merge copies: the conntrace record and its line may go.
-	copy(conntraceLine, bytes.Repeat([]byte{'#'}, len(conntraceLine)))
-	conntrace.Reset()
-
-	wantFields := lines(
-		"@timestamp=2024-03-05T09:12:44.331+01:00",
-		"host=gw01",
-		"program=SG_child",
-		"pid=20417",
-		"priority=info",
-		"facility=user",
-		"log_id=WR-SG-SUMMARY",
-		"log_cat=X",
-		"message=Connection Trace",
-		"rcpt_id=5530021",
-		"req_id=ZebVfGq3rXx9Qm2kYcE1HwAAAEk",
-		"sess_id=3f9a6c0d2b7e48a1c5d0e9f8a7b6c5d4",
-		"sess_auth=false",
-		"mapping=shop",
-		"entry_url=https://shop.example.com/cart?item=42",
-		"entry_path=/cart",
-		"entry_query=item=42",
-		"vhost=shop.example.com",
-		"vhost_ip=203.0.113.10",
-		"vhost_port=443",
-		"vhost_proto=https",
-		"vhost_proto_vers=HTTP/2",
-		"http_method=GET",
-		"http_status=200",
-		"http_user_agent=Mozilla/5.0",
-		"http_accept_lang=de-CH",
-		"http_referrer=https://shop.example.com/",
-		"backend_url=http://10.20.1.17:8080/cart?item=42",
-		"req_size=612",
-		"resp_size=18342",
-		"client_ip=198.51.100.23",
-		"front_src_ip=198.51.100.23",
-		"front_src_port=51544",
-		"front_dst_ip=203.0.113.10",
-		"front_dst_port=443",
-		"back_src_ip=10.20.0.5",
-		"back_src_port=40118",
-		"back_dst_ip=10.20.1.17",
-		"back_dst_port=8080",
-		"back_host=app1.internal",
-		"back_host_ip=10.20.1.17",
-		"back_host_port=8080",
-		"back_host_proto=http",
-		"extra only_in_summary=s",
-		"extra both=summary",
-		"extra only_in_conntrace=c",
-	)
-	if got := dump(&summary); got != wantFields {
-		t.Errorf("merged fields:\n%s\nwant:\n%s", got, wantFields)
-	}
-	// The correlated record: the back-end 4-tuple of the trace and the
-	// request of the summary in one WELF record, nothing said twice.
-	wantWELF := lines(
-		"str proto=https",
-		"str src=198.51.100.23",
-		"str srcport=51544",
-		"str dst=10.20.1.17",
-		"str dstport=8080",
-		"str dstname=shop.example.com",
-		"str op=GET",
-		"str arg=/cart?item=42",
-		"str result=200",
-		"str sent=612",
-		"str rcvd=18342",
-		"text ref=https://shop.example.com/",
-		"text agent=Mozilla/5.0",
-		"str log_id=WR-SG-SUMMARY",
-		"str req_id=ZebVfGq3rXx9Qm2kYcE1HwAAAEk",
-		"str sess_id=3f9a6c0d2b7e48a1c5d0e9f8a7b6c5d4",
-		"str mapping=shop",
-		"str sess_auth=false",
-		"str front_dst=203.0.113.10:443",
-		"str back_src=10.20.0.5:40118",
-		"str back_host=app1.internal",
-		"str back_host_proto=http",
-		"str backend_url=http://10.20.1.17:8080/cart?item=42",
-		"str vhost_proto_vers=HTTP/2",
-		"str http_accept_lang=de-CH",
-		"text only_in_summary=s",
-		"text both=summary",
-		"text only_in_conntrace=c",
-	)
-	if got := welfOf(&summary); got != wantWELF {
-		t.Errorf("merged WELF:\n%s\nwant:\n%s", got, wantWELF)
-	}
-}
-
-func TestMergeExtraLimit(t *testing.T) {
-	var r, other Record
-	for i := range MaxExtra {
-		r.Set([]byte(fmt.Sprintf("r%d", i)), []byte("v"))
-	}
-	set(&other, "r0", "other", "new", "v", "host", "gw")
-	r.Merge(&other)
-	r.Merge(&r) // merging a record into itself changes nothing
-	if got := r.ExtraDropped(); got != 1 {
-		t.Errorf("ExtraDropped = %d, want 1", got)
-	}
-	if got := string(r.Get(FieldHost)); got != "gw" {
-		t.Errorf("host = %q", got)
-	}
-	if got := string(r.Extra()[0].Value); got != "v" {
-		t.Errorf("r0 = %q, want the record's own value", got)
-	}
-}
-
 func TestInt(t *testing.T) {
 	tests := []struct {
 		in   string
@@ -311,15 +129,10 @@ func TestInt(t *testing.T) {
 		{"+", 0, false},
 		{"", 0, false},
 	}
-	var r Record
 	for _, tc := range tests {
-		r.Set([]byte("front_src_port"), []byte(tc.in))
-		if got, ok := r.Int(FieldFrontSrcPort); got != tc.want || ok != tc.ok {
-			t.Errorf("Int(%q) = %d, %v, want %d, %v", tc.in, got, ok, tc.want, tc.ok)
+		if got, ok := parseInt([]byte(tc.in)); got != tc.want || ok != tc.ok {
+			t.Errorf("parseInt(%q) = %d, %v, want %d, %v", tc.in, got, ok, tc.want, tc.ok)
 		}
-	}
-	if _, ok := r.Int(NumFields); ok {
-		t.Error("Int(NumFields) ok")
 	}
 }
 
@@ -390,7 +203,7 @@ func TestLookupField(t *testing.T) {
 		}
 		seen[name] = f
 		if got, ok := LookupField([]byte(name)); !ok || got != f {
-			t.Errorf("LookupField(%q) = %d, %v, want %d", name, got, ok, f)
+			t.Errorf("LookupField(%q) = %d, %v, want %d (go generate after changing fieldNames)", name, got, ok, f)
 		}
 	}
 	for _, key := range []string{"", "_source", "Facility", "host ", "fields"} {

@@ -125,14 +125,6 @@ func orDiscard(emit Emit) Emit {
 	return emit
 }
 
-// defaultPri is the WELF pri of an output without a usable priority:
-// 6, "information".
-const defaultPri = 6
-
-// blockPri is the WELF pri of a blocked request or a back-end error:
-// 4, "warning".
-const blockPri = 4
-
 // Joiner joins the Airlock records of a request, and those of a session,
 // into one output each. It is not safe for concurrent use: the caller
 // serialises calls.

@@ -6,6 +6,7 @@ import (
 
 	"github.com/welfbridge/welfbridge/internal/airlock"
 	"github.com/welfbridge/welfbridge/internal/correlate"
+	"github.com/welfbridge/welfbridge/internal/welf"
 )
 
 // emitOrphan emits a record of a joined kind that could not be joined.
@@ -24,12 +25,12 @@ func (j *Joiner) emitAlone(rec *airlock.Record, kind airlock.Kind, evTime time.T
 // priority returns the WELF pri of an output made of records of kinds.
 func priority(rec *airlock.Record, kinds kindSet) int {
 	if kinds&blockingKinds != 0 {
-		return blockPri
+		return welf.PriWarning
 	}
 	if sev, ok := rec.Severity(); ok {
 		return sev
 	}
-	return defaultPri
+	return welf.PriInfo
 }
 
 // emitRequest emits the request key: complete if why is 0, else partial

@@ -45,6 +45,3 @@ func (r *Recent) Contains(key []byte) bool {
 	_, ok := r.set[string(key)]
 	return ok
 }
-
-// Len returns the number of keys remembered.
-func (r *Recent) Len() int { return len(r.set) }

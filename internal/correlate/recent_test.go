@@ -43,8 +43,8 @@ func TestRecent(t *testing.T) {
 			if g := strings.Join(got, ","); g != tt.want {
 				t.Errorf("remembered %q, want %q", g, tt.want)
 			}
-			if want := len(got); r.Len() != want {
-				t.Errorf("Len() = %d, want %d", r.Len(), want)
+			if want := len(got); len(r.set) != want {
+				t.Errorf("%d keys remembered, want %d", len(r.set), want)
 			}
 		})
 	}
@@ -55,12 +55,12 @@ func TestRecentBounded(t *testing.T) {
 	r := NewRecent(capacity)
 	for i := range 100_000 {
 		r.Add([]byte(strconv.Itoa(i)))
-		if r.Len() > capacity {
-			t.Fatalf("after %d adds: Len() = %d, capacity %d", i+1, r.Len(), capacity)
+		if len(r.set) > capacity {
+			t.Fatalf("after %d adds: %d keys remembered, capacity %d", i+1, len(r.set), capacity)
 		}
 	}
-	if r.Len() != capacity {
-		t.Errorf("Len() = %d, want %d", r.Len(), capacity)
+	if len(r.set) != capacity {
+		t.Errorf("%d keys remembered, want %d", len(r.set), capacity)
 	}
 	for _, tt := range []struct {
 		key  int

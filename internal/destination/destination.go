@@ -1,6 +1,6 @@
 // Package destination opens the sink a configured Destination names: the
 // local ones (stdout, files) and the network carriers (syslog over UDP, TCP
-// and TLS; the forward protocol). It is the one place that knows which
+// and TLS; RELP and the forward protocol, each plain or over TLS). It is the one place that knows which
 // package serves which scheme, and how much room each carrier's own header
 // takes from Max_Size. A destination of several receivers gets one carrier
 // per receiver behind a failover pool.

@@ -27,10 +27,9 @@ type Event struct {
 // Decoder reads the events of one chunk in place. The zero Decoder holds an
 // empty chunk; Reset gives it another one.
 type Decoder struct {
-	chunk  []byte
-	off    int // offset of the next object
-	index  int // index of the next object
-	groups int
+	chunk []byte
+	off   int // offset of the next object
+	index int // index of the next object
 }
 
 // Reset makes d decode chunk from its start. d keeps no reference to the
@@ -38,9 +37,6 @@ type Decoder struct {
 func (d *Decoder) Reset(chunk []byte) {
 	*d = Decoder{chunk: chunk}
 }
-
-// Groups returns the number of group markers skipped since Reset.
-func (d *Decoder) Groups() int { return d.groups }
 
 // Next decodes the next event into ev. It returns io.EOF at the end of the
 // chunk.
@@ -75,9 +71,7 @@ func (d *Decoder) Next(ev *Event) error {
 		switch {
 		case reason != "":
 			return &Error{Offset: start, Index: index, Reason: reason}
-		case group:
-			d.groups++
-		default:
+		case !group: // a group marker is skipped
 			return nil
 		}
 	}

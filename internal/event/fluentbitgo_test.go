@@ -87,7 +87,7 @@ func decodeOurs(t *testing.T, chunk []byte) []decoded {
 }
 
 func ourMap(m event.Map) map[string]any {
-	out := make(map[string]any, m.Len())
+	out := make(map[string]any)
 	for it := m.Iter(); it.Next(); {
 		out[string(it.Key())] = ourValue(it.Value())
 	}

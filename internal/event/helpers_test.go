@@ -44,7 +44,7 @@ func cat(parts ...[]byte) []byte {
 
 // decodeAll decodes chunk to the end and renders every event and error, one
 // string each, so that tests can compare the whole outcome at once.
-func decodeAll(t *testing.T, chunk []byte) (out []string, groups int) {
+func decodeAll(t *testing.T, chunk []byte) (out []string) {
 	t.Helper()
 	var d event.Decoder
 	d.Reset(chunk)
@@ -54,7 +54,7 @@ func decodeAll(t *testing.T, chunk []byte) (out []string, groups int) {
 		var evErr *event.Error
 		switch {
 		case err == io.EOF:
-			return out, d.Groups()
+			return out
 		case errors.As(err, &evErr) && evErr.Fatal:
 			out = append(out, "fatal: "+err.Error())
 		case err != nil:
@@ -64,7 +64,17 @@ func decodeAll(t *testing.T, chunk []byte) (out []string, groups int) {
 		}
 	}
 	t.Fatalf("decoder did not reach io.EOF after %d calls", len(chunk)+1)
-	return nil, 0
+	return nil
+}
+
+// get returns the value of the first entry of m whose key is key.
+func get(m event.Map, key string) (event.Value, bool) {
+	for it := m.Iter(); it.Next(); {
+		if string(it.Key()) == key {
+			return it.Value(), true
+		}
+	}
+	return event.Value{}, false
 }
 
 func renderEvent(ev event.Event) string {

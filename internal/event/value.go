@@ -258,24 +258,9 @@ type Map struct {
 	n       int
 }
 
-// Len returns the number of entries in m.
-func (m Map) Len() int { return m.n }
-
 // Iter returns an iterator over the entries of m, in encoded order.
 func (m Map) Iter() MapIter {
-	return MapIter{rest: m.entries, left: m.n}
-}
-
-// Get returns the value of the first entry whose key is key, scanning m
-// linearly. Keys other than str and bin are compared in their text form.
-func (m Map) Get(key string) (Value, bool) {
-	it := m.Iter()
-	for it.Next() {
-		if string(it.Key()) == key {
-			return it.Value(), true
-		}
-	}
-	return Value{}, false
+	return MapIter{objs: objects{rest: m.entries, left: 2 * m.n}}
 }
 
 // AppendJSON appends m as a compact JSON object, like Value.AppendText does
@@ -301,31 +286,22 @@ func (m Map) AppendJSON(dst []byte) []byte {
 //		use(it.Key(), it.Value())
 //	}
 type MapIter struct {
-	rest       []byte
-	left       int
+	objs       objects // keys and values in turn
 	key, value []byte
 	keyText    []byte // rendering of a key that is not str or bin
 }
 
 // Next advances to the next entry and reports whether there is one.
 func (it *MapIter) Next() bool {
-	if it.left <= 0 {
-		return false
-	}
-	it.left--
-	valueStart, ok := skipObject(it.rest)
+	key, ok := it.objs.next()
 	if !ok {
-		it.left = 0
 		return false
 	}
-	next, ok := skipObject(valueStart)
+	value, ok := it.objs.next()
 	if !ok {
-		it.left = 0
 		return false
 	}
-	it.key = it.rest[:len(it.rest)-len(valueStart)]
-	it.value = valueStart[:len(valueStart)-len(next)]
-	it.rest = next
+	it.key, it.value = key, value
 	return true
 }
 
@@ -351,36 +327,48 @@ type Array struct {
 	n     int
 }
 
-// Len returns the number of elements in a.
-func (a Array) Len() int { return a.n }
-
 // Iter returns an iterator over the elements of a.
 func (a Array) Iter() ArrayIter {
-	return ArrayIter{rest: a.elems, left: a.n}
+	return ArrayIter{objs: objects{rest: a.elems, left: a.n}}
 }
 
 // ArrayIter iterates over the elements of an Array.
 type ArrayIter struct {
-	rest  []byte
-	left  int
+	objs  objects
 	value []byte
 }
 
 // Next advances to the next element and reports whether there is one.
 func (it *ArrayIter) Next() bool {
-	if it.left <= 0 {
-		return false
+	value, ok := it.objs.next()
+	if ok {
+		it.value = value
 	}
-	it.left--
-	next, ok := skipObject(it.rest)
-	if !ok {
-		it.left = 0
-		return false
-	}
-	it.value = it.rest[:len(it.rest)-len(next)]
-	it.rest = next
-	return true
+	return ok
 }
 
 // Value returns the current element.
 func (it *ArrayIter) Value() Value { return Value{raw: it.value} }
+
+// objects walks the left msgpack objects at the start of rest, which
+// Decoder.Next has validated.
+type objects struct {
+	rest []byte
+	left int
+}
+
+// next returns the next object, or false after the last one (and for bytes
+// that are not an object, which validation rules out).
+func (o *objects) next() ([]byte, bool) {
+	if o.left <= 0 {
+		return nil, false
+	}
+	end, ok := skipObject(o.rest)
+	if !ok {
+		o.left = 0
+		return nil, false
+	}
+	obj := o.rest[:len(o.rest)-len(end)]
+	o.rest, o.left = end, o.left-1
+	return obj, true
+}

@@ -2,6 +2,7 @@ package event_test
 
 import (
 	"math"
+	"slices"
 	"testing"
 	"time"
 
@@ -26,7 +27,7 @@ func decodeOne(t *testing.T, chunk []byte) event.Event {
 // valueOf returns the msgpack object raw as decoded from a record.
 func valueOf(t *testing.T, raw []byte) event.Value {
 	t.Helper()
-	v, ok := decodeOne(t, arr(emptyV2Hdr, mp(str("v"), raw))).Body.Get("v")
+	v, ok := get(decodeOne(t, arr(emptyV2Hdr, mp(str("v"), raw))).Body, "v")
 	if !ok {
 		t.Fatal(`Get("v") found nothing`)
 	}
@@ -80,11 +81,11 @@ func TestValueAccessors(t *testing.T) {
 			if v.Bool() != tt.bool {
 				t.Errorf("Bool() = %t, want %t", v.Bool(), tt.bool)
 			}
-			if v.Map().Len() != tt.mapLen {
-				t.Errorf("Map().Len() = %d, want %d", v.Map().Len(), tt.mapLen)
+			if n := event.MapLen(v.Map()); n != tt.mapLen {
+				t.Errorf("Map() has %d entries, want %d", n, tt.mapLen)
 			}
-			if v.Array().Len() != tt.arrLen {
-				t.Errorf("Array().Len() = %d, want %d", v.Array().Len(), tt.arrLen)
+			if n := event.ArrayLen(v.Array()); n != tt.arrLen {
+				t.Errorf("Array() has %d elements, want %d", n, tt.arrLen)
 			}
 		})
 	}
@@ -126,7 +127,9 @@ func TestAppendText(t *testing.T) {
 	}
 }
 
-func TestMapGet(t *testing.T) {
+// TestMapKeys checks that keys come in encoded order, duplicates included,
+// str and bin keys as they are and other keys in their text form.
+func TestMapKeys(t *testing.T) {
 	body := decodeOne(t, arr(emptyV2Hdr, mp(
 		str("log_id"), str("WR-SG-SUMMARY"),
 		msgp.AppendInt(nil, 7), str("seven"),
@@ -134,26 +137,13 @@ func TestMapGet(t *testing.T) {
 		str("log_id"), str("duplicate"),
 		str(""), str("empty key"),
 	))).Body
-	tests := []struct {
-		key   string
-		want  string
-		found bool
-	}{
-		{"log_id", "WR-SG-SUMMARY", true}, // first of two
-		{"7", "seven", true},
-		{"bin", "key", true},
-		{"", "empty key", true},
-		{"missing", "", false},
-		{"log", "", false},
+	var got []string
+	for it := body.Iter(); it.Next(); {
+		got = append(got, string(it.Key())+"="+string(it.Value().Bytes()))
 	}
-	for _, tt := range tests {
-		v, ok := body.Get(tt.key)
-		if string(v.Bytes()) != tt.want || ok != tt.found {
-			t.Errorf("Get(%q) = %q, %t; want %q, %t", tt.key, v.Bytes(), ok, tt.want, tt.found)
-		}
-	}
-	if body.Len() != 5 {
-		t.Errorf("Len() = %d, want 5", body.Len())
+	want := []string{"log_id=WR-SG-SUMMARY", "7=seven", "bin=key", "log_id=duplicate", "=empty key"}
+	if !slices.Equal(got, want) {
+		t.Errorf("entries = %q, want %q", got, want)
 	}
 }
 
@@ -171,7 +161,7 @@ func TestIteratorsStopAtEnd(t *testing.T) {
 		t.Errorf("keys = %q, want [a b]", keys)
 	}
 
-	a, _ := ev.Body.Get("a")
+	a, _ := get(ev.Body, "a")
 	ai := a.Array().Iter()
 	if !ai.Next() || string(ai.Value().Bytes()) != "x" || ai.Next() || ai.Next() {
 		t.Error(`Array iteration did not yield exactly "x"`)
@@ -179,12 +169,12 @@ func TestIteratorsStopAtEnd(t *testing.T) {
 
 	var zero event.Map
 	zi := zero.Iter()
-	if zero.Len() != 0 || zi.Next() {
+	if event.MapLen(zero) != 0 || zi.Next() {
 		t.Error("zero Map is not empty")
 	}
 	var zeroArr event.Array
 	zai := zeroArr.Iter()
-	if zeroArr.Len() != 0 || zai.Next() {
+	if event.ArrayLen(zeroArr) != 0 || zai.Next() {
 		t.Error("zero Array is not empty")
 	}
 	var zeroValue event.Value
@@ -215,7 +205,7 @@ func TestDecodeDoesNotAllocate(t *testing.T) {
 			for it := ev.Body.Iter(); it.Next(); {
 				buf = it.Value().AppendText(append(buf[:0], it.Key()...))
 			}
-			if _, ok := ev.Body.Get("log"); !ok {
+			if _, ok := get(ev.Body, "log"); !ok {
 				t.Fatal(`Get("log") found nothing`)
 			}
 		}

@@ -87,8 +87,8 @@
 //     chunk whose first non-blank payload line is a request or response line
 //     fixes the orientation. If its marker stands for the other side, all
 //     four markers are mirrored for the rest of the file ("<<<" and "]]]"
-//     carry requests); until then the normal assignment holds.
-//     Stream.Orientation reports the result. Rule 2 also reads files whose
+//     carry requests); until then the normal assignment holds. Rule 2 also
+//     reads files whose
 //     "[[[" … "]]]" (or ">>>" … "<<<") wraps both directions (mwg.md §1.4
 //     rule 6), so auto decodes region-style files too.
 //

@@ -267,7 +267,6 @@ func TestStrings(t *testing.T) {
 	for got, want := range map[fmt.Stringer]string{
 		MarkerAuto: "auto", MarkerDirection: "direction", MarkerRegion: "region", MarkerMode(9): "MarkerMode(9)",
 		FlushIdle: "idle", FlushShutdown: "shutdown", FlushTruncated: "truncated", FlushReason(0): "FlushReason(0)",
-		OrientationUnknown: "unknown", OrientationNormal: "normal", OrientationMirrored: "mirrored", Orientation(7): "Orientation(7)",
 	} {
 		if got.String() != want {
 			t.Errorf("%#v.String() = %q, want %q", got, got.String(), want)

@@ -89,7 +89,7 @@ type Stream struct {
 	layer      layer
 	cur        dir
 	mark       mark
-	orient     Orientation
+	orient     orientation
 	chunkNew   bool  // the current chunk has had no non-blank payload line yet
 	chunkRem   int64 // bytes announced by marker metadata still expected
 	chunkSlack int64
@@ -151,17 +151,13 @@ func NewStream(name Name, opts Options, emit func(Transaction)) *Stream {
 
 func (s *Stream) resetTokenizer() {
 	s.marked, s.layer, s.cur, s.mark = false, layerPlain, dirRequest, markNone
-	s.orient = OrientationUnknown
+	s.orient = orientUnknown
 	if s.opts.MarkerMode == MarkerDirection {
-		s.orient = OrientationNormal
+		s.orient = orientNormal
 	}
 	s.chunkNew, s.chunkRem, s.chunkSlack = false, 0, 0
 	s.amb, s.ambChunk, s.inAmb = 0, false, false
 }
-
-// Orientation reports which marker pair carries requests (MarkerAuto: as
-// calibrated so far).
-func (s *Stream) Orientation() Orientation { return s.orient }
 
 // Size reports the bytes the Stream retains: its own structures, the
 // pending transactions and every string copied out of the lines. It never
@@ -255,7 +251,7 @@ func (s *Stream) continues(ml *markerLine) bool {
 		return true
 	}
 	d := ml.mark.dir()
-	if s.orient == OrientationMirrored {
+	if s.orient == orientMirrored {
 		d ^= 1
 	}
 	return d == s.cur
@@ -343,7 +339,7 @@ func (s *Stream) marker(ml *markerLine, c claim, glued bool) []byte {
 			s.layer = layerTLS
 		}
 	default:
-		if s.orient == OrientationMirrored {
+		if s.orient == orientMirrored {
 			d ^= 1
 		}
 		s.layer, s.cur = ml.mark.layer(), d
@@ -388,10 +384,10 @@ func (s *Stream) payload(line []byte, cont bool) []byte {
 				s.ambiguous(s.dec.endFrame(s.layer, d))
 			}
 			if s.opts.MarkerMode != MarkerDirection {
-				if first && s.opts.MarkerMode == MarkerAuto && s.orient == OrientationUnknown {
-					s.orient = OrientationNormal
+				if first && s.opts.MarkerMode == MarkerAuto && s.orient == orientUnknown {
+					s.orient = orientNormal
 					if s.mark.dir() != k {
-						s.orient = OrientationMirrored
+						s.orient = orientMirrored
 					}
 				}
 				d = k

@@ -20,15 +20,15 @@ func TestOrientation(t *testing.T) {
 	tests := []struct {
 		file string
 		mode MarkerMode
-		want Orientation
+		want orientation
 	}{
-		{"HTTP-1a2b3c-C.txt", MarkerAuto, OrientationNormal},
-		{"FTP-1a2b41-CC.txt", MarkerAuto, OrientationNormal}, // first chunk "<<<" 220: a reply
-		{"HTTP-2c0004-S.txt", MarkerAuto, OrientationNormal}, // calibrated from "[[["
-		{"HTTP-2c0010-C.txt", MarkerAuto, OrientationMirrored},
-		{"HTTP-2c0010-C.txt", MarkerDirection, OrientationNormal},
-		{"HTTP-2c0010-C.txt", MarkerRegion, OrientationUnknown},
-		{"FTP-2c0007-CL.txt", MarkerAuto, OrientationUnknown}, // data only
+		{"HTTP-1a2b3c-C.txt", MarkerAuto, orientNormal},
+		{"FTP-1a2b41-CC.txt", MarkerAuto, orientNormal}, // first chunk "<<<" 220: a reply
+		{"HTTP-2c0004-S.txt", MarkerAuto, orientNormal}, // calibrated from "[[["
+		{"HTTP-2c0010-C.txt", MarkerAuto, orientMirrored},
+		{"HTTP-2c0010-C.txt", MarkerDirection, orientNormal},
+		{"HTTP-2c0010-C.txt", MarkerRegion, orientUnknown},
+		{"FTP-2c0007-CL.txt", MarkerAuto, orientUnknown}, // data only
 	}
 	for _, tt := range tests {
 		t.Run(tt.file+"/"+tt.mode.String(), func(t *testing.T) {
@@ -43,12 +43,12 @@ func TestOrientation(t *testing.T) {
 			for _, line := range tailLines(data, false) {
 				s.Feed(line)
 			}
-			if got := s.Orientation(); got != tt.want {
-				t.Errorf("Orientation() = %v, want %v", got, tt.want)
+			if s.orient != tt.want {
+				t.Errorf("orientation %d, want %d", s.orient, tt.want)
 			}
 			s.Flush(FlushTruncated)
-			if got, want := s.Orientation(), map[MarkerMode]Orientation{MarkerDirection: OrientationNormal}[tt.mode]; got != want {
-				t.Errorf("after FlushTruncated: Orientation() = %v, want %v", got, want)
+			if want := map[MarkerMode]orientation{MarkerDirection: orientNormal}[tt.mode]; s.orient != want {
+				t.Errorf("after FlushTruncated: orientation %d, want %d", s.orient, want)
 			}
 		})
 	}

@@ -106,27 +106,15 @@ func (r FlushReason) String() string {
 	return fmt.Sprintf("FlushReason(%d)", uint8(r))
 }
 
-// Orientation tells which marker pair carries requests.
-type Orientation uint8
+// orientation tells which marker pair carries requests.
+type orientation uint8
 
 const (
-	// OrientationUnknown: MarkerAuto has not seen a chunk starting with a
+	// orientUnknown: MarkerAuto has not seen a chunk starting with a
 	// request or status line yet, or the mode is MarkerRegion.
-	OrientationUnknown Orientation = iota
-	// OrientationNormal: ">>>" and "[[[" carry requests.
-	OrientationNormal
-	// OrientationMirrored: "<<<" and "]]]" carry requests.
-	OrientationMirrored
+	orientUnknown orientation = iota
+	// orientNormal: ">>>" and "[[[" carry requests.
+	orientNormal
+	// orientMirrored: "<<<" and "]]]" carry requests.
+	orientMirrored
 )
-
-func (o Orientation) String() string {
-	switch o {
-	case OrientationUnknown:
-		return "unknown"
-	case OrientationNormal:
-		return "normal"
-	case OrientationMirrored:
-		return "mirrored"
-	}
-	return fmt.Sprintf("Orientation(%d)", uint8(o))
-}

@@ -8,12 +8,6 @@ import (
 	"github.com/welfbridge/welfbridge/internal/welf"
 )
 
-// The WELF pri of an exchange.
-const (
-	priInfo    = 6 // a transaction seen in full
-	priWarning = 4 // incomplete, or with a protocol notice
-)
-
 // Exchange is what one WELF record reports: one request as the client saw
 // it, as MWG sent it upstream, or both, joined by the caller (package
 // mwgjoin). At least one of Client and Server is set.
@@ -64,10 +58,10 @@ func (e *Exchange) Time() time.Time {
 func (e *Exchange) Pri() int {
 	for _, tx := range [...]*Transaction{e.Client, e.Server, e.ClientData, e.ServerData} {
 		if tx != nil && (!tx.Complete || tx.Msg != "") {
-			return priWarning
+			return welf.PriWarning
 		}
 	}
-	return priInfo
+	return welf.PriInfo
 }
 
 // Incomplete reports whether a transaction of the exchange is incomplete.

@@ -219,9 +219,17 @@ func decodeChunks(b *testing.B, chunks [][]byte) []benchRecord {
 	for _, chunk := range chunks {
 		dec.Reset(chunk)
 		for dec.Next(&ev) == nil {
-			log, _ := ev.Body.Get("log")
-			path, _ := ev.Body.Get("path")
-			offset, _ := ev.Body.Get("offset")
+			var log, path, offset event.Value
+			for it := ev.Body.Iter(); it.Next(); {
+				switch string(it.Key()) {
+				case "log":
+					log = it.Value()
+				case "path":
+					path = it.Value()
+				case "offset":
+					offset = it.Value()
+				}
+			}
 			recs = append(recs, benchRecord{path.Bytes(), log.Bytes(), offset.Int(), ev.Time})
 		}
 	}

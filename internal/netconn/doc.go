@@ -1,7 +1,9 @@
 // Package netconn holds what the stream carriers (syslog over TCP and TLS,
-// RELP, forward) share about their connections: dialing with an optional
-// TLS handshake, error messages without Go's network wrappers, and the
-// check that an idle connection is still open before writing into it.
+// RELP, forward) share about their connections: Lazy, the connection made
+// on first use and again after a failure, which Close ends even during a
+// dial; dialing with an optional TLS handshake that verifies the receiver's
+// host; error messages without Go's network wrappers; and the check that
+// an idle connection is still open before writing into it.
 //
 // Plain TCP cannot know what a dead peer never read, but it can avoid
 // writing into a connection the peer has already closed: a closed

@@ -79,6 +79,3 @@ func (l *Lazy) Close() net.Conn {
 	l.cancel()
 	return conn
 }
-
-// Context is cancelled by Close.
-func (l *Lazy) Context() context.Context { return l.ctx }

@@ -71,12 +71,6 @@ import (
 // host's log.
 const reportsPerChunk = 5
 
-// defaultPri is the WELF pri of a record that carries no priority: 6, "information".
-const defaultPri = 6
-
-// unparsedPri is the WELF pri of a record welfbridge could not decode: 4, "warning".
-const unparsedPri = 4
-
 // Counters are the totals of an instance since Init.
 type Counters struct {
 	Events    uint64 // events decoded from chunks
@@ -511,7 +505,7 @@ func (w *worker) encodeAirlock(rec *airlock.Record, evTime time.Time) {
 	}
 	pri, ok := rec.Severity()
 	if !ok {
-		pri = defaultPri
+		pri = welf.PriInfo
 	}
 	host := w.fw(rec.Get(airlock.FieldHost))
 	w.begin(t, pri, host)
@@ -540,11 +534,11 @@ func (w *worker) unparsedRecord(ev *event.Event, line []byte, reason string) {
 		return
 	}
 	host := w.fw(nil)
-	w.begin(ev.Time, unparsedPri, host)
+	w.begin(ev.Time, welf.PriWarning, host)
 	w.welf.Str("tag", w.tag)
 	w.welf.Text("msg", "welfbridge: record not decoded: "+reason)
 	w.welf.TextBytes("raw", line)
-	w.finish(ev.Time, unparsedPri, host)
+	w.finish(ev.Time, welf.PriWarning, host)
 }
 
 // begin starts a WELF record. On carriers with a header of their own

@@ -4,5 +4,8 @@
 // logs in it, stages copies that tail reads completely (every last line
 // ends with LF, Kibana exports become one JSON record per line, file times
 // are kept), and renders the Fluent Bit configuration that reads them once
-// and exits.
+// and exits, with a Lua time filter that stamps each record with its file's
+// time instead of the time of the replay. While Fluent Bit runs, EndWatch
+// reads its log to tell when every staged file has been read, so that the
+// driver (cmd/welf-replay) can stop a run tail would not end by itself.
 package replay

@@ -1,8 +1,10 @@
 // Package sink defines what a destination receives — encoded WELF records —
 // and implements the local destinations: standard output and files.
 //
-// Network destinations (syslog carriers, forward) live in internal/transport
-// and satisfy the same Sink interface.
+// The network carriers satisfy the same Sink interface, each in its own
+// package: transport (syslog over UDP, TCP and TLS), relp and forward;
+// failover puts several receivers of one carrier behind one Sink, and
+// destination picks among them all.
 package sink
 
 import (

@@ -1,5 +1,6 @@
 // Package transport carries syslog-formatted WELF records over UDP, TCP and
-// TLS. Each carrier is a sink.Sink.
+// TLS: the plain syslog carriers (RELP and forward have packages of their
+// own). Each carrier is a sink.Sink.
 //
 // A carrier connects lazily on the first Send and again on the Send after
 // any failure; it never retries by itself. Retrying, backoff and spooling

@@ -28,7 +28,7 @@ func writeAirlockRecord(b *Builder, h Header) {
 	b.Str("req_id", "X4asK6znLjlW-3ZhEhrCOgAAADY")
 	b.Str("sess_id", "e36a8ba0dc23afc17210311a4a2246a7")
 	b.Str("vhost", "shop.example.com")
-	b.List("cat", "shopping", "e-commerce")
+	b.Str("cat", "shopping,e-commerce")
 	b.Text("ref", "https://shop.example.com/shop/list?page=2")
 	b.Text("agent", "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/124.0.0.0 Safari/537.36")
 	b.Text("msg", "Request summary: GET /shop/cart 200")

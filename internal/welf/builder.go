@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
-	"strings"
 	"time"
 )
 
@@ -15,6 +14,13 @@ type Header struct {
 	FW   string    // firewall/gateway name or address; required, escaped/quoted like any value
 	Pri  int       // syslog severity; values outside 0..7 are clamped into 0..7
 }
+
+// The Header.Pri values welfbridge gives records that carry no severity of
+// their own.
+const (
+	PriWarning = 4 // blocked, incomplete or not decoded
+	PriInfo    = 6 // everything else
+)
 
 // Options configure a Builder.
 type Options struct {
@@ -30,8 +36,7 @@ const timeLayoutLen = 19
 //
 // A record is Begin, any number of field calls, then Finish. Field calls do
 // not report errors themselves; the first problem (invalid or repeated key,
-// list element containing ',', empty header id or fw, time outside the years
-// 0000-9999) is kept and returned by Finish, and the record must then be
+// empty header id or fw, time outside the years 0000-9999) is kept and returned by Finish, and the record must then be
 // discarded. A Builder is not safe for concurrent use.
 type Builder struct {
 	opt    Options
@@ -143,50 +148,6 @@ func (b *Builder) Int(key string, v int64) {
 	f.end = len(b.buf)
 	b.fields = append(b.fields, f)
 	b.keys |= keyBit(b.buf[f.key], b.buf[f.keyEnd-1], f.keyEnd-f.key)
-}
-
-// List writes a multi-value field: the non-empty elements joined by ','
-// with no spaces added, quoted as a whole if any element contains a space.
-// An element containing ',' is an error, as it would read as two elements.
-// With no non-empty element nothing is written.
-func (b *Builder) List(key string, vals ...string) {
-	if !b.usable(key) {
-		return
-	}
-	n, quoted := 0, false
-	for _, v := range vals {
-		if v == "" {
-			continue
-		}
-		if strings.IndexByte(v, ',') >= 0 {
-			b.err = fmt.Errorf("welf: list field %q: element %q contains ','", key, v)
-			return
-		}
-		if (n == 0 && v[0] == '\'') || strings.IndexByte(v, ' ') >= 0 {
-			quoted = true
-		}
-		n++
-	}
-	if n == 0 || b.isDuplicate(key) {
-		return
-	}
-	f := b.openField(key)
-	if quoted {
-		b.buf = append(b.buf, '"')
-	}
-	f.val, f.quoted = len(b.buf), quoted
-	first := true
-	for _, v := range vals {
-		if v == "" {
-			continue
-		}
-		if !first {
-			b.buf = append(b.buf, ',')
-		}
-		first = false
-		b.buf = appendEscaped(b.buf, v)
-	}
-	b.closeField(f)
 }
 
 // Has reports whether key was already written in this record, header keys

@@ -198,8 +198,6 @@ func TestFields(t *testing.T) {
 			b.Bytes("b", nil)
 			b.Text("c", "")
 			b.TextBytes("d", []byte{})
-			b.List("e")
-			b.List("f", "", "")
 			b.Str("g", "x")
 		}, ` g=x`},
 		{"empty value then same key", func(b *Builder) {
@@ -207,15 +205,6 @@ func TestFields(t *testing.T) {
 			b.Str("user", "alice")
 			b.Str("user", "")
 		}, ` user=alice`},
-		{"list", func(b *Builder) { b.List("cat", "a", "b") }, ` cat=a,b`},
-		{"list skips empty", func(b *Builder) { b.List("cat", "", "a", "", "b", "") }, ` cat=a,b`},
-		{"list one", func(b *Builder) { b.List("cat", "news") }, ` cat=news`},
-		{"list space quotes all", func(b *Builder) { b.List("cat", "a b", "c") }, ` cat="a b,c"`},
-		{"list space in later element", func(b *Builder) { b.List("cat", "a", "c d") }, ` cat="a,c d"`},
-		{"list leading apostrophe", func(b *Builder) { b.List("cat", "'x", "y") }, ` cat="'x,y"`},
-		{"list leading apostrophe after empty", func(b *Builder) { b.List("cat", "", "'x") }, ` cat="'x"`},
-		{"list apostrophe not first", func(b *Builder) { b.List("cat", "x", "'y") }, ` cat=x,'y`},
-		{"list escapes", func(b *Builder) { b.List("cat", "a\"b", "t\t", "\xff") }, ` cat=a\x22b,t\t,\xff`},
 		{"key case kept", func(b *Builder) {
 			b.Str("srcMac", "00:11")
 			b.Str("SRCMAC", "22:33")
@@ -252,7 +241,6 @@ func TestErrors(t *testing.T) {
 		{"empty key", func(b *Builder) { b.Begin(testHeader()); b.Text("", "v") }, `welf: invalid key "": allowed are 1 to 128 of A-Z a-z 0-9 _`},
 		{"dotted key", func(b *Builder) { b.Begin(testHeader()); b.Int("a.b", 1) }, `welf: invalid key "a.b": allowed are 1 to 128 of A-Z a-z 0-9 _`},
 		{"invalid key with empty value", func(b *Builder) { b.Begin(testHeader()); b.Str("a-b", "") }, `welf: invalid key "a-b": allowed are 1 to 128 of A-Z a-z 0-9 _`},
-		{"invalid list key", func(b *Builder) { b.Begin(testHeader()); b.List("c=t", "a") }, `welf: invalid key "c=t": allowed are 1 to 128 of A-Z a-z 0-9 _`},
 		{"duplicate", func(b *Builder) {
 			b.Begin(testHeader())
 			b.Str("src", "1")
@@ -261,8 +249,7 @@ func TestErrors(t *testing.T) {
 		{"duplicate header pri", func(b *Builder) { b.Begin(testHeader()); b.Str("pri", "0") }, `welf: duplicate key "pri"`},
 		{"duplicate header time", func(b *Builder) { b.Begin(testHeader()); b.Int("time", 0) }, `welf: duplicate key "time"`},
 		{"duplicate header id", func(b *Builder) { b.Begin(testHeader()); b.Text("id", "x") }, `welf: duplicate key "id"`},
-		{"duplicate header fw", func(b *Builder) { b.Begin(testHeader()); b.List("fw", "x") }, `welf: duplicate key "fw"`},
-		{"list comma", func(b *Builder) { b.Begin(testHeader()); b.List("cat", "a", "b,c") }, `welf: list field "cat": element "b,c" contains ','`},
+		{"duplicate header fw", func(b *Builder) { b.Begin(testHeader()); b.Str("fw", "x") }, `welf: duplicate key "fw"`},
 		{"first error kept", func(b *Builder) {
 			b.Begin(testHeader())
 			b.Str("a b", "1")
@@ -311,7 +298,6 @@ func TestHas(t *testing.T) {
 	b.Begin(testHeader())
 	b.Str("src", "10.0.0.1")
 	b.Str("user", "")
-	b.List("cat")
 	b.Int("sent", 1)
 	for _, tc := range []struct {
 		key  string

@@ -154,15 +154,11 @@ func TestRoundTrip(t *testing.T) {
 			b.Begin(Header{ID: v, Time: testTime, FW: v, Pri: 6})
 			b.Str("s", v)
 			b.TextBytes("t", []byte(v))
-			b.List("l", v, v)
 			rec, err := b.Finish()
 			if err != nil {
-				if strings.Contains(v, ",") {
-					continue // List rejects it; covered by TestErrors
-				}
 				t.Fatalf("Finish(%q): %v", v, err)
 			}
-			want := []Field{{"id", v}, {"time", "2024-03-05 07:08:09"}, {"fw", v}, {"pri", "6"}, {"s", v}, {"t", v}, {"l", v + "," + v}}
+			want := []Field{{"id", v}, {"time", "2024-03-05 07:08:09"}, {"fw", v}, {"pri", "6"}, {"s", v}, {"t", v}}
 			got, err := Decode(rec)
 			if err != nil {
 				t.Fatalf("Decode(%q) of value %q: %v", rec, v, err)

@@ -49,7 +49,6 @@ var placements = []placement{
 	{"agent text", "agent", true, func(b *Builder, v string) { b.Text("agent", v) }},
 	{"msg text", "msg", true, func(b *Builder, v string) { b.TextBytes("msg", []byte(v)) }},
 	{"arg structured", "arg", false, func(b *Builder, v string) { b.Str("arg", v) }},
-	{"cat list", "cat", false, func(b *Builder, v string) { b.List("cat", v, "news") }},
 	{"fw header", "fw", false, nil},
 	{"id header", "id", false, nil},
 }
@@ -91,9 +90,6 @@ func TestHostileValues(t *testing.T) {
 		for _, p := range placements {
 			for i, v := range hostileValues() {
 				t.Run(fmt.Sprintf("max %d/%s/%d", maxSize, p.name, i), func(t *testing.T) {
-					if p.key == "cat" && strings.Contains(v, ",") {
-						t.Skip("List rejects elements with ','")
-					}
 					want := writeHostile(b, p, v)
 					rec, err := b.Finish()
 					if err != nil {

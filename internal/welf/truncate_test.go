@@ -80,7 +80,7 @@ func TestTruncate(t *testing.T) {
 		{"does not fit", 55, func(b *Builder) {
 			b.Str("arg", "/long/path")
 			b.Text("msg", "text")
-			b.List("cat", "a", "b")
+			b.Str("cat", "a,b")
 			b.Int("sent", 12345)
 		}, ` arg=/long/path cat=a,b sent=12345`, true},
 		{"header alone too long", 10, func(b *Builder) { b.Text("msg", "text") }, ``, true},
