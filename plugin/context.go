@@ -42,7 +42,7 @@ type registry struct {
 func (r *registry) set(plugin unsafe.Pointer, inst *instance) error {
 	p := (*C.struct_welf_output_plugin)(plugin)
 	if p.context == nil {
-		return errors.New("Fluent Bit passed no proxy context")
+		return errors.New("no proxy context from Fluent Bit")
 	}
 	key := C.malloc(1)
 	if key == nil {

@@ -86,9 +86,9 @@ func TestSyslogNGKVParser(t *testing.T) {
 		sng  *syslogngtest.Server
 	}{{"airlock", airlockFile, sngAirlock}, {"mwg", mwgFile, sngMWG}} {
 		written := strings.Split(strings.TrimSuffix(readOutput(t, tt.file), "\n"), "\n")
-		got := tt.sng.WaitRecords(len(written), 20*time.Second)
-		time.Sleep(200 * time.Millisecond)
-		got = tt.sng.Records()
+		tt.sng.WaitRecords(len(written), 20*time.Second)
+		time.Sleep(200 * time.Millisecond) // a record too many would have arrived by now
+		got := tt.sng.Records()
 		msgs := make([]string, len(got))
 		for i, r := range got {
 			msgs[i] = r.MSG

@@ -127,24 +127,6 @@ func (j *Joiner) merge(c *component, request bool) {
 	}
 }
 
-// copyRecord sets every field of rec in the output, which is empty.
-func (j *Joiner) copyRecord(rec *airlock.Record) {
-	out := &j.out
-	for _, kv := range rec.Extra() {
-		if string(kv.Key) == exportKey {
-			out.Set(kv.Key, kv.Value)
-		}
-	}
-	for f := range airlock.NumFields {
-		if v := rec.Get(f); v != nil {
-			out.Set(j.keys[f], v)
-		}
-	}
-	for _, kv := range rec.Extra() {
-		j.setExtra(kv.Key, kv.Value)
-	}
-}
-
 // setExtra sets an unknown field unless the output has it already.
 //
 // The unknown field "_source" needs care: Record.Set takes that key for a
