@@ -68,9 +68,11 @@ func (r *Record) setSource(text []byte) error {
 
 // parser reads one JSON object without allocating: keys and plain strings
 // are slices of the source, everything else goes to the record's arena.
-// (A general JSON library would return each key as a new string, one
-// allocation per field on the hot path, and reject numbers such as 1e400
-// that this parser keeps as text.)
+// (A general JSON library, json-iterator included, would return each key
+// as a new string, one allocation per field on the hot path, reject
+// numbers such as 1e400 that this parser keeps as text, and render nested
+// numbers its own way rather than as Fluent Bit's json parser does, so that
+// raw lines and parsed maps would give different output.)
 type parser struct {
 	src []byte
 	pos int
