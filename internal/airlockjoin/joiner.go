@@ -2,6 +2,7 @@ package airlockjoin
 
 import (
 	"bytes"
+	"cmp"
 	"fmt"
 	"math"
 	"slices"
@@ -52,37 +53,25 @@ func DefaultConfig() Config {
 func (c Config) WallTime() bool { return c.Clock == correlate.ClockWall }
 
 func (c Config) withDefaults() (Config, error) {
-	switch {
-	case c.Timeout < 0:
-		return c, fmt.Errorf("correlation timeout %v is negative", c.Timeout)
-	case c.SessionTimeout < 0:
-		return c, fmt.Errorf("session timeout %v is negative", c.SessionTimeout)
-	case c.MaxPending < 0:
-		return c, fmt.Errorf("max pending %d is negative", c.MaxPending)
-	case c.MaxPendingBytes < 0:
-		return c, fmt.Errorf("max pending bytes %d is negative", c.MaxPendingBytes)
-	case c.RecentCapacity < 0:
-		return c, fmt.Errorf("recent capacity %d is negative", c.RecentCapacity)
-	case c.Linger < 0:
-		return c, fmt.Errorf("linger %v is negative", c.Linger)
-	case c.Conntrace > ConntraceOff:
+	// cmp.Or gives the first negative setting's error.
+	if err := cmp.Or(
+		correlate.NonNegative("correlation timeout", c.Timeout),
+		correlate.NonNegative("session timeout", c.SessionTimeout),
+		correlate.NonNegative("max pending", c.MaxPending),
+		correlate.NonNegative("max pending bytes", c.MaxPendingBytes),
+		correlate.NonNegative("recent capacity", c.RecentCapacity),
+		correlate.NonNegative("linger", c.Linger),
+	); err != nil {
+		return c, err
+	}
+	if c.Conntrace > ConntraceOff {
 		return c, fmt.Errorf("conntrace mode %d is unknown", c.Conntrace)
 	}
-	if c.Timeout == 0 {
-		c.Timeout = DefaultTimeout
-	}
-	if c.SessionTimeout == 0 {
-		c.SessionTimeout = DefaultSessionTimeout
-	}
-	if c.MaxPending == 0 {
-		c.MaxPending = DefaultMaxPending
-	}
-	if c.MaxPendingBytes == 0 {
-		c.MaxPendingBytes = DefaultMaxPendingBytes
-	}
-	if c.RecentCapacity == 0 {
-		c.RecentCapacity = c.MaxPending
-	}
+	c.Timeout = cmp.Or(c.Timeout, DefaultTimeout)
+	c.SessionTimeout = cmp.Or(c.SessionTimeout, DefaultSessionTimeout)
+	c.MaxPending = cmp.Or(c.MaxPending, DefaultMaxPending)
+	c.MaxPendingBytes = cmp.Or(c.MaxPendingBytes, DefaultMaxPendingBytes)
+	c.RecentCapacity = cmp.Or(c.RecentCapacity, c.MaxPending)
 	return c, nil
 }
 
