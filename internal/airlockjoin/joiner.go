@@ -2,6 +2,7 @@ package airlockjoin
 
 import (
 	"bytes"
+	"cmp"
 	"fmt"
 	"math"
 	"slices"
@@ -52,37 +53,25 @@ func DefaultConfig() Config {
 func (c Config) WallTime() bool { return c.Clock == correlate.ClockWall }
 
 func (c Config) withDefaults() (Config, error) {
-	switch {
-	case c.Timeout < 0:
-		return c, fmt.Errorf("correlation timeout %v is negative", c.Timeout)
-	case c.SessionTimeout < 0:
-		return c, fmt.Errorf("session timeout %v is negative", c.SessionTimeout)
-	case c.MaxPending < 0:
-		return c, fmt.Errorf("max pending %d is negative", c.MaxPending)
-	case c.MaxPendingBytes < 0:
-		return c, fmt.Errorf("max pending bytes %d is negative", c.MaxPendingBytes)
-	case c.RecentCapacity < 0:
-		return c, fmt.Errorf("recent capacity %d is negative", c.RecentCapacity)
-	case c.Linger < 0:
-		return c, fmt.Errorf("linger %v is negative", c.Linger)
-	case c.Conntrace > ConntraceOff:
+	// cmp.Or gives the first negative setting's error.
+	if err := cmp.Or(
+		correlate.NonNegative("correlation timeout", c.Timeout),
+		correlate.NonNegative("session timeout", c.SessionTimeout),
+		correlate.NonNegative("max pending", c.MaxPending),
+		correlate.NonNegative("max pending bytes", c.MaxPendingBytes),
+		correlate.NonNegative("recent capacity", c.RecentCapacity),
+		correlate.NonNegative("linger", c.Linger),
+	); err != nil {
+		return c, err
+	}
+	if c.Conntrace > ConntraceOff {
 		return c, fmt.Errorf("conntrace mode %d is unknown", c.Conntrace)
 	}
-	if c.Timeout == 0 {
-		c.Timeout = DefaultTimeout
-	}
-	if c.SessionTimeout == 0 {
-		c.SessionTimeout = DefaultSessionTimeout
-	}
-	if c.MaxPending == 0 {
-		c.MaxPending = DefaultMaxPending
-	}
-	if c.MaxPendingBytes == 0 {
-		c.MaxPendingBytes = DefaultMaxPendingBytes
-	}
-	if c.RecentCapacity == 0 {
-		c.RecentCapacity = c.MaxPending
-	}
+	c.Timeout = cmp.Or(c.Timeout, DefaultTimeout)
+	c.SessionTimeout = cmp.Or(c.SessionTimeout, DefaultSessionTimeout)
+	c.MaxPending = cmp.Or(c.MaxPending, DefaultMaxPending)
+	c.MaxPendingBytes = cmp.Or(c.MaxPendingBytes, DefaultMaxPendingBytes)
+	c.RecentCapacity = cmp.Or(c.RecentCapacity, c.MaxPending)
 	return c, nil
 }
 
@@ -268,10 +257,8 @@ func (j *Joiner) Add(rec *airlock.Record, evTime time.Time, emit Emit) {
 	switch kind := rec.Kind(); {
 	case requestKinds.has(kind):
 		j.addToRequest(rec, kind, evTime, now, emit)
-	case kind == airlock.KindSessionStart:
-		j.startSession(rec, evTime, now, emit)
-	case kind == airlock.KindSessionEnd:
-		j.endSession(rec, evTime, now, emit)
+	case kind == airlock.KindSessionStart, kind == airlock.KindSessionEnd:
+		j.addToSession(rec, kind, evTime, now, emit)
 	default:
 		// Nothing to join it with: it is complete as it is.
 		j.counters.Joined++
@@ -424,27 +411,9 @@ func (j *Joiner) addToRequest(rec *airlock.Record, kind airlock.Kind, evTime, no
 		j.touchSession(rec, now)
 	}
 	j.scratch = appendComponent(j.scratch[:0], rec, kind, evTime)
-
-	p, ok := j.requests.Get(id)
-	switch {
-	case ok && p.kinds().has(kind):
-		j.repeated(p, rec, kind, evTime, emit)
+	p, _, ok := j.join(j.requests, j.doneRequests, id, rec, kind, evTime, emit)
+	if !ok {
 		return
-	case ok && len(p)+len(j.scratch) > maxPendingValue:
-		j.emitOrphan(rec, kind, evTime, emit)
-		return
-	case ok:
-		p = p.with(j.scratch, kind, exportFlag(rec))
-	default:
-		if done, ok := j.doneRequests.lookup(id); ok {
-			j.late(j.doneRequests, id, done, rec, kind, evTime, emit)
-			return
-		}
-		if len(j.scratch) > maxPendingValue {
-			j.emitOrphan(rec, kind, evTime, emit)
-			return
-		}
-		p = newPending(j.scratch, kind, exportFlag(rec))
 	}
 	if !p.ready() && j.completes(p, kind, rec) {
 		p[0] |= flagReady
@@ -469,6 +438,33 @@ func (j *Joiner) completes(p pending, kind airlock.Kind, rec *airlock.Record) bo
 	// arrives. Pairs are only ever learned, so the answer for an incomplete
 	// request that has its summary stays no until its conntrace comes.
 	return kind == airlock.KindSummary && !j.sources.has(rec.Get(airlock.FieldHost), rec.Get(airlock.FieldMapping))
+}
+
+// join joins rec, of kind, whose component j.scratch holds, to the entry
+// of id in t, or starts one; done remembers the ids of t's entries already
+// emitted. It returns the entry for the caller to put back, and whether id was
+// pending. If rec cannot join, it is handled here and ok is false: a kind
+// the entry already has is repeated, a kind an emitted id had is late, and
+// a record that would make an entry too big is an orphan.
+func (j *Joiner) join(t *correlate.Table[pending], done *emitted, id []byte, rec *airlock.Record, kind airlock.Kind, evTime time.Time, emit Emit) (p pending, found, ok bool) {
+	p, found = t.Get(id)
+	switch {
+	case found && p.kinds().has(kind):
+		j.repeated(p, rec, kind, evTime, emit)
+	case found && len(p)+len(j.scratch) > maxPendingValue:
+		j.emitOrphan(rec, kind, evTime, emit)
+	case found:
+		return p.with(j.scratch, kind, exportFlag(rec)), true, true
+	default:
+		if kinds, emitted := done.lookup(id); emitted {
+			j.late(done, id, kinds, rec, kind, evTime, emit)
+		} else if len(j.scratch) > maxPendingValue {
+			j.emitOrphan(rec, kind, evTime, emit)
+		} else {
+			return newPending(j.scratch, kind, exportFlag(rec)), false, true
+		}
+	}
+	return nil, found, false
 }
 
 // repeated handles rec, a record of a kind p already has: a record seen

@@ -7,75 +7,31 @@ import (
 	"github.com/welfbridge/welfbridge/internal/correlate"
 )
 
-// startSession keeps a WR-SG-SESS-004 as its session's context, or joins
-// it to the session end waiting for it.
-func (j *Joiner) startSession(rec *airlock.Record, evTime, now time.Time, emit Emit) {
-	const kind = airlock.KindSessionStart
+// addToSession joins a WR-SG-SESS-004 (start) or WR-SG-SESS-005 (end) to
+// its session's context, which is complete once it has both.
+func (j *Joiner) addToSession(rec *airlock.Record, kind airlock.Kind, evTime, now time.Time, emit Emit) {
 	id := rec.Get(airlock.FieldSessID)
 	if len(id) > maxIDLen || id == nil {
 		j.emitOrphan(rec, kind, evTime, emit)
 		return
 	}
 	j.scratch = appendComponent(j.scratch[:0], rec, kind, evTime)
-	p, ok := j.sessions.Get(id)
+	p, found, ok := j.join(j.sessions, j.doneSessions, id, rec, kind, evTime, emit)
 	switch {
-	case ok && p.kinds().has(kind):
-		j.repeated(p, rec, kind, evTime, emit)
-	case ok && len(p)+len(j.scratch) > maxPendingValue:
-		j.emitOrphan(rec, kind, evTime, emit)
-	case ok:
-		// The end came first and waits: the session is complete.
-		p = p.with(j.scratch, kind, exportFlag(rec)|flagReady)
+	case !ok:
+	case found:
+		// The other one came first and waits: the session is complete.
+		p[0] |= flagReady
 		j.sessions.Put(id, p, now)
 		j.readySessions = j.schedule(j.readySessions, id, p)
-	default:
-		if done, ok := j.doneSessions.lookup(id); ok {
-			j.late(j.doneSessions, id, done, rec, kind, evTime, emit)
-			return
-		}
-		if len(j.scratch) > maxPendingValue {
-			j.emitOrphan(rec, kind, evTime, emit)
-			return
-		}
-		j.sessions.Put(id, newPending(j.scratch, kind, exportFlag(rec)), now)
-	}
-}
-
-// endSession joins a WR-SG-SESS-005 to its session's context, which is
-// then complete, or keeps it waiting for its start.
-func (j *Joiner) endSession(rec *airlock.Record, evTime, now time.Time, emit Emit) {
-	const kind = airlock.KindSessionEnd
-	id := rec.Get(airlock.FieldSessID)
-	if len(id) > maxIDLen || id == nil {
-		j.emitOrphan(rec, kind, evTime, emit)
-		return
-	}
-	j.scratch = appendComponent(j.scratch[:0], rec, kind, evTime)
-	p, ok := j.sessions.Get(id)
-	switch {
-	case ok && p.kinds().has(kind):
-		j.repeated(p, rec, kind, evTime, emit)
-	case ok && len(p)+len(j.scratch) > maxPendingValue:
-		j.emitOrphan(rec, kind, evTime, emit)
-	case ok:
-		p = p.with(j.scratch, kind, exportFlag(rec)|flagReady)
-		j.sessions.Put(id, p, now)
-		j.readySessions = j.schedule(j.readySessions, id, p)
-	default:
-		if done, ok := j.doneSessions.lookup(id); ok {
-			j.late(j.doneSessions, id, done, rec, kind, evTime, emit)
-			return
-		}
-		if len(j.scratch) > maxPendingValue {
-			j.emitOrphan(rec, kind, evTime, emit)
-			return
-		}
+	case kind == airlock.KindSessionEnd:
 		// Its start may be in a chunk not processed yet (workers, a
 		// retry), or may never come (it was written before welf started):
 		// wait for it as long as a summary waits for its conntrace.
-		p = newPending(j.scratch, kind, exportFlag(rec))
 		j.sessions.Put(id, p, now)
 		j.waitingEnds = j.schedule(j.waitingEnds, id, p)
+	default:
+		j.sessions.Put(id, p, now)
 	}
 }
 

@@ -65,6 +65,16 @@ func (c Config) validate() error {
 	return nil
 }
 
+// NonNegative returns an error naming setting if v is negative. The
+// joiners' configs, from which they build a Config, take 0 for a default
+// and refuse less.
+func NonNegative[T ~int | ~int64](setting string, v T) error {
+	if v < 0 {
+		return fmt.Errorf("%s %v is negative", setting, v)
+	}
+	return nil
+}
+
 // entry is one pending value. Entries form an intrusive doubly linked list
 // ordered by update time, oldest first.
 type entry[V Value] struct {

@@ -542,3 +542,24 @@ type floodValue struct{ id, size int }
 func (v *floodValue) Size() int { return v.size }
 
 func floodKey(i int) string { return fmt.Sprintf("X4asK6znLjlW-3ZhEh%09d", i) }
+
+func TestNonNegative(t *testing.T) {
+	for _, tc := range []struct {
+		err  error
+		want string
+	}{
+		{NonNegative("timeout", -time.Second), "timeout -1s is negative"},
+		{NonNegative("max entries", -1), "max entries -1 is negative"},
+		{NonNegative("max bytes", int64(-2)), "max bytes -2 is negative"},
+		{NonNegative("timeout", time.Duration(0)), ""},
+		{NonNegative("max entries", 1), ""},
+	} {
+		got := ""
+		if tc.err != nil {
+			got = tc.err.Error()
+		}
+		if got != tc.want {
+			t.Errorf("got %q, want %q", got, tc.want)
+		}
+	}
+}

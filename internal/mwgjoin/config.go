@@ -1,7 +1,7 @@
 package mwgjoin
 
 import (
-	"fmt"
+	"cmp"
 	"time"
 
 	"github.com/welfbridge/welfbridge/internal/correlate"
@@ -50,34 +50,25 @@ func DefaultConfig() Config {
 func (c Config) WallTime() bool { return c.Clock != correlate.ClockRecord }
 
 func (c Config) withDefaults() (Config, error) {
-	switch {
-	case c.IdleTimeout < 0:
-		return c, fmt.Errorf("idle timeout %v is negative", c.IdleTimeout)
-	case c.MaxConnections < 0:
-		return c, fmt.Errorf("max connections %d is negative", c.MaxConnections)
-	case c.MaxBytes < 0:
-		return c, fmt.Errorf("max bytes %d is negative", c.MaxBytes)
-	case c.Stream.MaxHeaderBytes < 0:
-		return c, fmt.Errorf("max header bytes %d is negative", c.Stream.MaxHeaderBytes)
+	// cmp.Or gives the first negative setting's error.
+	if err := cmp.Or(
+		correlate.NonNegative("idle timeout", c.IdleTimeout),
+		correlate.NonNegative("max connections", c.MaxConnections),
+		correlate.NonNegative("max bytes", c.MaxBytes),
+		correlate.NonNegative("max header bytes", c.Stream.MaxHeaderBytes),
+	); err != nil {
+		return c, err
 	}
 	if c.Stream == (mwg.Options{}) {
 		c.Stream = mwg.DefaultOptions()
 	}
-	if c.Stream.MaxHeaderBytes == 0 {
-		c.Stream.MaxHeaderBytes = mwg.DefaultMaxHeaderBytes
-	}
+	c.Stream.MaxHeaderBytes = cmp.Or(c.Stream.MaxHeaderBytes, mwg.DefaultMaxHeaderBytes)
 	// The Stream raises smaller caps to this minimum; the joiner's
 	// per-connection cap follows the same figure.
 	c.Stream.MaxHeaderBytes = max(c.Stream.MaxHeaderBytes, mwg.MinMaxHeaderBytes)
-	if c.IdleTimeout == 0 {
-		c.IdleTimeout = DefaultIdleTimeout
-	}
-	if c.MaxConnections == 0 {
-		c.MaxConnections = DefaultMaxConnections
-	}
-	if c.MaxBytes == 0 {
-		c.MaxBytes = DefaultMaxBytes
-	}
+	c.IdleTimeout = cmp.Or(c.IdleTimeout, DefaultIdleTimeout)
+	c.MaxConnections = cmp.Or(c.MaxConnections, DefaultMaxConnections)
+	c.MaxBytes = cmp.Or(c.MaxBytes, DefaultMaxBytes)
 	return c, nil
 }
 
