@@ -121,7 +121,8 @@ func New(cfg *config.Config, dest *destination.Destination, log *flblog.Logger) 
 	}
 	p := &Pipeline{
 		cfg: cfg, log: log, sink: dest.Sink, overhead: dest.Overhead,
-		admission: admission{check: dest.Admit, cfg: cfg, log: log}, receiverStats: dest.ReceiverStats,
+		admission:     admission{check: dest.Admit, cfg: cfg, log: log},
+		receiverStats: dest.ReceiverStats,
 	}
 	if e, ok := dest.Sink.(*delivery.Engine); ok {
 		p.chunks = e.Chunks()
