@@ -42,6 +42,9 @@ type Destination struct {
 	// up to Flush_Wait for room; nil when it always does (local
 	// destinations write synchronously).
 	Admit func() bool
+	// ReceiverStats reads the counters of each receiver into s, reusing
+	// its room; nil unless the destination lists several receivers.
+	ReceiverStats func(s *failover.Stats)
 }
 
 // Open opens the destination cfg names. stdout is where records go for the
@@ -79,7 +82,7 @@ func Open(cfg *config.Config, stdout io.Writer, log Logger) (*Destination, error
 		carrier.Close()
 		return nil, fmt.Errorf("%s: %w", config.KeySpoolDir, err)
 	}
-	return &Destination{Sink: engine, Overhead: overhead, Admit: engine.Admit}, nil
+	return &Destination{Sink: engine, Overhead: overhead, Admit: engine.Admit, ReceiverStats: receiverStats(carrier)}, nil
 }
 
 // openReceiver opens the carrier to one receiver and says how much room its

@@ -41,3 +41,12 @@ func openPool(cfg *config.Config, tlsConf *tls.Config, log Logger) (sink.Sink, f
 	log.Infof("failover: %d receivers (%s), balance %s, fail-back after %v", len(receivers), strings.Join(f.Addresses, ", "), opts.Policy, opts.FailbackInterval)
 	return pool, overhead, nil
 }
+
+// receiverStats returns how to read the counters of carrier's receivers
+// when it is a failover pool, else nil.
+func receiverStats(carrier sink.Sink) func(*failover.Stats) {
+	if p, ok := carrier.(*failover.Pool); ok {
+		return p.ReadStats
+	}
+	return nil
+}

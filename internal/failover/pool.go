@@ -485,13 +485,21 @@ func (p *Pool) backoff(failures int) time.Duration {
 
 // Stats returns the counters so far.
 func (p *Pool) Stats() Stats {
+	var s Stats
+	p.ReadStats(&s)
+	return s
+}
+
+// ReadStats sets s to the counters so far, reusing s.Receivers' room, so
+// that reading them on every chunk (for the metrics) costs no garbage.
+func (p *Pool) ReadStats(s *Stats) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	s := Stats{Switches: p.switches, PossibleDuplicates: p.duplicates}
+	s.Switches, s.PossibleDuplicates = p.switches, p.duplicates
+	s.Receivers = s.Receivers[:0]
 	for _, r := range p.recv {
 		s.Receivers = append(s.Receivers, ReceiverStats{Name: r.Name, State: r.state, Sent: r.sent, Failures: r.failures})
 	}
-	return s
 }
 
 // Close closes every carrier, which ends a Send or probe under way, stops

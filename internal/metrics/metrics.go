@@ -16,6 +16,7 @@ import (
 
 	"github.com/welfbridge/welfbridge/internal/correlate"
 	"github.com/welfbridge/welfbridge/internal/delivery"
+	"github.com/welfbridge/welfbridge/internal/failover"
 	"github.com/welfbridge/welfbridge/internal/mwgjoin"
 )
 
@@ -52,6 +53,11 @@ type Snapshot struct {
 
 	HasDelivery bool
 	Delivery    delivery.Counters
+
+	// HasReceivers: the destination lists several receivers (see
+	// ReceiverDescs).
+	HasReceivers bool
+	Receivers    failover.Stats
 }
 
 // Kind is a metric type.
@@ -262,6 +268,11 @@ func NewPublisher(r Registry, instance string, snapshot func() Snapshot) (*Publi
 				return nil, fmt.Errorf("metric %s: %w", d.FullName(), err)
 			}
 			p.series = append(p.series, published{value: s.Value, set: set})
+		}
+	}
+	if first.HasReceivers {
+		if err := p.addReceivers(r, instance, first); err != nil {
+			return nil, err
 		}
 	}
 	p.publish(first)

@@ -59,6 +59,7 @@ import (
 	"github.com/welfbridge/welfbridge/internal/delivery"
 	"github.com/welfbridge/welfbridge/internal/destination"
 	"github.com/welfbridge/welfbridge/internal/event"
+	"github.com/welfbridge/welfbridge/internal/failover"
 	"github.com/welfbridge/welfbridge/internal/flblog"
 	"github.com/welfbridge/welfbridge/internal/mwgjoin"
 	"github.com/welfbridge/welfbridge/internal/sink"
@@ -92,6 +93,10 @@ type Pipeline struct {
 	sink      sink.Sink
 	overhead  func(*sink.Record) int // the destination's header bytes per record; nil = none
 	admission admission
+	// receiverStats reads the per-receiver counters of a destination of
+	// several receivers (nil otherwise) into receivers, Snapshot's room.
+	receiverStats func(*failover.Stats)
+	receivers     failover.Stats
 	// chunks remembers the chunks processed, with the spool, so that one
 	// Fluent Bit flushes again after a restart is not processed twice;
 	// nil without a spool.
@@ -116,7 +121,8 @@ func New(cfg *config.Config, dest *destination.Destination, log *flblog.Logger) 
 	}
 	p := &Pipeline{
 		cfg: cfg, log: log, sink: dest.Sink, overhead: dest.Overhead,
-		admission: admission{check: dest.Admit, cfg: cfg, log: log},
+		admission:     admission{check: dest.Admit, cfg: cfg, log: log},
+		receiverStats: dest.ReceiverStats,
 	}
 	if e, ok := dest.Sink.(*delivery.Engine); ok {
 		p.chunks = e.Chunks()

@@ -6,9 +6,11 @@ import (
 )
 
 // Snapshot returns every counter of the instance for its metrics: the
-// pipeline's, the joiners' and the delivery engine's. It takes each
-// joiner's lock briefly, so it belongs at the end of a chunk or on a tick,
-// not in a per-record path.
+// pipeline's, the joiners', the delivery engine's and the receivers'. It
+// takes each joiner's lock briefly, so it belongs at the end of a chunk or
+// on a tick, not in a per-record path. Its Receivers part is valid until
+// the next call, so calls must not overlap: the metrics Publisher
+// serialises them.
 func (p *Pipeline) Snapshot() metrics.Snapshot {
 	c := p.Counters()
 	s := metrics.Snapshot{Records: metrics.Records{
@@ -30,6 +32,11 @@ func (p *Pipeline) Snapshot() metrics.Snapshot {
 	if e, ok := p.sink.(interface{ Counters() delivery.Counters }); ok {
 		s.HasDelivery = true
 		s.Delivery = e.Counters()
+	}
+	if p.receiverStats != nil {
+		p.receiverStats(&p.receivers)
+		s.HasReceivers = true
+		s.Receivers = p.receivers
 	}
 	return s
 }
