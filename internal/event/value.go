@@ -79,8 +79,7 @@ func (v Value) Int() int64 {
 		i, _, _ := msgp.ReadInt64Bytes(v.raw)
 		return i
 	case KindUint:
-		u, _, _ := msgp.ReadUint64Bytes(v.raw)
-		return int64(min(u, math.MaxInt64))
+		return int64(min(v.uint(), math.MaxInt64))
 	default:
 		return 0
 	}
@@ -90,17 +89,23 @@ func (v Value) Int() int64 {
 // It returns 0 for any other kind.
 func (v Value) Float() float64 {
 	switch v.Kind() {
-	case KindFloat:
-		f, _, _ := msgp.ReadFloat64Bytes(v.raw)
-		return f
 	case KindInt:
 		return float64(v.Int())
 	case KindUint:
-		u, _, _ := msgp.ReadUint64Bytes(v.raw)
-		return float64(u)
+		return float64(v.uint())
+	case KindFloat:
+		f, _, _ := msgp.ReadFloat64Bytes(v.raw)
+		return f
 	default:
 		return 0
 	}
+}
+
+// uint returns the value of an unsigned integer; Int, Float and AppendText
+// convert it each their own way.
+func (v Value) uint() uint64 {
+	u, _, _ := msgp.ReadUint64Bytes(v.raw)
+	return u
 }
 
 // Bool reports whether v is the boolean true.
@@ -151,8 +156,7 @@ func (v Value) appendScalar(dst []byte) []byte {
 	case KindInt:
 		return strconv.AppendInt(dst, v.Int(), 10)
 	case KindUint:
-		u, _, _ := msgp.ReadUint64Bytes(v.raw)
-		return strconv.AppendUint(dst, u, 10)
+		return strconv.AppendUint(dst, v.uint(), 10)
 	case KindFloat:
 		bits := 64
 		if v.raw[0] == 0xca { // float32: print the digits it was written with

@@ -241,11 +241,7 @@ func (p *Pool) Send(recs []sink.Record) error {
 	if len(errs) == 0 {
 		errs = append(errs, "the pool is closed")
 	}
-	err := fmt.Errorf("no receiver took the records: %s", strings.Join(errs, "; "))
-	if sent > 0 {
-		return &sink.PartialError{Sent: sent, Err: err}
-	}
-	return err
+	return sink.Partial(sent, fmt.Errorf("no receiver took the records: %s", strings.Join(errs, "; ")))
 }
 
 func (p *Pool) closed() bool {

@@ -78,19 +78,13 @@ func New(cfg Config) (*Client, error) {
 	if c.cfg.Tag == "" {
 		c.cfg.Tag = DefaultTag
 	}
-	if c.cfg.AckTimeout <= 0 {
-		c.cfg.AckTimeout = DefaultAckTimeout
-	}
-	if c.cfg.DialTimeout <= 0 {
-		c.cfg.DialTimeout = DefaultDialTimeout
-	}
-	if c.cfg.WriteTimeout <= 0 {
-		c.cfg.WriteTimeout = DefaultWriteTimeout
-	}
+	c.cfg.AckTimeout = netconn.Timeout(c.cfg.AckTimeout, DefaultAckTimeout)
+	c.cfg.DialTimeout = netconn.Timeout(c.cfg.DialTimeout, DefaultDialTimeout)
+	c.cfg.WriteTimeout = netconn.Timeout(c.cfg.WriteTimeout, DefaultWriteTimeout)
 	if cfg.Gzip {
 		c.gz = newGzipper()
 	}
-	c.conn = netconn.NewLazy()
+	c.conn = netconn.NewLazy(c.alive, c.dial)
 	return c, nil
 }
 
@@ -106,7 +100,7 @@ func (c *Client) Send(recs []sink.Record) error {
 	c.sendMu.Lock()
 	defer c.sendMu.Unlock()
 	c.inDoubt = 0
-	conn, err := c.connection()
+	conn, _, err := c.conn.Get()
 	if err != nil {
 		return fmt.Errorf("%s: %w", c.name, err)
 	}
@@ -116,11 +110,7 @@ func (c *Client) Send(recs []sink.Record) error {
 		n, err := c.deliver(conn, recs[sent:], now)
 		if err != nil {
 			c.conn.Drop(conn)
-			err = fmt.Errorf("%s: %w", c.name, err)
-			if sent > 0 {
-				return &sink.PartialError{Sent: sent, Err: err}
-			}
-			return err
+			return sink.Partial(sent, fmt.Errorf("%s: %w", c.name, err))
 		}
 		sent += n
 	}
@@ -171,7 +161,7 @@ func (c *Client) deliver(conn net.Conn, recs []sink.Record, now time.Time) (int,
 func (c *Client) Connect() error {
 	c.sendMu.Lock()
 	defer c.sendMu.Unlock()
-	if _, err := c.connection(); err != nil {
+	if _, _, err := c.conn.Get(); err != nil {
 		return fmt.Errorf("%s: %w", c.name, err)
 	}
 	return nil
@@ -189,21 +179,10 @@ func (c *Client) InDoubt() int {
 // Close closes the connection. A Send blocked in connecting, writing or
 // waiting for an ack returns with an error.
 func (c *Client) Close() error {
-	conn := c.conn.Close()
-	if conn == nil {
-		return nil
-	}
-	if err := conn.Close(); err != nil {
-		return fmt.Errorf("%s: close: %w", c.name, netconn.Cause(err))
+	if err := c.conn.Shut(); err != nil {
+		return fmt.Errorf("%s: %w", c.name, err)
 	}
 	return nil
-}
-
-// connection returns a live connection, connecting when there is none or
-// when the receiver has closed the one there is.
-func (c *Client) connection() (net.Conn, error) {
-	conn, _, err := c.conn.Get(c.alive, c.dial)
-	return conn, err
 }
 
 // alive reports whether the receiver still holds conn open. A receiver

@@ -2,6 +2,7 @@ package netconn
 
 import (
 	"context"
+	"fmt"
 	"net"
 	"sync"
 )
@@ -13,22 +14,25 @@ import (
 type Lazy struct {
 	ctx    context.Context
 	cancel context.CancelFunc
+	alive  func(net.Conn) bool
+	dial   func(ctx context.Context) (net.Conn, error)
 
 	mu     sync.Mutex
 	conn   net.Conn
 	closed bool
 }
 
-// NewLazy returns a Lazy with no connection yet.
-func NewLazy() *Lazy {
+// NewLazy returns a Lazy with no connection yet. Get makes one with dial,
+// passing a context Close cancels, and keeps using it while alive says the
+// peer still holds it open.
+func NewLazy(alive func(net.Conn) bool, dial func(ctx context.Context) (net.Conn, error)) *Lazy {
 	ctx, cancel := context.WithCancel(context.Background())
-	return &Lazy{ctx: ctx, cancel: cancel}
+	return &Lazy{ctx: ctx, cancel: cancel, alive: alive, dial: dial}
 }
 
-// Get returns the connection, if there is one and alive says it is still
-// open, or else one made by dial with a context Close cancels; fresh tells
-// which. After Close it returns net.ErrClosed.
-func (l *Lazy) Get(alive func(net.Conn) bool, dial func(ctx context.Context) (net.Conn, error)) (conn net.Conn, fresh bool, err error) {
+// Get returns the connection, if there is one and it is alive, or else a
+// new one; fresh tells which. After Close it returns net.ErrClosed.
+func (l *Lazy) Get() (conn net.Conn, fresh bool, err error) {
 	l.mu.Lock()
 	conn, closed := l.conn, l.closed
 	l.mu.Unlock()
@@ -36,12 +40,12 @@ func (l *Lazy) Get(alive func(net.Conn) bool, dial func(ctx context.Context) (ne
 		return nil, false, net.ErrClosed
 	}
 	if conn != nil {
-		if alive(conn) {
+		if l.alive(conn) {
 			return conn, false, nil
 		}
 		l.Drop(conn)
 	}
-	conn, err = dial(l.ctx)
+	conn, err = l.dial(l.ctx)
 	if err != nil {
 		return nil, false, err
 	}
@@ -78,4 +82,17 @@ func (l *Lazy) Close() net.Conn {
 	}
 	l.cancel()
 	return conn
+}
+
+// Shut ends the Lazy as Close does and closes the connection, for a carrier
+// with nothing to say before it hangs up. Its error reads "close: …".
+func (l *Lazy) Shut() error {
+	conn := l.Close()
+	if conn == nil {
+		return nil
+	}
+	if err := conn.Close(); err != nil {
+		return fmt.Errorf("close: %w", Cause(err))
+	}
+	return nil
 }

@@ -94,6 +94,15 @@ func PeerOpen(conn net.Conn, buf []byte, dataMeansClosed bool) bool {
 	return false // still readable: the safe answer is a new connection
 }
 
+// Timeout returns d, or def when d is not set (zero or negative): how the
+// carriers default their configured time limits.
+func Timeout(d, def time.Duration) time.Duration {
+	if d <= 0 {
+		return def
+	}
+	return d
+}
+
 // ForHost returns a copy of a carrier's TLS configuration that verifies the
 // server as host unless it names a server itself; nil (no TLS) stays nil.
 func ForHost(cfg *tls.Config, host string) *tls.Config {

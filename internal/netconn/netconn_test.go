@@ -3,6 +3,7 @@ package netconn
 import (
 	"context"
 	"crypto/tls"
+	"errors"
 	"net"
 	"testing"
 	"time"
@@ -90,5 +91,37 @@ func TestForHost(t *testing.T) {
 	}
 	if c := ForHost(&tls.Config{ServerName: "named"}, "10.0.0.1"); c.ServerName != "named" {
 		t.Errorf("a configured server name must win, got %q", c.ServerName)
+	}
+}
+
+func TestTimeout(t *testing.T) {
+	for _, tt := range []struct{ d, want time.Duration }{
+		{0, 5 * time.Second},
+		{-time.Second, 5 * time.Second},
+		{time.Millisecond, time.Millisecond},
+	} {
+		if got := Timeout(tt.d, 5*time.Second); got != tt.want {
+			t.Errorf("Timeout(%v, 5s) = %v, want %v", tt.d, got, tt.want)
+		}
+	}
+}
+
+func TestShutClosesTheConnection(t *testing.T) {
+	client, _ := pair(t)
+	l := NewLazy(func(net.Conn) bool { return true }, func(context.Context) (net.Conn, error) { return client, nil })
+	if _, _, err := l.Get(); err != nil {
+		t.Fatal(err)
+	}
+	if err := l.Shut(); err != nil {
+		t.Fatalf("Shut: %v", err)
+	}
+	if _, err := client.Write([]byte("x")); !errors.Is(err, net.ErrClosed) {
+		t.Errorf("write after Shut: %v, want net.ErrClosed", err)
+	}
+	if _, _, err := l.Get(); !errors.Is(err, net.ErrClosed) {
+		t.Errorf("Get after Shut: %v, want net.ErrClosed", err)
+	}
+	if err := l.Shut(); err != nil {
+		t.Errorf("second Shut: %v, want nil", err)
 	}
 }

@@ -108,16 +108,10 @@ func New(cfg Config) (*Client, error) {
 		return nil, fmt.Errorf("%s: window %d out of range 1..%d", c.name, cfg.Window, MaxWindow)
 	}
 	c.tls = netconn.ForHost(cfg.TLS, host)
-	if c.cfg.DialTimeout <= 0 {
-		c.cfg.DialTimeout = DefaultDialTimeout
-	}
-	if c.cfg.WriteTimeout <= 0 {
-		c.cfg.WriteTimeout = DefaultWriteTimeout
-	}
-	if c.cfg.AckTimeout <= 0 {
-		c.cfg.AckTimeout = DefaultAckTimeout
-	}
-	c.conn = netconn.NewLazy()
+	c.cfg.DialTimeout = netconn.Timeout(c.cfg.DialTimeout, DefaultDialTimeout)
+	c.cfg.WriteTimeout = netconn.Timeout(c.cfg.WriteTimeout, DefaultWriteTimeout)
+	c.cfg.AckTimeout = netconn.Timeout(c.cfg.AckTimeout, DefaultAckTimeout)
+	c.conn = netconn.NewLazy(c.peerOpen, c.connect)
 	return c, nil
 }
 
@@ -171,11 +165,7 @@ func (c *Client) Send(recs []sink.Record) error {
 	c.duplicates.Add(uint64(duplicates))
 	c.inDoubt = written - acked
 	if err != nil {
-		err = fmt.Errorf("%s: %w", c.name, err)
-		if acked > 0 {
-			return &sink.PartialError{Sent: acked, Err: err}
-		}
-		return err
+		return sink.Partial(acked, fmt.Errorf("%s: %w", c.name, err))
 	}
 	return nil
 }
@@ -264,7 +254,7 @@ func (c *Client) send(recs []sink.Record) (acked, written int, err error) {
 // connection returns the connection of an open session, opening one when
 // there is none or when the server has ended the one there is.
 func (c *Client) connection() (net.Conn, error) {
-	conn, fresh, err := c.conn.Get(c.peerOpen, c.connect)
+	conn, fresh, err := c.conn.Get()
 	if err != nil || !fresh {
 		return conn, err
 	}

@@ -42,3 +42,12 @@ func (e *PartialError) Error() string {
 }
 
 func (e *PartialError) Unwrap() error { return e.Err }
+
+// Partial returns err as the failure of a Send that delivered the first
+// sent records of its batch: a *PartialError when there are any, else err.
+func Partial(sent int, err error) error {
+	if sent > 0 {
+		return &PartialError{Sent: sent, Err: err}
+	}
+	return err
+}

@@ -18,24 +18,14 @@ const (
 	FormatRaw // the bare WELF record, no syslog header
 )
 
-func (f Format) String() string {
-	switch f {
-	case FormatRFC5424:
-		return "rfc5424"
-	case FormatRFC3164:
-		return "rfc3164"
-	case FormatRaw:
-		return "raw"
-	}
-	return "Format(" + strconv.Itoa(int(f)) + ")"
-}
+var formatNames = [...]string{FormatRFC5424: "rfc5424", FormatRFC3164: "rfc3164", FormatRaw: "raw"}
+
+func (f Format) String() string { return nameOf(formatNames[:], f, "Format") }
 
 // ParseFormat parses "rfc5424", "rfc3164" or "raw", ignoring case.
 func ParseFormat(s string) (Format, error) {
-	for _, f := range []Format{FormatRFC5424, FormatRFC3164, FormatRaw} {
-		if strings.EqualFold(s, f.String()) {
-			return f, nil
-		}
+	if f, ok := lookup[Format](formatNames[:], s); ok {
+		return f, nil
 	}
 	return 0, fmt.Errorf("unknown syslog format %q: want rfc5424, rfc3164 or raw", s)
 }
@@ -49,27 +39,37 @@ const (
 	FramingNone                         // MSG alone: one UDP datagram per message
 )
 
-func (f Framing) String() string {
-	switch f {
-	case FramingOctetCounting:
-		return "octet-counting"
-	case FramingLF:
-		return "lf"
-	case FramingNone:
-		return "none"
-	}
-	return "Framing(" + strconv.Itoa(int(f)) + ")"
-}
+var framingNames = [...]string{FramingOctetCounting: "octet-counting", FramingLF: "lf", FramingNone: "none"}
+
+func (f Framing) String() string { return nameOf(framingNames[:], f, "Framing") }
 
 // ParseFraming parses a stream framing: "octet-counting" or "lf", ignoring
 // case. Datagrams need no framing, so "none" is not a choice.
 func ParseFraming(s string) (Framing, error) {
-	for _, f := range []Framing{FramingOctetCounting, FramingLF} {
-		if strings.EqualFold(s, f.String()) {
-			return f, nil
-		}
+	if f, ok := lookup[Framing](framingNames[:FramingNone], s); ok {
+		return f, nil
 	}
 	return 0, fmt.Errorf("unknown syslog framing %q: want octet-counting or lf", s)
+}
+
+// nameOf returns the name of v in names, where the name at index i is value
+// i, or typ(v) for a value without one.
+func nameOf[T ~uint8](names []string, v T, typ string) string {
+	if int(v) < len(names) {
+		return names[v]
+	}
+	return typ + "(" + strconv.Itoa(int(v)) + ")"
+}
+
+// lookup returns the value named s in names (ignoring case), where the name
+// at index i is value i.
+func lookup[T ~uint8 | ~int](names []string, s string) (T, bool) {
+	for i, n := range names {
+		if strings.EqualFold(s, n) {
+			return T(i), true
+		}
+	}
+	return 0, false
 }
 
 // facilityNames lists the facility names in code order: the name at index i
@@ -85,10 +85,8 @@ const DefaultFacility = 16
 
 // ParseFacility parses a facility name (ignoring case) or a number 0..23.
 func ParseFacility(name string) (int, error) {
-	for code, n := range facilityNames {
-		if strings.EqualFold(name, n) {
-			return code, nil
-		}
+	if code, ok := lookup[int](facilityNames[:], name); ok {
+		return code, nil
 	}
 	if len(name) > 0 && len(name) <= 2 && name[0] >= '0' && name[0] <= '9' && name[len(name)-1] >= '0' && name[len(name)-1] <= '9' {
 		if code, _ := strconv.Atoi(name); code < len(facilityNames) {
@@ -314,18 +312,13 @@ func appendStamp5424(dst []byte, t time.Time) []byte {
 	}
 	t = t.UTC()
 	year, month, day := t.Date()
-	hour, minute, sec := t.Clock()
 	dst = appendDigits(dst, year, 4)
 	dst = append(dst, '-')
 	dst = appendDigits(dst, int(month), 2)
 	dst = append(dst, '-')
 	dst = appendDigits(dst, day, 2)
 	dst = append(dst, 'T')
-	dst = appendDigits(dst, hour, 2)
-	dst = append(dst, ':')
-	dst = appendDigits(dst, minute, 2)
-	dst = append(dst, ':')
-	dst = appendDigits(dst, sec, 2)
+	dst = appendClock(dst, t)
 	dst = append(dst, '.')
 	dst = appendDigits(dst, t.Nanosecond()/1000, 6)
 	return append(dst, 'Z')
@@ -338,7 +331,6 @@ const months = "JanFebMarAprMayJunJulAugSepOctNovDec"
 func appendStamp3164(dst []byte, t time.Time) []byte {
 	t = t.UTC()
 	_, month, day := t.Date()
-	hour, minute, sec := t.Clock()
 	dst = append(dst, months[3*(month-1):3*month]...)
 	dst = append(dst, ' ')
 	if day < 10 {
@@ -348,6 +340,13 @@ func appendStamp3164(dst []byte, t time.Time) []byte {
 		dst = appendDigits(dst, day, 2)
 	}
 	dst = append(dst, ' ')
+	return appendClock(dst, t)
+}
+
+// appendClock appends t's time of day as 15:04:05, as both timestamp
+// formats write it.
+func appendClock(dst []byte, t time.Time) []byte {
+	hour, minute, sec := t.Clock()
 	dst = appendDigits(dst, hour, 2)
 	dst = append(dst, ':')
 	dst = appendDigits(dst, minute, 2)

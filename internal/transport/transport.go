@@ -88,13 +88,9 @@ func New(cfg Config) (Carrier, error) {
 		}
 		c.tls = netconn.ForHost(cfg.TLS, host)
 	}
-	if c.cfg.DialTimeout <= 0 {
-		c.cfg.DialTimeout = DefaultDialTimeout
-	}
-	if c.cfg.WriteTimeout <= 0 {
-		c.cfg.WriteTimeout = DefaultWriteTimeout
-	}
-	c.conn = netconn.NewLazy()
+	c.cfg.DialTimeout = netconn.Timeout(c.cfg.DialTimeout, DefaultDialTimeout)
+	c.cfg.WriteTimeout = netconn.Timeout(c.cfg.WriteTimeout, DefaultWriteTimeout)
+	c.conn = netconn.NewLazy(c.alive, c.dial)
 	return c, nil
 }
 
@@ -123,7 +119,7 @@ func (c *carrier) Send(recs []sink.Record) error {
 	if len(recs) == 0 {
 		return nil
 	}
-	conn, err := c.connection()
+	conn, _, err := c.conn.Get()
 	if err != nil {
 		return fmt.Errorf("%s: %w", c.name, err)
 	}
@@ -135,11 +131,7 @@ func (c *carrier) Send(recs []sink.Record) error {
 	}
 	if err != nil {
 		c.conn.Drop(conn)
-		err = fmt.Errorf("%s: %w", c.name, err)
-		if sent > 0 {
-			return &sink.PartialError{Sent: sent, Err: err}
-		}
-		return err
+		return sink.Partial(sent, fmt.Errorf("%s: %w", c.name, err))
 	}
 	return nil
 }
@@ -147,7 +139,7 @@ func (c *carrier) Send(recs []sink.Record) error {
 // Connect makes sure there is a connection: for UDP a socket, for TCP and
 // TLS one the receiver accepted (and shook hands on).
 func (c *carrier) Connect() error {
-	if _, err := c.connection(); err != nil {
+	if _, _, err := c.conn.Get(); err != nil {
 		return fmt.Errorf("%s: %w", c.name, err)
 	}
 	return nil
@@ -156,21 +148,10 @@ func (c *carrier) Connect() error {
 // Close closes the connection. A Send blocked in connecting or writing
 // returns with an error.
 func (c *carrier) Close() error {
-	conn := c.conn.Close()
-	if conn == nil {
-		return nil
-	}
-	if err := conn.Close(); err != nil {
-		return fmt.Errorf("%s: close: %w", c.name, netconn.Cause(err))
+	if err := c.conn.Shut(); err != nil {
+		return fmt.Errorf("%s: %w", c.name, err)
 	}
 	return nil
-}
-
-// connection returns a live connection, connecting when there is none or
-// when the receiver has closed the one there is.
-func (c *carrier) connection() (net.Conn, error) {
-	conn, _, err := c.conn.Get(c.alive, c.dial)
-	return conn, err
 }
 
 // alive reports whether a stream receiver still holds conn open; a UDP

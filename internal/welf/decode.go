@@ -3,6 +3,7 @@ package welf
 import (
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 )
 
@@ -213,19 +214,11 @@ func (d *decoder) escape() (byte, int, error) {
 	if d.pos+1 >= len(d.rec) {
 		return 0, 0, d.errorf(d.pos, "incomplete escape sequence")
 	}
-	switch d.rec[d.pos+1] {
-	case '\\':
-		return '\\', 2, nil
-	case 'b':
-		return '\b', 2, nil
-	case 'f':
-		return '\f', 2, nil
-	case 'n':
-		return '\n', 2, nil
-	case 'r':
-		return '\r', 2, nil
-	case 't':
-		return '\t', 2, nil
+	c := d.rec[d.pos+1]
+	if i := strings.IndexByte(escapeLetters, c); i >= 0 {
+		return letterEscaped[i], 2, nil
+	}
+	switch c {
 	case '"':
 		return '"', 2, nil
 	case 'x':

@@ -1,5 +1,7 @@
 package welf
 
+import "strings"
+
 // byteSeq lets the escaping code serve string and []byte values without
 // converting (and so copying) one into the other.
 type byteSeq interface{ ~string | ~[]byte }
@@ -74,20 +76,17 @@ func isEscapedRune[T byteSeq](v T, i int) bool {
 	return false
 }
 
+// The bytes escaped as a backslash and a letter, and their letters in the
+// same order, for writing and reading; every other byte that needs escaping
+// is written as \xNN.
+const (
+	letterEscaped = "\\\b\f\n\r\t"
+	escapeLetters = "\\bfnrt"
+)
+
 func appendEscapedByte(dst []byte, c byte) []byte {
-	switch c {
-	case '\\':
-		return append(dst, '\\', '\\')
-	case '\b':
-		return append(dst, '\\', 'b')
-	case '\f':
-		return append(dst, '\\', 'f')
-	case '\n':
-		return append(dst, '\\', 'n')
-	case '\r':
-		return append(dst, '\\', 'r')
-	case '\t':
-		return append(dst, '\\', 't')
+	if i := strings.IndexByte(letterEscaped, c); i >= 0 {
+		return append(dst, '\\', escapeLetters[i])
 	}
 	return append(dst, '\\', 'x', lowerHex[c>>4], lowerHex[c&0x0f])
 }
@@ -99,27 +98,27 @@ func appendEscapedByte(dst []byte, c byte) []byte {
 func validRuneLen[T byteSeq](v T, i int) int {
 	c := v[i]
 	rest := len(v) - i
-	lo, hi := byte(0x80), byte(0xbf) // allowed range of the second byte
 	var n int
 	switch {
 	case 0xc2 <= c && c <= 0xdf:
 		n = 2
 	case 0xe0 <= c && c <= 0xef:
 		n = 3
-		if c == 0xe0 {
-			lo = 0xa0
-		} else if c == 0xed {
-			hi = 0x9f
-		}
 	case 0xf0 <= c && c <= 0xf4:
 		n = 4
-		if c == 0xf0 {
-			lo = 0x90
-		} else if c == 0xf4 {
-			hi = 0x8f
-		}
 	default:
 		return 0
+	}
+	lo, hi := byte(0x80), byte(0xbf) // allowed range of the second byte
+	switch c {
+	case 0xe0: // no overlong 3-byte forms
+		lo = 0xa0
+	case 0xed: // no surrogates
+		hi = 0x9f
+	case 0xf0: // no overlong 4-byte forms
+		lo = 0x90
+	case 0xf4: // nothing above U+10FFFF
+		hi = 0x8f
 	}
 	if rest < n || v[i+1] < lo || v[i+1] > hi {
 		return 0
