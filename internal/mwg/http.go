@@ -27,64 +27,25 @@ const (
 	fieldExpect
 )
 
-func fieldOf(name []byte) field {
-	switch len(name) {
-	case 4:
-		if equalFold(name, "host") {
-			return fieldHost
-		}
-	case 6:
-		if equalFold(name, "expect") {
-			return fieldExpect
-		}
-	case 7:
-		switch {
-		case equalFold(name, "referer"):
-			return fieldReferer
-		case equalFold(name, "upgrade"):
-			return fieldUpgrade
-		case equalFold(name, "preview"):
-			return fieldPreview
-		}
-	case 9:
-		if equalFold(name, "forwarded") {
-			return fieldForwarded
-		}
-	case 10:
-		if equalFold(name, "user-agent") {
-			return fieldUserAgent
-		}
-	case 11:
-		if equalFold(name, "x-client-ip") {
-			return fieldXClientIP
-		}
-	case 12:
-		if equalFold(name, "encapsulated") {
-			return fieldEncapsulated
-		}
-	case 14:
-		if equalFold(name, "content-length") {
-			return fieldContentLength
-		}
-	case 15:
-		if equalFold(name, "x-forwarded-for") {
-			return fieldXForwardedFor
-		}
-	case 17:
-		if equalFold(name, "transfer-encoding") {
-			return fieldTransferEncoding
-		}
-	case 19:
-		if equalFold(name, "proxy-authorization") {
-			return fieldProxyAuthorization
-		}
-	case 20:
-		if equalFold(name, "x-authenticated-user") {
-			return fieldXAuthenticatedUser
-		}
-	}
-	return fieldOther
+// fieldNames holds the lower-case name of each field.
+var fieldNames = [...]string{
+	fieldHost:               "host",
+	fieldUserAgent:          "user-agent",
+	fieldReferer:            "referer",
+	fieldContentLength:      "content-length",
+	fieldTransferEncoding:   "transfer-encoding",
+	fieldProxyAuthorization: "proxy-authorization",
+	fieldXForwardedFor:      "x-forwarded-for",
+	fieldForwarded:          "forwarded",
+	fieldUpgrade:            "upgrade",
+	fieldEncapsulated:       "encapsulated",
+	fieldPreview:            "preview",
+	fieldXClientIP:          "x-client-ip",
+	fieldXAuthenticatedUser: "x-authenticated-user",
+	fieldExpect:             "expect",
 }
+
+func fieldOf(name []byte) field { return field(indexFold(name, fieldNames[:])) }
 
 // msgState is where one direction of an HTTP connection stands.
 type msgState uint8

@@ -20,23 +20,17 @@ const (
 	secNullBody
 )
 
-func sectionOf(b []byte) section {
-	switch {
-	case equalFold(b, "req-hdr"):
-		return secReqHdr
-	case equalFold(b, "res-hdr"):
-		return secResHdr
-	case equalFold(b, "req-body"):
-		return secReqBody
-	case equalFold(b, "res-body"):
-		return secResBody
-	case equalFold(b, "opt-body"):
-		return secOptBody
-	case equalFold(b, "null-body"):
-		return secNullBody
-	}
-	return secNone
+// sectionNames holds the name of each section.
+var sectionNames = [...]string{
+	secReqHdr:   "req-hdr",
+	secResHdr:   "res-hdr",
+	secReqBody:  "req-body",
+	secResBody:  "res-body",
+	secOptBody:  "opt-body",
+	secNullBody: "null-body",
 }
+
+func sectionOf(b []byte) section { return section(indexFold(b, sectionNames[:])) }
 
 func (sec section) isBody() bool { return sec >= secReqBody }
 

@@ -102,6 +102,17 @@ func equalFold(b []byte, s string) bool {
 	return true
 }
 
+// indexFold returns the index of the name in names that b equals,
+// ignoring ASCII case, or 0 (the index that names no value).
+func indexFold(b []byte, names []string) int {
+	for i, name := range names[1:] {
+		if equalFold(b, name) {
+			return i + 1
+		}
+	}
+	return 0
+}
+
 // hasPrefixFold is equalFold for a prefix.
 func hasPrefixFold(b []byte, s string) bool {
 	return len(b) >= len(s) && equalFold(b[:len(s)], s)
