@@ -3,6 +3,7 @@ package mwg
 import (
 	"fmt"
 
+	"github.com/welfbridge/welfbridge/internal/ascii"
 	"github.com/welfbridge/welfbridge/internal/userinfo"
 )
 
@@ -328,10 +329,10 @@ func (h *httpDecoder) header(d dir, m *httpHalf, name, value []byte) {
 		}
 		return
 	case fieldTransferEncoding:
-		m.chunked = equalFold(lastToken(value), "chunked")
+		m.chunked = ascii.EqualFold(lastToken(value), "chunked")
 		return
 	case fieldExpect:
-		m.expect = equalFold(value, "100-continue")
+		m.expect = ascii.EqualFold(value, "100-continue")
 		return
 	}
 	p := s.get(m.id)
