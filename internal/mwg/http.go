@@ -187,20 +187,10 @@ func (h *httpDecoder) tlsData() {
 
 func (h *httpDecoder) retained() int { return 0 }
 
-func (h *httpDecoder) feed(l layer, d dir, line []byte) []byte {
-	for {
-		next, again := h.step(l, d, line)
-		if !again {
-			return next
-		}
-		line = next
-	}
-}
-
-// step consumes line. It returns the line again, with again set, when the
-// message state changed and the line must be read in the new state, or the
-// rest of the line after a framed body.
-func (h *httpDecoder) step(l layer, d dir, line []byte) (next []byte, again bool) {
+// feed consumes line and returns the rest of the line after a framed body.
+// A line that ends the message it came in (a start line after garbage, a
+// request body never sent) is read again by the idle state.
+func (h *httpDecoder) feed(l layer, d dir, line []byte) (rest []byte) {
 	s := h.s
 	m := &h.half[l][d]
 	body := trimCR(line)
@@ -218,7 +208,7 @@ func (h *httpDecoder) step(l layer, d dir, line []byte) (next []byte, again bool
 		if m.lax && h.isStart(d, body) { // garbage before a real message
 			s.fail(m.id, dirName(d)+" headers truncated")
 			h.done(l, d, m)
-			return line, true
+			return h.feed(l, d, line)
 		}
 		s.add(m.id, d, w)
 		m.hdr += w
@@ -239,7 +229,7 @@ func (h *httpDecoder) step(l layer, d dir, line []byte) (next []byte, again bool
 			// (a 407 to "Expect: 100-continue"): the client sent none.
 			s.note(p, "request body not sent")
 			h.done(l, d, m)
-			return line, true
+			return h.feed(l, d, line)
 		}
 		m.started = true
 		n, rest, done, bad := m.f.take(line)
@@ -250,11 +240,11 @@ func (h *httpDecoder) step(l layer, d dir, line []byte) (next []byte, again bool
 		case done:
 			h.done(l, d, m)
 		}
-		return rest, false
+		return rest
 	case msgUntilClose, msgTunnel:
 		s.add(m.id, d, w)
 	}
-	return nil, false
+	return nil
 }
 
 // request starts a request message.

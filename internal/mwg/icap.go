@@ -156,18 +156,9 @@ func (c *icapDecoder) tlsData() {}
 
 func (c *icapDecoder) retained() int { return 0 }
 
-func (c *icapDecoder) feed(l layer, d dir, line []byte) []byte {
-	for {
-		next, again := c.step(l, d, line)
-		if !again {
-			return next
-		}
-		line = next
-	}
-}
-
-// step is httpDecoder.step for ICAP.
-func (c *icapDecoder) step(l layer, d dir, line []byte) (next []byte, again bool) {
+// feed is httpDecoder.feed for ICAP; a line after a preview is read again
+// as the start of the next message or as the rest of the body.
+func (c *icapDecoder) feed(l layer, d dir, line []byte) (rest []byte) {
 	s := c.s
 	m := &c.half[l][d]
 	body := trimCR(line)
@@ -185,7 +176,7 @@ func (c *icapDecoder) step(l layer, d dir, line []byte) (next []byte, again bool
 		if m.lax && m.state == icapHeaders && c.isStart(d, body) { // garbage before a real message
 			s.fail(m.id, dirName(d)+" headers truncated")
 			c.done(l, d, m)
-			return line, true
+			return c.feed(l, d, line)
 		}
 		s.add(m.id, d, w)
 		m.hdr += w
@@ -219,25 +210,25 @@ func (c *icapDecoder) step(l layer, d dir, line []byte) (next []byte, again bool
 		case done:
 			c.bodyDone(l, d, m)
 		}
-		return rest, false
+		return rest
 	case icapPreview:
 		switch {
 		case isBlank(body):
 		case c.isStart(d, body):
 			*m = icapHalf{}
-			return line, true
+			return c.feed(l, d, line)
 		default:
 			// The rest of the body, after the server's 100 Continue.
 			if p := s.get(m.id); p != nil {
 				p.reqDone = false
 			}
 			m.state, m.preview, m.f = icapBody, false, framing{mode: frameChunkSize}
-			return line, true
+			return c.feed(l, d, line)
 		}
 	case icapDrain:
 		s.add(m.id, d, w)
 	}
-	return nil, false
+	return nil
 }
 
 func (c *icapDecoder) request(l layer, m *icapHalf, body []byte, w int64) {
