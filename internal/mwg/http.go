@@ -158,12 +158,7 @@ func (h *httpDecoder) deferred(l layer, d dir) int64 {
 	return 0
 }
 
-func (h *httpDecoder) noteBody(l layer, d dir, msg string) {
-	if p := h.s.get(h.half[l][d].id); p != nil {
-		p.broken = true
-		h.s.note(p, msg)
-	}
-}
+func (h *httpDecoder) noteBody(l layer, d dir, msg string) { h.s.fail(h.half[l][d].id, msg) }
 
 // lostFraming ends the parsing of a direction whose framing is lost: the
 // rest of the connection is counted into the message, since any of it may
@@ -451,12 +446,7 @@ func (h *httpDecoder) flush(FlushReason) {
 						p.missing = name + " body truncated"
 					}
 				case msgUntilClose:
-					// The end of the connection ends these.
-					if dir(d) == dirRequest {
-						p.reqDone = true
-					} else {
-						p.respDone = true
-					}
+					p.markDone(dir(d)) // the end of the connection ends these
 				}
 			}
 			*m = httpHalf{}

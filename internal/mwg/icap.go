@@ -145,12 +145,7 @@ func (c *icapDecoder) endFrame(l layer, d dir) int64 {
 // deferred: ICAP bodies are chunked, and no marker line is a chunk size.
 func (c *icapDecoder) deferred(layer, dir) int64 { return 0 }
 
-func (c *icapDecoder) noteBody(l layer, d dir, msg string) {
-	if p := c.s.get(c.half[l][d].id); p != nil {
-		p.broken = true
-		c.s.note(p, msg)
-	}
-}
+func (c *icapDecoder) noteBody(l layer, d dir, msg string) { c.s.fail(c.half[l][d].id, msg) }
 
 func (c *icapDecoder) tlsData() {}
 
@@ -415,11 +410,7 @@ func (c *icapDecoder) flush(FlushReason) {
 				case icapBody:
 					p.missing = name + " body truncated"
 				case icapDrain:
-					if dir(d) == dirRequest {
-						p.reqDone = true
-					} else {
-						p.respDone = true
-					}
+					p.markDone(dir(d))
 				}
 			}
 			*m = icapHalf{}

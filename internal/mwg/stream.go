@@ -558,13 +558,18 @@ func (s *Stream) add(id uint64, d dir, n int64) {
 // done marks one direction of transaction id complete and emits what can be.
 func (s *Stream) done(id uint64, d dir) {
 	if p := s.get(id); p != nil {
-		if d == dirRequest {
-			p.reqDone = true
-		} else {
-			p.respDone = true
-		}
+		p.markDone(d)
 	}
 	s.drain()
+}
+
+// markDone marks direction d of p complete.
+func (p *pending) markDone(d dir) {
+	if d == dirRequest {
+		p.reqDone = true
+	} else {
+		p.respDone = true
+	}
 }
 
 // fail marks transaction id broken with a notice.
