@@ -194,6 +194,8 @@ func (h *httpDecoder) feed(l layer, d dir, line []byte) (rest []byte) {
 	case msgIdle:
 		switch {
 		case isBlank(body): // blank lines between messages are tolerated and not counted
+		case isBinary(body) && !h.isStart(d, body):
+			s.undecoded(l, d, w)
 		case d == dirRequest:
 			h.request(l, m, body, w)
 		default:
@@ -246,20 +248,9 @@ func (h *httpDecoder) feed(l layer, d dir, line []byte) (rest []byte) {
 func (h *httpDecoder) request(l layer, m *httpHalf, body []byte, w int64) {
 	s := h.s
 	rl, ok := parseRequestLine(body, "HTTP")
-	if !ok && isBinary(body) {
-		s.undecoded(l, dirRequest, w)
-		return
-	}
-	id := s.open(l)
-	*m = httpHalf{state: msgHeaders, id: id, hdr: w, length: -1}
-	p := s.get(id)
-	if p == nil {
-		return
-	}
-	p.tx.Proto, p.tx.Port, p.tx.ReqBytes = httpProto(l), httpPort(l), w
-	if !ok {
-		m.lax = true
-		s.note(p, "malformed request line")
+	id, p := s.startRequest(l, w, ok, httpProto(l), httpPort(l))
+	*m = httpHalf{state: msgHeaders, id: id, hdr: w, length: -1, lax: !ok}
+	if p == nil || !ok {
 		return
 	}
 	p.tx.Method = s.method(p, rl.method)
@@ -275,24 +266,13 @@ func (h *httpDecoder) request(l layer, m *httpHalf, body []byte, w int64) {
 // response starts a response message, paired with the oldest request of
 // the layer still waiting for one.
 func (h *httpDecoder) response(l layer, m *httpHalf, body []byte, w int64) {
-	s := h.s
 	status, ok := parseStatusLine(body, "HTTP")
-	if !ok && isBinary(body) {
-		s.undecoded(l, dirResponse, w)
-		return
-	}
-	id := s.answer(l, httpProto(l))
+	id, p := h.s.startResponse(l, w, ok, httpProto(l))
 	*m = httpHalf{state: msgHeaders, id: id, hdr: w, length: -1, status: status}
-	p := s.get(id)
-	if p == nil {
-		return
-	}
-	s.add(id, dirResponse, w)
 	switch {
-	case !ok:
-		s.note(p, "malformed status line")
+	case p == nil || !ok:
 	case status < 200 && status != 101:
-		s.interim(p, status)
+		h.s.interim(p, status)
 	default:
 		p.tx.Status = status
 	}

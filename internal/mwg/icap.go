@@ -162,6 +162,8 @@ func (c *icapDecoder) feed(l layer, d dir, line []byte) (rest []byte) {
 	case icapIdle:
 		switch {
 		case isBlank(body):
+		case isBinary(body) && !c.isStart(d, body):
+			s.undecoded(l, d, w)
 		case d == dirRequest:
 			c.request(l, m, body, w)
 		default:
@@ -229,20 +231,9 @@ func (c *icapDecoder) feed(l layer, d dir, line []byte) (rest []byte) {
 func (c *icapDecoder) request(l layer, m *icapHalf, body []byte, w int64) {
 	s := c.s
 	rl, ok := parseRequestLine(body, "ICAP")
-	if !ok && isBinary(body) {
-		s.undecoded(l, dirRequest, w)
-		return
-	}
-	id := s.open(l)
-	*m = icapHalf{state: icapHeaders, id: id, hdr: w}
-	p := s.get(id)
-	if p == nil {
-		return
-	}
-	p.tx.Proto, p.tx.Port, p.tx.ReqBytes = "icap", defaultPort("icap"), w
-	if !ok {
-		m.lax = true
-		s.note(p, "malformed request line")
+	id, p := s.startRequest(l, w, ok, "icap", defaultPort("icap"))
+	*m = icapHalf{state: icapHeaders, id: id, hdr: w, lax: !ok}
+	if p == nil || !ok {
 		return
 	}
 	p.tx.Method = s.method(p, rl.method)
@@ -250,24 +241,13 @@ func (c *icapDecoder) request(l layer, m *icapHalf, body []byte, w int64) {
 }
 
 func (c *icapDecoder) response(l layer, m *icapHalf, body []byte, w int64) {
-	s := c.s
 	status, ok := parseStatusLine(body, "ICAP")
-	if !ok && isBinary(body) {
-		s.undecoded(l, dirResponse, w)
-		return
-	}
-	id := s.answer(l, "icap")
+	id, p := c.s.startResponse(l, w, ok, "icap")
 	*m = icapHalf{state: icapHeaders, id: id, hdr: w, status: status}
-	p := s.get(id)
-	if p == nil {
-		return
-	}
-	s.add(id, dirResponse, w)
 	switch {
-	case !ok:
-		s.note(p, "malformed status line")
+	case p == nil || !ok:
 	case status < 200:
-		s.interim(p, status)
+		c.s.interim(p, status)
 	default:
 		p.tx.Status = status
 	}
