@@ -356,14 +356,7 @@ func (h *httpDecoder) endHeaders(l layer, d dir, m *httpHalf) {
 		method = p.tx.Method
 	}
 	if d == dirRequest {
-		switch {
-		case method == "CONNECT":
-			h.done(l, d, m)
-		case m.chunked:
-			m.state, m.f = msgBody, framing{mode: frameChunkSize}
-		case m.length > 0:
-			m.state, m.f = msgBody, framing{mode: frameLength, rem: m.length, size: m.length}
-		default:
+		if method == "CONNECT" || !m.startBody() {
 			h.done(l, d, m)
 		}
 		return
@@ -377,13 +370,25 @@ func (h *httpDecoder) endHeaders(l layer, d dir, m *httpHalf) {
 		h.openTunnel(l, m.id, method == "CONNECT")
 	case method == "HEAD" || st == 204 || st == 304 || m.length == 0:
 		h.done(l, d, m)
+	default:
+		if !m.startBody() {
+			m.state = msgUntilClose // no framing: the body lasts until the end of the connection
+		}
+	}
+}
+
+// startBody starts reading the body the headers frame, chunked or by
+// Content-Length; it reports false when they frame none.
+func (m *httpHalf) startBody() bool {
+	switch {
 	case m.chunked:
 		m.state, m.f = msgBody, framing{mode: frameChunkSize}
 	case m.length > 0:
 		m.state, m.f = msgBody, framing{mode: frameLength, rem: m.length, size: m.length}
 	default:
-		m.state = msgUntilClose
+		return false
 	}
+	return true
 }
 
 // openTunnel switches both directions of layer l to counting into
