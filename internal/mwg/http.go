@@ -103,9 +103,8 @@ func (h *httpDecoder) startLine(b []byte) (dir, bool) { return startOf("HTTP", b
 
 func (h *httpDecoder) isStart(d dir, b []byte) bool { return isStartOf("HTTP", d, b) }
 
-// claim: a header block and a body belong to their message. Only a request
-// body of which nothing has been seen leaves room for markers: the answer
-// may come before it (100 Continue, an early 407).
+// claim: a header block and a body belong to their message, but for a
+// request body of which nothing has been seen (framing.bodyClaim).
 func (h *httpDecoder) claim(l layer, d dir) claim {
 	m := &h.half[l][d]
 	switch m.state {
@@ -122,15 +121,7 @@ func (h *httpDecoder) claim(l layer, d dir) claim {
 		}
 		return claimLayer
 	case msgBody:
-		switch {
-		case d == dirRequest && !m.started:
-			return claimNone
-		case m.f.mode == frameLength || m.f.mode == frameChunkData:
-			if c := m.f.claim(); c != claimNone {
-				return c
-			}
-		}
-		return claimBody
+		return m.f.bodyClaim(d, m.started)
 	}
 	return claimNone
 }

@@ -119,15 +119,7 @@ func (c *icapDecoder) claim(l layer, d dir) claim {
 	case icapEmbedded, icapDrain:
 		return claimBody
 	case icapBody:
-		switch {
-		case d == dirRequest && !m.started:
-			return claimNone
-		case m.f.mode == frameChunkData:
-			if cl := m.f.claim(); cl != claimNone {
-				return cl
-			}
-		}
-		return claimBody
+		return m.f.bodyClaim(d, m.started)
 	}
 	return claimNone
 }
