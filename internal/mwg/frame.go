@@ -42,6 +42,20 @@ func (f *framing) claim() claim {
 	return claimBytesEnd
 }
 
+// bodyClaim is the claim of a body of direction d that f frames, started
+// when a line of it has been read: a request body of which nothing has
+// been seen leaves room for markers, since the answer may come before it
+// (100 Continue, an early 407).
+func (f *framing) bodyClaim(d dir, started bool) claim {
+	if d == dirRequest && !started {
+		return claimNone
+	}
+	if c := f.claim(); c != claimNone {
+		return c
+	}
+	return claimBody
+}
+
 // take consumes one body line. It returns the bytes that belong to the
 // body, the part of the line after the body (nil if none) and whether the
 // body is complete; bad reports a malformed chunk-size line.

@@ -3,6 +3,7 @@ package mwg
 import (
 	"fmt"
 
+	"github.com/welfbridge/welfbridge/internal/ascii"
 	"github.com/welfbridge/welfbridge/internal/userinfo"
 )
 
@@ -27,64 +28,25 @@ const (
 	fieldExpect
 )
 
-func fieldOf(name []byte) field {
-	switch len(name) {
-	case 4:
-		if equalFold(name, "host") {
-			return fieldHost
-		}
-	case 6:
-		if equalFold(name, "expect") {
-			return fieldExpect
-		}
-	case 7:
-		switch {
-		case equalFold(name, "referer"):
-			return fieldReferer
-		case equalFold(name, "upgrade"):
-			return fieldUpgrade
-		case equalFold(name, "preview"):
-			return fieldPreview
-		}
-	case 9:
-		if equalFold(name, "forwarded") {
-			return fieldForwarded
-		}
-	case 10:
-		if equalFold(name, "user-agent") {
-			return fieldUserAgent
-		}
-	case 11:
-		if equalFold(name, "x-client-ip") {
-			return fieldXClientIP
-		}
-	case 12:
-		if equalFold(name, "encapsulated") {
-			return fieldEncapsulated
-		}
-	case 14:
-		if equalFold(name, "content-length") {
-			return fieldContentLength
-		}
-	case 15:
-		if equalFold(name, "x-forwarded-for") {
-			return fieldXForwardedFor
-		}
-	case 17:
-		if equalFold(name, "transfer-encoding") {
-			return fieldTransferEncoding
-		}
-	case 19:
-		if equalFold(name, "proxy-authorization") {
-			return fieldProxyAuthorization
-		}
-	case 20:
-		if equalFold(name, "x-authenticated-user") {
-			return fieldXAuthenticatedUser
-		}
-	}
-	return fieldOther
+// fieldNames holds the lower-case name of each field.
+var fieldNames = [...]string{
+	fieldHost:               "host",
+	fieldUserAgent:          "user-agent",
+	fieldReferer:            "referer",
+	fieldContentLength:      "content-length",
+	fieldTransferEncoding:   "transfer-encoding",
+	fieldProxyAuthorization: "proxy-authorization",
+	fieldXForwardedFor:      "x-forwarded-for",
+	fieldForwarded:          "forwarded",
+	fieldUpgrade:            "upgrade",
+	fieldEncapsulated:       "encapsulated",
+	fieldPreview:            "preview",
+	fieldXClientIP:          "x-client-ip",
+	fieldXAuthenticatedUser: "x-authenticated-user",
+	fieldExpect:             "expect",
 }
+
+func fieldOf(name []byte) field { return field(indexFold(name, fieldNames[:])) }
 
 // msgState is where one direction of an HTTP connection stands.
 type msgState uint8
@@ -141,9 +103,8 @@ func (h *httpDecoder) startLine(b []byte) (dir, bool) { return startOf("HTTP", b
 
 func (h *httpDecoder) isStart(d dir, b []byte) bool { return isStartOf("HTTP", d, b) }
 
-// claim: a header block and a body belong to their message. Only a request
-// body of which nothing has been seen leaves room for markers: the answer
-// may come before it (100 Continue, an early 407).
+// claim: a header block and a body belong to their message, but for a
+// request body of which nothing has been seen (framing.bodyClaim).
 func (h *httpDecoder) claim(l layer, d dir) claim {
 	m := &h.half[l][d]
 	switch m.state {
@@ -160,15 +121,7 @@ func (h *httpDecoder) claim(l layer, d dir) claim {
 		}
 		return claimLayer
 	case msgBody:
-		switch {
-		case d == dirRequest && !m.started:
-			return claimNone
-		case m.f.mode == frameLength || m.f.mode == frameChunkData:
-			if c := m.f.claim(); c != claimNone {
-				return c
-			}
-		}
-		return claimBody
+		return m.f.bodyClaim(d, m.started)
 	}
 	return claimNone
 }
@@ -196,12 +149,7 @@ func (h *httpDecoder) deferred(l layer, d dir) int64 {
 	return 0
 }
 
-func (h *httpDecoder) noteBody(l layer, d dir, msg string) {
-	if p := h.s.get(h.half[l][d].id); p != nil {
-		p.broken = true
-		h.s.note(p, msg)
-	}
-}
+func (h *httpDecoder) noteBody(l layer, d dir, msg string) { h.s.fail(h.half[l][d].id, msg) }
 
 // lostFraming ends the parsing of a direction whose framing is lost: the
 // rest of the connection is counted into the message, since any of it may
@@ -225,20 +173,10 @@ func (h *httpDecoder) tlsData() {
 
 func (h *httpDecoder) retained() int { return 0 }
 
-func (h *httpDecoder) feed(l layer, d dir, line []byte) []byte {
-	for {
-		next, again := h.step(l, d, line)
-		if !again {
-			return next
-		}
-		line = next
-	}
-}
-
-// step consumes line. It returns the line again, with again set, when the
-// message state changed and the line must be read in the new state, or the
-// rest of the line after a framed body.
-func (h *httpDecoder) step(l layer, d dir, line []byte) (next []byte, again bool) {
+// feed consumes line and returns the rest of the line after a framed body.
+// A line that ends the message it came in (a start line after garbage, a
+// request body never sent) is read again by the idle state.
+func (h *httpDecoder) feed(l layer, d dir, line []byte) (rest []byte) {
 	s := h.s
 	m := &h.half[l][d]
 	body := trimCR(line)
@@ -247,6 +185,8 @@ func (h *httpDecoder) step(l layer, d dir, line []byte) (next []byte, again bool
 	case msgIdle:
 		switch {
 		case isBlank(body): // blank lines between messages are tolerated and not counted
+		case isBinary(body) && !h.isStart(d, body):
+			s.undecoded(l, d, w)
 		case d == dirRequest:
 			h.request(l, m, body, w)
 		default:
@@ -256,7 +196,7 @@ func (h *httpDecoder) step(l layer, d dir, line []byte) (next []byte, again bool
 		if m.lax && h.isStart(d, body) { // garbage before a real message
 			s.fail(m.id, dirName(d)+" headers truncated")
 			h.done(l, d, m)
-			return line, true
+			return h.feed(l, d, line)
 		}
 		s.add(m.id, d, w)
 		m.hdr += w
@@ -277,7 +217,7 @@ func (h *httpDecoder) step(l layer, d dir, line []byte) (next []byte, again bool
 			// (a 407 to "Expect: 100-continue"): the client sent none.
 			s.note(p, "request body not sent")
 			h.done(l, d, m)
-			return line, true
+			return h.feed(l, d, line)
 		}
 		m.started = true
 		n, rest, done, bad := m.f.take(line)
@@ -288,31 +228,20 @@ func (h *httpDecoder) step(l layer, d dir, line []byte) (next []byte, again bool
 		case done:
 			h.done(l, d, m)
 		}
-		return rest, false
+		return rest
 	case msgUntilClose, msgTunnel:
 		s.add(m.id, d, w)
 	}
-	return nil, false
+	return nil
 }
 
 // request starts a request message.
 func (h *httpDecoder) request(l layer, m *httpHalf, body []byte, w int64) {
 	s := h.s
 	rl, ok := parseRequestLine(body, "HTTP")
-	if !ok && isBinary(body) {
-		s.undecoded(l, dirRequest, w)
-		return
-	}
-	id := s.open(l)
-	*m = httpHalf{state: msgHeaders, id: id, hdr: w, length: -1}
-	p := s.get(id)
-	if p == nil {
-		return
-	}
-	p.tx.Proto, p.tx.Port, p.tx.ReqBytes = httpProto(l), httpPort(l), w
-	if !ok {
-		m.lax = true
-		s.note(p, "malformed request line")
+	id, p := s.startRequest(l, w, ok, httpProto(l), httpPort(l))
+	*m = httpHalf{state: msgHeaders, id: id, hdr: w, length: -1, lax: !ok}
+	if p == nil || !ok {
 		return
 	}
 	p.tx.Method = s.method(p, rl.method)
@@ -328,24 +257,13 @@ func (h *httpDecoder) request(l layer, m *httpHalf, body []byte, w int64) {
 // response starts a response message, paired with the oldest request of
 // the layer still waiting for one.
 func (h *httpDecoder) response(l layer, m *httpHalf, body []byte, w int64) {
-	s := h.s
 	status, ok := parseStatusLine(body, "HTTP")
-	if !ok && isBinary(body) {
-		s.undecoded(l, dirResponse, w)
-		return
-	}
-	id := s.answer(l, httpProto(l))
+	id, p := h.s.startResponse(l, w, ok, httpProto(l))
 	*m = httpHalf{state: msgHeaders, id: id, hdr: w, length: -1, status: status}
-	p := s.get(id)
-	if p == nil {
-		return
-	}
-	s.add(id, dirResponse, w)
 	switch {
-	case !ok:
-		s.note(p, "malformed status line")
+	case p == nil || !ok:
 	case status < 200 && status != 101:
-		s.interim(p, status)
+		h.s.interim(p, status)
 	default:
 		p.tx.Status = status
 	}
@@ -367,10 +285,10 @@ func (h *httpDecoder) header(d dir, m *httpHalf, name, value []byte) {
 		}
 		return
 	case fieldTransferEncoding:
-		m.chunked = equalFold(lastToken(value), "chunked")
+		m.chunked = ascii.EqualFold(lastToken(value), "chunked")
 		return
 	case fieldExpect:
-		m.expect = equalFold(value, "100-continue")
+		m.expect = ascii.EqualFold(value, "100-continue")
 		return
 	}
 	p := s.get(m.id)
@@ -429,14 +347,7 @@ func (h *httpDecoder) endHeaders(l layer, d dir, m *httpHalf) {
 		method = p.tx.Method
 	}
 	if d == dirRequest {
-		switch {
-		case method == "CONNECT":
-			h.done(l, d, m)
-		case m.chunked:
-			m.state, m.f = msgBody, framing{mode: frameChunkSize}
-		case m.length > 0:
-			m.state, m.f = msgBody, framing{mode: frameLength, rem: m.length, size: m.length}
-		default:
+		if method == "CONNECT" || !m.startBody() {
 			h.done(l, d, m)
 		}
 		return
@@ -450,13 +361,25 @@ func (h *httpDecoder) endHeaders(l layer, d dir, m *httpHalf) {
 		h.openTunnel(l, m.id, method == "CONNECT")
 	case method == "HEAD" || st == 204 || st == 304 || m.length == 0:
 		h.done(l, d, m)
+	default:
+		if !m.startBody() {
+			m.state = msgUntilClose // no framing: the body lasts until the end of the connection
+		}
+	}
+}
+
+// startBody starts reading the body the headers frame, chunked or by
+// Content-Length; it reports false when they frame none.
+func (m *httpHalf) startBody() bool {
+	switch {
 	case m.chunked:
 		m.state, m.f = msgBody, framing{mode: frameChunkSize}
 	case m.length > 0:
 		m.state, m.f = msgBody, framing{mode: frameLength, rem: m.length, size: m.length}
 	default:
-		m.state = msgUntilClose
+		return false
 	}
+	return true
 }
 
 // openTunnel switches both directions of layer l to counting into
@@ -499,12 +422,7 @@ func (h *httpDecoder) flush(FlushReason) {
 						p.missing = name + " body truncated"
 					}
 				case msgUntilClose:
-					// The end of the connection ends these.
-					if dir(d) == dirRequest {
-						p.reqDone = true
-					} else {
-						p.respDone = true
-					}
+					p.markDone(dir(d)) // the end of the connection ends these
 				}
 			}
 			*m = httpHalf{}

@@ -20,23 +20,17 @@ const (
 	secNullBody
 )
 
-func sectionOf(b []byte) section {
-	switch {
-	case equalFold(b, "req-hdr"):
-		return secReqHdr
-	case equalFold(b, "res-hdr"):
-		return secResHdr
-	case equalFold(b, "req-body"):
-		return secReqBody
-	case equalFold(b, "res-body"):
-		return secResBody
-	case equalFold(b, "opt-body"):
-		return secOptBody
-	case equalFold(b, "null-body"):
-		return secNullBody
-	}
-	return secNone
+// sectionNames holds the name of each section.
+var sectionNames = [...]string{
+	secReqHdr:   "req-hdr",
+	secResHdr:   "res-hdr",
+	secReqBody:  "req-body",
+	secResBody:  "res-body",
+	secOptBody:  "opt-body",
+	secNullBody: "null-body",
 }
+
+func sectionOf(b []byte) section { return section(indexFold(b, sectionNames[:])) }
 
 func (sec section) isBody() bool { return sec >= secReqBody }
 
@@ -125,15 +119,7 @@ func (c *icapDecoder) claim(l layer, d dir) claim {
 	case icapEmbedded, icapDrain:
 		return claimBody
 	case icapBody:
-		switch {
-		case d == dirRequest && !m.started:
-			return claimNone
-		case m.f.mode == frameChunkData:
-			if cl := m.f.claim(); cl != claimNone {
-				return cl
-			}
-		}
-		return claimBody
+		return m.f.bodyClaim(d, m.started)
 	}
 	return claimNone
 }
@@ -151,29 +137,15 @@ func (c *icapDecoder) endFrame(l layer, d dir) int64 {
 // deferred: ICAP bodies are chunked, and no marker line is a chunk size.
 func (c *icapDecoder) deferred(layer, dir) int64 { return 0 }
 
-func (c *icapDecoder) noteBody(l layer, d dir, msg string) {
-	if p := c.s.get(c.half[l][d].id); p != nil {
-		p.broken = true
-		c.s.note(p, msg)
-	}
-}
+func (c *icapDecoder) noteBody(l layer, d dir, msg string) { c.s.fail(c.half[l][d].id, msg) }
 
 func (c *icapDecoder) tlsData() {}
 
 func (c *icapDecoder) retained() int { return 0 }
 
-func (c *icapDecoder) feed(l layer, d dir, line []byte) []byte {
-	for {
-		next, again := c.step(l, d, line)
-		if !again {
-			return next
-		}
-		line = next
-	}
-}
-
-// step is httpDecoder.step for ICAP.
-func (c *icapDecoder) step(l layer, d dir, line []byte) (next []byte, again bool) {
+// feed is httpDecoder.feed for ICAP; a line after a preview is read again
+// as the start of the next message or as the rest of the body.
+func (c *icapDecoder) feed(l layer, d dir, line []byte) (rest []byte) {
 	s := c.s
 	m := &c.half[l][d]
 	body := trimCR(line)
@@ -182,6 +154,8 @@ func (c *icapDecoder) step(l layer, d dir, line []byte) (next []byte, again bool
 	case icapIdle:
 		switch {
 		case isBlank(body):
+		case isBinary(body) && !c.isStart(d, body):
+			s.undecoded(l, d, w)
 		case d == dirRequest:
 			c.request(l, m, body, w)
 		default:
@@ -191,7 +165,7 @@ func (c *icapDecoder) step(l layer, d dir, line []byte) (next []byte, again bool
 		if m.lax && m.state == icapHeaders && c.isStart(d, body) { // garbage before a real message
 			s.fail(m.id, dirName(d)+" headers truncated")
 			c.done(l, d, m)
-			return line, true
+			return c.feed(l, d, line)
 		}
 		s.add(m.id, d, w)
 		m.hdr += w
@@ -225,44 +199,33 @@ func (c *icapDecoder) step(l layer, d dir, line []byte) (next []byte, again bool
 		case done:
 			c.bodyDone(l, d, m)
 		}
-		return rest, false
+		return rest
 	case icapPreview:
 		switch {
 		case isBlank(body):
 		case c.isStart(d, body):
 			*m = icapHalf{}
-			return line, true
+			return c.feed(l, d, line)
 		default:
 			// The rest of the body, after the server's 100 Continue.
 			if p := s.get(m.id); p != nil {
 				p.reqDone = false
 			}
 			m.state, m.preview, m.f = icapBody, false, framing{mode: frameChunkSize}
-			return line, true
+			return c.feed(l, d, line)
 		}
 	case icapDrain:
 		s.add(m.id, d, w)
 	}
-	return nil, false
+	return nil
 }
 
 func (c *icapDecoder) request(l layer, m *icapHalf, body []byte, w int64) {
 	s := c.s
 	rl, ok := parseRequestLine(body, "ICAP")
-	if !ok && isBinary(body) {
-		s.undecoded(l, dirRequest, w)
-		return
-	}
-	id := s.open(l)
-	*m = icapHalf{state: icapHeaders, id: id, hdr: w}
-	p := s.get(id)
-	if p == nil {
-		return
-	}
-	p.tx.Proto, p.tx.Port, p.tx.ReqBytes = "icap", defaultPort("icap"), w
-	if !ok {
-		m.lax = true
-		s.note(p, "malformed request line")
+	id, p := s.startRequest(l, w, ok, "icap", defaultPort("icap"))
+	*m = icapHalf{state: icapHeaders, id: id, hdr: w, lax: !ok}
+	if p == nil || !ok {
 		return
 	}
 	p.tx.Method = s.method(p, rl.method)
@@ -270,24 +233,13 @@ func (c *icapDecoder) request(l layer, m *icapHalf, body []byte, w int64) {
 }
 
 func (c *icapDecoder) response(l layer, m *icapHalf, body []byte, w int64) {
-	s := c.s
 	status, ok := parseStatusLine(body, "ICAP")
-	if !ok && isBinary(body) {
-		s.undecoded(l, dirResponse, w)
-		return
-	}
-	id := s.answer(l, "icap")
+	id, p := c.s.startResponse(l, w, ok, "icap")
 	*m = icapHalf{state: icapHeaders, id: id, hdr: w, status: status}
-	p := s.get(id)
-	if p == nil {
-		return
-	}
-	s.add(id, dirResponse, w)
 	switch {
-	case !ok:
-		s.note(p, "malformed status line")
+	case p == nil || !ok:
 	case status < 200:
-		s.interim(p, status)
+		c.s.interim(p, status)
 	default:
 		p.tx.Status = status
 	}
@@ -430,11 +382,7 @@ func (c *icapDecoder) flush(FlushReason) {
 				case icapBody:
 					p.missing = name + " body truncated"
 				case icapDrain:
-					if dir(d) == dirRequest {
-						p.reqDone = true
-					} else {
-						p.respDone = true
-					}
+					p.markDone(dir(d))
 				}
 			}
 			*m = icapHalf{}

@@ -1,5 +1,7 @@
 package mwg
 
+import "github.com/welfbridge/welfbridge/internal/ascii"
+
 // Marker lines and their metadata; see "Marker lines" in the package
 // documentation for the grammar implemented here.
 
@@ -390,7 +392,7 @@ func parseAddr(b []byte) (int, bool) {
 	i := 0
 	if len(b) > 0 && b[0] == '[' {
 		j := 1
-		for j < len(b) && (isDigit(b[j]) || lower(b[j]) >= 'a' && lower(b[j]) <= 'f' || b[j] == ':' || b[j] == '.') {
+		for j < len(b) && (isDigit(b[j]) || ascii.Lower(b[j]) >= 'a' && ascii.Lower(b[j]) <= 'f' || b[j] == ':' || b[j] == '.') {
 			j++
 		}
 		if j == 1 || j >= len(b) || b[j] != ']' {

@@ -38,16 +38,17 @@ func ParseMarkerMode(s string) (MarkerMode, error) {
 	return MarkerAuto, fmt.Errorf("mwg: marker mode %q: want auto, direction or region", s)
 }
 
-func (m MarkerMode) String() string {
-	switch m {
-	case MarkerAuto:
-		return "auto"
-	case MarkerDirection:
-		return "direction"
-	case MarkerRegion:
-		return "region"
+var markerModeNames = [...]string{MarkerAuto: "auto", MarkerDirection: "direction", MarkerRegion: "region"}
+
+func (m MarkerMode) String() string { return enumName(m, markerModeNames[:], "MarkerMode") }
+
+// enumName returns the name of v in names, or "typ(v)" for a value without
+// one.
+func enumName[T ~uint8](v T, names []string, typ string) string {
+	if int(v) < len(names) && names[v] != "" {
+		return names[v]
 	}
-	return fmt.Sprintf("MarkerMode(%d)", uint8(m))
+	return fmt.Sprintf("%s(%d)", typ, uint8(v))
 }
 
 const (

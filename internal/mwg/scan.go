@@ -3,6 +3,8 @@ package mwg
 import (
 	"bytes"
 	"encoding/base64"
+
+	"github.com/welfbridge/welfbridge/internal/ascii"
 )
 
 // Byte-level helpers. Trace content is bytes of unknown encoding: nothing
@@ -25,13 +27,6 @@ func isWSP(c byte) bool { return c == ' ' || c == '\t' }
 func isDigit(c byte) bool { return c >= '0' && c <= '9' }
 
 func isAlpha(c byte) bool { return c|0x20 >= 'a' && c|0x20 <= 'z' }
-
-func lower(c byte) byte {
-	if c >= 'A' && c <= 'Z' {
-		return c | 0x20
-	}
-	return c
-}
 
 // isBlank reports whether b holds nothing but spaces and tabs.
 func isBlank(b []byte) bool {
@@ -88,23 +83,20 @@ func trimWSP(b []byte) []byte {
 	return b
 }
 
-// equalFold reports whether b equals the lower-case ASCII string s, ignoring
-// ASCII case.
-func equalFold(b []byte, s string) bool {
-	if len(b) != len(s) {
-		return false
-	}
-	for i := range len(b) {
-		if lower(b[i]) != s[i] {
-			return false
+// indexFold returns the index of the name in names that b equals,
+// ignoring ASCII case, or 0 (the index that names no value).
+func indexFold(b []byte, names []string) int {
+	for i, name := range names[1:] {
+		if ascii.EqualFold(b, name) {
+			return i + 1
 		}
 	}
-	return true
+	return 0
 }
 
-// hasPrefixFold is equalFold for a prefix.
+// hasPrefixFold is ascii.EqualFold for a prefix.
 func hasPrefixFold(b []byte, s string) bool {
-	return len(b) >= len(s) && equalFold(b[:len(s)], s)
+	return len(b) >= len(s) && ascii.EqualFold(b[:len(s)], s)
 }
 
 // maxDigits keeps parsed numbers far from int64 overflow.
@@ -136,8 +128,8 @@ func parseHex(b []byte) (int64, bool) {
 		switch {
 		case isDigit(c):
 			v = c - '0'
-		case lower(c) >= 'a' && lower(c) <= 'f':
-			v = lower(c) - 'a' + 10
+		case ascii.Lower(c) >= 'a' && ascii.Lower(c) <= 'f':
+			v = ascii.Lower(c) - 'a' + 10
 		default:
 			return 0, false
 		}

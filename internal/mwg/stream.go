@@ -538,6 +538,35 @@ func (s *Stream) answer(l layer, proto string) uint64 {
 	return id
 }
 
+// startRequest opens the transaction of a request line of w bytes (ok: well
+// formed) on layer l, for protocol proto with its default port.
+func (s *Stream) startRequest(l layer, w int64, ok bool, proto string, port int) (uint64, *pending) {
+	id := s.open(l)
+	p := s.get(id)
+	if p != nil {
+		p.tx.Proto, p.tx.Port, p.tx.ReqBytes = proto, port, w
+		if !ok {
+			s.note(p, "malformed request line")
+		}
+	}
+	return id, p
+}
+
+// startResponse pairs a status line of w bytes (ok: well formed) with the
+// oldest request of layer l waiting for one and counts it; proto is for a
+// response without request.
+func (s *Stream) startResponse(l layer, w int64, ok bool, proto string) (uint64, *pending) {
+	id := s.answer(l, proto)
+	p := s.get(id)
+	if p != nil {
+		s.add(id, dirResponse, w)
+		if !ok {
+			s.note(p, "malformed status line")
+		}
+	}
+	return id, p
+}
+
 // add counts n bytes of direction d for transaction id.
 func (s *Stream) add(id uint64, d dir, n int64) {
 	p := s.get(id)
@@ -558,13 +587,18 @@ func (s *Stream) add(id uint64, d dir, n int64) {
 // done marks one direction of transaction id complete and emits what can be.
 func (s *Stream) done(id uint64, d dir) {
 	if p := s.get(id); p != nil {
-		if d == dirRequest {
-			p.reqDone = true
-		} else {
-			p.respDone = true
-		}
+		p.markDone(d)
 	}
 	s.drain()
+}
+
+// markDone marks direction d of p complete.
+func (p *pending) markDone(d dir) {
+	if d == dirRequest {
+		p.reqDone = true
+	} else {
+		p.respDone = true
+	}
 }
 
 // fail marks transaction id broken with a notice.

@@ -1,9 +1,6 @@
 package mwg
 
-import (
-	"fmt"
-	"time"
-)
+import "time"
 
 // TLSInspected is Transaction.TLS for messages read from the decrypted
 // ("[[[", "]]]") layer.
@@ -94,17 +91,9 @@ const (
 	FlushTruncated
 )
 
-func (r FlushReason) String() string {
-	switch r {
-	case FlushIdle:
-		return "idle"
-	case FlushShutdown:
-		return "shutdown"
-	case FlushTruncated:
-		return "truncated"
-	}
-	return fmt.Sprintf("FlushReason(%d)", uint8(r))
-}
+var flushReasonNames = [...]string{FlushIdle: "idle", FlushShutdown: "shutdown", FlushTruncated: "truncated"}
+
+func (r FlushReason) String() string { return enumName(r, flushReasonNames[:], "FlushReason") }
 
 // orientation tells which marker pair carries requests.
 type orientation uint8

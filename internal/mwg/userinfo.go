@@ -3,6 +3,7 @@ package mwg
 import (
 	"strings"
 
+	"github.com/welfbridge/welfbridge/internal/ascii"
 	"github.com/welfbridge/welfbridge/internal/userinfo"
 )
 
@@ -74,7 +75,7 @@ func validHostPort[T string | []byte](h T) bool {
 }
 
 func isV6(c byte) bool {
-	return isDigit(c) || lower(c) >= 'a' && lower(c) <= 'f' || c == ':' || c == '.' || c == '%'
+	return isDigit(c) || ascii.Lower(c) >= 'a' && ascii.Lower(c) <= 'f' || c == ':' || c == '.' || c == '%'
 }
 
 func validPort[T string | []byte](p T) bool {

@@ -23,7 +23,11 @@
 // that "value 'x': a@b" stays as it is.
 package userinfo
 
-import "bytes"
+import (
+	"bytes"
+
+	"github.com/welfbridge/welfbridge/internal/ascii"
+)
 
 // MayHold reports whether b contains an '@' in any spelling; only then can
 // Redact change it.
@@ -85,7 +89,7 @@ func encodedAtIndex(b []byte) int {
 // special scheme name, any case.
 func hasSpecialSchemeBefore(b []byte, colon int) bool {
 	for _, scheme := range specialSchemes {
-		if colon >= len(scheme) && equalFold(b[colon-len(scheme):colon], scheme) {
+		if colon >= len(scheme) && ascii.EqualFold(b[colon-len(scheme):colon], scheme) {
 			return true
 		}
 	}
@@ -160,9 +164,9 @@ func AtLen[T string | []byte](b T, i int) int {
 // lower-case hex digits hex at b[i:], once or twice encoded, or 0.
 func encodedLen[T string | []byte](b T, i int, hex string) int {
 	switch {
-	case i+5 <= len(b) && b[i] == '%' && b[i+1] == '2' && b[i+2] == '5' && lower(b[i+3]) == hex[0] && lower(b[i+4]) == hex[1]:
+	case i+5 <= len(b) && b[i] == '%' && b[i+1] == '2' && b[i+2] == '5' && ascii.Lower(b[i+3]) == hex[0] && ascii.Lower(b[i+4]) == hex[1]:
 		return 5
-	case i+3 <= len(b) && b[i] == '%' && lower(b[i+1]) == hex[0] && lower(b[i+2]) == hex[1]:
+	case i+3 <= len(b) && b[i] == '%' && ascii.Lower(b[i+1]) == hex[0] && ascii.Lower(b[i+2]) == hex[1]:
 		return 3
 	}
 	return 0
@@ -187,30 +191,9 @@ func specialSchemeLen(b []byte) int {
 		return 0
 	}
 	for _, scheme := range specialSchemes {
-		if equalFold(b[:i], scheme) {
+		if ascii.EqualFold(b[:i], scheme) {
 			return i + 1
 		}
 	}
 	return 0
-}
-
-// equalFold reports whether b equals the lower-case ASCII string s,
-// ignoring ASCII case.
-func equalFold(b []byte, s string) bool {
-	if len(b) != len(s) {
-		return false
-	}
-	for i := range len(b) {
-		if lower(b[i]) != s[i] {
-			return false
-		}
-	}
-	return true
-}
-
-func lower(c byte) byte {
-	if c >= 'A' && c <= 'Z' {
-		return c | 0x20
-	}
-	return c
 }
