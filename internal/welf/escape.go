@@ -1,7 +1,5 @@
 package welf
 
-import "strings"
-
 // byteSeq lets the escaping code serve string and []byte values without
 // converting (and so copying) one into the other.
 type byteSeq interface{ ~string | ~[]byte }
@@ -84,9 +82,18 @@ const (
 	escapeLetters = "\\bfnrt"
 )
 
+// escapeLetter is the letter of each byte in letterEscaped, 0 for the
+// others: a lookup per escaped byte on the encoding hot path.
+var escapeLetter = func() (t [256]byte) {
+	for i := range len(letterEscaped) {
+		t[letterEscaped[i]] = escapeLetters[i]
+	}
+	return t
+}()
+
 func appendEscapedByte(dst []byte, c byte) []byte {
-	if i := strings.IndexByte(letterEscaped, c); i >= 0 {
-		return append(dst, '\\', escapeLetters[i])
+	if l := escapeLetter[c]; l != 0 {
+		return append(dst, '\\', l)
 	}
 	return append(dst, '\\', 'x', lowerHex[c>>4], lowerHex[c&0x0f])
 }
