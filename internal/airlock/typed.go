@@ -4,8 +4,6 @@ import (
 	"bytes"
 	"net/netip"
 	"unsafe"
-
-	"github.com/welfbridge/welfbridge/internal/welf"
 )
 
 // A typed standard field is one a SIEM parses into a number or an address:
@@ -28,11 +26,11 @@ const (
 
 // writeTyped writes val under key if it is valid for t, else under
 // "unvalidated_" + key.
-func writeTyped(w welf.FieldWriter, key string, t valueType, val []byte) {
+func writeTyped(w *redactor, key string, t valueType, val []byte) {
 	switch {
 	case val == nil:
 	case validTyped(t, val):
-		w.Bytes(key, val)
+		w.w.Bytes(key, val) // an address or a number holds no userinfo
 	default:
 		w.Bytes(unvalidatedKey(key), val)
 	}

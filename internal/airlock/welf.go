@@ -95,7 +95,7 @@ func (r *Record) WriteWELF(w welf.FieldWriter) {
 	r.redactor.w = nil // do not keep the caller's writer alive
 }
 
-func (r *Record) writeWELF(w welf.FieldWriter) {
+func (r *Record) writeWELF(w *redactor) {
 	v := &r.values
 	kind := r.Kind()
 
@@ -208,7 +208,7 @@ var extensionsAfter = [...]extension{
 	{"file", FieldFile, false},
 }
 
-func (r *Record) writeExtensions(w welf.FieldWriter, exts []extension) {
+func (r *Record) writeExtensions(w *redactor, exts []extension) {
 	for _, e := range exts {
 		if e.text {
 			r.writeText(w, e.key, e.field)
@@ -218,13 +218,13 @@ func (r *Record) writeExtensions(w welf.FieldWriter, exts []extension) {
 	}
 }
 
-func (r *Record) writeStr(w welf.FieldWriter, key string, f Field) {
+func (r *Record) writeStr(w *redactor, key string, f Field) {
 	if v := r.values[f]; v != nil {
 		w.Bytes(key, v)
 	}
 }
 
-func (r *Record) writeText(w welf.FieldWriter, key string, f Field) {
+func (r *Record) writeText(w *redactor, key string, f Field) {
 	if v := r.values[f]; v != nil {
 		w.TextBytes(key, v)
 	}
@@ -309,7 +309,7 @@ var endpointFields = [...]struct {
 
 // writeEndpoints writes the address pairs not already expressed by src,
 // dst or an earlier pair.
-func (r *Record) writeEndpoints(w welf.FieldWriter, src, dst endpoint) {
+func (r *Record) writeEndpoints(w *redactor, src, dst endpoint) {
 	var written [len(endpointFields) + 2]endpoint
 	written[0], written[1] = src, dst
 	n := 2
@@ -349,7 +349,7 @@ func appendHostPort(dst, ip, port []byte) []byte {
 // already written (two keys that sanitise alike, or a key equal to a field
 // written before) gets the first free numbered alternative, key_2, key_3 …,
 // so that no value is lost.
-func (r *Record) writeExtra(w welf.FieldWriter) {
+func (r *Record) writeExtra(w *redactor) {
 	for _, kv := range r.extra {
 		key := r.extraKey(kv.Key)
 		if w.Has(key) {
@@ -364,7 +364,7 @@ func (r *Record) writeExtra(w welf.FieldWriter) {
 
 // freeKey returns the first of key_2, key_3 … that w has not written. It
 // allocates, but only for a key that collides.
-func (r *Record) freeKey(w welf.FieldWriter, key string) string {
+func (r *Record) freeKey(w *redactor, key string) string {
 	for n := 2; ; n++ {
 		r.scratch = welf.AppendNumberedKey(r.scratch[:0], key, n)
 		if !w.Has(string(r.scratch)) {
