@@ -116,8 +116,31 @@ func validAddr(v []byte) bool {
 			return false
 		}
 	}
+	if bytes.IndexByte(v, ':') < 0 {
+		return validIPv4(v) // most addresses: no netip parse on the hot path
+	}
 	// The string shares v's bytes; it does not outlive this call (the
 	// error, the only thing that could keep it, is discarded).
 	_, err := netip.ParseAddr(unsafe.String(&v[0], len(v)))
 	return err == nil
+}
+
+// validIPv4 reports whether v is an IPv4 address in dotted decimal as
+// netip.ParseAddr accepts it: four fields of 0 to 255, no leading zeros.
+func validIPv4(v []byte) bool {
+	fields, digits, n := 0, 0, 0
+	for i := 0; i <= len(v); i++ {
+		if i == len(v) || v[i] == '.' {
+			if digits == 0 || digits > 1 && v[i-digits] == '0' || n > 255 {
+				return false
+			}
+			fields, digits, n = fields+1, 0, 0
+			continue
+		}
+		if v[i] < '0' || v[i] > '9' || digits == 3 {
+			return false
+		}
+		digits, n = digits+1, n*10+int(v[i]-'0')
+	}
+	return fields == 4
 }
