@@ -99,6 +99,8 @@ func (d *decoder) field(n int) (Field, error) {
 	switch {
 	case key == "":
 		return Field{}, d.errorf(d.pos, "expected a key of A-Z a-z 0-9 _")
+	case len(key) > MaxKeyLen:
+		return Field{}, d.errorf(d.keyStart, "key of %d bytes: at most %d", len(key), MaxKeyLen)
 	case d.pos == len(d.rec) || d.rec[d.pos] != '=':
 		return Field{}, d.errorf(d.pos, "expected '=' after key %q", key)
 	case n < len(headerKeys) && key != headerKeys[n]:
