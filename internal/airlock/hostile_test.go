@@ -13,6 +13,17 @@ import (
 // returns the decoded fields after the header, as "key=value" lines.
 func encodeFields(t *testing.T, r *Record) string {
 	t.Helper()
+	var out []string
+	for _, f := range decodeFields(t, r) {
+		out = append(out, f.Key+"="+f.Value)
+	}
+	return strings.Join(out, "\n")
+}
+
+// decodeFields writes r as WELF and decodes it back: the fields after the
+// header, values as they were before encoding.
+func decodeFields(t *testing.T, r *Record) []welf.Field {
+	t.Helper()
 	b := welf.NewBuilder(welf.Options{Location: time.UTC})
 	b.Begin(welf.Header{ID: "firewall", Time: time.Unix(0, 0), FW: "gw", Pri: 6})
 	r.WriteWELF(b)
@@ -24,11 +35,7 @@ func encodeFields(t *testing.T, r *Record) string {
 	if err != nil {
 		t.Fatalf("Decode: %v\n%q", err, rec)
 	}
-	var out []string
-	for _, f := range fields[4:] {
-		out = append(out, f.Key+"="+f.Value)
-	}
-	return strings.Join(out, "\n")
+	return fields[4:]
 }
 
 // TestKeyCollisions: every unknown field keeps its value, whatever key it
