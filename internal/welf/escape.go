@@ -1,5 +1,7 @@
 package welf
 
+import "github.com/welfbridge/welfbridge/internal/swar"
+
 // byteSeq lets the escaping code serve string and []byte values without
 // converting (and so copying) one into the other.
 type byteSeq interface{ ~string | ~[]byte }
@@ -11,29 +13,19 @@ const lowerHex = "0123456789abcdef"
 // which syslog-ng kv-parser and Logstash kv take as an opening quote. Escaping
 // never produces a space, so testing the raw value is enough.
 func needsQuotes[T byteSeq](v T) bool {
-	if len(v) > 0 && v[0] == '\'' {
-		return true
-	}
-	for i := 0; i < len(v); i++ {
-		if v[i] == ' ' {
-			return true
-		}
-	}
-	return false
+	return len(v) > 0 && v[0] == '\'' || swar.Index(v, 0, ' ') < len(v)
 }
 
 // appendEscaped appends v to dst escaped as described in the package
 // documentation. It copies runs of bytes that need no escaping in one go.
 func appendEscaped[T byteSeq](dst []byte, v T) []byte {
 	run := 0
-	for i := 0; i < len(v); {
-		c := v[i]
+	for i := 0; ; {
+		if i = plainEnd(v, i); i == len(v) {
+			break
+		}
 		n := 1 // bytes to escape at i
-		switch {
-		case c >= ' ' && c < 0x7f && c != '"' && c != '\\':
-			i++
-			continue
-		case c >= 0x80:
+		if v[i] >= 0x80 {
 			if n = validRuneLen(v, i); n > 0 && !isEscapedRune(v, i) {
 				i += n
 				continue
@@ -47,6 +39,25 @@ func appendEscaped[T byteSeq](dst []byte, v T) []byte {
 		run = i
 	}
 	return append(dst, v[run:]...)
+}
+
+// plainEnd returns the index of the first byte of v at or after i that
+// appendEscaped must look at — a control, DEL, '"', '\\' or a byte of a
+// non-ASCII sequence — or len(v). Nearly every value is plain ASCII, so it
+// tests eight bytes at a time.
+func plainEnd[T byteSeq](v T, i int) int {
+	for ; i+8 <= len(v); i += 8 {
+		x := swar.Load(v, i)
+		if m := swar.Less(x, ' ') | swar.High(x) | swar.Eq(x, 0x7f) | swar.Eq(x, '"') | swar.Eq(x, '\\'); m != 0 {
+			return i + swar.First(m)
+		}
+	}
+	for ; i < len(v); i++ {
+		if c := v[i]; c < ' ' || c >= 0x7f || c == '"' || c == '\\' {
+			return i
+		}
+	}
+	return len(v)
 }
 
 // isEscapedRune reports whether the valid UTF-8 sequence at v[i] is one that
