@@ -2,14 +2,14 @@ package airlock
 
 import (
 	"bytes"
-	"encoding/binary"
 	"errors"
 	"fmt"
-	"math/bits"
 	"strconv"
 	"unicode/utf16"
 	"unicode/utf8"
 	"unsafe"
+
+	"github.com/welfbridge/welfbridge/internal/swar"
 )
 
 // ParseLine decodes one raw Airlock line into r, which is reset first.
@@ -264,7 +264,7 @@ func scanNumber(src []byte, i int) (end int, integer, ok bool) {
 func (p *parser) readString() ([]byte, error) {
 	open := p.pos
 	start := open + 1
-	end := quoteOrBackslash(p.src, start)
+	end := swar.Index2(p.src, start, '"', '\\')
 	if end == len(p.src) {
 		return nil, fmt.Errorf("invalid JSON at offset %d: unterminated string", open)
 	}
@@ -273,28 +273,6 @@ func (p *parser) readString() ([]byte, error) {
 	}
 	p.pos = end + 1
 	return p.src[start:end:end], nil
-}
-
-// quoteOrBackslash returns the index of the first '"' or '\\' in b at or
-// after i, or len(b). It tests eight bytes at a time: strings are most of
-// an Airlock line, and most are too short for bytes.IndexByte to pay off.
-func quoteOrBackslash(b []byte, i int) int {
-	const ones, highs = 0x0101010101010101, 0x8080808080808080
-	for ; i+8 <= len(b); i += 8 {
-		x := binary.LittleEndian.Uint64(b[i:])
-		q, s := x^(ones*'"'), x^(ones*'\\')
-		// The lowest high bit set marks the first zero byte of q or s, that
-		// is the first quote or backslash (borrows only run upwards).
-		if m := ((q-ones)&^q | (s-ones)&^s) & highs; m != 0 {
-			return i + bits.TrailingZeros64(m)/8
-		}
-	}
-	for ; i < len(b); i++ {
-		if b[i] == '"' || b[i] == '\\' {
-			return i
-		}
-	}
-	return len(b)
 }
 
 // readEscapedString decodes the string starting at open ('"') into the
@@ -307,7 +285,7 @@ func (p *parser) readEscapedString(open int) ([]byte, error) {
 	i := open + 1
 	for {
 		plain := i
-		i = quoteOrBackslash(src, i)
+		i = swar.Index2(src, i, '"', '\\')
 		arena = append(arena, src[plain:i]...)
 		if i >= len(src) || i+1 >= len(src) && src[i] == '\\' {
 			return nil, fmt.Errorf("invalid JSON at offset %d: unterminated string", open)

@@ -1,8 +1,7 @@
 package airlock
 
 import (
-	"encoding/binary"
-
+	"github.com/welfbridge/welfbridge/internal/swar"
 	"github.com/welfbridge/welfbridge/internal/userinfo"
 	"github.com/welfbridge/welfbridge/internal/welf"
 )
@@ -44,48 +43,14 @@ func (d *redactor) redact(key string, val []byte) []byte {
 	return d.buf
 }
 
-// atOrPercent reports whether b holds an '@' or a '%', without which no
-// spelling of userinfo is possible. Every value written passes here, so it
-// looks at eight bytes at a time (SWAR): cheaper than two bytes.IndexByte
-// calls on the short values most fields hold.
-func atOrPercent(b []byte) bool {
-	for ; len(b) >= 8; b = b[8:] {
-		v := binary.LittleEndian.Uint64(b)
-		if hasByte(v, '@') || hasByte(v, '%') {
-			return true
-		}
-	}
-	for _, c := range b {
-		if c == '@' || c == '%' {
-			return true
-		}
-	}
-	return false
-}
-
-// hasByte reports whether any byte of v is c: a byte of v^c is zero, and
-// (x - 0x01…) &^ x & 0x80… is non-zero exactly when a byte of x is.
-func hasByte(v uint64, c byte) bool {
-	const ones, highs = 0x0101010101010101, 0x8080808080808080
-	x := v ^ ones*uint64(c)
-	return (x-ones)&^x&highs != 0
-}
-
-// mayHoldString is userinfo.MayHold's quick part for a string: only a
-// string with '@' or '%' needs a closer look.
-func mayHoldString(s string) bool {
-	for i := range len(s) {
-		if s[i] == '@' || s[i] == '%' {
-			return true
-		}
-	}
-	return false
-}
+// atOrPercent reports whether v holds an '@' or a '%', without which no
+// spelling of userinfo is possible. Every value written passes here.
+func atOrPercent[T swar.Bytes](v T) bool { return swar.Index2(v, 0, '@', '%') < len(v) }
 
 // Str and Text get constants and composed text; only a value with '@' or
 // '%' is looked at closer (and copied: rare).
 func (d *redactor) Str(key, val string) {
-	if mayHoldString(val) {
+	if atOrPercent(val) {
 		d.Bytes(key, []byte(val))
 		return
 	}
@@ -93,7 +58,7 @@ func (d *redactor) Str(key, val string) {
 }
 
 func (d *redactor) Text(key, val string) {
-	if mayHoldString(val) {
+	if atOrPercent(val) {
 		d.TextBytes(key, []byte(val))
 		return
 	}

@@ -219,22 +219,3 @@ func TestRedactorStrings(t *testing.T) {
 		t.Errorf("got:\n%s\nwant:\n%s", got, want)
 	}
 }
-
-// TestAtOrPercent: the eight-bytes-at-a-time scan finds '@' and '%' at
-// every position and length, and nothing else.
-func TestAtOrPercent(t *testing.T) {
-	for n := 0; n <= 20; n++ {
-		for i := -1; i < n; i++ {
-			for _, c := range []byte{'@', '%', '?', 0x40 ^ 0x80, 0xff} {
-				b := bytes.Repeat([]byte{'a'}, n)
-				if i >= 0 {
-					b[i] = c
-				}
-				want := i >= 0 && (c == '@' || c == '%')
-				if got := atOrPercent(b); got != want {
-					t.Errorf("atOrPercent(%q) = %v, want %v", b, got, want)
-				}
-			}
-		}
-	}
-}

@@ -21,12 +21,11 @@ const (
 type Bytes interface{ ~string | ~[]byte }
 
 // Load returns the eight bytes of v from i on, little-endian: v[i] is the
-// lowest byte. The compiler merges the byte loads into one.
+// lowest byte. The compiler merges the byte loads into one, and drops their
+// bounds checks in a loop written as Index's: i from 0 up, i <= len(v)-8.
 func Load[T Bytes](v T, i int) uint64 {
-	v = v[i:]
-	_ = v[7] // one bounds check for the eight loads
-	return uint64(v[0]) | uint64(v[1])<<8 | uint64(v[2])<<16 | uint64(v[3])<<24 |
-		uint64(v[4])<<32 | uint64(v[5])<<40 | uint64(v[6])<<48 | uint64(v[7])<<56
+	return uint64(v[i]) | uint64(v[i+1])<<8 | uint64(v[i+2])<<16 | uint64(v[i+3])<<24 |
+		uint64(v[i+4])<<32 | uint64(v[i+5])<<40 | uint64(v[i+6])<<48 | uint64(v[i+7])<<56
 }
 
 // Zero masks the bytes of x that are zero.
@@ -46,8 +45,9 @@ func First(m uint64) int { return bits.TrailingZeros64(m) / 8 }
 
 // Index returns the index of the first c in v at or after i, or len(v).
 func Index[T Bytes](v T, i int, c byte) int {
+	i = max(i, 0)
 	wc := ones * uint64(c)
-	for ; i+8 <= len(v); i += 8 {
+	for ; i <= len(v)-8; i += 8 {
 		if m := Zero(Load(v, i) ^ wc); m != 0 {
 			return i + First(m)
 		}
@@ -62,8 +62,9 @@ func Index[T Bytes](v T, i int, c byte) int {
 
 // Index2 returns the index of the first a or b in v at or after i, or len(v).
 func Index2[T Bytes](v T, i int, a, b byte) int {
+	i = max(i, 0)
 	wa, wb := ones*uint64(a), ones*uint64(b)
-	for ; i+8 <= len(v); i += 8 {
+	for ; i <= len(v)-8; i += 8 {
 		x := Load(v, i)
 		if m := Zero(x^wa) | Zero(x^wb); m != 0 {
 			return i + First(m)

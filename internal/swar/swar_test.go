@@ -7,12 +7,20 @@ import (
 
 // TestIndex2 puts every byte value at every offset of texts long enough to
 // use words and a tail, and checks Index2 against a byte loop, for strings
-// and byte slices.
+// and byte slices. The fillers include the bytes next to '"' (0x22) and '\\'
+// (0x5c) and their high-bit twins, which a faulty word-at-a-time test would
+// take for a match.
 func TestIndex2(t *testing.T) {
+	for _, filler := range []string{"a", "\x21", "\x23", "\x5b", "\x5d", "\xa2", "\xdc", "\x00", "\x01", "\xff"} {
+		testIndex2(t, filler)
+	}
+}
+
+func testIndex2(t *testing.T, filler string) {
 	for n := 0; n <= 19; n++ {
 		for at := 0; at < n; at++ {
 			for c := range 256 {
-				b := []byte(strings.Repeat("a", n))
+				b := []byte(strings.Repeat(filler, n))
 				b[at] = byte(c)
 				if at+1 < n {
 					b[at+1] = '"' // a match right above: borrows must not hide b[at]

@@ -200,12 +200,16 @@ func addValue[T byteSeq](b *Builder, key string, val T, text bool) {
 // writeValue writes key with the non-empty val, escaped and quoted as needed.
 func writeValue[T byteSeq](b *Builder, key string, val T, text bool) {
 	f := b.openField(key)
-	quoted := needsQuotes(val)
-	if quoted {
-		b.buf = append(b.buf, '"')
+	f.val, f.text = len(b.buf), text
+	var spaced bool
+	b.buf, spaced = appendEscaped(b.buf, val)
+	if needsQuotes(val, spaced) {
+		// Known only once the value is written: shift it for the quote.
+		b.buf = append(b.buf, 0)
+		copy(b.buf[f.val+1:], b.buf[f.val:])
+		b.buf[f.val] = '"'
+		f.val, f.quoted = f.val+1, true
 	}
-	f.val, f.quoted, f.text = len(b.buf), quoted, text
-	b.buf = appendEscaped(b.buf, val)
 	b.closeField(f)
 }
 

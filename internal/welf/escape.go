@@ -8,20 +8,26 @@ type byteSeq interface{ ~string | ~[]byte }
 
 const lowerHex = "0123456789abcdef"
 
-// needsQuotes reports whether v must be written between double quotes: it
-// contains a space (the only rule WELF states), or it starts with an apostrophe,
-// which syslog-ng kv-parser and Logstash kv take as an opening quote. Escaping
-// never produces a space, so testing the raw value is enough.
-func needsQuotes[T byteSeq](v T) bool {
-	return len(v) > 0 && v[0] == '\'' || swar.Index(v, 0, ' ') < len(v)
+// needsQuotes reports whether a value must be written between double
+// quotes: it contains a space (the only rule WELF states; appendEscaped
+// reports it), or it starts with an apostrophe, which syslog-ng kv-parser
+// and Logstash kv take as an opening quote. Escaping never produces a space,
+// so testing the raw value is enough.
+func needsQuotes[T byteSeq](v T, spaced bool) bool {
+	return spaced || len(v) > 0 && v[0] == '\''
 }
 
 // appendEscaped appends v to dst escaped as described in the package
-// documentation. It copies runs of bytes that need no escaping in one go.
-func appendEscaped[T byteSeq](dst []byte, v T) []byte {
-	run := 0
+// documentation, copying runs of bytes that need no escaping in one go, and
+// reports whether v holds a space: the same pass serves needsQuotes.
+func appendEscaped[T byteSeq](dst []byte, v T) ([]byte, bool) {
+	run, spaces := 0, uint64(0)
 	for i := 0; ; {
-		if i = plainEnd(v, i); i == len(v) {
+		var sp uint64
+		if i, sp = plainEnd(v, i); sp != 0 {
+			spaces = sp
+		}
+		if i == len(v) {
 			break
 		}
 		n := 1 // bytes to escape at i
@@ -38,26 +44,33 @@ func appendEscaped[T byteSeq](dst []byte, v T) []byte {
 		}
 		run = i
 	}
-	return append(dst, v[run:]...)
+	return append(dst, v[run:]...), spaces != 0
 }
 
 // plainEnd returns the index of the first byte of v at or after i that
 // appendEscaped must look at — a control, DEL, '"', '\\' or a byte of a
-// non-ASCII sequence — or len(v). Nearly every value is plain ASCII, so it
-// tests eight bytes at a time.
-func plainEnd[T byteSeq](v T, i int) int {
-	for ; i+8 <= len(v); i += 8 {
+// non-ASCII sequence — or len(v), and a non-zero mask if a space comes
+// before it (a space in the eight bytes after it may be reported too:
+// appendEscaped reads on anyway). Nearly every value is plain ASCII, so it tests eight bytes at
+// a time.
+func plainEnd[T byteSeq](v T, i int) (int, uint64) {
+	var spaces uint64 // a mask only ever wrong above a real space: exact for "any"
+	for i = max(i, 0); i <= len(v)-8; i += 8 {
 		x := swar.Load(v, i)
+		spaces |= swar.Eq(x, ' ')
 		if m := swar.Less(x, ' ') | swar.High(x) | swar.Eq(x, 0x7f) | swar.Eq(x, '"') | swar.Eq(x, '\\'); m != 0 {
-			return i + swar.First(m)
+			return i + swar.First(m), spaces
 		}
 	}
 	for ; i < len(v); i++ {
-		if c := v[i]; c < ' ' || c >= 0x7f || c == '"' || c == '\\' {
-			return i
+		switch c := v[i]; {
+		case c == ' ':
+			spaces = 1
+		case c < ' ' || c >= 0x7f || c == '"' || c == '\\':
+			return i, spaces
 		}
 	}
-	return len(v)
+	return len(v), spaces
 }
 
 // isEscapedRune reports whether the valid UTF-8 sequence at v[i] is one that

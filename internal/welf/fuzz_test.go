@@ -29,8 +29,9 @@ func encodeFuzz(t *testing.T, b *Builder, msg, agent, arg []byte) (rec []byte, w
 	}
 	if len(arg) > 0 {
 		want = append(want, Field{"arg", string(arg)})
-		floor += len(" arg=") + len(appendEscaped(nil, arg))
-		if needsQuotes(arg) {
+		escaped, spaced := appendEscaped(nil, arg)
+		floor += len(" arg=") + len(escaped)
+		if needsQuotes(arg, spaced) {
 			floor += 2
 		}
 	}
