@@ -43,9 +43,9 @@ type Builder struct {
 	loc    *time.Location
 	buf    []byte
 	fields []field
-	// keys has the keyBit of every key written since Begin, so Has (run for
-	// every field, to refuse duplicates) scans only when a key may repeat.
-	keys uint64
+	// keys has every key written since Begin, so Has (run for every field,
+	// to refuse duplicates) scans only when a key may repeat.
+	keys keySet
 	err  error
 	// truncated is set by Finish when the record exceeded MaxSize.
 	truncated bool
@@ -93,7 +93,7 @@ func (b *Builder) SetMaxSize(n int) { b.opt.MaxSize = n }
 func (b *Builder) Begin(h Header) {
 	b.buf = b.buf[:0]
 	b.fields = b.fields[:0]
-	b.keys = 0
+	b.keys = keySet{}
 	b.err = nil
 	b.truncated = false
 	switch {
@@ -112,13 +112,13 @@ func (b *Builder) Begin(h Header) {
 	writeValue(b, "id", h.ID, false)
 
 	f := b.openField("time")
+	b.keys.add('t', 'e', len("time"))
 	b.buf = append(b.buf, '"')
 	f.val, f.quoted = len(b.buf), true
 	b.buf = append(b.buf, ts...)
 	f.end = len(b.buf)
 	b.buf = append(b.buf, '"')
 	b.fields = append(b.fields, f)
-	b.keys |= keyBit(b.buf[f.key], b.buf[f.keyEnd-1], f.keyEnd-f.key)
 
 	writeValue(b, "fw", h.FW, false)
 	b.Int("pri", int64(min(max(h.Pri, 0), 7)))
@@ -143,19 +143,22 @@ func (b *Builder) Int(key string, v int64) {
 		return
 	}
 	f := b.openField(key)
+	b.keys.add(key[0], key[len(key)-1], len(key))
 	f.val = len(b.buf)
 	b.buf = strconv.AppendInt(b.buf, v, 10)
 	f.end = len(b.buf)
 	b.fields = append(b.fields, f)
-	b.keys |= keyBit(b.buf[f.key], b.buf[f.keyEnd-1], f.keyEnd-f.key)
 }
 
 // Has reports whether key was already written in this record, header keys
 // included.
 func (b *Builder) Has(key string) bool {
-	if key == "" || b.keys&keyBit(key[0], key[len(key)-1], len(key)) == 0 {
-		return false
-	}
+	return key != "" && b.keys.mayHave(key[0], key[len(key)-1], len(key)) && b.written(key)
+}
+
+// written reports whether a field with key was written: a scan, for the
+// few keys the filter cannot tell apart.
+func (b *Builder) written(key string) bool {
 	for i := range b.fields {
 		f := &b.fields[i]
 		if string(b.buf[f.key:f.keyEnd]) == key {
@@ -200,6 +203,7 @@ func addValue[T byteSeq](b *Builder, key string, val T, text bool) {
 // writeValue writes key with the non-empty val, escaped and quoted as needed.
 func writeValue[T byteSeq](b *Builder, key string, val T, text bool) {
 	f := b.openField(key)
+	b.keys.add(key[0], key[len(key)-1], len(key))
 	f.val, f.text = len(b.buf), text
 	var spaced bool
 	b.buf, spaced = appendEscaped(b.buf, val)
@@ -237,7 +241,8 @@ func (b *Builder) isDuplicate(key string) bool {
 }
 
 // openField writes the separating space (unless this is the first field),
-// the key and '='.
+// the key and '='. The caller enters the key in b.keys (here it would cost
+// openField its inlining).
 func (b *Builder) openField(key string) field {
 	f := field{start: len(b.buf)}
 	if len(b.buf) > 0 {
@@ -257,7 +262,6 @@ func (b *Builder) closeField(f field) {
 		b.buf = append(b.buf, '"')
 	}
 	b.fields = append(b.fields, f)
-	b.keys |= keyBit(b.buf[f.key], b.buf[f.keyEnd-1], f.keyEnd-f.key)
 }
 
 // renderTime returns t in the builder's location as "YYYY-MM-DD hh:mm:ss",
@@ -298,8 +302,22 @@ func putDigits(dst []byte, v int) {
 	}
 }
 
-// keyBit maps a key to one of 64 bits by its first and last byte and its
-// length: cheap, and different for nearly every pair of WELF keys.
-func keyBit(first, last byte, n int) uint64 {
-	return 1 << ((uint(first)*7 ^ uint(last)*3 ^ uint(n)) & 63)
+// keySet is a one-hash Bloom filter of 1024 bits over a key's first and
+// last byte and its length. With the 30 or so keys of a record, one lookup
+// in thirty goes on to scan the fields (with 64 bits, one in ten).
+type keySet [16]uint64
+
+// keySlot is Fibonacci hashing: the top 10 bits of a multiplicative hash.
+func keySlot(first, last byte, n int) uint32 {
+	return (uint32(first)<<16 | uint32(last)<<8 | uint32(n)&0xff) * 0x9e3779b1 >> 22
+}
+
+func (s *keySet) add(first, last byte, n int) {
+	h := keySlot(first, last, n)
+	s[h>>6] |= 1 << (h & 63)
+}
+
+func (s *keySet) mayHave(first, last byte, n int) bool {
+	h := keySlot(first, last, n)
+	return s[h>>6]&(1<<(h&63)) != 0
 }
