@@ -108,16 +108,17 @@ func allDigits(v []byte) bool {
 // validAddr reports whether v is an IPv4 address in dotted decimal or an
 // IPv6 address, without zone: the form a SIEM types as an address.
 func validAddr(v []byte) bool {
-	if len(v) == 0 || len(v) > len("ffff:ffff:ffff:ffff:ffff:ffff:255.255.255.255") {
+	if validIPv4(v) {
+		return true // most addresses: no netip parse on the hot path
+	}
+	if len(v) > len("ffff:ffff:ffff:ffff:ffff:ffff:255.255.255.255") || bytes.IndexByte(v, ':') < 0 {
 		return false
 	}
 	for _, c := range v {
+		// netip would take a zone ("%eth0"): a SIEM's address type does not.
 		if !(c >= '0' && c <= '9' || c >= 'a' && c <= 'f' || c >= 'A' && c <= 'F' || c == ':' || c == '.') {
 			return false
 		}
-	}
-	if bytes.IndexByte(v, ':') < 0 {
-		return validIPv4(v) // most addresses: no netip parse on the hot path
 	}
 	// The string shares v's bytes; it does not outlive this call (the
 	// error, the only thing that could keep it, is discarded).
@@ -128,19 +129,31 @@ func validAddr(v []byte) bool {
 // validIPv4 reports whether v is an IPv4 address in dotted decimal as
 // netip.ParseAddr accepts it: four fields of 0 to 255, no leading zeros.
 func validIPv4(v []byte) bool {
-	fields, digits, n := 0, 0, 0
-	for i := 0; i <= len(v); i++ {
-		if i == len(v) || v[i] == '.' {
-			if digits == 0 || digits > 1 && v[i-digits] == '0' || n > 255 {
+	i := 0
+	for field := range 4 {
+		if field > 0 {
+			if i >= len(v) || v[i] != '.' {
 				return false
 			}
-			fields, digits, n = fields+1, 0, 0
-			continue
+			i++
 		}
-		if v[i] < '0' || v[i] > '9' || digits == 3 {
+		if i >= len(v) || v[i]-'0' > 9 {
 			return false
 		}
-		digits, n = digits+1, n*10+int(v[i]-'0')
+		n := int(v[i] - '0')
+		i++
+		if n == 0 {
+			continue // a lone 0: no leading zeros
+		}
+		for range 2 {
+			if i < len(v) && v[i]-'0' <= 9 {
+				n = n*10 + int(v[i]-'0')
+				i++
+			}
+		}
+		if n > 255 {
+			return false
+		}
 	}
-	return fields == 4
+	return i == len(v)
 }

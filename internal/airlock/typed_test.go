@@ -19,17 +19,22 @@ func TestValidIPv4(t *testing.T) {
 	}
 }
 
+// FuzzValidIPv4 holds validIPv4 to netip's verdict on IPv4 text, and
+// validAddr on any text: netip accepts it, without a zone.
 func FuzzValidIPv4(f *testing.F) {
-	for _, s := range []string{"1.2.3.4", "01.2.3.4", "256.0.0.1", "1.2.3"} {
+	for _, s := range []string{"1.2.3.4", "01.2.3.4", "256.0.0.1", "1.2.3", "::1", "fe80::1%eth0", "::ffff:1.2.3.4", "1::2::3"} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
+		addr, err := netip.ParseAddr(s)
+		if got, want := validAddr([]byte(s)), err == nil && addr.Zone() == ""; got != want {
+			t.Fatalf("validAddr(%q) = %v, netip says %v (zone %q)", s, got, err == nil, addr.Zone())
+		}
 		for i := 0; i < len(s); i++ {
 			if s[i] == ':' {
 				return // IPv6: netip itself
 			}
 		}
-		_, err := netip.ParseAddr(s)
 		if got, want := validIPv4([]byte(s)), err == nil; got != want {
 			t.Fatalf("validIPv4(%q) = %v, netip says %v", s, got, want)
 		}
