@@ -2,6 +2,7 @@ package airlock
 
 import (
 	"bytes"
+	"math"
 	"net/netip"
 	"unsafe"
 )
@@ -88,12 +89,20 @@ func validTyped(t valueType, v []byte) bool {
 }
 
 // decimal parses a canonical non-negative decimal integer of at most
-// maxDigits digits: digits only, no sign, no leading zero, within int64.
+// maxDigits (at most 19) digits: digits only, no sign, no leading zero,
+// within int64.
 func decimal(v []byte, maxDigits int) (int64, bool) {
-	if len(v) == 0 || len(v) > maxDigits || len(v) > 1 && v[0] == '0' || !allDigits(v) {
+	if len(v) == 0 || len(v) > maxDigits || len(v) > 1 && v[0] == '0' {
 		return 0, false
 	}
-	return parseInt(v)
+	var n uint64 // 19 digits fit
+	for _, c := range v {
+		if c-'0' > 9 {
+			return 0, false
+		}
+		n = n*10 + uint64(c-'0')
+	}
+	return int64(n), n <= math.MaxInt64
 }
 
 func allDigits(v []byte) bool {

@@ -45,7 +45,7 @@ func (d *redactor) redact(key string, val []byte) []byte {
 
 // atOrPercent reports whether v holds an '@' or a '%', without which no
 // spelling of userinfo is possible. Every value written passes here.
-func atOrPercent[T swar.Bytes](v T) bool { return swar.Index2(v, 0, '@', '%') < len(v) }
+func atOrPercent[T swar.Bytes](v T) bool { return swar.Contains2(v, '@', '%') }
 
 // Str and Text get constants and composed text; only a value with '@' or
 // '%' is looked at closer (and copied: rare).

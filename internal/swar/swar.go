@@ -77,3 +77,25 @@ func Index2[T Bytes](v T, i int, a, b byte) int {
 	}
 	return len(v)
 }
+
+// Contains2 reports whether v holds a or b. From eight bytes on, the last
+// word overlaps the one before rather than ending in a byte loop.
+func Contains2[T Bytes](v T, a, b byte) bool {
+	n := len(v)
+	if n < 8 {
+		for i := range n {
+			if v[i] == a || v[i] == b {
+				return true
+			}
+		}
+		return false
+	}
+	wa, wb := ones*uint64(a), ones*uint64(b)
+	for i := 0; i < n-8; i += 8 {
+		if x := Load(v, i); Zero(x^wa)|Zero(x^wb) != 0 {
+			return true
+		}
+	}
+	x := Load(v, n-8)
+	return Zero(x^wa)|Zero(x^wb) != 0
+}
