@@ -297,15 +297,25 @@ type MapIter struct {
 
 // Next advances to the next entry and reports whether there is one.
 func (it *MapIter) Next() bool {
-	key, ok := it.objs.next()
-	if !ok {
+	// A pair per call, each object skipped here rather than through
+	// objects.next: a call level less on the hottest loop of decoding.
+	o := &it.objs
+	if o.left < 2 {
 		return false
 	}
-	value, ok := it.objs.next()
+	valueStart, ok := skipObject(o.rest)
 	if !ok {
+		o.left = 0
 		return false
 	}
-	it.key, it.value = key, value
+	end, ok := skipObject(valueStart)
+	if !ok {
+		o.left = 0
+		return false
+	}
+	it.key = o.rest[:len(o.rest)-len(valueStart)]
+	it.value = valueStart[:len(valueStart)-len(end)]
+	o.rest, o.left = end, o.left-2
 	return true
 }
 
