@@ -134,3 +134,40 @@ func TestTypedFields(t *testing.T) {
 		})
 	}
 }
+
+// TestRepeatedKeys: a key that repeats in one object loses no value (class
+// 6): the last value is the field's, every earlier different value is
+// passed through under the same key, numbered if that key is taken; absent
+// values remove nothing.
+func TestRepeatedKeys(t *testing.T) {
+	tests := []struct {
+		name, line string
+		want       []string
+	}{
+		{"unknown key", `{"log_id":"X","src":"1.1.1.1","src":"2.2.2.2"}`,
+			[]string{"log_id=X", "x_src=1.1.1.1", "x_src_2=2.2.2.2"}},
+		{"typed field", `{"log_id":"X","client_ip":"1.1.1.1","client_ip":"2.2.2.2"}`,
+			[]string{"src=2.2.2.2", "log_id=X", "client_ip=1.1.1.1"}},
+		{"field written under its own name", `{"log_id":"X","req_id":"A","log_id":"Y","req_id":"B"}`,
+			[]string{"log_id=Y", "req_id=B", "log_id_2=X", "req_id_2=A"}},
+		{"null and absent markers", `{"log_id":"X","foo":"a","foo":"b","foo":null,"vhost":"h","vhost":"-","vhost":"<n/a>","vhost":""}`,
+			[]string{"dstname=h", "log_id=X", "foo=a", "foo_2=b"}},
+		{"same pair twice", `{"log_id":"X","foo":"a","foo":"a","req_id":"R","req_id":"R"}`,
+			[]string{"log_id=X", "req_id=R", "foo=a"}},
+		{"message", `{"log_id":"X","message":"first","message":"second"}`,
+			[]string{"msg=second", "log_id=X", "message=first"}},
+		{"nested and number", `{"log_id":"X","resp_size":{"a":1},"resp_size":5}`,
+			[]string{"rcvd=5", "log_id=X", `resp_size={"a":1}`}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			var r Record
+			if err := ParseLine([]byte(tc.line), &r); err != nil {
+				t.Fatal(err)
+			}
+			if got, want := encodeFields(t, &r), strings.Join(tc.want, "\n"); got != want {
+				t.Errorf("got:\n%s\nwant:\n%s", got, want)
+			}
+		})
+	}
+}
