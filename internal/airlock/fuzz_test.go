@@ -24,6 +24,7 @@ func FuzzParseLine(f *testing.F) {
 	f.Add([]byte(`{"log_id":"X","a.b":"v1","a b":"v2","a_b":"v3","src":"9.9.9.9","x_src":"v4","client_ip":"::1\" x=y","unvalidated_src":"u"}`))
 	f.Add([]byte(`{"log_id":"X","note":"see http://u:Pw9Secret@h/","http_referrer":"r:p@h","k http:u:p@h":"v"}`))
 	f.Add([]byte(`{"resp_size":1e400,"req_size":1.5e3,"lifetime":-0,"http_status":18446744073709551616}`))
+	f.Add([]byte(`{"log_id":"X","client_ip":"1.1.1.1","src":"a","client_ip":"2.2.2.2","src":"b","src":null,"req_id":"R","req_id":"-"}`))
 
 	var r Record
 	f.Fuzz(func(t *testing.T, line []byte) {
@@ -38,7 +39,87 @@ func FuzzParseLine(f *testing.F) {
 		}
 		checkWELFKeys(t, welfOf(&r))
 		checkNoValueLost(t, &r)
+		checkRepeatedKeysKept(t, line, &r)
 	})
+}
+
+// checkRepeatedKeysKept: on a line that is one valid JSON object, every
+// earlier value of a key that repeats (encoding/json keeps only the last)
+// is the value of a field of its own in the WELF. (The last value is the
+// field's, which the mapping may put in the header, in a composed field or
+// nowhere, as for any field.)
+func checkRepeatedKeysKept(t *testing.T, line []byte, r *Record) {
+	t.Helper()
+	members, ok := jsonMembers(line)
+	if !ok || r.dropped > 0 {
+		return
+	}
+	last := map[string]string{}
+	for _, m := range members {
+		if m.value != nil && !isAbsent(m.value) {
+			last[m.key] = string(m.value)
+		}
+	}
+	got := map[string]bool{}
+	for _, f := range decodeFields(t, r) {
+		got[f.Value] = true
+	}
+	for _, m := range members {
+		if m.value == nil || isAbsent(m.value) || string(m.value) == last[m.key] {
+			continue
+		}
+		if !got[string(m.value)] && !got[string(userinfo.Redact(nil, m.value))] {
+			t.Fatalf("value %q of the repeated key %q lost:\n%s", m.value, m.key, encodeFields(t, r))
+		}
+	}
+}
+
+type member struct {
+	key   string
+	value []byte // as the record holds it; nil for a nested value or null
+}
+
+// jsonMembers returns the members of a line that is exactly one JSON object
+// without a Kibana _source, repeated keys included, in order.
+func jsonMembers(line []byte) ([]member, bool) {
+	if !utf8.Valid(line) || !json.Valid(line) {
+		return nil, false
+	}
+	dec := json.NewDecoder(bytes.NewReader(line))
+	if tok, err := dec.Token(); err != nil || tok != json.Delim('{') {
+		return nil, false
+	}
+	var members []member
+	for dec.More() {
+		tok, err := dec.Token()
+		if err != nil {
+			return nil, false
+		}
+		key := tok.(string)
+		if key == "_source" {
+			return nil, false
+		}
+		var raw json.RawMessage
+		if dec.Decode(&raw) != nil {
+			return nil, false
+		}
+		m := member{key: key}
+		switch raw[0] {
+		case '"':
+			var s string
+			if json.Unmarshal(raw, &s) != nil {
+				return nil, false
+			}
+			m.value = []byte(s)
+		case '{', '[', 'n':
+		case 't', 'f':
+			m.value = raw
+		default:
+			m.value = fluentBitNumber(raw)
+		}
+		members = append(members, m)
+	}
+	return members, true
 }
 
 // checkAgainstEncodingJSON compares with encoding/json on lines that are
@@ -56,9 +137,16 @@ func checkAgainstEncodingJSON(t *testing.T, line []byte, r *Record, err error) {
 	if err != nil {
 		t.Fatalf("ParseLine rejects valid JSON: %v", err)
 	}
+	// encoding/json keeps the last value of a repeated key, even null;
+	// checkRepeatedKeysKept looks after those keys.
+	members, _ := jsonMembers(line)
+	repeated := map[string]int{}
+	for _, m := range members {
+		repeated[m.key]++
+	}
 	for key, raw := range m {
 		f, ok := LookupField([]byte(key))
-		if !ok {
+		if !ok || repeated[key] > 1 {
 			continue
 		}
 		var want []byte
