@@ -255,3 +255,31 @@ func FuzzPluginLines(f *testing.F) {
 		}
 	})
 }
+
+// TestHostileRepeatedKeys: a key that repeats in one object loses no value,
+// from raw lines and from maps Fluent Bit's json parser made (which keep
+// both members) alike: the last value is the field's, every earlier
+// different value is passed through under its key, numbered if taken; null
+// and the absent markers remove nothing (class 6).
+func TestHostileRepeatedKeys(t *testing.T) {
+	lines := []string{
+		`{"log_id":"WR-SG-X","host":"gw","src":"1.1.1.1","src":"2.2.2.2"}`,
+		`{"log_id":"WR-SG-X","host":"gw","client_ip":"1.1.1.1","client_ip":"2.2.2.2","client_ip":null}`,
+		`{"log_id":"WR-SG-X","host":"gw","req_id":"A","req_id":"B","log_id":"WR-SG-Y","message":"m1","message":"m2"}`,
+		`{"log_id":"WR-SG-X","host":"gw","foo":"a","foo":"b","foo":"-","foo":"a","vhost":"h","vhost":"<n/a>"}`,
+		`{"log_id":"WR-SG-X","host":"gw","a":{"b":1},"a.b":2,"a_b":3,"a":{"b":1}}`,
+	}
+	want := []string{
+		hostileHead + `log_id=WR-SG-X x_src=1.1.1.1 x_src_2=2.2.2.2`,
+		hostileHead + `src=2.2.2.2 log_id=WR-SG-X client_ip=1.1.1.1`,
+		hostileHead + `msg=m2 log_id=WR-SG-Y req_id=B req_id_2=A log_id_2=WR-SG-X message=m1`,
+		hostileHead + `dstname=h log_id=WR-SG-X foo=a foo_2=b`,
+		hostileHead + `log_id=WR-SG-X a={\x22b\x22:1} a_b=2 a_b_2=3`,
+	}
+	for _, parsed := range []bool{false, true} {
+		t.Run(fmt.Sprint("parsed=", parsed), func(t *testing.T) {
+			got, _ := runLines(t, lines, parsed, single)
+			assertRecords(t, got, want)
+		})
+	}
+}
