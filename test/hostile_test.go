@@ -283,3 +283,39 @@ func TestHostileRepeatedKeys(t *testing.T) {
 		})
 	}
 }
+
+// TestHostileSecrets: no value of a member whose key names a credential
+// reaches the output, at the top of a record, in a nested object or array,
+// in JSON in a string, or in a line that is not decoded, from raw lines
+// and parsed maps alike; the keys stay, so the field is seen.
+func TestHostileSecrets(t *testing.T) {
+	lines := []string{
+		`{"log_id":"WR-SG-X","host":"gw","password":"Pw9Secret","X-Api-Key":"Pw9Secret","Cookie":"sid=Pw9Secret","note":"ok"}`,
+		`{"log_id":"WR-SG-X","host":"gw","headers":{"Authorization":"Basic Pw9Secret","Accept":"*/*"},"list":[{"token":"Pw9Secret"},{"n":1}]}`,
+		`{"log_id":"WR-SG-X","host":"gw","body":"{\"user\":\"u\",\"pass\\u0077ord\":\"Pw9Secret\"}","credentials":{"user":"u","pin":"Pw9Secret"}}`,
+		`{"user":"u","password":"Pw9Secret","access_token":"Pw9Secret"}`,
+	}
+	const nd = `id=firewall time="2024-03-05 08:00:00" fw=gw-test pri=4 tag=a msg="welfbridge: record not decoded: `
+	want := []string{
+		hostileHead + `log_id=WR-SG-X password=<redacted> X_Api_Key=<redacted> Cookie=<redacted> note=ok`,
+		hostileHead + `log_id=WR-SG-X headers={\x22Authorization\x22:\x22<redacted>\x22,\x22Accept\x22:\x22*/*\x22} list=[{\x22token\x22:\x22<redacted>\x22},{\x22n\x22:1}]`,
+		hostileHead + `log_id=WR-SG-X body={\x22user\x22:\x22u\x22,\x22pass\\u0077ord\x22:\x22<redacted>\x22} credentials=<redacted>`,
+		nd + `JSON object has no log_id: not an Airlock log record" raw={\x22user\x22:\x22u\x22,\x22password\x22:\x22<redacted>\x22,\x22access_token\x22:\x22<redacted>\x22}`,
+	}
+	for _, parsed := range []bool{false, true} {
+		t.Run(fmt.Sprint("parsed=", parsed), func(t *testing.T) {
+			got, r := runLines(t, lines, parsed, single, "FW gw-test")
+			w := append([]string(nil), want...)
+			for i := range w {
+				w[i] = strings.Replace(w[i], "fw=gw ", "fw=gw-test ", 1)
+			}
+			if parsed {
+				w[3] = nd + `no Airlock log_id and no \x22log\x22 line in record" raw={\x22user\x22:\x22u\x22,\x22password\x22:\x22<redacted>\x22,\x22access_token\x22:\x22<redacted>\x22}`
+			}
+			assertRecords(t, got, w)
+			if strings.Contains(strings.Join(got, "\n")+r.stderr, "Pw9") {
+				t.Errorf("a secret reached the output or the log:\n%s\n%s", strings.Join(got, "\n"), r.stderr)
+			}
+		})
+	}
+}

@@ -171,3 +171,68 @@ func TestRepeatedKeys(t *testing.T) {
 		})
 	}
 }
+
+// TestSecretFields: a pass-through field whose key names a credential keeps
+// its key, and its value is written as <redacted>, whatever the key's case
+// and punctuation; Airlock's own fields and keys that merely resemble one
+// are written as they are.
+func TestSecretFields(t *testing.T) {
+	tests := []struct {
+		name string
+		kv   []string
+		want []string
+	}{
+		{"passwords", []string{"password", "hunter2", "User-Password", "p1", "PASSWD", "p2", "pwd", "p3", "pass", "p4", "db.passphrase", "p5"},
+			[]string{"password=<redacted>", "User_Password=<redacted>", "PASSWD=<redacted>", "pwd=<redacted>", "pass=<redacted>", "db_passphrase=<redacted>"}},
+		{"headers", []string{"authorization", "Basic dTpw", "Proxy-Authorization", "Bearer x", "cookie", "sid=1", "Set-Cookie", "sid=2", "X-Api-Key", "k1", "api_key", "k2"},
+			[]string{"authorization=<redacted>", "Proxy_Authorization=<redacted>", "cookie=<redacted>", "Set_Cookie=<redacted>", "X_Api_Key=<redacted>", "api_key=<redacted>"}},
+		{"tokens and keys", []string{"access_token", "t1", "refreshToken", "t2", "client_secret", "s1", "credentials", "c1", "private-key", "k", "auth", "a", "PIN", "1234"},
+			[]string{"access_token=<redacted>", "refreshToken=<redacted>", "client_secret=<redacted>", "credentials=<redacted>", "private_key=<redacted>", "auth=<redacted>", "PIN=<redacted>"}},
+		{"repeated and colliding", []string{"password", "a", "password", "b", "pass.word", "c"},
+			[]string{"password=<redacted>", "password_2=<redacted>", "pass_word=<redacted>"}},
+		{"not secrets", []string{"author", "a", "passenger", "p", "keyword", "k", "pinned", "x", "audit_token", "jdoe", "audit_token", "alice", "sess_auth", "true"},
+			[]string{"user=alice", "sess_auth=true", "author=a", "passenger=p", "keyword=k", "pinned=x", "audit_token=jdoe"}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			var r Record
+			set(&r, tc.kv...)
+			if got, want := encodeFields(t, &r), strings.Join(tc.want, "\n"); got != want {
+				t.Errorf("got:\n%s\nwant:\n%s", got, want)
+			}
+		})
+	}
+}
+
+// TestRedactedSecretsInJSON: in JSON text passed through whole (a nested
+// value, JSON in a string, a line not decoded), the value of every member
+// whose key names a secret is <redacted>, however the text is spelled or
+// broken; other text is unchanged.
+func TestRedactedSecretsInJSON(t *testing.T) {
+	tests := []struct{ in, want string }{
+		{`{"user":"u","password":"p"}`, `{"user":"u","password":"<redacted>"}`},
+		{`{"h":{"Authorization":"Basic dTpw","X-Api-Key" : 123},"a":[{"token":null}]}`,
+			`{"h":{"Authorization":"<redacted>","X-Api-Key" : "<redacted>"},"a":[{"token":"<redacted>"}]}`},
+		{`{"pass\u0077ord":"p","pass\"word":"q"}`, `{"pass\u0077ord":"<redacted>","pass\"word":"<redacted>"}`},
+		{`{"secret":"a\"b","n":1}`, `{"secret":"<redacted>","n":1}`},
+		{`x" "password":"p" and "cookie":sid=1}`, `x" "password":"<redacted>" and "cookie":"<redacted>"}`},
+		{`{"credentials":{"user":"u","pin":1234},"n":{"tokens":["a","b,]"],"c":{"cookie":{"sid":"1"}}}}`,
+			`{"credentials":"<redacted>","n":{"tokens":"<redacted>","c":{"cookie":"<redacted>"}}}`},
+		{"{\"secret\":{\"a\":[1,\n2]}, \"b\": 1}", `{"secret":"<redacted>", "b": 1}`},
+		{`{"password":"unterminated`, `{"password":"<redacted>"`},
+		{`{"note":"no secret: \"password\" is a word","password"`, `{"note":"no secret: \"password\" is a word","password"`},
+		{`{"a":"b","keyword":"k","author":"x"}`, `{"a":"b","keyword":"k","author":"x"}`},
+		{``, ``},
+	}
+	for _, tc := range tests {
+		if got := string(AppendRedactedSecrets(nil, []byte(tc.in))); got != tc.want {
+			t.Errorf("%s:\n got %s\nwant %s", tc.in, got, tc.want)
+		}
+	}
+	var r Record
+	set(&r, "log_id", "X", "headers", `{"Cookie":"sid=1","Accept":"*/*"}`, "body", `{"password":"p"}`, "q", `say "x"`)
+	want := strings.Join([]string{"log_id=X", `headers={"Cookie":"<redacted>","Accept":"*/*"}`, `body={"password":"<redacted>"}`, `q=say "x"`}, "\n")
+	if got := encodeFields(t, &r); got != want {
+		t.Errorf("got:\n%s\nwant:\n%s", got, want)
+	}
+}

@@ -345,17 +345,32 @@ func appendHostPort(dst, ip, port []byte) []byte {
 	return append(append(dst, ':'), port...)
 }
 
-// writeExtra passes the unknown fields through as text. A key that is
+// writeExtra passes the unknown fields through as text, but for the value
+// of a key that names a secret (namesSecret), also inside JSON text
+// (AppendRedactedSecrets). A key that is
 // already written (two keys that sanitise alike, or a key equal to a field
 // written before) gets the first free numbered alternative, key_2, key_3 …,
 // so that no value is lost.
 func (r *Record) writeExtra(w *redactor) {
 	for _, kv := range r.extra {
 		key := r.extraKey(kv.Key)
+		// Airlock's own fields (an earlier value of a repeated key keeps
+		// its key) are no secrets: their meaning is known.
+		secret := namesSecret(key) && !isKnown(kv.Key)
 		if w.Has(key) {
 			key = r.freeKey(w, key)
 		}
-		w.TextBytes(key, kv.Value)
+		val := kv.Value
+		switch {
+		case secret:
+			w.Text(key, redactedValue)
+			continue
+		case bytes.IndexByte(val, '"') >= 0:
+			// Nested JSON, or JSON in a string: its members' keys count too.
+			r.canon = AppendRedactedSecrets(r.canon[:0], val)
+			val = r.canon
+		}
+		w.TextBytes(key, val)
 	}
 	if r.dropped > 0 {
 		w.Int("extra_dropped", int64(r.dropped))
@@ -414,4 +429,9 @@ func isStandardKey(key []byte) bool {
 		return true
 	}
 	return false
+}
+
+func isKnown(key []byte) bool {
+	_, ok := LookupField(key)
+	return ok
 }

@@ -534,6 +534,11 @@ func (w *worker) unparsedRecord(ev *event.Event, line []byte, reason string) {
 		w.scratch = userinfo.Redact(w.scratch, line)
 		line = w.scratch[start:]
 	}
+	if bytes.IndexByte(line, '"') >= 0 { // JSON members such as "password":…, likewise
+		start := len(w.scratch)
+		w.scratch = airlock.AppendRedactedSecrets(w.scratch, line)
+		line = w.scratch[start:]
+	}
 	w.report("record not decoded (%s): %s", reason, preview(line))
 	if w.p.cfg.Unparsed == config.UnparsedDrop {
 		w.acct.unparsedDropped++
