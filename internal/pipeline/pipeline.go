@@ -464,10 +464,21 @@ func (w *worker) decode(body event.Map) (line []byte, reason string) {
 	w.scratch = w.scratch[:0]
 	var message []byte
 	logKey := w.p.cfg.LogKey
+	lines := 0
 	for it := body.Iter(); it.Next(); {
 		key, val := it.Key(), it.Value()
+		if it.KeyKind() != event.KindString {
+			// A key rendered as text lives in the iterator until the next
+			// key: the record keeps a copy.
+			start := len(w.scratch)
+			w.scratch = append(w.scratch, key...)
+			key = w.scratch[start:]
+		}
 		if string(key) == logKey && val.Kind() == event.KindString {
-			line = val.Bytes()
+			if line != nil {
+				rec.Set(key, line) // kept, should the record be one without lines
+			}
+			line, lines = val.Bytes(), lines+1
 			continue // a raw line is decoded below, never passed through as a field
 		}
 		var text []byte
@@ -490,6 +501,10 @@ func (w *worker) decode(body event.Map) (line []byte, reason string) {
 			rec.Set([]byte(logKey), line)
 		}
 		return nil, ""
+	}
+	if lines > 1 {
+		// Decoding one would lose the other.
+		return nil, fmt.Sprintf("%d %q lines in one record", lines, logKey)
 	}
 	if line == nil && len(message) > 0 && bytes.HasPrefix(bytes.TrimSpace(message), []byte("{")) {
 		line = message

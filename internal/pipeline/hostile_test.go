@@ -1,0 +1,109 @@
+package pipeline
+
+import (
+	"bytes"
+	"encoding/binary"
+	"strings"
+	"testing"
+
+	"github.com/tinylib/msgp/msgp"
+)
+
+// appendRawEvent appends a V2 event whose body is the msgpack map with the
+// given raw entries (key and value already encoded): maps no JSON parser
+// makes but a Fluent Bit filter or a forward client may send.
+func appendRawEvent(dst []byte, entries ...[]byte) []byte {
+	dst = msgp.AppendArrayHeader(dst, 2)
+	dst = msgp.AppendArrayHeader(dst, 2)
+	dst = append(dst, 0xd7, 0x00)
+	dst = binary.BigEndian.AppendUint32(dst, uint32(evTime.Unix()))
+	dst = binary.BigEndian.AppendUint32(dst, 0)
+	dst = msgp.AppendMapHeader(dst, 0)
+	dst = msgp.AppendMapHeader(dst, uint32(len(entries)/2))
+	for _, e := range entries {
+		dst = append(dst, e...)
+	}
+	return dst
+}
+
+func str(s string) []byte { return msgp.AppendString(nil, s) }
+
+func ext(typ int8, data []byte) []byte {
+	b, err := msgp.AppendExtension(nil, &msgp.RawExtension{Type: typ, Data: data})
+	if err != nil {
+		panic(err)
+	}
+	return b
+}
+
+// TestFlushHostileMaps: maps with keys that are not strings, keys that
+// repeat, several raw lines, bin and ext values: every key keeps its own
+// name and every value reaches the output (classes 6 and 8).
+func TestFlushHostileMaps(t *testing.T) {
+	tests := []struct {
+		name    string
+		entries [][]byte
+		want    string
+	}{
+		{"integer keys", [][]byte{str("log_id"), str("WR-SG-X"), msgp.AppendInt(nil, 1), str("a"), msgp.AppendInt(nil, 2), str("b"), msgp.AppendInt(nil, -3), str("c")},
+			`log_id=WR-SG-X 1=a 2=b _3=c`},
+		{"nil, bool and float keys", [][]byte{str("log_id"), str("WR-SG-X"), msgp.AppendNil(nil), str("n"), msgp.AppendBool(nil, true), str("t"), msgp.AppendFloat64(nil, 1.5), str("f")},
+			`log_id=WR-SG-X _=n true=t 1_5=f`},
+		{"bin key and values", [][]byte{str("log_id"), str("WR-SG-X"), msgp.AppendBytes(nil, []byte("k")), msgp.AppendBytes(nil, []byte("v\x00"))},
+			`log_id=WR-SG-X k=v\x00`},
+		{"repeated keys", [][]byte{str("log_id"), str("WR-SG-X"), str("client_ip"), str("1.1.1.1"), str("client_ip"), str("2.2.2.2"), str("x"), str("a"), str("x"), str("b")},
+			`src=2.2.2.2 log_id=WR-SG-X client_ip=1.1.1.1 x=a x_2=b`},
+		{"ext value", [][]byte{str("log_id"), str("WR-SG-X"), str("ts"), ext(0, []byte{0, 0, 0, 1, 0, 0, 0, 2})},
+			`log_id=WR-SG-X ts=0000000100000002`},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			var out, logs bytes.Buffer
+			p := newTest(t, testConfig(), &out, &logs)
+			if _, err := p.Flush(appendRawEvent(nil, tc.entries...), "a"); err != nil {
+				t.Fatal(err)
+			}
+			want := `id=firewall time="2024-03-05 08:00:00" fw=collector pri=6 ` + tc.want + "\n"
+			if out.String() != want {
+				t.Errorf("got:\n%s\nwant:\n%s%s", out.String(), want, logs.String())
+			}
+		})
+	}
+}
+
+// TestFlushTwoLines: a map with two raw lines under Log_Key (a filter that
+// added one, a forward client) loses neither: without log_id the record is
+// forwarded as not decoded, whole; with log_id (lines kept next to parsed
+// fields) both lines are passed through.
+func TestFlushTwoLines(t *testing.T) {
+	line := func(id string) []byte { return str(`{"log_id":"WR-SG-X","req_id":"` + id + `"}`) }
+	const head = `id=firewall time="2024-03-05 08:00:00" fw=collector `
+	tests := []struct {
+		name    string
+		entries [][]byte
+		want    string
+	}{
+		{"no log_id", [][]byte{str("log"), line("A"), str("log"), line("B")},
+			head + `pri=4 tag=a msg="welfbridge: record not decoded: 2 \x22log\x22 lines in one record" raw={\x22log\x22:\x22{\\\x22log_id\\\x22:\\\x22WR-SG-X\\\x22,\\\x22req_id\\\x22:\\\x22A\\\x22}\x22,\x22log\x22:\x22{\\\x22log_id\\\x22:\\\x22WR-SG-X\\\x22,\\\x22req_id\\\x22:\\\x22B\\\x22}\x22}`},
+		{"with log_id", [][]byte{str("log"), str("a"), str("log_id"), str("WR-SG-X"), str("log"), str("b")},
+			head + `pri=6 log_id=WR-SG-X log=a log_2=b`},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			var out, logs bytes.Buffer
+			p := newTest(t, testConfig(), &out, &logs)
+			if _, err := p.Flush(appendRawEvent(nil, tc.entries...), "a"); err != nil {
+				t.Fatal(err)
+			}
+			if err := p.Close(); err != nil {
+				t.Fatal(err)
+			}
+			if got := strings.TrimSuffix(out.String(), "\n"); got != tc.want {
+				t.Errorf("got:\n%s\nwant:\n%s", got, tc.want)
+			}
+			if err := p.Balance().Check(); err != nil {
+				t.Error(err)
+			}
+		})
+	}
+}
