@@ -3,10 +3,14 @@ package pipeline
 import (
 	"bytes"
 	"encoding/binary"
+	"strconv"
 	"strings"
 	"testing"
 
 	"github.com/tinylib/msgp/msgp"
+
+	"github.com/welfbridge/welfbridge/internal/airlock"
+	"github.com/welfbridge/welfbridge/internal/welf"
 )
 
 // appendRawEvent appends a V2 event whose body is the msgpack map with the
@@ -106,4 +110,63 @@ func TestFlushTwoLines(t *testing.T) {
 			}
 		})
 	}
+}
+
+// FuzzFlushMapKeys sends maps whose keys are strings, integers or nil, one
+// of them repeated, and checks that every value of an unknown field
+// reaches the output under a key made from its own key (sanitised,
+// perhaps numbered or prefixed x_), and that the books balance.
+func FuzzFlushMapKeys(f *testing.F) {
+	f.Add("a.b", "a_b", int64(1), int64(2), uint8(0))
+	f.Add("x", "1", int64(1), int64(-1), uint8(3))
+	f.Add("", "true", int64(0), int64(7), uint8(6))
+	f.Fuzz(func(t *testing.T, a, b string, ia, ib int64, mode uint8) {
+		key := func(s string, i int64, bit uint8) ([]byte, string) {
+			switch {
+			case mode&bit != 0:
+				return msgp.AppendInt64(nil, i), strconv.FormatInt(i, 10)
+			case mode&(bit<<2) != 0 && bit == 1:
+				return msgp.AppendNil(nil), ""
+			}
+			return str(s), s
+		}
+		ka, na := key(a, ia, 1)
+		kb, nb := key(b, ib, 2)
+		entries := [][]byte{str("log_id"), str("WR-SG-X"), ka, str("value-one"), kb, str("value-two"), ka, str("value-three")}
+		names := map[string]string{"value-one": na, "value-two": nb, "value-three": na}
+		var out, logs bytes.Buffer
+		p := newTest(t, testConfig(), &out, &logs)
+		if _, err := p.Flush(appendRawEvent(nil, entries...), "a"); err != nil {
+			t.Fatal(err)
+		}
+		if err := p.Close(); err != nil {
+			t.Fatal(err)
+		}
+		if err := p.Balance().Check(); err != nil {
+			t.Fatal(err)
+		}
+		fields, err := welf.Decode(bytes.TrimSuffix(out.Bytes(), []byte("\n")))
+		if err != nil {
+			t.Fatalf("%v: %q", err, out.String())
+		}
+		for value, name := range names {
+			if _, known := airlock.LookupField([]byte(name)); known || name == "log" || name == "message" || name == "_source" ||
+				len(name) > 100 || strings.ContainsAny(name, "@%") {
+				continue // a field of its own meaning, shortened, or cut by the URL password rule
+			}
+			want := string(welf.AppendSanitizedKey(nil, []byte(name)))
+			found := false
+			for _, fl := range fields {
+				if fl.Value != value && fl.Value != "<redacted>" {
+					continue
+				}
+				for _, k := range []string{fl.Key, strings.TrimPrefix(fl.Key, "x_")} {
+					found = found || k == want || strings.HasPrefix(k, want+"_")
+				}
+			}
+			if !found {
+				t.Fatalf("%q of key %q (WELF %q) not found:\n%s", value, name, want, out.String())
+			}
+		}
+	})
 }
