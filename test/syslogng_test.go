@@ -47,6 +47,10 @@ var hostileAirlock = []string{
 	`{"log_id":"WR-SG-X","host":"gw","req_id":"Q1","message":"x\" src=6.6.6.6 user=admin","http_user_agent":"a\\b","http_referrer":"'quoted'","note":"\\\"","tab":"a\tb c","lit":"\\x22 y","end":"z\\","endq":"z\\ q"}`,
 	`{"log_id":"WR-SG-X","host":"gw","req_id":"Q2","message":"\"","q2":"\"\"","eq":"a=b c=d","sq":"'","bs2":"\\\\","nl":"a\nb\r\nc","ctl":"\u0001\u001b[31m\u0000"}`,
 	`{"log_id":"WR-SG-X","host":"gw","req_id":"Q3","k\"=x":"v","k=v":"w","k v":"\" pri=0 id=forged","\\":"b"}`,
+	// '=' at either end or alone, values of spaces only, keys that start
+	// with a digit, '-' or '=', keys of punctuation or non-ASCII only, a
+	// key repeated (class 6).
+	`{"log_id":"WR-SG-X","host":"gw","req_id":"Q4","e1":"=x","e2":"x=","e3":"==","e4":"   ","e5":" ","e6":"a =b","e7":"= =","1k":"d","-k":"m","=k":"q","éé":"u","!!":"p","k=v=w":"kv","rep":"r1","rep":"r2 x=1","e8":"\\ ","e9":" \\"}`,
 	// URL credentials in Airlock's fields, free text, a field passed
 	// through, a key and a line not decoded: their passwords are removed.
 	`{"log_id":"WR-SG-SUMMARY","host":"gw","req_id":"U1","entry_path":"/p?u=http://u:Pw9Secret@host.example/x","http_referrer":"http://u:Pw9Secret@host.example/x","back_host":"u:Pw9Secret@h"}`,
