@@ -62,7 +62,7 @@ var hostileAirlock = []string{
 // syslog-ng, whose kv-parser reads each WELF record back as key=value
 // pairs. Every record arrives once, as written to a file; kv-parser finds
 // exactly the keys welf.Decode does (none created, hidden or dropped, keys
-// of 128 bytes included); and its values equal welf.Decode's except where
+// of 128 bytes included), and so does Lire's regex; and its values equal welf.Decode's except where
 // kv-parser does not undo WELF's escaping: those differences are listed
 // exactly in golden/syslogng_kv_differences.txt.
 func TestSyslogNGKVParser(t *testing.T) {
@@ -113,6 +113,14 @@ func TestSyslogNGKVParser(t *testing.T) {
 			if err != nil {
 				t.Errorf("%s record %d: welf.Decode: %v", tt.name, i+1, err)
 				continue
+			}
+			// Lire's regex finds the same keys too (it does not unescape).
+			lire := lireParse(written[i])
+			for _, f := range fields {
+				if _, ok := lire[f.Key]; !ok || len(lire) != len(fields) {
+					t.Errorf("%s record %d: Lire finds %d keys (%q missing), welf.Decode %d:\n%s", tt.name, i+1, len(lire), f.Key, len(fields), written[i])
+					break
+				}
 			}
 			if len(r.Pairs) != len(fields) {
 				t.Errorf("%s record %d: kv-parser found %d pairs, welf.Decode %d fields:\n%s\n%v", tt.name, i+1, len(r.Pairs), len(fields), written[i], r.Pairs)
