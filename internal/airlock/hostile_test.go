@@ -236,3 +236,18 @@ func TestRedactedSecretsInJSON(t *testing.T) {
 		t.Errorf("got:\n%s\nwant:\n%s", got, want)
 	}
 }
+
+// TestFullWidthNotUserinfo: full-width look-alikes of '@', '%' and ':' are
+// no URL syntax to any parser (WHATWG's host parser rejects the host they
+// make; a full-width colon is part of the user name), so the text is
+// written as it is, in URL fields and in free text.
+func TestFullWidthNotUserinfo(t *testing.T) {
+	for _, v := range []string{"http://u:p＠h/", "http://u:p％40h/", "http://u：p@h/x", "//u:p＠h"} {
+		var r Record
+		set(&r, "log_id", "X", "http_referrer", v, "message", "see "+v)
+		want := strings.Join([]string{"msg=see " + v, "ref=" + v, "log_id=X"}, "\n")
+		if got := encodeFields(t, &r); got != want {
+			t.Errorf("%s:\ngot:\n%s\nwant:\n%s", v, got, want)
+		}
+	}
+}
