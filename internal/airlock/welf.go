@@ -74,7 +74,8 @@ import (
 //	"_" (longer than welf.MaxKeyLen: shortened with a hash, see
 //	welf.AppendSanitizedKey), prefixed "x_" if it is a standard WELF name
 //	or "partial"; if a field of that key was already written, the first
-//	free of key_2, key_3 …
+//	free of key_2, key_3 …; the value is "<redacted>" if the key names a
+//	secret (namesSecret), and JSON text in it loses its secrets
 //	extra_dropped: the number of unknown fields beyond MaxExtra             Int
 //
 // An address pair is written only when its IP is present and it says
