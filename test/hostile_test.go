@@ -319,3 +319,24 @@ func TestHostileSecrets(t *testing.T) {
 		})
 	}
 }
+
+// TestHostileExport: in a Kibana export, members next to _source other
+// than Elasticsearch's own (_index, _id, fields, sort …), before it or
+// after it, are passed through, not dropped, from raw lines and parsed
+// maps alike (classes 6 and 8).
+func TestHostileExport(t *testing.T) {
+	lines := []string{
+		`{"_index":"airlock","client_ip":"6.6.6.6","log_id":"WR-SG-BLOCK-1","_id":"x","_source":{"log_id":"WR-SG-X","host":"gw","req_id":"K1"},"fields":{"req_id":["K1"]},"message":"after","sort":[1]}`,
+		`{"_source":{"log_id":"WR-SG-X","host":"gw","req_id":"K2"},"_source":{"log_id":"WR-SG-Y"},"note":{"a":1}}`,
+	}
+	want := []string{
+		hostileHead + `log_id=WR-SG-X req_id=K1 log_id_2=WR-SG-BLOCK-1 client_ip=6.6.6.6 message=after`,
+		hostileHead + `log_id=WR-SG-X req_id=K2 note={\x22a\x22:1}`,
+	}
+	for _, parsed := range []bool{false, true} {
+		t.Run(fmt.Sprint("parsed=", parsed), func(t *testing.T) {
+			got, _ := runLines(t, lines, parsed, single)
+			assertRecords(t, got, want)
+		})
+	}
+}

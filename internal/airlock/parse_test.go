@@ -411,7 +411,10 @@ func TestParseLineValues(t *testing.T) {
 		{"empty key kept", `{"":"v"}`, "extra =v\n"},
 		{"export: _source only", `{"_index":"i","_source":{"host":"gw","_source":{"a":1}},"fields":{"host":["x"]}}`,
 			lines("host=gw", `extra _source={"a":1}`)},
-		{"export: rest read, not kept", `{"_source":{"host":"gw"},"host":"x","log_id":"L","_source":{"a":"b"}}`, lines("host=gw")},
+		{"export: the rest kept but Elasticsearch's own", `{"_source":{"host":"gw"},"host":"x","log_id":"L","_source":{"a":"b"},"fields":{"a":["b"]},"sort":[1]}`,
+			lines("host=gw", "extra host=x", "extra log_id=L")},
+		{"export: members before _source kept", `{"_index":"i","client_ip":"6.6.6.6","log_id":"WR-SG-BLOCK-1","x":"y","_id":"d","_source":{"log_id":"WR-SG-SUMMARY","x":"z"}}`,
+			lines("log_id=WR-SG-SUMMARY", "extra x=y", "extra log_id=WR-SG-BLOCK-1", "extra client_ip=6.6.6.6", "extra x=z")},
 		{"prefix with JSON-like text", `<14>1 - h - - [x y="1"] {"host":"gw"}`, lines("host=gw")},
 	}
 	var r Record

@@ -32,7 +32,7 @@ type Record struct {
 	dropped int // unknown fields not kept because MaxExtra was reached
 
 	// fromSource is set once the _source document of a Kibana export has
-	// been read: the remaining envelope keys must not be mixed into it.
+	// been read: the remaining envelope keys are no fields of it.
 	fromSource bool
 
 	// arena holds the bytes the record owns: unescaped strings and captured
@@ -86,14 +86,18 @@ func (r *Record) Reset() {
 // key; an unknown key that repeats with another value is kept again. A pair
 // repeated with the same value is one field.
 //
-// The key "_source" marks a Kibana export: its value, the JSON text of the
-// exported document, replaces everything set so far, and Set ignores every
-// later key of the export envelope. If that text is not a valid JSON object,
-// the record keeps it as the unknown field "_source" instead (the keys set
-// before are gone all the same), so that the failure shows downstream
-// rather than vanishing.
+// The key "_source" marks a Kibana export: the fields of its value, the
+// JSON text of the exported document, make the record; the other members
+// of the export, before and after it, are kept as unknown fields, but for
+// Elasticsearch's own (_index, _id, fields …, see isExportMeta). If that
+// text is not a valid JSON object, the record keeps it as the unknown
+// field "_source" instead, so that the failure shows downstream rather
+// than vanishing.
 func (r *Record) Set(key, val []byte) {
 	if r.fromSource {
+		if !isExportMeta(key) {
+			r.SetExtra(key, val)
+		}
 		return
 	}
 	if string(key) == "_source" {
