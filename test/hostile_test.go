@@ -10,6 +10,9 @@ import (
 	"strings"
 	"testing"
 	"unicode"
+
+	"github.com/welfbridge/welfbridge/internal/userinfo/userinfotest"
+	"github.com/welfbridge/welfbridge/internal/welf"
 )
 
 // runLines writes lines to a file, runs them through the plugin (raw lines,
@@ -338,5 +341,38 @@ func TestHostileExport(t *testing.T) {
 			got, _ := runLines(t, lines, parsed, single)
 			assertRecords(t, got, want)
 		})
+	}
+}
+
+// TestHostileHostPasswords: the gateway host, which becomes the WELF
+// header's fw (and a syslog header's host), loses URL passwords in every
+// spelling, with and without correlation, from raw lines and parsed maps
+// (class 2).
+func TestHostileHostPasswords(t *testing.T) {
+	var lines []string
+	for i, sp := range userinfotest.Spellings {
+		lines = append(lines, fmt.Sprintf(`{"log_id":"WR-SG-X","host":%s,"req_id":"H%d"}`, jsonString(sp.In), i))
+	}
+	for _, parsed := range []bool{false, true} {
+		for _, props := range [][]string{{single}, nil} {
+			t.Run(fmt.Sprint("parsed=", parsed, "/", props), func(t *testing.T) {
+				got, r := runLines(t, lines, parsed, props...)
+				if len(got) != len(lines) {
+					t.Fatalf("%d records for %d lines:\n%s", len(got), len(lines), strings.Join(got, "\n"))
+				}
+				for i, rec := range got {
+					fields, err := welf.Decode([]byte(rec))
+					if err != nil {
+						t.Fatal(err)
+					}
+					if want := userinfotest.Spellings[i].Out; fields[2].Value != want {
+						t.Errorf("record %d: fw=%q, want %q", i+1, fields[2].Value, want)
+					}
+				}
+				if strings.Contains(strings.Join(got, "\n")+r.stderr, userinfotest.Secret) {
+					t.Errorf("the password reached the output or the log")
+				}
+			})
+		}
 	}
 }

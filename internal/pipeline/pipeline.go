@@ -579,7 +579,7 @@ func (w *worker) begin(t time.Time, pri int, host string) {
 }
 
 // fw picks the WELF fw value: the configured FW, else the record's gateway
-// host, else this machine's name.
+// host without URL passwords, else this machine's name.
 func (w *worker) fw(recordHost []byte) string {
 	switch {
 	case w.p.cfg.FW != "":
@@ -588,6 +588,9 @@ func (w *worker) fw(recordHost []byte) string {
 		return w.p.cfg.Hostname
 	case !bytes.Equal(recordHost, w.hostBytes):
 		w.hostBytes = append(w.hostBytes[:0], recordHost...)
+		if userinfo.MayHold(recordHost) { // a host is where "u:p@h" is userinfo
+			recordHost = userinfo.Redact(nil, recordHost)
+		}
 		w.hostStr = string(recordHost)
 	}
 	return w.hostStr
