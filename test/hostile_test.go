@@ -376,3 +376,32 @@ func TestHostileHostPasswords(t *testing.T) {
 		}
 	}
 }
+
+// TestHostileTimestamps: an @timestamp whose year WELF cannot write in the
+// configured zone, or that is no time, neither loses the record (which
+// takes the event time) nor its own text (unvalidated_time), from raw lines
+// and parsed maps, with and without correlation (classes 7 and 9).
+func TestHostileTimestamps(t *testing.T) {
+	lines := []string{
+		`{"log_id":"WR-SG-X","host":"gw","req_id":"T1","@timestamp":"9999-12-31T23:59:59-14:00"}`,
+		`{"log_id":"WR-SG-X","host":"gw","req_id":"T2","@timestamp":"0000-01-01T00:00:00+14:00"}`,
+		`{"log_id":"WR-SG-X","host":"gw","req_id":"T3","@timestamp":"2024-02-30T00:00:00Z"}`,
+		`{"log_id":"WR-SG-X","host":"gw","req_id":"T4","@timestamp":1709626364}`,
+		`{"log_id":"WR-SG-X","host":"gw","req_id":"T5","@timestamp":"2024-03-05T09:12:44.331+01:00"}`,
+	}
+	want := []string{
+		hostileHead + `unvalidated_time=9999-12-31T23:59:59-14:00 log_id=WR-SG-X req_id=T1`,
+		hostileHead + `unvalidated_time=0000-01-01T00:00:00+14:00 log_id=WR-SG-X req_id=T2`,
+		hostileHead + `unvalidated_time=2024-02-30T00:00:00Z log_id=WR-SG-X req_id=T3`,
+		hostileHead + `unvalidated_time=1709626364 log_id=WR-SG-X req_id=T4`,
+		`id=firewall time="2024-03-05 08:12:44" fw=gw pri=6 log_id=WR-SG-X req_id=T5`,
+	}
+	for _, parsed := range []bool{false, true} {
+		for _, props := range [][]string{{single}, nil} {
+			t.Run(fmt.Sprint("parsed=", parsed, "/", props), func(t *testing.T) {
+				got, _ := runLines(t, lines, parsed, props...)
+				assertRecords(t, got, want)
+			})
+		}
+	}
+}

@@ -251,3 +251,47 @@ func TestFullWidthNotUserinfo(t *testing.T) {
 		}
 	}
 }
+
+// TestUnvalidatedTime: an @timestamp the header cannot take (no ISO 8601
+// time with zone, an impossible date, a year WELF's four digits do not
+// hold in every zone) is kept as unvalidated_time, and Time says so; a
+// valid one is the header's only.
+func TestUnvalidatedTime(t *testing.T) {
+	for _, tc := range []struct {
+		ts    string
+		valid bool
+	}{
+		{"2024-03-05T09:12:44.331+01:00", true},
+		{"2024-05-01T08:15:02.123+0000", true},
+		{"0001-01-01T00:00:00Z", true},
+		{"9998-12-31T23:59:59-14:00", true},
+		{"9999-12-31T23:59:59-14:00", false},
+		{"0000-01-01T00:00:00+14:00", false},
+		{"2024-02-30T00:00:00Z", false},
+		{"2024-03-05T09:12:44.331+99:00", false},
+		{"2024-03-05 09:12:44", false},
+		{"1709626364", false},
+		{"yesterday at noon", false},
+	} {
+		var r Record
+		set(&r, "@timestamp", tc.ts, "log_id", "X")
+		if _, ok := r.Time(); ok != tc.valid {
+			t.Errorf("%s: Time ok = %v, want %v", tc.ts, ok, tc.valid)
+		}
+		want := "log_id=X"
+		if !tc.valid {
+			want = "unvalidated_time=" + tc.ts + "\n" + want
+		}
+		if got := encodeFields(t, &r); got != want {
+			t.Errorf("%s:\ngot:\n%s\nwant:\n%s", tc.ts, got, want)
+		}
+	}
+	// Time's kept result follows the text.
+	var r Record
+	set(&r, "@timestamp", "2024-03-05T09:12:44Z")
+	first, _ := r.Time()
+	set(&r, "@timestamp", "2024-03-05T09:12:45Z")
+	if second, ok := r.Time(); !ok || second.Sub(first) != time.Second {
+		t.Errorf("Time after a new @timestamp: %v, %v", second, ok)
+	}
+}

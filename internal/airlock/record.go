@@ -50,6 +50,12 @@ type Record struct {
 	// The last non-UTC zone Time built, reused while the offset repeats.
 	zone       *time.Location
 	zoneOffset int
+
+	// Time's last result and the @timestamp text it is for.
+	timeText   []byte
+	timeValue  time.Time
+	timeOK     bool
+	timeCached bool
 }
 
 // Reset empties the record, keeping its buffers for reuse.

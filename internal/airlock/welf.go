@@ -84,6 +84,10 @@ import (
 // front_dst and back_src are the extensions; in a request summary dst is
 // back_host_addr and vhost_addr is the extension.
 //
+// @timestamp that Time cannot read (no ISO 8601 time with zone, or a year
+// outside 0001-9998) gives way to the event time in the header and is
+// written, unchanged, as unvalidated_time (Text) after agent.
+//
 // Not written: @timestamp, host, priority (header), program, pid, facility,
 // log_cat, rcpt_id (envelope of the gateway's logger), entry_url (arg,
 // dstname and proto carry it), and the fixed message texts named above.
@@ -151,6 +155,12 @@ func (r *Record) writeWELF(w *redactor) {
 	}
 	r.writeText(w, "ref", FieldHTTPReferrer)
 	r.writeText(w, "agent", FieldHTTPUserAgent)
+	if ts := v[FieldTimestamp]; ts != nil {
+		if _, ok := r.Time(); !ok {
+			// The header has the event time instead: the text is kept.
+			w.TextBytes(unvalidatedPrefix+"time", ts)
+		}
+	}
 
 	r.writeExtensions(w, extensionsBefore[:])
 	if !errorCodeInMsg {
