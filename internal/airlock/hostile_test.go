@@ -295,3 +295,22 @@ func TestUnvalidatedTime(t *testing.T) {
 		t.Errorf("Time after a new @timestamp: %v, %v", second, ok)
 	}
 }
+
+// TestUnvalidatedPri: a priority that is no syslog level leaves the header
+// its default and is kept as unvalidated_pri.
+func TestUnvalidatedPri(t *testing.T) {
+	for _, tc := range []struct{ pri, want string }{
+		{"warning", "log_id=X"},
+		{"WARN", "log_id=X"},
+		{"3", "log_id=X"},
+		{"8", "unvalidated_pri=8\nlog_id=X"},
+		{"evil pri=0", "unvalidated_pri=evil pri=0\nlog_id=X"},
+		{"warningx", "unvalidated_pri=warningx\nlog_id=X"},
+	} {
+		var r Record
+		set(&r, "priority", tc.pri, "log_id", "X")
+		if got := encodeFields(t, &r); got != tc.want {
+			t.Errorf("%s:\ngot:\n%s\nwant:\n%s", tc.pri, got, tc.want)
+		}
+	}
+}

@@ -86,7 +86,8 @@ import (
 //
 // @timestamp that Time cannot read (no ISO 8601 time with zone, or a year
 // outside 0001-9998) gives way to the event time in the header and is
-// written, unchanged, as unvalidated_time (Text) after agent.
+// written, unchanged, as unvalidated_time (Text) after agent; so is a
+// priority that Severity does not know, as unvalidated_pri.
 //
 // Not written: @timestamp, host, priority (header), program, pid, facility,
 // log_cat, rcpt_id (envelope of the gateway's logger), entry_url (arg,
@@ -159,6 +160,11 @@ func (r *Record) writeWELF(w *redactor) {
 		if _, ok := r.Time(); !ok {
 			// The header has the event time instead: the text is kept.
 			w.TextBytes(unvalidatedPrefix+"time", ts)
+		}
+	}
+	if p := v[FieldPriority]; p != nil {
+		if _, ok := r.Severity(); !ok {
+			w.TextBytes(unvalidatedPrefix+"pri", p) // the header has the default
 		}
 	}
 
