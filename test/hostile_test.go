@@ -114,7 +114,7 @@ func TestHostileKeys(t *testing.T) {
 	want := []string{
 		hostileHead + `log_id=WR-SG-X a_b=v1 a_b_2=v2 a_b_3=v3 x_src=9.9.9.9 x_src_2=v4`,
 		hostileHead + `log_id=WR-SG-X ` + hashed(long1) + `=l1 ` + hashed(long2) + `=l2 ` + exact128 + `=e`,
-		hostileHead + `src=2.2.2.2 log_id=WR-SG-X front_src=10.0.0.1:1 tls_proto=TLSv1.3 front_src_2=forged x_msg=m x_partial=p unvalidated_src=u tls_proto_2=t`,
+		hostileHead + `src=2.2.2.2 log_id=WR-SG-X front_src=10.0.0.1:1 tls_proto=TLSv1.3 x_front_src=forged x_msg=m x_partial=p x_unvalidated_src=u x_tls_proto=t`,
 		hostileHead + `log_id=WR-SG-X _=empty __2=at a_b=1 a_b_2=2 a_b_3=3`,
 	}
 	for _, parsed := range []bool{false, true} {

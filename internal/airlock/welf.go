@@ -72,8 +72,9 @@ import (
 //	geoip_continent geoip_country geoip_location file                       Str
 //	unknown fields: key with every byte outside [A-Za-z0-9_] replaced by    Text
 //	"_" (longer than welf.MaxKeyLen: shortened with a hash, see
-//	welf.AppendSanitizedKey), prefixed "x_" if it is a standard WELF name
-//	or "partial"; if a field of that key was already written, the first
+//	welf.AppendSanitizedKey), prefixed "x_" if it is a standard WELF name,
+//	a name written here for another source (tls_proto, front_src,
+//	unvalidated_* …) or "partial"; if a field of that key was already written, the first
 //	free of key_2, key_3 …; the value is "<redacted>" if the key names a
 //	secret (namesSecret), and JSON text in it loses its secrets
 //	extra_dropped: the number of unknown fields beyond MaxExtra             Int
@@ -435,17 +436,22 @@ func (r *Record) extraKey(raw []byte) string {
 }
 
 // isStandardKey reports whether key is a WELF header or standard field
-// name, which an unknown field must not pose as.
+// name, or a name WriteWELF gives a value of another source (an extension
+// of another name, unvalidated_<key>), which an unknown field must not pose
+// as: an unknown "tls_proto" or "unvalidated_src" would read as the
+// gateway's TLS protocol or as a typed field that failed its check.
 func isStandardKey(key []byte) bool {
 	switch string(key) {
 	case "id", "time", "fw", "pri",
 		"rule", "proto", "src", "srcport", "srcname", "dst", "dstport", "dstname",
 		"user", "op", "arg", "result", "sent", "rcvd", "duration", "vpn", "type",
 		"cat", "cat_action", "msg", "ref", "agent",
+		"front_src", "front_dst", "back_src", "back_dst", "back_host_addr", "vhost_addr",
+		"tls_sess_id", "tls_proto", "tls_cipher", "tls_client_dn",
 		"partial", "extra_dropped": // written by the joiner after WriteWELF, and below
 		return true
 	}
-	return false
+	return bytes.HasPrefix(key, []byte(unvalidatedPrefix))
 }
 
 func isKnown(key []byte) bool {
