@@ -405,3 +405,29 @@ func TestHostileTimestamps(t *testing.T) {
 		}
 	}
 }
+
+// TestHostileKeysStateFile: a pending request whose records hold an empty
+// key, a repeated key and one unknown key with two values survives a
+// restart through State_File (it made the whole state file unreadable
+// before), and the joined record keeps every value (classes 6 and 7).
+func TestHostileKeysStateFile(t *testing.T) {
+	dir := t.TempDir()
+	state := filepath.Join(dir, "welf.state")
+	out := filepath.Join(dir, "out.welf")
+	props := []string{"Destination file://" + out, "Time_Zone UTC", "Line_Ending lf", "Conntrace on", "State_File " + state}
+	conntrace := `{"@timestamp":"2024-03-05T09:12:44.000+01:00","log_id":"WR-SG-CONNTRACE","host":"gw","req_id":"S1","":"empty","x":"c","client_ip":"1.1.1.1","client_ip":"2.2.2.2"}`
+	summary := `{"@timestamp":"2024-03-05T09:12:44.500+01:00","log_id":"WR-SG-SUMMARY","host":"gw","req_id":"S1","x":"s","http_status":"200"}`
+
+	r := mustRun(t, tailInput("a", writeLines(t, dir, "1.log", conntrace))+welfOutput("*", props...))
+	if !strings.Contains(r.stderr, "saved 1 pending requests") {
+		t.Fatalf("first run did not save its state:\n%s", r.stderr)
+	}
+	r = mustRun(t, tailInput("a", writeLines(t, dir, "2.log", summary))+welfOutput("*", props...))
+	if !strings.Contains(r.stderr, "restored 1 pending requests") {
+		t.Errorf("second run did not restore the state:\n%s", r.stderr)
+	}
+	want := `id=firewall time="2024-03-05 08:12:44" fw=gw pri=6 src=2.2.2.2 result=200 log_id=WR-SG-SUMMARY req_id=S1 x=s _=empty x_2=c client_ip=1.1.1.1`
+	if got := strings.TrimSuffix(readOutput(t, out), "\n"); got != want {
+		t.Errorf("after the restart:\n got %s\nwant %s", got, want)
+	}
+}
