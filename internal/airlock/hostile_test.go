@@ -316,3 +316,17 @@ func TestUnvalidatedPri(t *testing.T) {
 		}
 	}
 }
+
+// TestUnvalidatedUserinfo: a value that failed its type is no free text:
+// "u:p@h" in a port, size, status, duration, priority or @timestamp loses
+// its password as in an address field.
+func TestUnvalidatedUserinfo(t *testing.T) {
+	var r Record
+	set(&r, "log_id", "X", "front_src_ip", "1.1.1.1", "front_src_port", "u:p1@h", "http_status", "u:p2@h",
+		"req_size", "u:p3@h", "lifetime", "u:p4@h", "priority", "u:p5@h", "@timestamp", "u:p6@h")
+	want := strings.Join([]string{"src=1.1.1.1", "unvalidated_srcport=u@h", "unvalidated_result=u@h", "unvalidated_sent=u@h",
+		"unvalidated_duration=u@h", "unvalidated_time=u@h", "unvalidated_pri=u@h", "log_id=X"}, "\n")
+	if got := encodeFields(t, &r); got != want {
+		t.Errorf("got:\n%s\nwant:\n%s", got, want)
+	}
+}
