@@ -25,8 +25,9 @@ import (
 // A Kibana/Elasticsearch export document ({"_index":..., "_source":{...},
 // "fields":{...}}) yields the fields of _source; the rest of the document
 // is read (it must be valid JSON), and its members other than
-// Elasticsearch's own (isExportMeta) are kept as unknown fields. LineReader reads
-// every object of a line and reports text that is in none.
+// Elasticsearch's own (isExportMeta) are kept as unknown fields.
+// LineReader reads every object of a line and reports text that is in
+// none.
 //
 // Values are slices of line where the JSON text can be used as is; strings
 // with escapes and other values are stored in r's arena, as the text the map

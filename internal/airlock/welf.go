@@ -74,9 +74,10 @@ import (
 //	"_" (longer than welf.MaxKeyLen: shortened with a hash, see
 //	welf.AppendSanitizedKey), prefixed "x_" if it is a standard WELF name,
 //	a name written here for another source (tls_proto, front_src,
-//	unvalidated_* …) or "partial"; if a field of that key was already written, the first
-//	free of key_2, key_3 …; the value is "<redacted>" if the key names a
-//	secret (namesSecret), and JSON text in it loses its secrets
+//	unvalidated_* …) or "partial"; if a field of that key was already
+//	written, the first free of key_2, key_3 …; the value is "<redacted>"
+//	if the key names a secret (namesSecret), and JSON text in it loses
+//	its secrets (AppendRedactedSecrets)
 //	extra_dropped: the number of unknown fields beyond MaxExtra             Int
 //
 // An address pair is written only when its IP is present and it says
@@ -365,10 +366,10 @@ func appendHostPort(dst, ip, port []byte) []byte {
 
 // writeExtra passes the unknown fields through as text, but for the value
 // of a key that names a secret (namesSecret), also inside JSON text
-// (AppendRedactedSecrets). A key that is
-// already written (two keys that sanitise alike, or a key equal to a field
-// written before) gets the first free numbered alternative, key_2, key_3 …,
-// so that no value is lost.
+// (AppendRedactedSecrets). A key that is already written (two keys that
+// sanitise alike, a key equal to a field written before, a repeated key)
+// gets the first free numbered alternative, key_2, key_3 …, so that no
+// value is lost.
 func (r *Record) writeExtra(w *redactor) {
 	for _, kv := range r.extra {
 		key := r.extraKey(kv.Key)
