@@ -62,6 +62,8 @@ func TestKeyCollisions(t *testing.T) {
 			[]string{"tls_proto=TLSv1.3", "x_tls_proto=forged"}},
 		{"unvalidated name", []string{"unvalidated_src", "u", "client_ip", "a b"},
 			[]string{"unvalidated_src=a b", "x_unvalidated_src=u"}},
+		{"standard names in any case", []string{"SRC", "a", "Time", "b", "UNVALIDATED_DST", "c", "Tls_Proto", "d", "Unvalidated_" + strings.Repeat("Long", 10), "e"},
+			[]string{"x_SRC=a", "x_Time=b", "x_UNVALIDATED_DST=c", "x_Tls_Proto=d", "x_Unvalidated_" + strings.Repeat("Long", 10) + "=e"}},
 		{"generated names when nothing else has them", []string{"unvalidated_time", "t", "unvalidated_dst", "d", "tls_proto", "p", "vhost_addr", "v", "tls_client_dn", "c"},
 			[]string{"x_unvalidated_time=t", "x_unvalidated_dst=d", "x_tls_proto=p", "x_vhost_addr=v", "x_tls_client_dn=c"}},
 		{"empty and odd keys", []string{"", "e", "@", "at", "é", "e-acute"},

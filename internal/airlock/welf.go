@@ -3,6 +3,7 @@ package airlock
 import (
 	"bytes"
 
+	"github.com/welfbridge/welfbridge/internal/ascii"
 	"github.com/welfbridge/welfbridge/internal/userinfo"
 	"github.com/welfbridge/welfbridge/internal/welf"
 )
@@ -440,8 +441,18 @@ func (r *Record) extraKey(raw []byte) string {
 // name, or a name WriteWELF gives a value of another source (an extension
 // of another name, unvalidated_<key>), which an unknown field must not pose
 // as: an unknown "tls_proto" or "unvalidated_src" would read as the
-// gateway's TLS protocol or as a typed field that failed its check.
+// gateway's TLS protocol or as a typed field that failed its check. Case
+// does not matter ("SRC", "Time"): a consumer may fold it.
 func isStandardKey(key []byte) bool {
+	var buf [32]byte
+	if len(key) > len(buf) {
+		return ascii.EqualFold(key[:len(unvalidatedPrefix)], unvalidatedPrefix)
+	}
+	lower := buf[:len(key)]
+	for i, c := range key {
+		lower[i] = ascii.Lower(c)
+	}
+	key = lower
 	switch string(key) {
 	case "id", "time", "fw", "pri",
 		"rule", "proto", "src", "srcport", "srcname", "dst", "dstport", "dstname",
