@@ -431,3 +431,19 @@ func TestHostileKeysStateFile(t *testing.T) {
 		t.Errorf("after the restart:\n got %s\nwant %s", got, want)
 	}
 }
+
+// TestHostileLogMember: a JSON line whose "log" member holds an Airlock
+// record next to other members, through Fluent Bit's json parser: the map
+// has the raw line under Log_Key and the other members beside it, which
+// are passed through into the record instead of vanishing (class 7).
+func TestHostileLogMember(t *testing.T) {
+	lines := []string{
+		`{"log":"{\"log_id\":\"WR-SG-X\",\"host\":\"gw\",\"req_id\":\"L1\"}","evil":"kept","req_id":"forged"}`,
+		`{"log":"not json","evil":"kept"}`,
+	}
+	got, _ := runLines(t, lines, true, single, "FW gw")
+	assertRecords(t, got, []string{
+		hostileHead + `log_id=WR-SG-X req_id=L1 evil=kept req_id_2=forged`,
+		`id=firewall time="2024-03-05 08:00:00" fw=gw pri=4 tag=a msg="welfbridge: record not decoded: no JSON object in line" raw="{\x22log\x22:\x22not json\x22,\x22evil\x22:\x22kept\x22}"`,
+	})
+}

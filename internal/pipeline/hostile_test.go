@@ -10,6 +10,7 @@ import (
 	"github.com/tinylib/msgp/msgp"
 
 	"github.com/welfbridge/welfbridge/internal/airlock"
+	"github.com/welfbridge/welfbridge/internal/config"
 	"github.com/welfbridge/welfbridge/internal/welf"
 )
 
@@ -169,4 +170,45 @@ func FuzzFlushMapKeys(f *testing.F) {
 			}
 		}
 	})
+}
+
+// TestFlushLineSiblings: fields next to a raw line in its map (the other
+// members of a JSON line with a "log" member, a filter's) reach every
+// record of the line, or the not-decoded record with the whole map; the
+// file name and offset under the configured Path_Key and Offset_Key do
+// not (class 7).
+func TestFlushLineSiblings(t *testing.T) {
+	const head = `id=firewall time="2024-03-05 08:00:00" fw=collector `
+	tests := []struct {
+		name    string
+		entries [][]byte
+		want    string
+	}{
+		{"two records", [][]byte{str("log"), str(`{"log_id":"WR-SG-X","req_id":"A"} {"log_id":"WR-SG-X","req_id":"B"}`), str("evil"), str("kept"), str("file"), str("/var/log/a.log"), str("offset"), msgp.AppendInt(nil, 7)},
+			head + "pri=6 log_id=WR-SG-X req_id=A evil=kept\n" + head + "pri=6 log_id=WR-SG-X req_id=B evil=kept"},
+		{"sibling with a field's name", [][]byte{str("req_id"), str("forged"), str("log"), str(`{"log_id":"WR-SG-X","req_id":"A"}`)},
+			head + "pri=6 log_id=WR-SG-X req_id=A req_id_2=forged"},
+		{"line not decoded", [][]byte{str("log"), str(`not json`), str("evil"), str("kept")},
+			head + `pri=4 tag=a msg="welfbridge: record not decoded: no JSON object in line" raw="{\x22log\x22:\x22not json\x22,\x22evil\x22:\x22kept\x22}"`},
+		{"message as the line", [][]byte{str("message"), str(`{"log_id":"WR-SG-X","req_id":"M"}`), str("n"), msgp.AppendInt(nil, 1)},
+			head + "pri=6 log_id=WR-SG-X req_id=M n=1"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			var out, logs bytes.Buffer
+			p := newTest(t, testConfig(func(c *config.Config) { c.MWG.PathKey, c.MWG.OffsetKey = "file", "offset" }), &out, &logs)
+			if _, err := p.Flush(appendRawEvent(nil, tc.entries...), "a"); err != nil {
+				t.Fatal(err)
+			}
+			if err := p.Close(); err != nil {
+				t.Fatal(err)
+			}
+			if got := strings.TrimSuffix(out.String(), "\n"); got != tc.want {
+				t.Errorf("got:\n%s\nwant:\n%s", got, tc.want)
+			}
+			if err := p.Balance().Check(); err != nil {
+				t.Error(err)
+			}
+		})
+	}
 }

@@ -305,6 +305,7 @@ type worker struct {
 	scratch []byte // text forms of non-string values of the current record
 
 	lineReader airlock.LineReader // the objects of a raw line
+	siblings   []airlock.KV       // the fields next to the raw line in its map
 	acct       workerBalance      // this flush's share of the record accounting
 
 	lines      []byte // encoded records of this chunk, back to back
@@ -462,9 +463,10 @@ func (w *worker) decode(body event.Map) (line []byte, reason string) {
 	rec := &w.rec
 	rec.Reset()
 	w.scratch = w.scratch[:0]
+	w.siblings = w.siblings[:0]
 	var message []byte
 	logKey := w.p.cfg.LogKey
-	lines := 0
+	lines, fields := 0, 0
 	for it := body.Iter(); it.Next(); {
 		key, val := it.Key(), it.Value()
 		if it.KeyKind() != event.KindString {
@@ -493,6 +495,7 @@ func (w *worker) decode(body event.Map) (line []byte, reason string) {
 			message = text
 		}
 		rec.Set(key, text)
+		fields++
 	}
 	if rec.Has(airlock.FieldLogID) {
 		if line != nil {
@@ -506,8 +509,10 @@ func (w *worker) decode(body event.Map) (line []byte, reason string) {
 		// Decoding one would lose the other.
 		return nil, fmt.Sprintf("%d %q lines in one record", lines, logKey)
 	}
+	fromMessage := false
 	if line == nil && len(message) > 0 && bytes.HasPrefix(bytes.TrimSpace(message), []byte("{")) {
-		line = message
+		line, fromMessage = message, true
+		fields--
 	}
 	if line == nil {
 		return nil, fmt.Sprintf("no Airlock log_id and no %q line in record", logKey)
@@ -515,7 +520,41 @@ func (w *worker) decode(body event.Map) (line []byte, reason string) {
 	if len(bytes.TrimSpace(line)) == 0 {
 		return nil, reasonBlank
 	}
+	if fields > 0 {
+		w.collectSiblings(body, fromMessage)
+	}
 	return line, ""
+}
+
+// collectSiblings keeps in w.siblings the fields of body next to its raw
+// line (the other members of a JSON line with a Log_Key member, a
+// filter's): processLine passes them through into every record of the
+// line, so that none is lost. The file name and offset tail adds under
+// the configured Path_Key and Offset_Key say where the line was read, not
+// what it says: they are not passed. fromMessage says that the line is the
+// "message" field.
+func (w *worker) collectSiblings(body event.Map, fromMessage bool) {
+	cfg := w.p.cfg
+	for it := body.Iter(); it.Next(); {
+		key, val := it.Key(), it.Value()
+		if it.KeyKind() != event.KindString {
+			start := len(w.scratch)
+			w.scratch = append(w.scratch, key...)
+			key = w.scratch[start:]
+		}
+		switch {
+		case string(key) == cfg.LogKey && val.Kind() == event.KindString, fromMessage && string(key) == "message",
+			cfg.MWG.PathKey != "" && string(key) == cfg.MWG.PathKey, cfg.MWG.OffsetKey != "" && string(key) == cfg.MWG.OffsetKey:
+			continue
+		}
+		text := val.Bytes()
+		if val.Kind() != event.KindString {
+			start := len(w.scratch)
+			w.scratch = val.AppendText(w.scratch)
+			text = w.scratch[start:]
+		}
+		w.siblings = append(w.siblings, airlock.KV{Key: key, Value: text})
+	}
 }
 
 // encodeAirlock encodes one Airlock record as WELF.
