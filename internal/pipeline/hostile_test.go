@@ -11,6 +11,8 @@ import (
 
 	"github.com/welfbridge/welfbridge/internal/airlock"
 	"github.com/welfbridge/welfbridge/internal/config"
+	"github.com/welfbridge/welfbridge/internal/event/eventtest"
+	"github.com/welfbridge/welfbridge/internal/userinfo/userinfotest"
 	"github.com/welfbridge/welfbridge/internal/welf"
 )
 
@@ -211,4 +213,41 @@ func TestFlushLineSiblings(t *testing.T) {
 			}
 		})
 	}
+}
+
+// FuzzHostNoPassword: the gateway host becomes the header's fw (and a
+// syslog header's host): no password of userinfo in it, in any spelling,
+// reaches the output or the log.
+func FuzzHostNoPassword(f *testing.F) {
+	for _, tt := range userinfotest.Spellings {
+		if j := strings.Index(tt.In, userinfotest.Secret); j >= 0 {
+			f.Add(tt.In[:j], userinfotest.Secret, tt.In[j+len(userinfotest.Secret):])
+		}
+	}
+	f.Fuzz(func(t *testing.T, before, password, after string) {
+		ok := len(password) >= 3 && strings.ContainsAny(password, "ABCDEFGHIJKLMNOPQRSTUVWXYZ") &&
+			(strings.HasSuffix(before, ":") || strings.HasSuffix(before, "%3A")) &&
+			(strings.HasPrefix(after, "@") || strings.HasPrefix(after, "%40")) &&
+			strings.Count(before+password+after, password) == 1
+		for _, c := range []byte(password) {
+			ok = ok && (c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || strings.IndexByte("._~!$&'()*+,;-", c) >= 0)
+		}
+		if !ok {
+			return
+		}
+		host := before + password + after
+		var out, logs bytes.Buffer
+		p := newTest(t, testConfig(), &out, &logs)
+		chunk := eventtest.AppendV2(nil, evTime, map[string]any{"log_id": "WR-SG-X", "host": host})
+		chunk = eventtest.AppendV2(chunk, evTime, map[string]any{"log": `{"log_id":"WR-SG-X","host":` + strconv.Quote(host) + `}`})
+		if _, err := p.Flush(chunk, "a"); err != nil {
+			t.Fatal(err)
+		}
+		if err := p.Close(); err != nil {
+			t.Fatal(err)
+		}
+		if strings.Contains(out.String()+logs.String(), password) {
+			t.Fatalf("password %q of host %q:\n%s%s", password, host, out.String(), logs.String())
+		}
+	})
 }
