@@ -10,6 +10,9 @@ import (
 	"strings"
 	"testing"
 	"unicode"
+
+	"github.com/welfbridge/welfbridge/internal/userinfo/userinfotest"
+	"github.com/welfbridge/welfbridge/internal/welf"
 )
 
 // runLines writes lines to a file, runs them through the plugin (raw lines,
@@ -111,7 +114,7 @@ func TestHostileKeys(t *testing.T) {
 	want := []string{
 		hostileHead + `log_id=WR-SG-X a_b=v1 a_b_2=v2 a_b_3=v3 x_src=9.9.9.9 x_src_2=v4`,
 		hostileHead + `log_id=WR-SG-X ` + hashed(long1) + `=l1 ` + hashed(long2) + `=l2 ` + exact128 + `=e`,
-		hostileHead + `src=2.2.2.2 log_id=WR-SG-X front_src=10.0.0.1:1 tls_proto=TLSv1.3 front_src_2=forged x_msg=m x_partial=p unvalidated_src=u tls_proto_2=t`,
+		hostileHead + `src=2.2.2.2 log_id=WR-SG-X front_src=10.0.0.1:1 tls_proto=TLSv1.3 x_front_src=forged x_msg=m x_partial=p x_unvalidated_src=u x_tls_proto=t`,
 		hostileHead + `log_id=WR-SG-X _=empty __2=at a_b=1 a_b_2=2 a_b_3=3`,
 	}
 	for _, parsed := range []bool{false, true} {
@@ -253,5 +256,194 @@ func FuzzPluginLines(f *testing.F) {
 		if m[2] != strconv.Itoa(len(got)) {
 			t.Fatalf("%d records in the file, %s counted as written:\n%s", len(got), m[2], r.stderr)
 		}
+	})
+}
+
+// TestHostileRepeatedKeys: a key that repeats in one object loses no value,
+// from raw lines and from maps Fluent Bit's json parser made (which keep
+// both members) alike: the last value is the field's, every earlier
+// different value is passed through under its key, numbered if taken; null
+// and the absent markers remove nothing (class 6).
+func TestHostileRepeatedKeys(t *testing.T) {
+	lines := []string{
+		`{"log_id":"WR-SG-X","host":"gw","src":"1.1.1.1","src":"2.2.2.2"}`,
+		`{"log_id":"WR-SG-X","host":"gw","client_ip":"1.1.1.1","client_ip":"2.2.2.2","client_ip":null}`,
+		`{"log_id":"WR-SG-X","host":"gw","req_id":"A","req_id":"B","log_id":"WR-SG-Y","message":"m1","message":"m2"}`,
+		`{"log_id":"WR-SG-X","host":"gw","foo":"a","foo":"b","foo":"-","foo":"a","vhost":"h","vhost":"<n/a>"}`,
+		`{"log_id":"WR-SG-X","host":"gw","a":{"b":1},"a.b":2,"a_b":3,"a":{"b":1}}`,
+	}
+	want := []string{
+		hostileHead + `log_id=WR-SG-X x_src=1.1.1.1 x_src_2=2.2.2.2`,
+		hostileHead + `src=2.2.2.2 log_id=WR-SG-X client_ip=1.1.1.1`,
+		hostileHead + `msg=m2 log_id=WR-SG-Y req_id=B req_id_2=A log_id_2=WR-SG-X message=m1`,
+		hostileHead + `dstname=h log_id=WR-SG-X foo=a foo_2=b`,
+		hostileHead + `log_id=WR-SG-X a={\x22b\x22:1} a_b=2 a_b_2=3`,
+	}
+	for _, parsed := range []bool{false, true} {
+		t.Run(fmt.Sprint("parsed=", parsed), func(t *testing.T) {
+			got, _ := runLines(t, lines, parsed, single)
+			assertRecords(t, got, want)
+		})
+	}
+}
+
+// TestHostileSecrets: no value of a member whose key names a credential
+// reaches the output, at the top of a record, in a nested object or array,
+// in JSON in a string, or in a line that is not decoded, from raw lines
+// and parsed maps alike; the keys stay, so the field is seen.
+func TestHostileSecrets(t *testing.T) {
+	lines := []string{
+		`{"log_id":"WR-SG-X","host":"gw","password":"Pw9Secret","X-Api-Key":"Pw9Secret","Cookie":"sid=Pw9Secret","note":"ok"}`,
+		`{"log_id":"WR-SG-X","host":"gw","headers":{"Authorization":"Basic Pw9Secret","Accept":"*/*"},"list":[{"token":"Pw9Secret"},{"n":1}]}`,
+		`{"log_id":"WR-SG-X","host":"gw","body":"{\"user\":\"u\",\"pass\\u0077ord\":\"Pw9Secret\"}","credentials":{"user":"u","pin":"Pw9Secret"}}`,
+		`{"user":"u","password":"Pw9Secret","access_token":"Pw9Secret"}`,
+	}
+	const nd = `id=firewall time="2024-03-05 08:00:00" fw=gw-test pri=4 tag=a msg="welfbridge: record not decoded: `
+	want := []string{
+		hostileHead + `log_id=WR-SG-X password=<redacted> X_Api_Key=<redacted> Cookie=<redacted> note=ok`,
+		hostileHead + `log_id=WR-SG-X headers={\x22Authorization\x22:\x22<redacted>\x22,\x22Accept\x22:\x22*/*\x22} list=[{\x22token\x22:\x22<redacted>\x22},{\x22n\x22:1}]`,
+		hostileHead + `log_id=WR-SG-X body={\x22user\x22:\x22u\x22,\x22pass\\u0077ord\x22:\x22<redacted>\x22} credentials=<redacted>`,
+		nd + `JSON object has no log_id: not an Airlock log record" raw={\x22user\x22:\x22u\x22,\x22password\x22:\x22<redacted>\x22,\x22access_token\x22:\x22<redacted>\x22}`,
+	}
+	for _, parsed := range []bool{false, true} {
+		t.Run(fmt.Sprint("parsed=", parsed), func(t *testing.T) {
+			got, r := runLines(t, lines, parsed, single, "FW gw-test")
+			w := append([]string(nil), want...)
+			for i := range w {
+				w[i] = strings.Replace(w[i], "fw=gw ", "fw=gw-test ", 1)
+			}
+			if parsed {
+				w[3] = nd + `no Airlock log_id and no \x22log\x22 line in record" raw={\x22user\x22:\x22u\x22,\x22password\x22:\x22<redacted>\x22,\x22access_token\x22:\x22<redacted>\x22}`
+			}
+			assertRecords(t, got, w)
+			if strings.Contains(strings.Join(got, "\n")+r.stderr, "Pw9") {
+				t.Errorf("a secret reached the output or the log:\n%s\n%s", strings.Join(got, "\n"), r.stderr)
+			}
+		})
+	}
+}
+
+// TestHostileExport: in a Kibana export, members next to _source other
+// than Elasticsearch's own (_index, _id, fields, sort …), before it or
+// after it, are passed through, not dropped, from raw lines and parsed
+// maps alike (classes 6 and 8).
+func TestHostileExport(t *testing.T) {
+	lines := []string{
+		`{"_index":"airlock","client_ip":"6.6.6.6","log_id":"WR-SG-BLOCK-1","_id":"x","_source":{"log_id":"WR-SG-X","host":"gw","req_id":"K1"},"fields":{"req_id":["K1"]},"message":"after","sort":[1]}`,
+		`{"_source":{"log_id":"WR-SG-X","host":"gw","req_id":"K2"},"_source":{"log_id":"WR-SG-Y"},"note":{"a":1}}`,
+	}
+	want := []string{
+		hostileHead + `log_id=WR-SG-X req_id=K1 log_id_2=WR-SG-BLOCK-1 client_ip=6.6.6.6 message=after`,
+		hostileHead + `log_id=WR-SG-X req_id=K2 note={\x22a\x22:1}`,
+	}
+	for _, parsed := range []bool{false, true} {
+		t.Run(fmt.Sprint("parsed=", parsed), func(t *testing.T) {
+			got, _ := runLines(t, lines, parsed, single)
+			assertRecords(t, got, want)
+		})
+	}
+}
+
+// TestHostileHostPasswords: the gateway host, which becomes the WELF
+// header's fw (and a syslog header's host), loses URL passwords in every
+// spelling, with and without correlation, from raw lines and parsed maps
+// (class 2).
+func TestHostileHostPasswords(t *testing.T) {
+	var lines []string
+	for i, sp := range userinfotest.Spellings {
+		lines = append(lines, fmt.Sprintf(`{"log_id":"WR-SG-X","host":%s,"req_id":"H%d"}`, jsonString(sp.In), i))
+	}
+	for _, parsed := range []bool{false, true} {
+		for _, props := range [][]string{{single}, nil} {
+			t.Run(fmt.Sprint("parsed=", parsed, "/", props), func(t *testing.T) {
+				got, r := runLines(t, lines, parsed, props...)
+				if len(got) != len(lines) {
+					t.Fatalf("%d records for %d lines:\n%s", len(got), len(lines), strings.Join(got, "\n"))
+				}
+				for i, rec := range got {
+					fields, err := welf.Decode([]byte(rec))
+					if err != nil {
+						t.Fatal(err)
+					}
+					if want := userinfotest.Spellings[i].Out; fields[2].Value != want {
+						t.Errorf("record %d: fw=%q, want %q", i+1, fields[2].Value, want)
+					}
+				}
+				if strings.Contains(strings.Join(got, "\n")+r.stderr, userinfotest.Secret) {
+					t.Errorf("the password reached the output or the log")
+				}
+			})
+		}
+	}
+}
+
+// TestHostileTimestamps: an @timestamp whose year WELF cannot write in the
+// configured zone, or that is no time, neither loses the record (which
+// takes the event time) nor its own text (unvalidated_time), from raw lines
+// and parsed maps, with and without correlation (classes 7 and 9).
+func TestHostileTimestamps(t *testing.T) {
+	lines := []string{
+		`{"log_id":"WR-SG-X","host":"gw","req_id":"T1","@timestamp":"9999-12-31T23:59:59-14:00"}`,
+		`{"log_id":"WR-SG-X","host":"gw","req_id":"T2","@timestamp":"0000-01-01T00:00:00+14:00"}`,
+		`{"log_id":"WR-SG-X","host":"gw","req_id":"T3","@timestamp":"2024-02-30T00:00:00Z"}`,
+		`{"log_id":"WR-SG-X","host":"gw","req_id":"T4","@timestamp":1709626364}`,
+		`{"log_id":"WR-SG-X","host":"gw","req_id":"T5","@timestamp":"2024-03-05T09:12:44.331+01:00"}`,
+	}
+	want := []string{
+		hostileHead + `unvalidated_time=9999-12-31T23:59:59-14:00 log_id=WR-SG-X req_id=T1`,
+		hostileHead + `unvalidated_time=0000-01-01T00:00:00+14:00 log_id=WR-SG-X req_id=T2`,
+		hostileHead + `unvalidated_time=2024-02-30T00:00:00Z log_id=WR-SG-X req_id=T3`,
+		hostileHead + `unvalidated_time=1709626364 log_id=WR-SG-X req_id=T4`,
+		`id=firewall time="2024-03-05 08:12:44" fw=gw pri=6 log_id=WR-SG-X req_id=T5`,
+	}
+	for _, parsed := range []bool{false, true} {
+		for _, props := range [][]string{{single}, nil} {
+			t.Run(fmt.Sprint("parsed=", parsed, "/", props), func(t *testing.T) {
+				got, _ := runLines(t, lines, parsed, props...)
+				assertRecords(t, got, want)
+			})
+		}
+	}
+}
+
+// TestHostileKeysStateFile: a pending request whose records hold an empty
+// key, a repeated key and one unknown key with two values survives a
+// restart through State_File (it made the whole state file unreadable
+// before), and the joined record keeps every value (classes 6 and 7).
+func TestHostileKeysStateFile(t *testing.T) {
+	dir := t.TempDir()
+	state := filepath.Join(dir, "welf.state")
+	out := filepath.Join(dir, "out.welf")
+	props := []string{"Destination file://" + out, "Time_Zone UTC", "Line_Ending lf", "Conntrace on", "State_File " + state}
+	conntrace := `{"@timestamp":"2024-03-05T09:12:44.000+01:00","log_id":"WR-SG-CONNTRACE","host":"gw","req_id":"S1","":"empty","x":"c","client_ip":"1.1.1.1","client_ip":"2.2.2.2"}`
+	summary := `{"@timestamp":"2024-03-05T09:12:44.500+01:00","log_id":"WR-SG-SUMMARY","host":"gw","req_id":"S1","x":"s","http_status":"200"}`
+
+	r := mustRun(t, tailInput("a", writeLines(t, dir, "1.log", conntrace))+welfOutput("*", props...))
+	if !strings.Contains(r.stderr, "saved 1 pending requests") {
+		t.Fatalf("first run did not save its state:\n%s", r.stderr)
+	}
+	r = mustRun(t, tailInput("a", writeLines(t, dir, "2.log", summary))+welfOutput("*", props...))
+	if !strings.Contains(r.stderr, "restored 1 pending requests") {
+		t.Errorf("second run did not restore the state:\n%s", r.stderr)
+	}
+	want := `id=firewall time="2024-03-05 08:12:44" fw=gw pri=6 src=2.2.2.2 result=200 log_id=WR-SG-SUMMARY req_id=S1 x=s _=empty x_2=c client_ip=1.1.1.1`
+	if got := strings.TrimSuffix(readOutput(t, out), "\n"); got != want {
+		t.Errorf("after the restart:\n got %s\nwant %s", got, want)
+	}
+}
+
+// TestHostileLogMember: a JSON line whose "log" member holds an Airlock
+// record next to other members, through Fluent Bit's json parser: the map
+// has the raw line under Log_Key and the other members beside it, which
+// are passed through into the record instead of vanishing (class 7).
+func TestHostileLogMember(t *testing.T) {
+	lines := []string{
+		`{"log":"{\"log_id\":\"WR-SG-X\",\"host\":\"gw\",\"req_id\":\"L1\"}","evil":"kept","req_id":"forged"}`,
+		`{"log":"not json","evil":"kept"}`,
+	}
+	got, _ := runLines(t, lines, true, single, "FW gw")
+	assertRecords(t, got, []string{
+		hostileHead + `log_id=WR-SG-X req_id=L1 evil=kept req_id_2=forged`,
+		`id=firewall time="2024-03-05 08:00:00" fw=gw pri=4 tag=a msg="welfbridge: record not decoded: no JSON object in line" raw="{\x22log\x22:\x22not json\x22,\x22evil\x22:\x22kept\x22}"`,
 	})
 }

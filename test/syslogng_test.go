@@ -47,6 +47,10 @@ var hostileAirlock = []string{
 	`{"log_id":"WR-SG-X","host":"gw","req_id":"Q1","message":"x\" src=6.6.6.6 user=admin","http_user_agent":"a\\b","http_referrer":"'quoted'","note":"\\\"","tab":"a\tb c","lit":"\\x22 y","end":"z\\","endq":"z\\ q"}`,
 	`{"log_id":"WR-SG-X","host":"gw","req_id":"Q2","message":"\"","q2":"\"\"","eq":"a=b c=d","sq":"'","bs2":"\\\\","nl":"a\nb\r\nc","ctl":"\u0001\u001b[31m\u0000"}`,
 	`{"log_id":"WR-SG-X","host":"gw","req_id":"Q3","k\"=x":"v","k=v":"w","k v":"\" pri=0 id=forged","\\":"b"}`,
+	// '=' at either end or alone, values of spaces only, keys that start
+	// with a digit, '-' or '=', keys of punctuation or non-ASCII only, a
+	// key repeated (class 6).
+	`{"log_id":"WR-SG-X","host":"gw","req_id":"Q4","e1":"=x","e2":"x=","e3":"==","e4":"   ","e5":" ","e6":"a =b","e7":"= =","1k":"d","-k":"m","=k":"q","éé":"u","!!":"p","k=v=w":"kv","rep":"r1","rep":"r2 x=1","e8":"\\ ","e9":" \\"}`,
 	// URL credentials in Airlock's fields, free text, a field passed
 	// through, a key and a line not decoded: their passwords are removed.
 	`{"log_id":"WR-SG-SUMMARY","host":"gw","req_id":"U1","entry_path":"/p?u=http://u:Pw9Secret@host.example/x","http_referrer":"http://u:Pw9Secret@host.example/x","back_host":"u:Pw9Secret@h"}`,
@@ -58,7 +62,7 @@ var hostileAirlock = []string{
 // syslog-ng, whose kv-parser reads each WELF record back as key=value
 // pairs. Every record arrives once, as written to a file; kv-parser finds
 // exactly the keys welf.Decode does (none created, hidden or dropped, keys
-// of 128 bytes included); and its values equal welf.Decode's except where
+// of 128 bytes included), and so does Lire's regex; and its values equal welf.Decode's except where
 // kv-parser does not undo WELF's escaping: those differences are listed
 // exactly in golden/syslogng_kv_differences.txt.
 func TestSyslogNGKVParser(t *testing.T) {
@@ -109,6 +113,14 @@ func TestSyslogNGKVParser(t *testing.T) {
 			if err != nil {
 				t.Errorf("%s record %d: welf.Decode: %v", tt.name, i+1, err)
 				continue
+			}
+			// Lire's regex finds the same keys too (it does not unescape).
+			lire := lireParse(written[i])
+			for _, f := range fields {
+				if _, ok := lire[f.Key]; !ok || len(lire) != len(fields) {
+					t.Errorf("%s record %d: Lire finds %d keys (%q missing), welf.Decode %d:\n%s", tt.name, i+1, len(lire), f.Key, len(fields), written[i])
+					break
+				}
 			}
 			if len(r.Pairs) != len(fields) {
 				t.Errorf("%s record %d: kv-parser found %d pairs, welf.Decode %d fields:\n%s\n%v", tt.name, i+1, len(r.Pairs), len(fields), written[i], r.Pairs)

@@ -15,7 +15,10 @@
 // never joined (Correlate off) as much as for joined ones; package mwg
 // holds the MWG mapping likewise. WriteWELF keeps every value: typed standard fields (addresses, ports,
 // status, sizes, durations) carry only valid values, anything else goes to
-// unvalidated_<key>; unknown fields whose keys meet get numbered suffixes.
+// unvalidated_<key>; unknown fields whose keys meet get numbered suffixes,
+// and so does an earlier value of a key that repeats. No value keeps a URL
+// password, and a pass-through field whose key names a credential is
+// written as <redacted>.
 //
 // Values are byte slices. They may point into the caller's buffer (the
 // Fluent Bit chunk or the line passed to ParseLine) and are valid only as

@@ -24,6 +24,9 @@ func FuzzParseLine(f *testing.F) {
 	f.Add([]byte(`{"log_id":"X","a.b":"v1","a b":"v2","a_b":"v3","src":"9.9.9.9","x_src":"v4","client_ip":"::1\" x=y","unvalidated_src":"u"}`))
 	f.Add([]byte(`{"log_id":"X","note":"see http://u:Pw9Secret@h/","http_referrer":"r:p@h","k http:u:p@h":"v"}`))
 	f.Add([]byte(`{"resp_size":1e400,"req_size":1.5e3,"lifetime":-0,"http_status":18446744073709551616}`))
+	f.Add([]byte(`{"log_id":"X","client_ip":"1.1.1.1","src":"a","client_ip":"2.2.2.2","src":"b","src":null,"req_id":"R","req_id":"-"}`))
+	f.Add([]byte(`{"log_id":"X","password":"hunter2","X-Api-Key":"k","Cookie":"sid=1","password":"again"}`))
+	f.Add([]byte(`{"log_id":"X","h":{"Authorization":"Basic dTpw","a":[{"token":1}]},"s":"{\"pass\\u0077ord\":\"p\"}"}`))
 
 	var r Record
 	f.Fuzz(func(t *testing.T, line []byte) {
@@ -38,7 +41,98 @@ func FuzzParseLine(f *testing.F) {
 		}
 		checkWELFKeys(t, welfOf(&r))
 		checkNoValueLost(t, &r)
+		checkRepeatedKeysKept(t, line, &r)
 	})
+}
+
+// checkRepeatedKeysKept: on a line that is one valid JSON object, every
+// earlier value of a key that repeats (encoding/json keeps only the last)
+// is the value of a field of its own in the WELF. (The last value is the
+// field's, which the mapping may put in the header, in a composed field or
+// nowhere, as for any field.)
+func checkRepeatedKeysKept(t *testing.T, line []byte, r *Record) {
+	t.Helper()
+	members, ok := jsonMembers(line)
+	if !ok || r.dropped > 0 {
+		return
+	}
+	last := map[string]string{}
+	for _, m := range members {
+		if m.value != nil && !isAbsent(m.value) {
+			last[m.key] = string(m.value)
+		}
+	}
+	got := map[string]bool{}
+	for _, f := range decodeFields(t, r) {
+		got[f.Value] = true
+	}
+	for _, m := range members {
+		if m.value == nil || isAbsent(m.value) || string(m.value) == last[m.key] {
+			continue
+		}
+		v := []byte(passedThrough(r, []byte(m.key), m.value))
+		if !got[string(v)] && !got[string(userinfo.Redact(nil, v))] {
+			t.Fatalf("value %q of the repeated key %q lost:\n%s", m.value, m.key, encodeFields(t, r))
+		}
+	}
+}
+
+// passedThrough returns the value the unknown field key=val is written
+// with before URL passwords are removed: <redacted> if its key names a
+// secret, else val with the secrets of JSON text in it redacted.
+func passedThrough(r *Record, key, val []byte) string {
+	if namesSecret(r.extraKey(key)) && !isKnown(key) {
+		return redactedValue
+	}
+	return string(AppendRedactedSecrets(nil, val))
+}
+
+type member struct {
+	key   string
+	value []byte // as the record holds it; nil for a nested value or null
+}
+
+// jsonMembers returns the members of a line that is exactly one JSON object
+// without a Kibana _source, repeated keys included, in order.
+func jsonMembers(line []byte) ([]member, bool) {
+	if !utf8.Valid(line) || !json.Valid(line) {
+		return nil, false
+	}
+	dec := json.NewDecoder(bytes.NewReader(line))
+	if tok, err := dec.Token(); err != nil || tok != json.Delim('{') {
+		return nil, false
+	}
+	var members []member
+	for dec.More() {
+		tok, err := dec.Token()
+		if err != nil {
+			return nil, false
+		}
+		key := tok.(string)
+		if key == "_source" {
+			return nil, false
+		}
+		var raw json.RawMessage
+		if dec.Decode(&raw) != nil {
+			return nil, false
+		}
+		m := member{key: key}
+		switch raw[0] {
+		case '"':
+			var s string
+			if json.Unmarshal(raw, &s) != nil {
+				return nil, false
+			}
+			m.value = []byte(s)
+		case '{', '[', 'n':
+		case 't', 'f':
+			m.value = raw
+		default:
+			m.value = fluentBitNumber(raw)
+		}
+		members = append(members, m)
+	}
+	return members, true
 }
 
 // checkAgainstEncodingJSON compares with encoding/json on lines that are
@@ -56,9 +150,16 @@ func checkAgainstEncodingJSON(t *testing.T, line []byte, r *Record, err error) {
 	if err != nil {
 		t.Fatalf("ParseLine rejects valid JSON: %v", err)
 	}
+	// encoding/json keeps the last value of a repeated key, even null;
+	// checkRepeatedKeysKept looks after those keys.
+	members, _ := jsonMembers(line)
+	repeated := map[string]int{}
+	for _, m := range members {
+		repeated[m.key]++
+	}
 	for key, raw := range m {
 		f, ok := LookupField([]byte(key))
-		if !ok {
+		if !ok || repeated[key] > 1 {
 			continue
 		}
 		var want []byte
@@ -119,9 +220,9 @@ func checkNoValueLost(t *testing.T, r *Record) {
 		got[f.Value]++
 	}
 	for _, kv := range r.Extra() {
-		v := string(kv.Value)
+		v := passedThrough(r, kv.Key, kv.Value)
 		if got[v] == 0 { // or without URL passwords
-			v = string(userinfo.Redact(nil, kv.Value))
+			v = string(userinfo.Redact(nil, []byte(v)))
 		}
 		if got[v] == 0 {
 			t.Fatalf("value %q of %q lost:\n%s", kv.Value, kv.Key, encodeFields(t, r))
@@ -169,5 +270,66 @@ func checkWELFKeys(t *testing.T, welf string) {
 			t.Fatalf("WELF key %q written twice:\n%s", key, welf)
 		}
 		seen[key] = true
+	}
+}
+
+// FuzzAppendRedactedSecrets: on any text the result is stable (redacting
+// twice changes nothing more); on valid JSON it is valid JSON of the same
+// shape in which every scalar under a key that names a secret is
+// "<redacted>" and everything else is unchanged.
+func FuzzAppendRedactedSecrets(f *testing.F) {
+	f.Add([]byte(`{"user":"u","password":"p","h":{"Cookie":"c","n":[1,{"api-key":true}]},"credentials":{"pin":1}}`))
+	f.Add([]byte(`x" "password":"p" and "cookie":sid=1}`))
+	f.Add([]byte(`{"pass\u0077ord":"p","pass\"word":"q","secret":"a\"b\\"}`))
+	f.Fuzz(func(t *testing.T, text []byte) {
+		out := AppendRedactedSecrets(nil, text)
+		if again := AppendRedactedSecrets(nil, out); !bytes.Equal(again, out) {
+			t.Fatalf("not stable:\n%q\n%q", out, again)
+		}
+		var in any
+		if json.Unmarshal(text, &in) != nil {
+			return
+		}
+		var got any
+		if err := json.Unmarshal(out, &got); err != nil {
+			t.Fatalf("%q became invalid JSON %q: %v", text, out, err)
+		}
+		checkRedactedJSON(t, in, got, false)
+	})
+}
+
+func checkRedactedJSON(t *testing.T, in, got any, secret bool) {
+	t.Helper()
+	switch v := in.(type) {
+	case map[string]any:
+		if secret {
+			break
+		}
+		g, ok := got.(map[string]any)
+		if !ok || len(g) != len(v) {
+			t.Fatalf("object %v became %v", v, got)
+		}
+		for k, x := range v {
+			checkRedactedJSON(t, x, g[k], namesSecret(k))
+		}
+	case []any:
+		if secret {
+			break
+		}
+		g, ok := got.([]any)
+		if !ok || len(g) != len(v) {
+			t.Fatalf("array %v became %v", v, got)
+		}
+		for i := range v {
+			checkRedactedJSON(t, v[i], g[i], false)
+		}
+	default:
+		if !secret && !reflect.DeepEqual(in, got) {
+			t.Fatalf("%v became %v", in, got)
+		}
+		return
+	}
+	if secret && got != redactedValue {
+		t.Fatalf("%v under a secret's key became %v", in, got)
 	}
 }

@@ -55,13 +55,17 @@ func TestKeyCollisions(t *testing.T) {
 		{"numbered name taken by a later key", []string{"a-b", "1", "a.b", "2", "a_b_2", "3"},
 			[]string{"a_b=1", "a_b_2=2", "a_b_2_2=3"}},
 		{"extension written before", []string{"front_src", "x", "client_ip", "1.2.3.4", "front_src_ip", "5.6.7.8", "front_src_port", "9"},
-			[]string{"src=1.2.3.4", "front_src=5.6.7.8:9", "front_src_2=x"}},
+			[]string{"src=1.2.3.4", "front_src=5.6.7.8:9", "x_front_src=x"}},
 		{"standard names and partial", []string{"msg", "m", "partial", "p", "x_partial", "q", "id", "i", "extra_dropped", "d"},
 			[]string{"x_msg=m", "x_partial=p", "x_partial_2=q", "x_id=i", "x_extra_dropped=d"}},
 		{"known extension name", []string{"tls_proto", "forged", "front_tls_proto", "TLSv1.3"},
-			[]string{"tls_proto=TLSv1.3", "tls_proto_2=forged"}},
+			[]string{"tls_proto=TLSv1.3", "x_tls_proto=forged"}},
 		{"unvalidated name", []string{"unvalidated_src", "u", "client_ip", "a b"},
-			[]string{"unvalidated_src=a b", "unvalidated_src_2=u"}},
+			[]string{"unvalidated_src=a b", "x_unvalidated_src=u"}},
+		{"standard names in any case", []string{"SRC", "a", "Time", "b", "UNVALIDATED_DST", "c", "Tls_Proto", "d", "Unvalidated_" + strings.Repeat("Long", 10), "e"},
+			[]string{"x_SRC=a", "x_Time=b", "x_UNVALIDATED_DST=c", "x_Tls_Proto=d", "x_Unvalidated_" + strings.Repeat("Long", 10) + "=e"}},
+		{"generated names when nothing else has them", []string{"unvalidated_time", "t", "unvalidated_dst", "d", "tls_proto", "p", "vhost_addr", "v", "tls_client_dn", "c"},
+			[]string{"x_unvalidated_time=t", "x_unvalidated_dst=d", "x_tls_proto=p", "x_vhost_addr=v", "x_tls_client_dn=c"}},
 		{"empty and odd keys", []string{"", "e", "@", "at", "é", "e-acute"},
 			[]string{"_=e", "__2=at", "__=e-acute"}},
 		{"long keys", []string{long + "1", "l1", long + "2", "l2"},
@@ -132,5 +136,199 @@ func TestTypedFields(t *testing.T) {
 				t.Errorf("got:\n%s\nwant:\n%s", got, want)
 			}
 		})
+	}
+}
+
+// TestRepeatedKeys: a key that repeats in one object loses no value (class
+// 6): the last value is the field's, every earlier different value is
+// passed through under the same key, numbered if that key is taken; absent
+// values remove nothing.
+func TestRepeatedKeys(t *testing.T) {
+	tests := []struct {
+		name, line string
+		want       []string
+	}{
+		{"unknown key", `{"log_id":"X","src":"1.1.1.1","src":"2.2.2.2"}`,
+			[]string{"log_id=X", "x_src=1.1.1.1", "x_src_2=2.2.2.2"}},
+		{"typed field", `{"log_id":"X","client_ip":"1.1.1.1","client_ip":"2.2.2.2"}`,
+			[]string{"src=2.2.2.2", "log_id=X", "client_ip=1.1.1.1"}},
+		{"field written under its own name", `{"log_id":"X","req_id":"A","log_id":"Y","req_id":"B"}`,
+			[]string{"log_id=Y", "req_id=B", "log_id_2=X", "req_id_2=A"}},
+		{"null and absent markers", `{"log_id":"X","foo":"a","foo":"b","foo":null,"vhost":"h","vhost":"-","vhost":"<n/a>","vhost":""}`,
+			[]string{"dstname=h", "log_id=X", "foo=a", "foo_2=b"}},
+		{"same pair twice", `{"log_id":"X","foo":"a","foo":"a","req_id":"R","req_id":"R"}`,
+			[]string{"log_id=X", "req_id=R", "foo=a"}},
+		{"message", `{"log_id":"X","message":"first","message":"second"}`,
+			[]string{"msg=second", "log_id=X", "message=first"}},
+		{"nested and number", `{"log_id":"X","resp_size":{"a":1},"resp_size":5}`,
+			[]string{"rcvd=5", "log_id=X", `resp_size={"a":1}`}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			var r Record
+			if err := ParseLine([]byte(tc.line), &r); err != nil {
+				t.Fatal(err)
+			}
+			if got, want := encodeFields(t, &r), strings.Join(tc.want, "\n"); got != want {
+				t.Errorf("got:\n%s\nwant:\n%s", got, want)
+			}
+		})
+	}
+}
+
+// TestSecretFields: a pass-through field whose key names a credential keeps
+// its key, and its value is written as <redacted>, whatever the key's case
+// and punctuation; Airlock's own fields and keys that merely resemble one
+// are written as they are.
+func TestSecretFields(t *testing.T) {
+	tests := []struct {
+		name string
+		kv   []string
+		want []string
+	}{
+		{"passwords", []string{"password", "hunter2", "User-Password", "p1", "PASSWD", "p2", "pwd", "p3", "pass", "p4", "db.passphrase", "p5"},
+			[]string{"password=<redacted>", "User_Password=<redacted>", "PASSWD=<redacted>", "pwd=<redacted>", "pass=<redacted>", "db_passphrase=<redacted>"}},
+		{"headers", []string{"authorization", "Basic dTpw", "Proxy-Authorization", "Bearer x", "cookie", "sid=1", "Set-Cookie", "sid=2", "X-Api-Key", "k1", "api_key", "k2"},
+			[]string{"authorization=<redacted>", "Proxy_Authorization=<redacted>", "cookie=<redacted>", "Set_Cookie=<redacted>", "X_Api_Key=<redacted>", "api_key=<redacted>"}},
+		{"tokens and keys", []string{"access_token", "t1", "refreshToken", "t2", "client_secret", "s1", "credentials", "c1", "private-key", "k", "auth", "a", "PIN", "1234"},
+			[]string{"access_token=<redacted>", "refreshToken=<redacted>", "client_secret=<redacted>", "credentials=<redacted>", "private_key=<redacted>", "auth=<redacted>", "PIN=<redacted>"}},
+		{"repeated and colliding", []string{"password", "a", "password", "b", "pass.word", "c"},
+			[]string{"password=<redacted>", "password_2=<redacted>", "pass_word=<redacted>"}},
+		{"not secrets", []string{"author", "a", "passenger", "p", "keyword", "k", "pinned", "x", "audit_token", "jdoe", "audit_token", "alice", "sess_auth", "true"},
+			[]string{"user=alice", "sess_auth=true", "author=a", "passenger=p", "keyword=k", "pinned=x", "audit_token=jdoe"}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			var r Record
+			set(&r, tc.kv...)
+			if got, want := encodeFields(t, &r), strings.Join(tc.want, "\n"); got != want {
+				t.Errorf("got:\n%s\nwant:\n%s", got, want)
+			}
+		})
+	}
+}
+
+// TestRedactedSecretsInJSON: in JSON text passed through whole (a nested
+// value, JSON in a string, a line not decoded), the value of every member
+// whose key names a secret is <redacted>, however the text is spelled or
+// broken; other text is unchanged.
+func TestRedactedSecretsInJSON(t *testing.T) {
+	tests := []struct{ in, want string }{
+		{`{"user":"u","password":"p"}`, `{"user":"u","password":"<redacted>"}`},
+		{`{"h":{"Authorization":"Basic dTpw","X-Api-Key" : 123},"a":[{"token":null}]}`,
+			`{"h":{"Authorization":"<redacted>","X-Api-Key" : "<redacted>"},"a":[{"token":"<redacted>"}]}`},
+		{`{"pass\u0077ord":"p","pass\"word":"q"}`, `{"pass\u0077ord":"<redacted>","pass\"word":"<redacted>"}`},
+		{`{"secret":"a\"b","n":1}`, `{"secret":"<redacted>","n":1}`},
+		{`x" "password":"p" and "cookie":sid=1}`, `x" "password":"<redacted>" and "cookie":"<redacted>"}`},
+		{`{"credentials":{"user":"u","pin":1234},"n":{"tokens":["a","b,]"],"c":{"cookie":{"sid":"1"}}}}`,
+			`{"credentials":"<redacted>","n":{"tokens":"<redacted>","c":{"cookie":"<redacted>"}}}`},
+		{"{\"secret\":{\"a\":[1,\n2]}, \"b\": 1}", `{"secret":"<redacted>", "b": 1}`},
+		{`{"password":"unterminated`, `{"password":"<redacted>"`},
+		{`{"note":"no secret: \"password\" is a word","password"`, `{"note":"no secret: \"password\" is a word","password"`},
+		{`{"a":"b","keyword":"k","author":"x"}`, `{"a":"b","keyword":"k","author":"x"}`},
+		{``, ``},
+	}
+	for _, tc := range tests {
+		if got := string(AppendRedactedSecrets(nil, []byte(tc.in))); got != tc.want {
+			t.Errorf("%s:\n got %s\nwant %s", tc.in, got, tc.want)
+		}
+	}
+	var r Record
+	set(&r, "log_id", "X", "headers", `{"Cookie":"sid=1","Accept":"*/*"}`, "body", `{"password":"p"}`, "q", `say "x"`)
+	want := strings.Join([]string{"log_id=X", `headers={"Cookie":"<redacted>","Accept":"*/*"}`, `body={"password":"<redacted>"}`, `q=say "x"`}, "\n")
+	if got := encodeFields(t, &r); got != want {
+		t.Errorf("got:\n%s\nwant:\n%s", got, want)
+	}
+}
+
+// TestFullWidthNotUserinfo: full-width look-alikes of '@', '%' and ':' are
+// no URL syntax to any parser (WHATWG's host parser rejects the host they
+// make; a full-width colon is part of the user name), so the text is
+// written as it is, in URL fields and in free text.
+func TestFullWidthNotUserinfo(t *testing.T) {
+	for _, v := range []string{"http://u:p＠h/", "http://u:p％40h/", "http://u：p@h/x", "//u:p＠h"} {
+		var r Record
+		set(&r, "log_id", "X", "http_referrer", v, "message", "see "+v)
+		want := strings.Join([]string{"msg=see " + v, "ref=" + v, "log_id=X"}, "\n")
+		if got := encodeFields(t, &r); got != want {
+			t.Errorf("%s:\ngot:\n%s\nwant:\n%s", v, got, want)
+		}
+	}
+}
+
+// TestUnvalidatedTime: an @timestamp the header cannot take (no ISO 8601
+// time with zone, an impossible date, a year WELF's four digits do not
+// hold in every zone) is kept as unvalidated_time, and Time says so; a
+// valid one is the header's only.
+func TestUnvalidatedTime(t *testing.T) {
+	for _, tc := range []struct {
+		ts    string
+		valid bool
+	}{
+		{"2024-03-05T09:12:44.331+01:00", true},
+		{"2024-05-01T08:15:02.123+0000", true},
+		{"0001-01-01T00:00:00Z", true},
+		{"9998-12-31T23:59:59-14:00", true},
+		{"9999-12-31T23:59:59-14:00", false},
+		{"0000-01-01T00:00:00+14:00", false},
+		{"2024-02-30T00:00:00Z", false},
+		{"2024-03-05T09:12:44.331+99:00", false},
+		{"2024-03-05 09:12:44", false},
+		{"1709626364", false},
+		{"yesterday at noon", false},
+	} {
+		var r Record
+		set(&r, "@timestamp", tc.ts, "log_id", "X")
+		if _, ok := r.Time(); ok != tc.valid {
+			t.Errorf("%s: Time ok = %v, want %v", tc.ts, ok, tc.valid)
+		}
+		want := "log_id=X"
+		if !tc.valid {
+			want = "unvalidated_time=" + tc.ts + "\n" + want
+		}
+		if got := encodeFields(t, &r); got != want {
+			t.Errorf("%s:\ngot:\n%s\nwant:\n%s", tc.ts, got, want)
+		}
+	}
+	// Time's kept result follows the text.
+	var r Record
+	set(&r, "@timestamp", "2024-03-05T09:12:44Z")
+	first, _ := r.Time()
+	set(&r, "@timestamp", "2024-03-05T09:12:45Z")
+	if second, ok := r.Time(); !ok || second.Sub(first) != time.Second {
+		t.Errorf("Time after a new @timestamp: %v, %v", second, ok)
+	}
+}
+
+// TestUnvalidatedPri: a priority that is no syslog level leaves the header
+// its default and is kept as unvalidated_pri.
+func TestUnvalidatedPri(t *testing.T) {
+	for _, tc := range []struct{ pri, want string }{
+		{"warning", "log_id=X"},
+		{"WARN", "log_id=X"},
+		{"3", "log_id=X"},
+		{"8", "unvalidated_pri=8\nlog_id=X"},
+		{"evil pri=0", "unvalidated_pri=evil pri=0\nlog_id=X"},
+		{"warningx", "unvalidated_pri=warningx\nlog_id=X"},
+	} {
+		var r Record
+		set(&r, "priority", tc.pri, "log_id", "X")
+		if got := encodeFields(t, &r); got != tc.want {
+			t.Errorf("%s:\ngot:\n%s\nwant:\n%s", tc.pri, got, tc.want)
+		}
+	}
+}
+
+// TestUnvalidatedUserinfo: a value that failed its type is no free text:
+// "u:p@h" in a port, size, status, duration, priority or @timestamp loses
+// its password as in an address field.
+func TestUnvalidatedUserinfo(t *testing.T) {
+	var r Record
+	set(&r, "log_id", "X", "front_src_ip", "1.1.1.1", "front_src_port", "u:p1@h", "http_status", "u:p2@h",
+		"req_size", "u:p3@h", "lifetime", "u:p4@h", "priority", "u:p5@h", "@timestamp", "u:p6@h")
+	want := strings.Join([]string{"src=1.1.1.1", "unvalidated_srcport=u@h", "unvalidated_result=u@h", "unvalidated_sent=u@h",
+		"unvalidated_duration=u@h", "unvalidated_time=u@h", "unvalidated_pri=u@h", "log_id=X"}, "\n")
+	if got := encodeFields(t, &r); got != want {
+		t.Errorf("got:\n%s\nwant:\n%s", got, want)
 	}
 }

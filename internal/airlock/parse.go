@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"unicode/utf16"
 	"unicode/utf8"
@@ -22,9 +23,11 @@ import (
 // syslog trailers).
 //
 // A Kibana/Elasticsearch export document ({"_index":..., "_source":{...},
-// "fields":{...}}) yields the fields of _source only; the rest of the
-// document is read (it must be valid JSON) but not kept. LineReader reads
-// every object of a line and reports text that is in none.
+// "fields":{...}}) yields the fields of _source; the rest of the document
+// is read (it must be valid JSON), and its members other than
+// Elasticsearch's own (isExportMeta) are kept as unknown fields.
+// LineReader reads every object of a line and reports text that is in
+// none.
 //
 // Values are slices of line where the JSON text can be used as is; strings
 // with escapes and other values are stored in r's arena, as the text the map
@@ -45,10 +48,9 @@ func ParseLine(line []byte, r *Record) error {
 	return err
 }
 
-// setSource reads the JSON text of a Kibana export's _source into r,
-// replacing what r held. On error r holds no fields.
+// setSource reads the JSON text of a Kibana export's _source into r; what r
+// held becomes envelope (see keepEnvelope). On error r is as it was.
 func (r *Record) setSource(text []byte) error {
-	r.clearFields()
 	start := 0
 	for start < len(text) && isSpace(text[start]) {
 		start++
@@ -56,14 +58,51 @@ func (r *Record) setSource(text []byte) error {
 	if start == len(text) || text[start] != '{' {
 		return errors.New("JSON value is not an object")
 	}
+	// Kept for an error: exports are rare in a map, and broken ones rarer.
+	values, extra, dropped := r.values, slices.Clone(r.extra), r.dropped
+	r.keepEnvelope()
 	p := newParser(text, start, r)
-	err := p.object(false)
-	if err != nil {
-		r.clearFields()
+	if err := p.object(false); err != nil {
+		clear(r.extra)
+		r.values, r.extra, r.dropped = values, extra, dropped
 		return err
 	}
 	r.fromSource = true
 	return nil
+}
+
+// keepEnvelope turns the fields r holds, the members of a Kibana export
+// before its _source, into unknown fields, but for Elasticsearch's own
+// (isExportMeta): the exported document alone makes the record, and no
+// other value is lost.
+func (r *Record) keepEnvelope() {
+	kept := r.extra[:0]
+	for _, kv := range r.extra {
+		if !isExportMeta(kv.Key) {
+			kept = append(kept, kv)
+		}
+	}
+	clear(r.extra[len(kept):])
+	r.extra = kept
+	for f, v := range r.values {
+		if v != nil {
+			r.setExtra([]byte(fieldNames[f]), v)
+		}
+	}
+	r.values = [NumFields][]byte{}
+}
+
+// isExportMeta reports whether key is a member Elasticsearch adds to a
+// document it exports (or a second _source): dropped, as it says nothing
+// about the request.
+func isExportMeta(key []byte) bool {
+	switch string(key) {
+	case "_index", "_id", "_type", "_version", "_score", "_seq_no", "_primary_term", "_routing",
+		"_ignored", "_source", "_shard", "_node", "_explanation", "fields", "sort", "highlight",
+		"matched_queries", "inner_hits", "ignored_field_values":
+		return true
+	}
+	return false
 }
 
 // parser reads one JSON object without allocating: keys and plain strings
@@ -121,20 +160,23 @@ func (p *parser) object(top bool) error {
 			if p.peek() != '{' {
 				return fmt.Errorf("invalid Kibana export at offset %d: _source: JSON value is not an object", p.pos)
 			}
-			p.rec.clearFields()
+			p.rec.keepEnvelope()
 			if err := p.object(false); err != nil {
 				return err
 			}
 			// The rest of the export document is read, so that the line
-			// goes on after it, but not kept.
+			// goes on after it; what is not Elasticsearch's own is kept.
 			p.envelope = true
 		} else {
 			val, err := p.value()
 			if err != nil {
 				return err
 			}
-			if !(top && p.envelope) {
+			switch {
+			case !(top && p.envelope):
 				p.rec.set(key, val)
+			case !isExportMeta(key):
+				p.rec.SetExtra(key, val)
 			}
 		}
 

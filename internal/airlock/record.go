@@ -2,7 +2,6 @@ package airlock
 
 import (
 	"bytes"
-	"slices"
 	"time"
 )
 
@@ -33,7 +32,7 @@ type Record struct {
 	dropped int // unknown fields not kept because MaxExtra was reached
 
 	// fromSource is set once the _source document of a Kibana export has
-	// been read: the remaining envelope keys must not be mixed into it.
+	// been read: the remaining envelope keys are no fields of it.
 	fromSource bool
 
 	// arena holds the bytes the record owns: unescaped strings and captured
@@ -51,6 +50,12 @@ type Record struct {
 	// The last non-UTC zone Time built, reused while the offset repeats.
 	zone       *time.Location
 	zoneOffset int
+
+	// Time's last result and the @timestamp text it is for.
+	timeText   []byte
+	timeValue  time.Time
+	timeOK     bool
+	timeCached bool
 }
 
 // Reset empties the record, keeping its buffers for reuse.
@@ -77,18 +82,28 @@ func (r *Record) Reset() {
 }
 
 // Set stores one field as it came from a decoded map. The value is kept by
-// reference, not copied. "<n/a>", "-" and the empty value mean absent. A key
-// that is set again replaces the earlier value (last wins); setting it absent
-// removes it. Unknown keys are kept in Extra in arrival order.
+// reference, not copied. "<n/a>", "-" and the empty value mean absent: they
+// set nothing and remove nothing. Unknown keys are kept in Extra in arrival
+// order.
 //
-// The key "_source" marks a Kibana export: its value, the JSON text of the
-// exported document, replaces everything set so far, and Set ignores every
-// later key of the export envelope. If that text is not a valid JSON object,
-// the record keeps it as the unknown field "_source" instead (the keys set
-// before are gone all the same), so that the failure shows downstream
-// rather than vanishing.
+// No value is lost to a key that repeats (JSON allows it, and Fluent Bit's
+// json parser keeps both members): for a known field the last value is the
+// field's and each earlier, different value is kept in Extra under the same
+// key; an unknown key that repeats with another value is kept again. A pair
+// repeated with the same value is one field.
+//
+// The key "_source" marks a Kibana export: the fields of its value, the
+// JSON text of the exported document, make the record; the other members
+// of the export, before and after it, are kept as unknown fields, but for
+// Elasticsearch's own (_index, _id, fields …, see isExportMeta). If that
+// text is not a valid JSON object, the record keeps it as the unknown
+// field "_source" instead, so that the failure shows downstream rather
+// than vanishing.
 func (r *Record) Set(key, val []byte) {
 	if r.fromSource {
+		if !isExportMeta(key) {
+			r.SetExtra(key, val)
+		}
 		return
 	}
 	if string(key) == "_source" {
@@ -99,33 +114,39 @@ func (r *Record) Set(key, val []byte) {
 	r.set(key, val)
 }
 
+// SetExtra stores an unknown field as it is, even under the key of a known
+// field: for a joiner that copies a record's Extra (an earlier value of a
+// repeated key, see Set) into another record. Like Set it ignores an absent
+// value and a pair the record already has.
+func (r *Record) SetExtra(key, val []byte) {
+	if !isAbsent(val) {
+		r.setExtra(key[:len(key):len(key)], val[:len(val):len(val)])
+	}
+}
+
 // set stores one field without the export handling of Set.
 func (r *Record) set(key, val []byte) {
 	if isAbsent(val) {
-		val = nil
-	} else {
-		val = val[:len(val):len(val)] // appending to a Get result must not clobber its neighbours
+		return
 	}
+	val = val[:len(val):len(val)] // appending to a Get result must not clobber its neighbours
+	key = key[:len(key):len(key)]
 	if f, ok := LookupField(key); ok {
+		if old := r.values[f]; old != nil && !bytes.Equal(old, val) {
+			r.setExtra(key, old)
+		}
 		r.values[f] = val
 		return
 	}
-	r.setExtra(key[:len(key):len(key)], val)
+	r.setExtra(key, val)
 }
 
+// setExtra appends an unknown field unless the record has the same pair.
 func (r *Record) setExtra(key, val []byte) {
 	for i := range r.extra {
-		if bytes.Equal(r.extra[i].Key, key) {
-			if val == nil {
-				r.extra = slices.Delete(r.extra, i, i+1)
-			} else {
-				r.extra[i].Value = val
-			}
+		if bytes.Equal(r.extra[i].Key, key) && bytes.Equal(r.extra[i].Value, val) {
 			return
 		}
-	}
-	if val == nil {
-		return
 	}
 	if len(r.extra) >= MaxExtra {
 		r.dropped++

@@ -22,17 +22,27 @@ func TestSet(t *testing.T) {
 		{"known and unknown", []string{"log_id", "WR-SG-SUMMARY", "zeta", "1", "alpha", "2", "req_id", "R1"},
 			lines("log_id=WR-SG-SUMMARY", "req_id=R1", "extra zeta=1", "extra alpha=2")},
 		{"absent markers", []string{"corr_id", "<n/a>", "audit_token", "-", "tenant", "", "x", "<n/a>"}, ""},
-		{"last wins", []string{"req_id", "a", "x", "1", "req_id", "b", "x", "2"}, lines("req_id=b", "extra x=2")},
-		{"set absent removes", []string{"req_id", "a", "x", "1", "y", "2", "req_id", "-", "x", "<n/a>"}, lines("extra y=2")},
+		{"repeated key: last wins, earlier kept", []string{"req_id", "a", "x", "1", "req_id", "b", "x", "2"},
+			lines("req_id=b", "extra x=1", "extra req_id=a", "extra x=2")},
+		{"repeated pair is one field", []string{"req_id", "a", "x", "1", "req_id", "a", "x", "1"}, lines("req_id=a", "extra x=1")},
+		{"absent removes nothing", []string{"req_id", "a", "x", "1", "y", "2", "req_id", "-", "x", "<n/a>", "y", ""},
+			lines("req_id=a", "extra x=1", "extra y=2")},
+		{"repeated known key three times", []string{"client_ip", "1.1.1.1", "client_ip", "2.2.2.2", "client_ip", "3.3.3.3"},
+			lines("client_ip=3.3.3.3", "extra client_ip=1.1.1.1", "extra client_ip=2.2.2.2")},
 		{"nested value as text", []string{"geo", `{"lat":47.37}`}, lines(`extra geo={"lat":47.37}`)},
 		{"empty key kept", []string{"", "v"}, "extra =v\n"},
 		{"export: _source replaces the envelope", []string{
 			"_index", "airlock-gateway-default-2023.12.06", "_id", "x",
 			"_source", `{"log_id":"WR-SG-CONNTRACE","front_src_port":"18982","msg":"a\"b"}`,
 			"fields", `{"log_id":["WR-SG-CONNTRACE"]}`, "host", "late"},
-			lines("log_id=WR-SG-CONNTRACE", "front_src_port=18982", `extra msg=a"b`)},
+			lines("log_id=WR-SG-CONNTRACE", "front_src_port=18982", `extra msg=a"b`, "extra host=late")},
+		{"export: members before _source kept", []string{"host", "early", "_index", "i", "note", "n",
+			"_source", `{"log_id":"WR-SG-CONNTRACE"}`, "_id", "x"},
+			lines("log_id=WR-SG-CONNTRACE", "extra note=n", "extra host=early")},
+		{"export: invalid _source keeps what came before", []string{"host", "early", "_source", `{"log_id":`},
+			lines("host=early", `extra _source={"log_id":`)},
 		{"export: _source not an object is kept", []string{"_index", "i", "_source", `"text"`, "fields", "{}"},
-			lines(`extra _source="text"`, "extra fields={}")},
+			lines("extra _index=i", `extra _source="text"`, "extra fields={}")},
 		{"export: invalid _source is kept", []string{"_source", `{"host":"gw","pid":}`, "host", "h2"},
 			lines("host=h2", `extra _source={"host":"gw","pid":}`)},
 	}
@@ -63,14 +73,15 @@ func TestMaxExtra(t *testing.T) {
 	for i := range MaxExtra + 3 {
 		r.Set([]byte(fmt.Sprintf("k%d", i)), []byte("v"))
 	}
-	r.Set([]byte("k0"), []byte("again")) // still replaceable when full
+	r.Set([]byte("k0"), []byte("again")) // a new value when full is counted too
+	r.Set([]byte("k1"), []byte("v"))     // a pair it has is not
 	if got := len(r.Extra()); got != MaxExtra {
 		t.Errorf("len(Extra) = %d, want %d", got, MaxExtra)
 	}
-	if r.dropped != 3 {
-		t.Errorf("dropped = %d, want 3", r.dropped)
+	if r.dropped != 4 {
+		t.Errorf("dropped = %d, want 4", r.dropped)
 	}
-	if kv := r.Extra()[0]; string(kv.Key) != "k0" || string(kv.Value) != "again" {
+	if kv := r.Extra()[0]; string(kv.Key) != "k0" || string(kv.Value) != "v" {
 		t.Errorf("Extra[0] = %s=%s", kv.Key, kv.Value)
 	}
 	r.Reset()

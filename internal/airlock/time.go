@@ -5,9 +5,31 @@ import "time"
 // Time returns @timestamp, an ISO-8601 time with an optional fraction and a
 // zone: "2023-12-06T15:19:35.763+01:00" (Gateway), "2024-05-01T08:15:02.123+0000"
 // (Microgateway 4.x) or "...Z". ok is false when @timestamp is absent or not
-// of that form. The time keeps the message's UTC offset.
+// of that form, or its year outside 0001-9998 (which every zone renders
+// within the four digits WELF has). The time keeps the message's UTC
+// offset.
+//
+// The result is kept for the next call on the same text: the pipeline asks
+// for the header, WriteWELF for unvalidated_time.
 func (r *Record) Time() (t time.Time, ok bool) {
 	b := r.values[FieldTimestamp]
+	if r.timeCached && string(b) == string(r.timeText) {
+		return r.timeValue, r.timeOK
+	}
+	t, ok = r.parseTime(b)
+	if len(b) <= maxCachedTime {
+		r.timeText = append(r.timeText[:0], b...)
+		r.timeValue, r.timeOK, r.timeCached = t, ok, true
+	}
+	return t, ok
+}
+
+// maxCachedTime bounds the @timestamp text Time keeps: real ones are
+// about 29 bytes.
+const maxCachedTime = 64
+
+// parseTime parses b as Time describes.
+func (r *Record) parseTime(b []byte) (t time.Time, ok bool) {
 	// YYYY-MM-DDThh:mm:ss is fixed width; a space instead of T is accepted.
 	if len(b) < len("2006-01-02T15:04:05Z") ||
 		b[4] != '-' || b[7] != '-' || (b[10] != 'T' && b[10] != ' ') || b[13] != ':' || b[16] != ':' {
@@ -20,7 +42,7 @@ func (r *Record) Time() (t time.Time, ok bool) {
 	minute, ok5 := digits(b[14:16])
 	sec, ok6 := digits(b[17:19])
 	if !ok1 || !ok2 || !ok3 || !ok4 || !ok5 || !ok6 ||
-		month < 1 || month > 12 || day < 1 || hour > 23 || minute > 59 || sec > 59 {
+		year < 1 || year > 9998 || month < 1 || month > 12 || day < 1 || hour > 23 || minute > 59 || sec > 59 {
 		return time.Time{}, false
 	}
 

@@ -1,6 +1,8 @@
 package airlock
 
 import (
+	"strings"
+
 	"github.com/welfbridge/welfbridge/internal/swar"
 	"github.com/welfbridge/welfbridge/internal/userinfo"
 	"github.com/welfbridge/welfbridge/internal/welf"
@@ -20,15 +22,16 @@ type redactor struct {
 }
 
 // holdsURL reports whether the WELF field key holds a URL, a host or an
-// address pair, where even "u:p@host" without a scheme is userinfo.
+// address pair, where even "u:p@host" without a scheme is userinfo, or a
+// value that failed its type (unvalidated_*): whatever stands where an
+// address or a number belongs is not free text.
 func holdsURL(key string) bool {
 	switch key {
 	case "arg", "ref", "dstname", "back_host", "backend_url", "http_redirect_url",
-		unvalidatedPrefix + "src", unvalidatedPrefix + "dst",
 		"front_src", "front_dst", "back_src", "back_dst", "back_host_addr", "vhost_addr":
 		return true
 	}
-	return false
+	return strings.HasPrefix(key, unvalidatedPrefix)
 }
 
 // redact returns val, or its redacted copy in d.buf.

@@ -88,7 +88,7 @@ func TestTextFieldPasswords(t *testing.T) {
 	} {
 		for _, f := range []struct{ field, key string }{
 			{"message", "text msg"}, {"http_user_agent", "text agent"}, {"reason", "text reason"}, {"mapping", "str mapping"},
-			{"tls_client_dn", "text tls_client_dn"}, {"note", "text note"}, {"src", "text x_src"},
+			{"tls_client_dn", "text x_tls_client_dn"}, {"note", "text note"}, {"src", "text x_src"},
 		} {
 			got := welfOfJSON(t, map[string]string{"log_id": "WR-SG-X", f.field: tt.in})
 			want := "str log_id=WR-SG-X\n" + f.key + "=" + tt.out + "\n"

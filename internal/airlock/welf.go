@@ -3,6 +3,7 @@ package airlock
 import (
 	"bytes"
 
+	"github.com/welfbridge/welfbridge/internal/ascii"
 	"github.com/welfbridge/welfbridge/internal/userinfo"
 	"github.com/welfbridge/welfbridge/internal/welf"
 )
@@ -72,9 +73,12 @@ import (
 //	geoip_continent geoip_country geoip_location file                       Str
 //	unknown fields: key with every byte outside [A-Za-z0-9_] replaced by    Text
 //	"_" (longer than welf.MaxKeyLen: shortened with a hash, see
-//	welf.AppendSanitizedKey), prefixed "x_" if it is a standard WELF name
-//	or "partial"; if a field of that key was already written, the first
-//	free of key_2, key_3 …
+//	welf.AppendSanitizedKey), prefixed "x_" if it is a standard WELF name,
+//	a name written here for another source (tls_proto, front_src,
+//	unvalidated_* …) or "partial"; if a field of that key was already
+//	written, the first free of key_2, key_3 …; the value is "<redacted>"
+//	if the key names a secret (namesSecret), and JSON text in it loses
+//	its secrets (AppendRedactedSecrets)
 //	extra_dropped: the number of unknown fields beyond MaxExtra             Int
 //
 // An address pair is written only when its IP is present and it says
@@ -82,6 +86,11 @@ import (
 // connection trace src/srcport is front_src and dst/dstport back_dst, so
 // front_dst and back_src are the extensions; in a request summary dst is
 // back_host_addr and vhost_addr is the extension.
+//
+// @timestamp that Time cannot read (no ISO 8601 time with zone, or a year
+// outside 0001-9998) gives way to the event time in the header and is
+// written, unchanged, as unvalidated_time (Text) after agent; so is a
+// priority that Severity does not know, as unvalidated_pri.
 //
 // Not written: @timestamp, host, priority (header), program, pid, facility,
 // log_cat, rcpt_id (envelope of the gateway's logger), entry_url (arg,
@@ -150,6 +159,17 @@ func (r *Record) writeWELF(w *redactor) {
 	}
 	r.writeText(w, "ref", FieldHTTPReferrer)
 	r.writeText(w, "agent", FieldHTTPUserAgent)
+	if ts := v[FieldTimestamp]; ts != nil {
+		if _, ok := r.Time(); !ok {
+			// The header has the event time instead: the text is kept.
+			w.TextBytes(unvalidatedPrefix+"time", ts)
+		}
+	}
+	if p := v[FieldPriority]; p != nil {
+		if _, ok := r.Severity(); !ok {
+			w.TextBytes(unvalidatedPrefix+"pri", p) // the header has the default
+		}
+	}
 
 	r.writeExtensions(w, extensionsBefore[:])
 	if !errorCodeInMsg {
@@ -345,17 +365,32 @@ func appendHostPort(dst, ip, port []byte) []byte {
 	return append(append(dst, ':'), port...)
 }
 
-// writeExtra passes the unknown fields through as text. A key that is
-// already written (two keys that sanitise alike, or a key equal to a field
-// written before) gets the first free numbered alternative, key_2, key_3 …,
-// so that no value is lost.
+// writeExtra passes the unknown fields through as text, but for the value
+// of a key that names a secret (namesSecret), also inside JSON text
+// (AppendRedactedSecrets). A key that is already written (two keys that
+// sanitise alike, a key equal to a field written before, a repeated key)
+// gets the first free numbered alternative, key_2, key_3 …, so that no
+// value is lost.
 func (r *Record) writeExtra(w *redactor) {
 	for _, kv := range r.extra {
 		key := r.extraKey(kv.Key)
+		// Airlock's own fields (an earlier value of a repeated key keeps
+		// its key) are no secrets: their meaning is known.
+		secret := namesSecret(key) && !isKnown(kv.Key)
 		if w.Has(key) {
 			key = r.freeKey(w, key)
 		}
-		w.TextBytes(key, kv.Value)
+		val := kv.Value
+		switch {
+		case secret:
+			w.Text(key, redactedValue)
+			continue
+		case bytes.IndexByte(val, '"') >= 0:
+			// Nested JSON, or JSON in a string: its members' keys count too.
+			r.canon = AppendRedactedSecrets(r.canon[:0], val)
+			val = r.canon
+		}
+		w.TextBytes(key, val)
 	}
 	if r.dropped > 0 {
 		w.Int("extra_dropped", int64(r.dropped))
@@ -403,15 +438,35 @@ func (r *Record) extraKey(raw []byte) string {
 }
 
 // isStandardKey reports whether key is a WELF header or standard field
-// name, which an unknown field must not pose as.
+// name, or a name WriteWELF gives a value of another source (an extension
+// of another name, unvalidated_<key>), which an unknown field must not pose
+// as: an unknown "tls_proto" or "unvalidated_src" would read as the
+// gateway's TLS protocol or as a typed field that failed its check. Case
+// does not matter ("SRC", "Time"): a consumer may fold it.
 func isStandardKey(key []byte) bool {
+	var buf [32]byte
+	if len(key) > len(buf) {
+		return ascii.EqualFold(key[:len(unvalidatedPrefix)], unvalidatedPrefix)
+	}
+	lower := buf[:len(key)]
+	for i, c := range key {
+		lower[i] = ascii.Lower(c)
+	}
+	key = lower
 	switch string(key) {
 	case "id", "time", "fw", "pri",
 		"rule", "proto", "src", "srcport", "srcname", "dst", "dstport", "dstname",
 		"user", "op", "arg", "result", "sent", "rcvd", "duration", "vpn", "type",
 		"cat", "cat_action", "msg", "ref", "agent",
+		"front_src", "front_dst", "back_src", "back_dst", "back_host_addr", "vhost_addr",
+		"tls_sess_id", "tls_proto", "tls_cipher", "tls_client_dn",
 		"partial", "extra_dropped": // written by the joiner after WriteWELF, and below
 		return true
 	}
-	return false
+	return bytes.HasPrefix(key, []byte(unvalidatedPrefix))
+}
+
+func isKnown(key []byte) bool {
+	_, ok := LookupField(key)
+	return ok
 }

@@ -1,7 +1,6 @@
 package airlockjoin
 
 import (
-	"bytes"
 	"time"
 
 	"github.com/welfbridge/welfbridge/internal/airlock"
@@ -127,20 +126,18 @@ func (j *Joiner) merge(c *component, request bool) {
 	}
 }
 
-// setExtra sets an unknown field unless the output has it already.
+// setExtra sets an unknown field unless the output has the same pair: the
+// same key with another value (from another component, or an earlier value
+// of a key repeated in one record) is kept too, so that no value is lost.
+// It goes in as an unknown field even under a known field's key.
 //
 // The unknown field "_source" needs care: Record.Set takes that key for a
 // Kibana export's document and clears the record before it finds that the
 // value is not one. It is therefore set first, on the empty output (see
 // setExportFirst), and never again.
 func (j *Joiner) setExtra(key, val []byte) {
-	for _, kv := range j.out.Extra() {
-		if bytes.Equal(kv.Key, key) {
-			return
-		}
-	}
 	if string(key) != exportKey {
-		j.out.Set(key, val)
+		j.out.SetExtra(key, val)
 	}
 }
 

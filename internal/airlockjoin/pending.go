@@ -353,10 +353,8 @@ func validate(b []byte, allowed, required kindSet) error {
 			if !ok {
 				break
 			}
-			switch {
-			case id == extraID && len(key) == 0:
-				return fmt.Errorf("%w: empty unknown field key", errMalformed)
-			case id == extraID && string(key) == exportKey:
+			// An empty key is valid JSON, and a record keeps it.
+			if id == extraID && string(key) == exportKey {
 				source = flagExport
 			}
 		}

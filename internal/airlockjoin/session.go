@@ -134,11 +134,13 @@ func (j *Joiner) emitSession(key string, p pending, why correlate.Reason, emit E
 	if n > 0 && merged[0].kind == airlock.KindSessionStart {
 		out.Set(j.keys[airlock.FieldLogID], j.logIDs[airlock.KindSessionStart])
 	}
-	for _, c := range merged[:n] {
-		j.merge(c, false)
-	}
+	// The session's user first: merge sets only the fields still absent, so
+	// that a component's own audit_token does not replace it.
 	if user := sessionUser(p); user != nil {
 		out.Set(j.keys[airlock.FieldAuditToken], user)
+	}
+	for _, c := range merged[:n] {
+		j.merge(c, false)
 	}
 	j.output.Pri = priority(out, 0)
 	j.count(&j.output, why)

@@ -331,6 +331,10 @@ func (it *MapIter) Key() []byte {
 	return it.keyText
 }
 
+// KeyKind returns the kind of the current entry's key: Key of any other
+// kind than KindString is overwritten by the next call.
+func (it *MapIter) KeyKind() Kind { return Value{raw: it.key}.Kind() }
+
 // Value returns the current entry's value.
 func (it *MapIter) Value() Value { return Value{raw: it.value} }
 

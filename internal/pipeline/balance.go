@@ -91,7 +91,9 @@ func (p *Pipeline) logBalance() {
 // processLine decodes the records of one raw line: every JSON object is an
 // Airlock record, and a line with anything else in it (text that is no
 // header, an object without log_id, an object that does not decode) is also
-// forwarded whole as not decoded, so that nothing in it vanishes.
+// forwarded whole as not decoded, so that nothing in it vanishes. The
+// fields next to the line in its map (w.siblings) are passed through into
+// each record, and go with the line if it is forwarded as not decoded.
 func (w *worker) processLine(ev *event.Event, line []byte) {
 	lr := &w.lineReader
 	lr.Reset(line)
@@ -106,6 +108,9 @@ func (w *worker) processLine(ev *event.Event, line []byte) {
 			w.acct.split++
 		}
 		records++
+		for _, kv := range w.siblings {
+			w.rec.SetExtra(kv.Key, kv.Value)
+		}
 		w.airlockRecord(&w.rec, ev.Time)
 	}
 	reason := lr.Stray()
@@ -120,6 +125,9 @@ func (w *worker) processLine(ev *event.Event, line []byte) {
 	if reason != "" {
 		if records > 0 {
 			w.acct.split++
+		}
+		if len(w.siblings) > 0 {
+			line = nil // the whole map, the fields next to the line too
 		}
 		w.unparsedRecord(ev, line, reason)
 	}

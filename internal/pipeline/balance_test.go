@@ -146,6 +146,8 @@ func FuzzBalance(f *testing.F) {
 		f.Add(l, `{"log_id":"WR-SG-SUMMARY","req_id":"A1"}`, uint8(0))
 	}
 	f.Add("\u2028{\"log_id\":\"X\",\"a.b\":\"\u0085\"}", "[1,{}]", uint8(3))
+	f.Add(`{"log_id":"WR-SG-SUMMARY","req_id":"R","":"e","x":"1","x":"2","req_id":"S","@timestamp":"9999-12-31T23:59:59-14:00"}`,
+		`{"_index":"i","client_ip":"6.6.6.6","_source":{"log_id":"WR-SG-CONNTRACE","req_id":"R","password":"p"},"fields":{}}`, uint8(2))
 	f.Fuzz(func(t *testing.T, a, b string, mode uint8) {
 		var out, logs bytes.Buffer
 		p := newTest(t, testConfig(func(c *config.Config) {

@@ -305,6 +305,7 @@ type worker struct {
 	scratch []byte // text forms of non-string values of the current record
 
 	lineReader airlock.LineReader // the objects of a raw line
+	siblings   []airlock.KV       // the fields next to the raw line in its map
 	acct       workerBalance      // this flush's share of the record accounting
 
 	lines      []byte // encoded records of this chunk, back to back
@@ -462,12 +463,24 @@ func (w *worker) decode(body event.Map) (line []byte, reason string) {
 	rec := &w.rec
 	rec.Reset()
 	w.scratch = w.scratch[:0]
+	w.siblings = w.siblings[:0]
 	var message []byte
 	logKey := w.p.cfg.LogKey
+	lines, fields := 0, 0
 	for it := body.Iter(); it.Next(); {
 		key, val := it.Key(), it.Value()
+		if it.KeyKind() != event.KindString {
+			// A key rendered as text lives in the iterator until the next
+			// key: the record keeps a copy.
+			start := len(w.scratch)
+			w.scratch = append(w.scratch, key...)
+			key = w.scratch[start:]
+		}
 		if string(key) == logKey && val.Kind() == event.KindString {
-			line = val.Bytes()
+			if line != nil {
+				rec.Set(key, line) // kept, should the record be one without lines
+			}
+			line, lines = val.Bytes(), lines+1
 			continue // a raw line is decoded below, never passed through as a field
 		}
 		var text []byte
@@ -482,6 +495,7 @@ func (w *worker) decode(body event.Map) (line []byte, reason string) {
 			message = text
 		}
 		rec.Set(key, text)
+		fields++
 	}
 	if rec.Has(airlock.FieldLogID) {
 		if line != nil {
@@ -491,8 +505,14 @@ func (w *worker) decode(body event.Map) (line []byte, reason string) {
 		}
 		return nil, ""
 	}
+	if lines > 1 {
+		// Decoding one would lose the other.
+		return nil, fmt.Sprintf("%d %q lines in one record", lines, logKey)
+	}
+	fromMessage := false
 	if line == nil && len(message) > 0 && bytes.HasPrefix(bytes.TrimSpace(message), []byte("{")) {
-		line = message
+		line, fromMessage = message, true
+		fields--
 	}
 	if line == nil {
 		return nil, fmt.Sprintf("no Airlock log_id and no %q line in record", logKey)
@@ -500,7 +520,41 @@ func (w *worker) decode(body event.Map) (line []byte, reason string) {
 	if len(bytes.TrimSpace(line)) == 0 {
 		return nil, reasonBlank
 	}
+	if fields > 0 {
+		w.collectSiblings(body, fromMessage)
+	}
 	return line, ""
+}
+
+// collectSiblings keeps in w.siblings the fields of body next to its raw
+// line (the other members of a JSON line with a Log_Key member, a
+// filter's): processLine passes them through into every record of the
+// line, so that none is lost. The file name and offset tail adds under
+// the configured Path_Key and Offset_Key say where the line was read, not
+// what it says: they are not passed. fromMessage says that the line is the
+// "message" field.
+func (w *worker) collectSiblings(body event.Map, fromMessage bool) {
+	cfg := w.p.cfg
+	for it := body.Iter(); it.Next(); {
+		key, val := it.Key(), it.Value()
+		if it.KeyKind() != event.KindString {
+			start := len(w.scratch)
+			w.scratch = append(w.scratch, key...)
+			key = w.scratch[start:]
+		}
+		switch {
+		case string(key) == cfg.LogKey && val.Kind() == event.KindString, fromMessage && string(key) == "message",
+			cfg.MWG.PathKey != "" && string(key) == cfg.MWG.PathKey, cfg.MWG.OffsetKey != "" && string(key) == cfg.MWG.OffsetKey:
+			continue
+		}
+		text := val.Bytes()
+		if val.Kind() != event.KindString {
+			start := len(w.scratch)
+			w.scratch = val.AppendText(w.scratch)
+			text = w.scratch[start:]
+		}
+		w.siblings = append(w.siblings, airlock.KV{Key: key, Value: text})
+	}
 }
 
 // encodeAirlock encodes one Airlock record as WELF.
@@ -534,6 +588,11 @@ func (w *worker) unparsedRecord(ev *event.Event, line []byte, reason string) {
 		w.scratch = userinfo.Redact(w.scratch, line)
 		line = w.scratch[start:]
 	}
+	if bytes.IndexByte(line, '"') >= 0 { // JSON members such as "password":…, likewise
+		start := len(w.scratch)
+		w.scratch = airlock.AppendRedactedSecrets(w.scratch, line)
+		line = w.scratch[start:]
+	}
 	w.report("record not decoded (%s): %s", reason, preview(line))
 	if w.p.cfg.Unparsed == config.UnparsedDrop {
 		w.acct.unparsedDropped++
@@ -559,7 +618,7 @@ func (w *worker) begin(t time.Time, pri int, host string) {
 }
 
 // fw picks the WELF fw value: the configured FW, else the record's gateway
-// host, else this machine's name.
+// host without URL passwords, else this machine's name.
 func (w *worker) fw(recordHost []byte) string {
 	switch {
 	case w.p.cfg.FW != "":
@@ -568,6 +627,9 @@ func (w *worker) fw(recordHost []byte) string {
 		return w.p.cfg.Hostname
 	case !bytes.Equal(recordHost, w.hostBytes):
 		w.hostBytes = append(w.hostBytes[:0], recordHost...)
+		if userinfo.MayHold(recordHost) { // a host is where "u:p@h" is userinfo
+			recordHost = userinfo.Redact(nil, recordHost)
+		}
 		w.hostStr = string(recordHost)
 	}
 	return w.hostStr

@@ -63,7 +63,7 @@ func TestFlushRawLineAndMap(t *testing.T) {
 		"client_ip": "198.51.100.23", "http_method": "POST", "entry_path": "/login", "http_status": 403, "req_size": 77,
 	})
 	var out, logs bytes.Buffer
-	p := newTest(t, testConfig(), &out, &logs)
+	p := newTest(t, testConfig(func(c *config.Config) { c.MWG.PathKey = "file" }), &out, &logs)
 	res, err := p.Flush(chunk, "airlock")
 	if err != nil {
 		t.Fatal(err)

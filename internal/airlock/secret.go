@@ -1,0 +1,144 @@
+package airlock
+
+import (
+	"bytes"
+	"encoding/json"
+
+	"github.com/welfbridge/welfbridge/internal/ascii"
+)
+
+// redactedValue replaces the value of a pass-through field whose key names
+// a secret (namesSecret).
+const redactedValue = "<redacted>"
+
+// namesSecret reports whether the WELF key of an unknown field (after its
+// URL passwords are removed and it is sanitised, see extraKey) names a
+// credential, so that its value must not reach the output: the key, lower
+// case and without anything but letters and digits ("X_Api_Key" is
+// "xapikey"), contains one of secretWords or is one of secretKeys. The
+// rule is wide on purpose: hiding a value that was no secret ("tokenizer")
+// costs less than leaking one.
+func namesSecret[T ~string | ~[]byte](key T) bool {
+	var buf [64]byte
+	norm := buf[:0]
+	for i := range len(key) {
+		c := ascii.Lower(key[i])
+		if c >= 'a' && c <= 'z' || c >= '0' && c <= '9' {
+			norm = append(norm, c) // may grow past buf for long keys: rare
+		}
+	}
+	for _, w := range secretKeys {
+		if string(norm) == w {
+			return true
+		}
+	}
+	for _, w := range secretWords {
+		if bytes.Contains(norm, []byte(w)) {
+			return true
+		}
+	}
+	return false
+}
+
+// secretWords make any key that contains them name a secret; secretKeys
+// only when they are the whole key.
+var (
+	secretWords = [...]string{"password", "passwd", "passphrase", "secret", "token", "apikey",
+		"authorization", "cookie", "credential", "privatekey"}
+	secretKeys = [...]string{"auth", "pass", "pwd", "pw", "pin"}
+)
+
+// AppendRedactedSecrets appends text to dst with the value of every JSON
+// member whose key names a secret (namesSecret) replaced by
+// "<redacted>": for JSON text that is passed through whole (a nested
+// value, a line that was not decoded). text need not be valid JSON: every
+// '"' followed by ':' (white space between allowed) is taken for the end
+// of a key that starts at the '"' before it, so that no stray quote can
+// hide a key; the whole value is replaced: a string up to its closing
+// quote, an object or array up to its closing bracket, any other text up
+// to ',', '}', ']' or a line end. Text without a key that names a secret
+// is appended unchanged.
+func AppendRedactedSecrets(dst, text []byte) []byte {
+	run := 0
+	for i := 0; i < len(text); i++ {
+		if text[i] != '"' || escaped(text, i) {
+			continue
+		}
+		colon := skipSpace(text, i+1)
+		if colon == len(text) || text[colon] != ':' {
+			continue
+		}
+		open := bytes.LastIndexByte(text[:i], '"')
+		for open > 0 && escaped(text, open) {
+			open = bytes.LastIndexByte(text[:open], '"')
+		}
+		if open < run || !keyNamesSecret(text[open+1:i]) {
+			continue
+		}
+		start := skipSpace(text, colon+1)
+		end := valueEnd(text, start)
+		if end == start {
+			continue // no value
+		}
+		dst = append(append(dst, text[run:start]...), `"`+redactedValue+`"`...)
+		run, i = end, end-1
+	}
+	return append(dst, text[run:]...)
+}
+
+// escaped reports whether text[i] follows an odd number of backslashes.
+func escaped(text []byte, i int) bool {
+	n := 0
+	for i > 0 && text[i-1] == '\\' {
+		n, i = n+1, i-1
+	}
+	return n%2 == 1
+}
+
+// valueEnd returns the end of the value at text[start:]: after the closing
+// quote of a string or the bracket that closes an object or array (strings
+// inside skipped), the end of text if there is none; else before the first
+// ',', '}', ']' or line end.
+func valueEnd(text []byte, start int) int {
+	depth := 0
+	for i := start; i < len(text); i++ {
+		switch c := text[i]; {
+		case c == '"':
+			i = stringEnd(text, i) - 1
+		case c == '{' || c == '[':
+			depth++
+		case depth > 0 && (c == '}' || c == ']'):
+			depth--
+		case depth == 0 && (c == ',' || c == '}' || c == ']' || c == '\n' || c == '\r'):
+			return i
+		}
+		if depth == 0 && (text[i] == '"' || text[i] == '}' || text[i] == ']') {
+			return i + 1
+		}
+	}
+	return len(text)
+}
+
+// stringEnd returns the index after the quote that closes the string
+// opening at text[open], or len(text).
+func stringEnd(text []byte, open int) int {
+	for i := open + 1; i < len(text); i++ {
+		if text[i] == '"' && !escaped(text, i) {
+			return i + 1
+		}
+	}
+	return len(text)
+}
+
+// keyNamesSecret is namesSecret for a key as JSON text, escapes undone
+// first so that "pass\u0077ord" is caught.
+func keyNamesSecret(raw []byte) bool {
+	if bytes.IndexByte(raw, '\\') < 0 {
+		return namesSecret(raw)
+	}
+	var key string
+	if json.Unmarshal(append(append([]byte{'"'}, raw...), '"'), &key) != nil {
+		return namesSecret(raw)
+	}
+	return namesSecret(key)
+}
