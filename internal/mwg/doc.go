@@ -144,6 +144,19 @@
 // region gets the notice "ambiguous: may be body data of an earlier
 // message" and is not Complete, whatever it holds.
 //
+// A marker line of a body's own direction taken before its first byte
+// (">>>" or "[[[" before a request body, "<<<" or "]]]" before a response
+// body or before chunk data) is what MWG writes between two reads of the
+// same message, but a hostile sender may as well have started the body
+// with that very line. Read so, the body ends sooner by the marker line's
+// length (its prefix, when data follows on the line; the sum, for several
+// such lines). Where that sooner end meets a marker line or a start line
+// (at the start of a line, behind blank lines or within the line break
+// ending the body, or inside a line), the body ends there and counts its
+// declared length; for chunk data, a chunk-size line there ends the chunk.
+// The bytes it still expected are an ambiguous region, as above. A body
+// without such a line exactly there is read with the marker as MWG's.
+//
 // A body that ends inside a line ends there: the rest of the line is read
 // as a new line, so a next message (or a marker) written right after a
 // body without a line break is found. A marker of the other side there may

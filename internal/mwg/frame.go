@@ -25,6 +25,14 @@ type framing struct {
 	slack int64 // lines of the current frame that came without CR
 	size  int64 // declared size of the current frame
 	ieof  bool  // ICAP: the last chunk carried the ieof extension
+
+	// Marker lines of the frame's own direction taken before its first
+	// byte (see early): MWG writes them there, but so may the body itself.
+	early  int64 // their bytes: how much sooner the frame ends if they are data
+	lastW  int64 // bytes of the last of them (the smallest such shift)
+	earlyN int64 // how many of them came without CR
+	blank  int64 // bytes of the blank lines that end what the frame has seen
+	gave   int64 // bytes credited by ending early (endsEarly, cut): an ambiguous region
 }
 
 // claim tells the tokenizer whether the next line belongs to the frame
@@ -33,7 +41,13 @@ type framing struct {
 // Once each line may have lost a CR to tail, the bytes still expected may
 // be those CRs: then a marker or start line ends the frame.
 func (f *framing) claim() claim {
-	if (f.mode != frameLength && f.mode != frameChunkData) || f.seen == 0 {
+	if f.mode != frameLength && f.mode != frameChunkData {
+		return claimNone
+	}
+	if f.endsEarly() {
+		return claimBytesEnd
+	}
+	if f.seen == 0 {
 		return claimNone
 	}
 	if f.rem > f.slack {
@@ -47,13 +61,67 @@ func (f *framing) claim() claim {
 // been seen leaves room for markers, since the answer may come before it
 // (100 Continue, an early 407).
 func (f *framing) bodyClaim(d dir, started bool) claim {
-	if d == dirRequest && !started {
+	c := f.claim()
+	if d == dirRequest && !started && c != claimBytesEnd {
 		return claimNone
 	}
-	if c := f.claim(); c != claimNone {
+	if c != claimNone {
 		return c
 	}
 	return claimBody
+}
+
+// early records a marker line of the frame's own direction, of w bytes
+// (cr: it came with its CR), taken before the frame's first byte. MWG
+// writes one there between reads, but the body may as well start with
+// that very line: read so, the frame ends w bytes sooner (more, for
+// several such lines; fewer, for the later ones). Bytes framing gives a
+// body must never start a message, so where that sooner end meets a line
+// that starts one, the frame may end there (endsEarly), and the bytes it
+// gives up are an ambiguous region.
+func (f *framing) ownMarker(w int64, cr bool) {
+	if (f.mode != frameLength && f.mode != frameChunkData) || f.seen > 0 {
+		return
+	}
+	f.early += w
+	f.lastW = w
+	if !cr {
+		f.earlyN++
+	}
+}
+
+// endsEarly reports whether the next line may be the first after the
+// frame, read with the own-direction marker lines before it as its first
+// bytes: the frame then ends between lastW and early bytes (plus one per
+// line that may have lost its CR) before its declared end, or a little
+// sooner if the lines since were blank or it ended inside the last line's
+// line break.
+func (f *framing) endsEarly() bool {
+	return f.early > 0 && f.rem >= f.lastW-2-f.blank && f.rem <= f.early+f.slack+f.earlyN
+}
+
+// earlyEnd returns the offset inside line (0: none) where the frame may
+// end when read with the own-direction marker lines before it as its first
+// bytes (see ownMarker), because opens says that a marker or start line
+// begins there: what follows a body need not start on a line of its own.
+func (f *framing) earlyEnd(line []byte, opens func([]byte) bool) int64 {
+	if f.early == 0 || f.mode != frameLength {
+		return 0
+	}
+	lo := max(f.rem-f.early-f.slack-f.earlyN, 1)
+	hi := min(f.rem-f.lastW, int64(len(trimCR(line)))-1)
+	for k := lo; k <= hi; k++ {
+		if opens(line[k:]) {
+			return k
+		}
+	}
+	return 0
+}
+
+// cut makes the frame end k bytes into the next line, crediting the bytes
+// it still expected beyond them (gave).
+func (f *framing) cut(k int64) {
+	f.gave, f.rem = f.rem-k, k
 }
 
 // take consumes one body line. It returns the bytes that belong to the
@@ -71,6 +139,14 @@ func (f *framing) take(line []byte) (n int64, rest []byte, done, bad bool) {
 			// already the next chunk-size line.
 			n := f.rem
 			f.rem, f.mode = 0, frameChunkSize
+			return n, line, false, false
+		}
+		if f.endsEarly() && isChunkSize(body) {
+			// Read with the marker lines before it as data, the chunk is
+			// over and this is what follows it: the bytes it still
+			// expected are credited (gave), for the caller to flag.
+			n := f.rem
+			*f = framing{mode: frameChunkEnd, gave: n}
 			return n, line, false, false
 		}
 		return f.data(line, w)
@@ -106,6 +182,11 @@ func (f *framing) data(line []byte, w int64) (int64, []byte, bool, bool) {
 	if w <= f.rem {
 		f.rem -= w
 		f.seen += w
+		if isBlank(trimCR(line)) {
+			f.blank += w
+		} else {
+			f.blank = 0
+		}
 		if len(line) == 0 || line[len(line)-1] != '\r' {
 			f.slack++
 		}
@@ -124,6 +205,7 @@ func (f *framing) data(line []byte, w int64) (int64, []byte, bool, bool) {
 	tail := line[n:]
 	f.seen += n
 	f.rem = 0
+	n += f.gave // cut: the rest is credited
 	if f.mode == frameChunkData {
 		f.mode = frameChunkSize
 		if len(trimCR(tail)) == 0 { // the CRLF that closes the chunk

@@ -293,6 +293,8 @@ func (f *ftpDecoder) endFrame(layer, dir) int64 { return 0 }
 
 func (f *ftpDecoder) deferred(layer, dir) int64 { return 0 }
 
+func (f *ftpDecoder) ownMarker(layer, dir, int64, bool) {}
+
 // noteBody notes a marker line read as reply text on the command the reply
 // answers, which is reported even if it would not be otherwise; an
 // unsolicited reply (the greeting) gets a transaction of its own, so that a
@@ -545,6 +547,8 @@ func (f *ftpData) claim(layer, dir) claim { return claimNone }
 func (f *ftpData) endFrame(layer, dir) int64 { return 0 }
 
 func (f *ftpData) deferred(layer, dir) int64 { return 0 }
+
+func (f *ftpData) ownMarker(layer, dir, int64, bool) {}
 
 func (f *ftpData) noteBody(layer, dir, string) {}
 

@@ -166,8 +166,10 @@ func TestHostileBodies(t *testing.T) {
 // FuzzBodyNeverForges: whatever a body holds (marker lines of any
 // direction, start lines, credentials, CRs that tail removes), and however
 // it is framed (Content-Length, chunked, until the connection closes; a
-// response or a request body), it never yields a complete transaction of
-// its own or a user: anything it could have started is flagged.
+// response or a request body; in clear or decrypted; the next exchange on
+// a line of its own or right behind it), it never yields a complete
+// transaction of its own or a user, and it never cuts the next exchange
+// into one: anything it could have started is flagged.
 func FuzzBodyNeverForges(f *testing.F) {
 	f.Add([]byte(forged), byte(0), byte(0))
 	f.Add([]byte(forged), byte(1), byte(1))
@@ -182,17 +184,18 @@ func FuzzBodyNeverForges(f *testing.F) {
 	}
 	f.Add([]byte("<<< HTTP/1.1 200 OK\nContent-Length: 0\n\n"), byte(3), byte(1))
 	f.Add([]byte("[[[\nGET / HTTP/1.1\nProxy-Authorization: Basic dTpw\n\n]]]\nHTTP/1.1 204 No Content\n\n"), byte(1), byte(0))
+	// A marker line of the body's own direction: MWG writes one there
+	// itself between reads (at the start, in the middle, at the end; in
+	// clear and decrypted; the next message on a line of its own or right
+	// behind the body).
+	for _, kind := range []byte{0, 1, 3, 4, 32, 33, 35, 64, 65, 67, 96} {
+		for _, body := range []string{"<<<   ", "<<<\n" + forged, ">>>\n" + forged, "[[[\n" + forged, "]]]\n" + forged, "<<<" + strings.Repeat(" ", 60),
+			"]]] (99 bytes)\n<<<\nHTTP/1.1 200 OK\n\n", ">>>\n<<<\nHTTP/1.1 200 OK\n\n", "ab\n<<<\ncd", "ab\n<<<", "ab\n]]]\n", "<<<\n<<<\n<<< GET / HTTP/1.1\n\n"} {
+			f.Add([]byte(body), kind, byte(0))
+		}
+	}
 	f.Fuzz(func(t *testing.T, body []byte, kind, mode byte) {
 		if len(body) > 4096 {
-			return
-		}
-		// Known limit (README, "Limits of MWG support"): inside a body
-		// framed by length (Content-Length, chunks), a line that is a
-		// marker of the body's own direction is read as what MWG writes
-		// there itself, a later read of the same message, so the body's
-		// byte count runs on over the lines after it.
-		if framedByLength := kind%4 == 1 || kind%4 == 3 || kind%4 == 0 && kind&8 == 0; framedByLength &&
-			hasOwnMarkerLine(body, kind%4 == 3) {
 			return
 		}
 		var b strings.Builder
@@ -200,7 +203,16 @@ func FuzzBodyNeverForges(f *testing.F) {
 		if kind%4 == 3 {
 			method, reqFraming, reqBody = "POST", fmt.Sprintf("Content-Length: %d\n", len(body)), string(body)
 		}
-		b.WriteString(">>>\n" + method + " http://a.example/x HTTP/1.1\nHost: a.example\n" + reqFraming + "\n" + reqBody + "<<<\n")
+		// The layer: in clear or decrypted; and whether the next message
+		// follows on a line of its own or right behind the body.
+		req, resp, after := ">>>\n", "<<<\n", "\n"
+		if kind&64 != 0 {
+			req, resp = "[[[\n", "]]]\n"
+		}
+		if kind&32 != 0 {
+			after = ""
+		}
+		b.WriteString(req + method + " http://a.example/x HTTP/1.1\nHost: a.example\n" + reqFraming + "\n" + reqBody + resp)
 		if kind%4 != 0 || kind&8 == 0 {
 			b.WriteString("HTTP/1.1 200 OK\n")
 		}
@@ -225,7 +237,7 @@ func FuzzBodyNeverForges(f *testing.F) {
 			b.WriteString("Content-Length: 0\n\n")
 		}
 		if kind%4 != 2 {
-			b.WriteString("\n>>>\nGET http://a.example/next HTTP/1.1\nHost: a.example\n\n<<<\nHTTP/1.1 204 No Content\n\n")
+			b.WriteString(after + req + "GET http://a.example/next HTTP/1.1\nHost: a.example\n\n" + resp + "HTTP/1.1 204 No Content\n\n")
 		}
 		seen := map[string]int{}
 		for _, tx := range feedLines(t, "HTTP-f5-C.txt", fuzzOptions(mode), tailLines([]byte(b.String()), false)) {
@@ -246,20 +258,86 @@ func FuzzBodyNeverForges(f *testing.F) {
 	})
 }
 
-// hasOwnMarkerLine reports whether a line of body starts with a marker of
-// the direction the body travels in: ">>>" or "[[[" for a request's body,
-// "<<<" or "]]]" for a response's.
-func hasOwnMarkerLine(body []byte, request bool) bool {
-	own := []string{"<<<", "]]]"}
-	if request {
-		own = []string{">>>", "[[["}
+// A body framed by length that holds a marker line of its own direction
+// ("<<<" in a response body, ">>>" in a request body) at its start: MWG
+// writes such a line there itself between reads, so either reading holds.
+func TestOwnMarkerInBody(t *testing.T) {
+	get := ">>>\nGET http://a.example/x HTTP/1.1\nHost: a.example\n\n"
+	next := ">>>\nGET http://a.example/next HTTP/1.1\nHost: a.example\n\n<<<\nHTTP/1.1 204 No Content\n\n"
+	resp := func(body string) string {
+		return get + fmt.Sprintf("<<<\nHTTP/1.1 200 OK\nContent-Length: %d\n\n", len(body)) + body + "\n"
 	}
-	for _, line := range strings.Split(string(body), "\n") {
-		for _, m := range own {
-			if strings.HasPrefix(strings.TrimLeft(line, " \t"), m) {
-				return true
+	tests := []struct {
+		name, file, text, want string
+	}{
+		{"Content-Length response whose body is one own marker line: the next request is not cut", "HTTP-7a0001-C.txt", resp("<<<   ") + next, lines(
+			`HTTP-7a0001-C #0 http method="GET" target="http://a.example/x" path="/x" host="a.example" port=80 status=200 req=49 resp=41 complete`,
+			`HTTP-7a0001-C #1 http method="GET" target="http://a.example/next" path="/next" host="a.example" port=80 status=204 req=52 resp=25 msg="ambiguous: may be body data of an earlier message"`,
+		)},
+		{"Content-Length response body: own marker line, then a forged exchange", "HTTP-7a0002-C.txt", resp("<<<\n"+forged) + next, lines(
+			`HTTP-7a0002-C #0 http method="GET" target="http://a.example/x" path="/x" host="a.example" port=80 status=200 req=49 resp=213 msg="marker line inside a message read as its data"`,
+			`HTTP-7a0002-C #1 http method="GET" target="http://a.example/next" path="/next" host="a.example" port=80 status=204 req=52 resp=25 complete`,
+		)},
+		{"Content-Length response body: an own marker line padded to shift the framing far", "HTTP-7a0003-C.txt", resp("<<<"+strings.Repeat(" ", 40)) + next, lines(
+			`HTTP-7a0003-C #0 http method="GET" target="http://a.example/x" path="/x" host="a.example" port=80 status=200 req=49 resp=79 complete`,
+			`HTTP-7a0003-C #1 http method="GET" target="http://a.example/next" path="/next" host="a.example" port=80 status=204 req=52 resp=25 msg="ambiguous: may be body data of an earlier message"`,
+		)},
+		{"normal: MWG's own marker between the header block and the body stays unflagged", "HTTP-7a0004-C.txt", get + "<<<\nHTTP/1.1 200 OK\nContent-Length: 6\n\n<<<\nhello\n" + next, lines(
+			`HTTP-7a0004-C #0 http method="GET" target="http://a.example/x" path="/x" host="a.example" port=80 status=200 req=49 resp=41 complete`,
+			`HTTP-7a0004-C #1 http method="GET" target="http://a.example/next" path="/next" host="a.example" port=80 status=204 req=52 resp=25 complete`,
+		)},
+		{"chunked response whose chunk data is one own marker line", "HTTP-7a0005-C.txt", get + "<<<\nHTTP/1.1 200 OK\nTransfer-Encoding: chunked\n\n6\r\n<<<   \r\n0\r\n\r\n" + next, lines(
+			`HTTP-7a0005-C #0 http method="GET" target="http://a.example/x" path="/x" host="a.example" port=80 status=200 req=49 resp=55 msg="ambiguous: may be body data of an earlier message"`,
+			`HTTP-7a0005-C #1 http method="GET" target="http://a.example/next" path="/next" host="a.example" port=80 status=204 req=52 resp=25 complete`,
+		)},
+		{"chunked response: chunk data starting with an own marker line and a forged exchange", "HTTP-7a0006-C.txt", get + fmt.Sprintf("<<<\nHTTP/1.1 200 OK\nTransfer-Encoding: chunked\n\n%x\r\n<<<\n%s\r\n0\r\n\r\n", len(forged)+4, forged) + next, lines(
+			`HTTP-7a0006-C #0 http method="GET" target="http://a.example/x" path="/x" host="a.example" port=80 status=200 req=49 resp=226 msg="marker line inside a message read as its data"`,
+			`HTTP-7a0006-C #1 http method="GET" target="http://a.example/next" path="/next" host="a.example" port=80 status=204 req=52 resp=25 complete`,
+		)},
+		{"Content-Length request body that is an own marker line", "HTTP-7a0007-C.txt", ">>>\nPOST http://a.example/f HTTP/1.1\nHost: a.example\nContent-Length: 4\n\n>>>\n<<<\nHTTP/1.1 200 OK\nContent-Length: 0\n\n" + next, lines(
+			`HTTP-7a0007-C #0 http method="POST" target="http://a.example/f" path="/f" host="a.example" port=80 status=200 req=72 resp=35 complete`,
+			`HTTP-7a0007-C #1 http method="GET" target="http://a.example/next" path="/next" host="a.example" port=80 status=204 req=52 resp=25 complete`,
+		)},
+		{"decrypted layer: a response body that is a \"]]]\" line", "HTTP-7a0008-S.txt", "[[[\nGET /x HTTP/1.1\nHost: a.example\n\n]]]\nHTTP/1.1 200 OK\nContent-Length: 4\n\n]]]\n[[[\nGET /next HTTP/1.1\nHost: a.example\n\n]]]\nHTTP/1.1 204 No Content\n\n", lines(
+			`HTTP-7a0008-S #0 https tls="inspected" method="GET" target="/x" path="/x" host="a.example" port=443 status=200 req=33 resp=39 complete`,
+			`HTTP-7a0008-S #1 https tls="inspected" method="GET" target="/next" path="/next" host="a.example" port=443 status=204 req=36 resp=25 complete`,
+		)},
+		{"own marker padded so that the shifted framing lands on a forged exchange in the next body", "HTTP-7a000b-C.txt", aimed(false), lines(
+			`HTTP-7a000b-C #0 http method="GET" target="http://a.example/x" path="/x" host="a.example" port=80 status=200 req=49 resp=133 complete`,
+			`HTTP-7a000b-C #1 http method="GET" target="http://a.example/next" path="/next" host="a.example" port=80 status=200 req=52 resp=209 msg="ambiguous: may be body data of an earlier message; marker line inside a message read as its data"`,
+		)},
+		{"the same, the next exchange right behind the body on its last line", "HTTP-7a000c-C.txt", aimed(true), lines(
+			`HTTP-7a000c-C #0 http method="GET" target="http://a.example/x" path="/x" host="a.example" port=80 status=200 req=49 resp=134 complete`,
+			`HTTP-7a000c-C #1 http method="GET" target="http://a.example/next" path="/next" host="a.example" port=80 status=200 req=52 resp=209 msg="ambiguous: may be body data of an earlier message; marker line inside a message read as its data"`,
+		)},
+		{"own marker line in the middle of a body is data", "HTTP-7a0009-C.txt", resp("ab\n<<<\ncd") + next, lines(
+			`HTTP-7a0009-C #0 http method="GET" target="http://a.example/x" path="/x" host="a.example" port=80 status=200 req=49 resp=44 complete`,
+			`HTTP-7a0009-C #1 http method="GET" target="http://a.example/next" path="/next" host="a.example" port=80 status=204 req=52 resp=25 complete`,
+		)},
+		{"own marker line at the end of a body is data", "HTTP-7a000a-C.txt", resp("ab\n<<<") + next, lines(
+			`HTTP-7a000a-C #0 http method="GET" target="http://a.example/x" path="/x" host="a.example" port=80 status=200 req=49 resp=41 complete`,
+			`HTTP-7a000a-C #1 http method="GET" target="http://a.example/next" path="/next" host="a.example" port=80 status=204 req=52 resp=25 complete`,
+		)},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := run(t, tt.file, DefaultOptions(), tt.text); got != tt.want {
+				t.Errorf("got:\n%s\nwant:\n%s", got, tt.want)
 			}
-		}
+		})
 	}
-	return false
+}
+
+// aimed is a response whose body is an own marker line (and, glued, a
+// byte more on the next line, where the next exchange follows right
+// behind it) padded so that, read as MWG's own marker, the body ends right
+// where the next response's body holds a forged exchange.
+func aimed(glued bool) string {
+	get := ">>>\nGET http://a.example/x HTTP/1.1\nHost: a.example\n\n"
+	p := fmt.Sprintf(">>>\nGET http://a.example/next HTTP/1.1\nHost: a.example\n\n<<<\nHTTP/1.1 200 OK\nContent-Length: %d\n\n", len(forged))
+	body, after := "<<<"+strings.Repeat(" ", len(p)-3), "\n"
+	if glued {
+		body, after = "<<<"+strings.Repeat(" ", len(p)-4)+"\nx", ""
+	}
+	return get + fmt.Sprintf("<<<\nHTTP/1.1 200 OK\nContent-Length: %d\n\n", len(body)) + body + after + p + forged
 }

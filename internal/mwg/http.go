@@ -149,6 +149,12 @@ func (h *httpDecoder) deferred(l layer, d dir) int64 {
 	return 0
 }
 
+func (h *httpDecoder) ownMarker(l layer, d dir, w int64, cr bool) {
+	if m := &h.half[l][d]; m.state == msgBody {
+		m.f.ownMarker(w, cr)
+	}
+}
+
 func (h *httpDecoder) noteBody(l layer, d dir, msg string) { h.s.fail(h.half[l][d].id, msg) }
 
 // lostFraming ends the parsing of a direction whose framing is lost: the
@@ -220,8 +226,14 @@ func (h *httpDecoder) feed(l layer, d dir, line []byte) (rest []byte) {
 			return h.feed(l, d, line)
 		}
 		m.started = true
+		if m.f.early > 0 {
+			if k := m.f.earlyEnd(line, s.opens); k > 0 {
+				m.f.cut(k)
+			}
+		}
 		n, rest, done, bad := m.f.take(line)
 		s.add(m.id, d, n)
+		s.gaveUp(&m.f, line, rest)
 		switch {
 		case bad:
 			h.lostFraming(m, "malformed chunk size")

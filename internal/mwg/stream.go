@@ -42,6 +42,10 @@ type decoder interface {
 	// deferred returns the size of a Content-Length request body of which
 	// nothing has been seen yet (the answer may come first), else 0.
 	deferred(l layer, d dir) int64
+	// ownMarker tells a length-framed body of which nothing has been seen
+	// that a marker line of its own direction, of w bytes (cr: with its
+	// CR), was taken before it (see framing.ownMarker).
+	ownMarker(l layer, d dir, w int64, cr bool)
 	// noteBody adds a notice to the message in progress.
 	noteBody(l layer, d dir, msg string)
 	// feed consumes one payload line as delivered (CR kept if present).
@@ -228,6 +232,17 @@ func (s *Stream) token(line []byte, cont bool) []byte {
 				// start with this very line.
 				s.ambiguous(s.dec.deferred(s.layer, s.cur))
 			}
+			if c != claimBytesEnd && s.continues(&ml) {
+				// A later read of the same message, or the first line of
+				// its body: the body may end this many bytes sooner.
+				w := int64(len(line))
+				if ml.hasPayload {
+					w -= int64(len(ml.payload))
+				} else {
+					w++
+				}
+				s.dec.ownMarker(s.layer, s.cur, w, len(line) > 0 && line[len(line)-1] == '\r')
+			}
 			// Right behind a body on the same line, a marker of the
 			// other side may be real (the writer added no line break) or
 			// bytes the body's sender wrote after it.
@@ -289,6 +304,29 @@ func (s *Stream) consume(tok, rest []byte) {
 		n = int64(len(tok) - len(rest))
 	}
 	s.amb = max(s.amb-n, 0)
+}
+
+// gaveUp opens the ambiguous region of the bytes a frame credited by
+// ending early (framing.gave), from where the rest of the line starts.
+func (s *Stream) gaveUp(f *framing, line, rest []byte) {
+	if f.gave == 0 {
+		return
+	}
+	n := f.gave
+	if rest != nil {
+		n += int64(len(line) - len(rest))
+	}
+	f.gave = 0
+	s.ambiguous(n)
+}
+
+// opens reports whether b begins a marker line or a start line.
+func (s *Stream) opens(b []byte) bool {
+	if _, ok := parseMarkerLine(b, s.opts.TimestampPrefix); ok {
+		return true
+	}
+	_, ok := s.dec.startLine(trimCR(b))
+	return ok
 }
 
 // suspect marks a transaction that took bytes of an ambiguous region.
