@@ -55,8 +55,8 @@
 // (or "A B") is the flow of the chunk's data, "A <- B" the reverse; a lone
 // address is the peer, i.e. the client on client-facing sides (C, CC, CL)
 // and the server on the others. A count announces the chunk's payload size:
-// until that many bytes have been read (less one per line that came without
-// CR, see Framing), marker lines are payload.
+// until that many bytes have been read (less one per line, which may have
+// lost a CR, see Framing), marker lines are payload.
 //
 // Preamble lines are scanned for the same metadata tokens; everything else
 // in them is ignored, which also makes the Stream resynchronise at the
@@ -135,14 +135,17 @@
 //     final response came before any of its body never gets it: a new
 //     request line ends it (Msg "request body not sent").
 //
-// Each line may have lost a CR to tail. Once the bytes a frame still
-// expects are no more than the number of its lines that came without a CR,
-// a marker or start line ends it (and so does Flush), and the body counts
-// as its declared length. Its lines may as well have been bare LF, though,
-// with the marker inside the body: the bytes it still expected are an
-// ambiguous region. Every transaction that takes bytes from an ambiguous
-// region gets the notice "ambiguous: may be body data of an earlier
-// message" and is not Complete, whatever it holds.
+// Each line may have lost a CR to tail (one that still ends in CR came
+// with two). Once the bytes a frame still expects are no more than the
+// number of its lines, a marker or start line ends it (and so does Flush),
+// and the body counts as its declared length; so does one that begins
+// inside a line, at an offset the lost CRs allow. Its lines may as well
+// have been bare LF, though, with the marker inside the body: the bytes it
+// still expected are an ambiguous region. Every transaction that takes
+// bytes from an ambiguous region gets the notice "ambiguous: may be body
+// data of an earlier message" and is not Complete, whatever it holds; so
+// does a request whose body ended so, since what answers it depends on
+// the reading.
 //
 // A marker line of a body's own direction taken before its first byte
 // (">>>" or "[[[" before a request body, "<<<" or "]]]" before a response

@@ -22,7 +22,7 @@ type framing struct {
 	mode  frameMode
 	rem   int64 // bytes of the current frame still expected
 	seen  int64 // bytes of the current frame seen so far
-	slack int64 // lines of the current frame that came without CR
+	slack int64 // lines of the current frame, each of which may have lost a CR
 	size  int64 // declared size of the current frame
 	ieof  bool  // ICAP: the last chunk carried the ieof extension
 
@@ -30,7 +30,7 @@ type framing struct {
 	// byte (see early): MWG writes them there, but so may the body itself.
 	early  int64 // their bytes: how much sooner the frame ends if they are data
 	lastW  int64 // bytes of the last of them (the smallest such shift)
-	earlyN int64 // how many of them came without CR
+	earlyN int64 // how many of them (each may have lost a CR)
 	blank  int64 // bytes of the blank lines that end what the frame has seen
 	gave   int64 // bytes credited by ending early (endsEarly, cut): an ambiguous region
 }
@@ -71,23 +71,23 @@ func (f *framing) bodyClaim(d dir, started bool) claim {
 	return claimBody
 }
 
-// early records a marker line of the frame's own direction, of w bytes
-// (cr: it came with its CR), taken before the frame's first byte. MWG
+// ownMarker records a marker line of the frame's own direction, of w
+// bytes, taken before the frame's first byte. MWG
 // writes one there between reads, but the body may as well start with
 // that very line: read so, the frame ends w bytes sooner (more, for
 // several such lines; fewer, for the later ones). Bytes framing gives a
 // body must never start a message, so where that sooner end meets a line
 // that starts one, the frame may end there (endsEarly), and the bytes it
-// gives up are an ambiguous region.
-func (f *framing) ownMarker(w int64, cr bool) {
+// gives up are an ambiguous region. It reports whether the frame had not
+// started, i.e. whether the line may be data.
+func (f *framing) ownMarker(w int64) bool {
 	if (f.mode != frameLength && f.mode != frameChunkData) || f.seen > 0 {
-		return
+		return false
 	}
 	f.early += w
 	f.lastW = w
-	if !cr {
-		f.earlyN++
-	}
+	f.earlyN++
+	return true
 }
 
 // endsEarly reports whether the next line may be the first after the
@@ -100,23 +100,40 @@ func (f *framing) endsEarly() bool {
 	return f.early > 0 && f.rem >= f.lastW-2-f.blank && f.rem <= f.early+f.slack+f.earlyN
 }
 
-// earlyEnd returns the offset inside line (0: none) where the frame may
-// end when read with the own-direction marker lines before it as its first
-// bytes (see ownMarker), because opens says that a marker or start line
-// begins there: what follows a body need not start on a line of its own.
-func (f *framing) earlyEnd(line []byte, opens func([]byte) bool) int64 {
-	if f.early == 0 || f.mode != frameLength {
+// endInside returns the offset inside line (0: none) where the frame may
+// end other than where its declared length says, because opens says that
+// a marker or start line begins there: what follows a body need not start
+// on a line of its own. The offsets are those that the CRs tail may have
+// removed (one per line so far) or the own-direction marker
+// lines before the frame (see ownMarker) allow. opens also reports whether
+// it looked closer than at the first bytes; at most maxInsideTries such
+// offsets of a line are tried, which bounds the work on a hostile line.
+func (f *framing) endInside(line []byte, opens func([]byte) (ok, tried bool)) int64 {
+	if f.mode != frameLength || f.slack == 0 && f.early == 0 {
 		return 0
 	}
-	lo := max(f.rem-f.early-f.slack-f.earlyN, 1)
-	hi := min(f.rem-f.lastW, int64(len(trimCR(line)))-1)
-	for k := lo; k <= hi; k++ {
-		if opens(line[k:]) {
+	n := int64(len(trimCR(line)))
+	lo, hi := n, int64(0)
+	if f.slack > 0 {
+		lo, hi = f.rem-f.slack, f.rem-1
+	}
+	if f.early > 0 {
+		lo, hi = min(lo, f.rem-f.early-f.slack-f.earlyN), max(hi, f.rem-f.lastW)
+	}
+	tries := 0
+	for k := max(lo, 1); k <= min(hi, n-1) && tries < maxInsideTries; k++ {
+		ok, tried := opens(line[k:])
+		if ok {
 			return k
+		}
+		if tried {
+			tries++
 		}
 	}
 	return 0
 }
+
+const maxInsideTries = 32
 
 // cut makes the frame end k bytes into the next line, crediting the bytes
 // it still expected beyond them (gave).
@@ -187,9 +204,9 @@ func (f *framing) data(line []byte, w int64) (int64, []byte, bool, bool) {
 		} else {
 			f.blank = 0
 		}
-		if len(line) == 0 || line[len(line)-1] != '\r' {
-			f.slack++
-		}
+		// Tail removes one CR at the end of a line, if any: a line that
+		// still ends in one came with two, so every line may have lost one.
+		f.slack++
 		if f.rem > 0 {
 			return w, nil, false, false
 		}

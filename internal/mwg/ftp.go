@@ -293,7 +293,7 @@ func (f *ftpDecoder) endFrame(layer, dir) int64 { return 0 }
 
 func (f *ftpDecoder) deferred(layer, dir) int64 { return 0 }
 
-func (f *ftpDecoder) ownMarker(layer, dir, int64, bool) {}
+func (f *ftpDecoder) ownMarker(layer, dir, int64) bool { return false }
 
 // noteBody notes a marker line read as reply text on the command the reply
 // answers, which is reported even if it would not be otherwise; an
@@ -548,7 +548,7 @@ func (f *ftpData) endFrame(layer, dir) int64 { return 0 }
 
 func (f *ftpData) deferred(layer, dir) int64 { return 0 }
 
-func (f *ftpData) ownMarker(layer, dir, int64, bool) {}
+func (f *ftpData) ownMarker(layer, dir, int64) bool { return false }
 
 func (f *ftpData) noteBody(layer, dir, string) {}
 

@@ -188,6 +188,7 @@ func FuzzBodyNeverForges(f *testing.F) {
 	// itself between reads (at the start, in the middle, at the end; in
 	// clear and decrypted; the next message on a line of its own or right
 	// behind the body).
+	f.Add([]byte(">>> (5000 bytes)\n"+forged), byte(3), byte(0))
 	for _, kind := range []byte{0, 1, 3, 4, 32, 33, 35, 64, 65, 67, 96} {
 		for _, body := range []string{"<<<   ", "<<<\n" + forged, ">>>\n" + forged, "[[[\n" + forged, "]]]\n" + forged, "<<<" + strings.Repeat(" ", 60),
 			"]]] (99 bytes)\n<<<\nHTTP/1.1 200 OK\n\n", ">>>\n<<<\nHTTP/1.1 200 OK\n\n", "ab\n<<<\ncd", "ab\n<<<", "ab\n]]]\n", "<<<\n<<<\n<<< GET / HTTP/1.1\n\n"} {
@@ -239,7 +240,10 @@ func FuzzBodyNeverForges(f *testing.F) {
 		if kind%4 != 2 {
 			b.WriteString(after + req + "GET http://a.example/next HTTP/1.1\nHost: a.example\n\n" + resp + "HTTP/1.1 204 No Content\n\n")
 		}
-		seen := map[string]int{}
+		seen, status := map[string]int{}, map[string]int{method + " http://a.example/x": 200, "GET http://a.example/next": 204}
+		if kind%4 == 0 && kind&8 != 0 {
+			status[method+" http://a.example/x"] = 101
+		}
 		for _, tx := range feedLines(t, "HTTP-f5-C.txt", fuzzOptions(mode), tailLines([]byte(b.String()), false)) {
 			if !tx.Complete {
 				continue
@@ -253,6 +257,8 @@ func FuzzBodyNeverForges(f *testing.F) {
 				t.Fatalf("a complete transaction from the body: %s\ntrace:\n%s", format(tx), b.String())
 			case seen[key] > 1:
 				t.Fatalf("%s complete twice\ntrace:\n%s", key, b.String())
+			case tx.Status != status[key]:
+				t.Fatalf("a complete transaction with a status from the body: %s\ntrace:\n%s", format(tx), b.String())
 			}
 		}
 	})
@@ -295,7 +301,7 @@ func TestOwnMarkerInBody(t *testing.T) {
 			`HTTP-7a0006-C #1 http method="GET" target="http://a.example/next" path="/next" host="a.example" port=80 status=204 req=52 resp=25 complete`,
 		)},
 		{"Content-Length request body that is an own marker line", "HTTP-7a0007-C.txt", ">>>\nPOST http://a.example/f HTTP/1.1\nHost: a.example\nContent-Length: 4\n\n>>>\n<<<\nHTTP/1.1 200 OK\nContent-Length: 0\n\n" + next, lines(
-			`HTTP-7a0007-C #0 http method="POST" target="http://a.example/f" path="/f" host="a.example" port=80 status=200 req=72 resp=35 complete`,
+			`HTTP-7a0007-C #0 http method="POST" target="http://a.example/f" path="/f" host="a.example" port=80 status=200 req=72 resp=35 msg="ambiguous: may be body data of an earlier message"`,
 			`HTTP-7a0007-C #1 http method="GET" target="http://a.example/next" path="/next" host="a.example" port=80 status=204 req=52 resp=25 complete`,
 		)},
 		{"decrypted layer: a response body that is a \"]]]\" line", "HTTP-7a0008-S.txt", "[[[\nGET /x HTTP/1.1\nHost: a.example\n\n]]]\nHTTP/1.1 200 OK\nContent-Length: 4\n\n]]]\n[[[\nGET /next HTTP/1.1\nHost: a.example\n\n]]]\nHTTP/1.1 204 No Content\n\n", lines(
@@ -306,6 +312,17 @@ func TestOwnMarkerInBody(t *testing.T) {
 			`HTTP-7a000b-C #0 http method="GET" target="http://a.example/x" path="/x" host="a.example" port=80 status=200 req=49 resp=133 complete`,
 			`HTTP-7a000b-C #1 http method="GET" target="http://a.example/next" path="/next" host="a.example" port=80 status=200 req=52 resp=209 msg="ambiguous: may be body data of an earlier message; marker line inside a message read as its data"`,
 		)},
+		{"request body starting with an own marker that announces a byte count", "HTTP-7a000d-C.txt", fmt.Sprintf(">>>\nPOST http://a.example/f HTTP/1.1\nHost: a.example\nContent-Length: %d\n\n>>> (5000 bytes)\n%s", 17+len(forged), forged) +
+			"<<<\nHTTP/1.1 200 OK\nContent-Length: 0\n\n" + next, lines(
+			`HTTP-7a000d-C #0 http method="POST" target="http://a.example/f" path="/f" host="a.example" port=80 status=200 req=259 resp=35 msg="ambiguous: may be body data of an earlier message"`,
+			`HTTP-7a000d-C #1 http method="GET" target="http://a.example/next" path="/next" host="a.example" port=80 status=204 req=52 resp=25 complete`,
+		)},
+		{"decrypted request body, the answer right behind it: the next request is not taken for the body", "HTTP-7a000e-C.txt",
+			"[[[\nPOST http://a.example/x HTTP/1.1\nHost: a.example\nContent-Length: 6\n\n<<<   ]]]\nHTTP/1.1 200 OK\nContent-Length: 0\n\n[[[\nGET http://a.example/next HTTP/1.1\nHost: a.example\n\n]]]\nHTTP/1.1 204 No Content\n\n", lines(
+				`HTTP-7a000e-C #0 https tls="inspected" method="POST" target="http://a.example/x" path="/x" host="a.example" port=80 status=204 req=74 resp=25 msg="ambiguous: may be body data of an earlier message"`,
+				`HTTP-7a000e-C #1 http resp=41 msg="ambiguous: may be body data of an earlier message; response without request; malformed status line"`,
+				`HTTP-7a000e-C #2 https tls="inspected" host="a.example" port=443 req=46 msg="malformed request line; incomplete (idle): no response"`,
+			)},
 		{"the same, the next exchange right behind the body on its last line", "HTTP-7a000c-C.txt", aimed(true), lines(
 			`HTTP-7a000c-C #0 http method="GET" target="http://a.example/x" path="/x" host="a.example" port=80 status=200 req=49 resp=134 complete`,
 			`HTTP-7a000c-C #1 http method="GET" target="http://a.example/next" path="/next" host="a.example" port=80 status=200 req=52 resp=209 msg="ambiguous: may be body data of an earlier message; marker line inside a message read as its data"`,

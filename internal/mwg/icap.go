@@ -131,16 +131,18 @@ func (c *icapDecoder) endFrame(l layer, d dir) int64 {
 	}
 	n, _ := m.f.finish() // chunk data: the body goes on with the next chunk size
 	c.s.add(m.id, d, n)
+	if n > 0 {
+		c.s.endedEarly(m.id, d)
+	}
 	return n
 }
 
 // deferred: ICAP bodies are chunked, and no marker line is a chunk size.
 func (c *icapDecoder) deferred(layer, dir) int64 { return 0 }
 
-func (c *icapDecoder) ownMarker(l layer, d dir, w int64, cr bool) {
-	if m := &c.half[l][d]; m.state == icapBody {
-		m.f.ownMarker(w, cr)
-	}
+func (c *icapDecoder) ownMarker(l layer, d dir, w int64) bool {
+	m := &c.half[l][d]
+	return m.state == icapBody && m.f.ownMarker(w)
 }
 
 func (c *icapDecoder) noteBody(l layer, d dir, msg string) { c.s.fail(c.half[l][d].id, msg) }
@@ -196,14 +198,12 @@ func (c *icapDecoder) feed(l layer, d dir, line []byte) (rest []byte) {
 		}
 	case icapBody:
 		m.started = true
-		if m.f.early > 0 {
-			if k := m.f.earlyEnd(line, s.opens); k > 0 {
-				m.f.cut(k)
-			}
+		if k := m.f.endInside(line, s.opens); k > 0 {
+			m.f.cut(k)
 		}
 		n, rest, done, bad := m.f.take(line)
 		s.add(m.id, d, n)
-		s.gaveUp(&m.f, line, rest)
+		s.gaveUp(&m.f, m.id, d, line, rest)
 		switch {
 		case bad:
 			s.fail(m.id, "malformed chunk size: rest of the connection not decoded")

@@ -43,9 +43,10 @@ type decoder interface {
 	// nothing has been seen yet (the answer may come first), else 0.
 	deferred(l layer, d dir) int64
 	// ownMarker tells a length-framed body of which nothing has been seen
-	// that a marker line of its own direction, of w bytes (cr: with its
-	// CR), was taken before it (see framing.ownMarker).
-	ownMarker(l layer, d dir, w int64, cr bool)
+	// that a marker line of its own direction, of w bytes, was taken
+	// before it (see framing.ownMarker); it reports whether
+	// there was such a body.
+	ownMarker(l layer, d dir, w int64) bool
 	// noteBody adds a notice to the message in progress.
 	noteBody(l layer, d dir, msg string)
 	// feed consumes one payload line as delivered (CR kept if present).
@@ -230,7 +231,10 @@ func (s *Stream) token(line []byte, cont bool) []byte {
 			if c == claimNone && !s.continues(&ml) {
 				// A request body may wait for the answer, but it may also
 				// start with this very line.
-				s.ambiguous(s.dec.deferred(s.layer, s.cur))
+				if n := s.dec.deferred(s.layer, s.cur); n > 0 {
+					s.ambiguous(n)
+					c = claimBody // it may be data: its metadata is not taken
+				}
 			}
 			if c != claimBytesEnd && s.continues(&ml) {
 				// A later read of the same message, or the first line of
@@ -241,7 +245,9 @@ func (s *Stream) token(line []byte, cont bool) []byte {
 				} else {
 					w++
 				}
-				s.dec.ownMarker(s.layer, s.cur, w, len(line) > 0 && line[len(line)-1] == '\r')
+				if s.dec.ownMarker(s.layer, s.cur, w) {
+					c = claimBody // it may be data: its metadata is not taken
+				}
 			}
 			// Right behind a body on the same line, a marker of the
 			// other side may be real (the writer added no line break) or
@@ -306,9 +312,10 @@ func (s *Stream) consume(tok, rest []byte) {
 	s.amb = max(s.amb-n, 0)
 }
 
-// gaveUp opens the ambiguous region of the bytes a frame credited by
-// ending early (framing.gave), from where the rest of the line starts.
-func (s *Stream) gaveUp(f *framing, line, rest []byte) {
+// gaveUp opens the ambiguous region of the bytes the frame of transaction
+// id's direction d credited by ending early (framing.gave), from where the
+// rest of the line starts.
+func (s *Stream) gaveUp(f *framing, id uint64, d dir, line, rest []byte) {
 	if f.gave == 0 {
 		return
 	}
@@ -317,16 +324,42 @@ func (s *Stream) gaveUp(f *framing, line, rest []byte) {
 		n += int64(len(line) - len(rest))
 	}
 	f.gave = 0
+	s.endedEarly(id, d)
 	s.ambiguous(n)
 }
 
-// opens reports whether b begins a marker line or a start line.
-func (s *Stream) opens(b []byte) bool {
-	if _, ok := parseMarkerLine(b, s.opts.TimestampPrefix); ok {
-		return true
+// endedEarly notes that a body of transaction id's direction d ended
+// before its declared length, by one reading of an ambiguous trace. A
+// request's answer is the next response in both readings only if the
+// other reading's bytes hold no answer of their own: its transaction is
+// ambiguous too.
+func (s *Stream) endedEarly(id uint64, d dir) {
+	if p := s.get(id); p != nil && d == dirRequest {
+		s.suspect(p)
 	}
-	_, ok := s.dec.startLine(trimCR(b))
-	return ok
+}
+
+// opens reports whether b begins a marker line or a start line, and
+// whether it took more than a look at b's first and last bytes to tell.
+func (s *Stream) opens(b []byte) (ok, tried bool) {
+	body := trimCR(b)
+	if len(body) < 3 {
+		return false, false
+	}
+	if c := body[0]; c == '<' || c == '>' || c == '[' || c == ']' || isDigit(c) {
+		if _, ok := parseMarkerLine(b, s.opts.TimestampPrefix); ok {
+			return true, true
+		}
+		tried = true
+	}
+	// A status line starts with the protocol, a request line ends with it.
+	n := len(body)
+	if !bytes.HasPrefix(body, []byte("HTTP/")) && !bytes.HasPrefix(body, []byte("ICAP/")) &&
+		!(n > 9 && body[n-9] == ' ' && body[n-4] == '/' && body[n-2] == '.') {
+		return false, tried
+	}
+	_, ok = s.dec.startLine(body)
+	return ok, true
 }
 
 // suspect marks a transaction that took bytes of an ambiguous region.
@@ -391,6 +424,14 @@ func (s *Stream) marker(ml *markerLine, c claim, glued bool) []byte {
 		s.applyMeta(&ml.meta, d)
 	}
 	if ml.hasPayload {
+		if s.dec.claim(s.layer, s.cur) == claimBytesEnd {
+			// The frame may end right before the payload (see
+			// framing.endsEarly): if that is a marker line, it is read
+			// as one, right behind the body.
+			if _, ok := parseMarkerLine(ml.payload, s.opts.TimestampPrefix); ok {
+				return ml.payload
+			}
+		}
 		return s.payload(ml.payload, false)
 	}
 	return nil
@@ -402,9 +443,7 @@ func (s *Stream) payload(line []byte, cont bool) []byte {
 	body := trimCR(line)
 	if s.chunkRem > 0 && !cont {
 		s.chunkRem -= wireLen(line)
-		if len(line) == len(body) {
-			s.chunkSlack++
-		}
+		s.chunkSlack++ // see framing.data
 	}
 	blank := isBlank(body)
 	first := s.chunkNew && !blank
@@ -422,6 +461,11 @@ func (s *Stream) payload(line []byte, cont bool) []byte {
 				s.ambiguous(s.dec.endFrame(s.layer, d))
 			}
 			if s.opts.MarkerMode != MarkerDirection {
+				if k != d && c == claimNone {
+					// Like a marker of the other side: a request body not
+					// seen yet may as well start with this line.
+					s.ambiguous(s.dec.deferred(s.layer, d))
+				}
 				if first && s.opts.MarkerMode == MarkerAuto && s.orient == orientUnknown {
 					s.orient = orientNormal
 					if s.mark.dir() != k {
