@@ -184,6 +184,16 @@ func TestMWGHostileBodies(t *testing.T) {
 	writeLines(t, traces, "HTTP-7a000e-C.txt", append([]string{">>>", "POST http://www.example.com/form HTTP/1.1", "Host: www.example.com", "Content-Length: 4", "",
 		">>>", "<<<", "HTTP/1.1 200 OK", "Content-Length: 0", ""}, next...)...)
 
+	// Bytes a server writes beyond its message in the same read: a "body"
+	// after 204 and after HEAD, more than its Content-Length; FTP commands
+	// behind a reply.
+	unmarked := strings.Split(strings.TrimPrefix(strings.ReplaceAll(strings.Join(hostileBody, "\n"), "<<< ", ""), ">>> "), "\n")
+	both("7a000f", append(append([]string{"<<<", "HTTP/1.1 204 No Content", ""}, unmarked...), next...)...)
+	writeLines(t, traces, "HTTP-7a0010-S.txt", append([]string{"[[[", "HEAD /x HTTP/1.1", "Host: www.example.com", "", "]]]", "HTTP/1.1 200 OK", "Content-Length: 300", ""}, unmarked...)...)
+	writeLines(t, traces, "HTTP-7a0011-C.txt", append(append(append(get("http://www.example.com/x"), "<<<", "HTTP/1.1 200 OK", "Content-Length: 2", "", "ok"+unmarked[0]), unmarked[1:]...), next...)...)
+	writeLines(t, traces, "FTP-7a0012-CC.txt", "<<<", "220 ready", ">>>", "USER anonymous@ftp.example.net", "<<<", "331 pw", ">>>", "PASS x", "<<<", "230 ok",
+		"USER victim", "331 pw", "CWD /secret", "250 ok", "RETR /secret/f", "226 ok", ">>>", "RETR f", "<<<", "226 ok")
+
 	out := filepath.Join(t.TempDir(), "mwg.welf")
 	mustRun(t, tailInput("mwg", filepath.Join(traces, "*.txt"), "Path_Key file")+mwgOutput(out))
 	got := readOutput(t, out)

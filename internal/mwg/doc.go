@@ -72,7 +72,11 @@
 //     line (see Framing), the line is its.
 //  2. Content (auto and region modes): a request line (HTTP or ICAP request
 //     line, known FTP command) starts a request, a response line (HTTP or
-//     ICAP status line, FTP reply) a response.
+//     ICAP status line, FTP reply) a response. In auto mode, a request
+//     line in a chunk of the response side can only be bytes the server
+//     wrote beyond its message (a "body" after HEAD, 204 or 304, more than
+//     its Content-Length): the rest of that chunk is an ambiguous region
+//     (see Framing), and an FTP command there sets no session state.
 //  3. Otherwise the line goes to the side of its chunk's marker (auto and
 //     direction modes) or of the last message (region mode; requests at
 //     first).

@@ -349,7 +349,9 @@ func (f *ftpDecoder) command(l layer, body []byte, w int64) {
 	p.tx.Proto, p.tx.Method, p.tx.ReqBytes = "ftp", cmd, w
 	switch cmd {
 	case "USER":
-		f.setUser(arg)
+		if !p.suspect { // one that may be reply text sets no session
+			f.setUser(arg)
+		}
 	case "PASS", "ACCT":
 		// The argument is a secret: not even looked at.
 	case "PORT":
@@ -487,7 +489,7 @@ func (f *ftpDecoder) final(id uint64, code int, text []byte) {
 		return
 	}
 	p.tx.Status = code
-	ok := code < 400
+	ok := code < 400 && !p.suspect // a command that may be reply text changes no session
 	switch p.tx.Method {
 	case "USER", "PASS":
 		p.silent = ok && !p.broken // a failed login is reported, and so is a broken reply

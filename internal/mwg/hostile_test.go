@@ -1,6 +1,7 @@
 package mwg
 
 import (
+	"bytes"
 	"encoding/base64"
 	"fmt"
 	"strings"
@@ -357,4 +358,90 @@ func aimed(glued bool) string {
 		body, after = "<<<"+strings.Repeat(" ", len(p)-4)+"\nx", ""
 	}
 	return get + fmt.Sprintf("<<<\nHTTP/1.1 200 OK\nContent-Length: %d\n\n", len(body)) + body + after + p + forged
+}
+
+// TestBeyondMessage: bytes a server writes beyond the end of its message
+// in the same read are outside any message, so framing cannot claim them;
+// a request line there (which only the client sends) makes the rest of the
+// chunk ambiguous, and a command there sets no FTP session state.
+func TestBeyondMessage(t *testing.T) {
+	unmarked := strings.ReplaceAll(strings.TrimPrefix(forged, ">>> "), "<<< ", "")
+	get := ">>>\nGET http://a.example/x HTTP/1.1\nHost: a.example\n\n<<<\n"
+	next := ">>>\nGET http://a.example/next HTTP/1.1\nHost: a.example\n\n<<<\nHTTP/1.1 204 No Content\n\n"
+	tests := []struct {
+		name, file, text, want string
+	}{
+		{"204 response followed by a request and its answer", "HTTP-7b0001-C.txt", get + "HTTP/1.1 204 No Content\n\n" + unmarked + next, lines(
+			`HTTP-7b0001-C #0 http method="GET" target="http://a.example/x" path="/x" host="a.example" port=80 status=204 req=49 resp=25 complete`,
+			`HTTP-7b0001-C #1 http method="GET" target="http://bank.example.com/transfer?to=mallory" path="/transfer?to=mallory" host="bank.example.com" port=80 status=200 req=129 resp=35 user="victim" msg="ambiguous: may be body data of an earlier message"`,
+			`HTTP-7b0001-C #2 http method="GET" target="http://a.example/next" path="/next" host="a.example" port=80 status=204 req=52 resp=25 complete`,
+		)},
+		{"304 response followed by a request and its answer", "HTTP-7b0002-C.txt", get + "HTTP/1.1 304 Not Modified\n\n" + unmarked + next, lines(
+			`HTTP-7b0002-C #0 http method="GET" target="http://a.example/x" path="/x" host="a.example" port=80 status=304 req=49 resp=27 complete`,
+			`HTTP-7b0002-C #1 http method="GET" target="http://bank.example.com/transfer?to=mallory" path="/transfer?to=mallory" host="bank.example.com" port=80 status=200 req=129 resp=35 user="victim" msg="ambiguous: may be body data of an earlier message"`,
+			`HTTP-7b0002-C #2 http method="GET" target="http://a.example/next" path="/next" host="a.example" port=80 status=204 req=52 resp=25 complete`,
+		)},
+		{"more than Content-Length, the request right behind the body", "HTTP-7b0003-C.txt", get + "HTTP/1.1 200 OK\nContent-Length: 2\n\nok" + unmarked + next, lines(
+			`HTTP-7b0003-C #0 http method="GET" target="http://a.example/x" path="/x" host="a.example" port=80 status=200 req=49 resp=37 complete`,
+			`HTTP-7b0003-C #1 http method="GET" target="http://bank.example.com/transfer?to=mallory" path="/transfer?to=mallory" host="bank.example.com" port=80 status=200 req=129 resp=35 user="victim" msg="ambiguous: may be body data of an earlier message"`,
+			`HTTP-7b0003-C #2 http method="GET" target="http://a.example/next" path="/next" host="a.example" port=80 status=204 req=52 resp=25 complete`,
+		)},
+		{"a body after the answer to HEAD, decrypted", "HTTP-7b0004-S.txt", "[[[\nHEAD /x HTTP/1.1\nHost: a.example\n\n]]]\nHTTP/1.1 200 OK\nContent-Length: 300\n\n" + unmarked, lines(
+			`HTTP-7b0004-S #0 https tls="inspected" method="HEAD" target="/x" path="/x" host="a.example" port=443 status=200 req=34 resp=37 complete`,
+			`HTTP-7b0004-S #1 https tls="inspected" method="GET" target="http://bank.example.com/transfer?to=mallory" path="/transfer?to=mallory" host="bank.example.com" port=80 status=200 req=129 resp=35 user="victim" msg="ambiguous: may be body data of an earlier message"`,
+		)},
+		{"FTP: commands behind the greeting", "FTP-7b0005-CC.txt", "<<<\n220 ready\nUSER victim\nRETR /secret\n226 ok\n>>>\nUSER u@ftp.example\n<<<\n331 pw\n>>>\nPASS x\n<<<\n230 ok\n>>>\nRETR /pub/f\n<<<\n226 ok\n", lines(
+			`FTP-7b0005-CC #0 ftp method="USER" status=226 req=12 resp=7 msg="ambiguous: may be body data of an earlier message"`,
+			`FTP-7b0005-CC #1 ftp method="RETR" target="/secret" path="/secret" status=331 req=13 resp=7 msg="ambiguous: may be body data of an earlier message"`,
+			`FTP-7b0005-CC #2 ftp method="RETR" target="/pub/f" path="/pub/f" host="ftp.example" port=21 req=12 user="u" msg="incomplete (idle): no response"`,
+		)},
+		{"FTP: USER and CWD behind a reply change no session", "FTP-7b0006-CC.txt", "<<<\n220 ready\n>>>\nUSER u@ftp.example\n<<<\n331 pw\n>>>\nPASS x\n<<<\n230 ok\nUSER victim\n331 pw\nCWD /evil\n250 ok\n>>>\nRETR f\n<<<\n226 ok\n", lines(
+			`FTP-7b0006-CC #0 ftp method="USER" host="ftp.example" port=21 status=331 req=12 resp=7 user="u" msg="ambiguous: may be body data of an earlier message"`,
+			`FTP-7b0006-CC #1 ftp method="RETR" target="f" path="f" host="ftp.example" port=21 status=226 req=7 resp=7 user="u" complete`,
+		)},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := run(t, tt.file, DefaultOptions(), tt.text); got != tt.want {
+				t.Errorf("got:\n%s\nwant:\n%s", got, tt.want)
+			}
+		})
+	}
+}
+
+// FuzzBeyondMessage: bytes a server writes beyond the end of its response
+// (a "body" after HEAD, 204 or 304, more than its Content-Length), in the
+// same read, never yield a complete transaction or a user of their own, in
+// auto and direction mode. (Region mode reads requests wherever they are;
+// a marker line there is a documented limit.)
+func FuzzBeyondMessage(f *testing.F) {
+	unmarked := strings.ReplaceAll(strings.TrimPrefix(forged, ">>> "), "<<< ", "")
+	for kind := range byte(8) {
+		f.Add([]byte(unmarked), kind, byte(0))
+		f.Add([]byte("ok"+unmarked), kind, byte(1))
+	}
+	f.Add([]byte("RETR /secret\n226 ok\n"), byte(0), byte(0))
+	f.Fuzz(func(t *testing.T, extra []byte, kind, mode byte) {
+		opts := fuzzOptions(mode)
+		if len(extra) > 4096 || opts.MarkerMode == MarkerRegion || bytes.Contains(extra, []byte("<<<")) || bytes.Contains(extra, []byte(">>>")) ||
+			bytes.Contains(extra, []byte("[[[")) || bytes.Contains(extra, []byte("]]]")) {
+			return
+		}
+		req, resp := ">>>\n", "<<<\n"
+		if kind&4 != 0 {
+			req, resp = "[[[\n", "]]]\n"
+		}
+		method, head := "GET", []string{"HTTP/1.1 204 No Content\n\n", "HTTP/1.1 304 Not Modified\n\n", "HTTP/1.1 200 OK\nContent-Length: 2\n\nok", "HTTP/1.1 200 OK\nContent-Length: 3\n\n"}[kind%4]
+		if kind%4 == 3 {
+			method = "HEAD"
+		}
+		trace := req + method + " http://a.example/x HTTP/1.1\nHost: a.example\n\n" + resp + head + string(extra) + "\n" +
+			req + "GET http://a.example/next HTTP/1.1\nHost: a.example\n\n" + resp + "HTTP/1.1 204 No Content\n\n"
+		for _, tx := range feedLines(t, "HTTP-f6-S.txt", opts, tailLines([]byte(trace), false)) {
+			key := tx.Method + " " + tx.Target
+			if tx.Complete && (tx.User != "" || key != method+" http://a.example/x" && key != "GET http://a.example/next") {
+				t.Fatalf("a complete transaction from bytes beyond a message: %s\ntrace:\n%s", format(tx), trace)
+			}
+		}
+	})
 }

@@ -262,6 +262,15 @@ func (s *Stream) token(line []byte, cont bool) []byte {
 	return s.payload(line, cont)
 }
 
+// chunkDir is the direction of the current chunk's marker.
+func (s *Stream) chunkDir() dir {
+	d := s.mark.dir()
+	if s.orient == orientMirrored {
+		d ^= 1
+	}
+	return d
+}
+
 // continues reports whether a marker line goes on with the layer and
 // direction of the current chunk: a later read of the same data.
 func (s *Stream) continues(ml *markerLine) bool {
@@ -471,6 +480,15 @@ func (s *Stream) payload(line []byte, cont bool) []byte {
 					if s.mark.dir() != k {
 						s.orient = orientMirrored
 					}
+				}
+				if s.opts.MarkerMode == MarkerAuto && k == dirRequest && s.chunkDir() == dirResponse {
+					// A request line in what the server sent: bytes it
+					// wrote beyond its message (a "body" after HEAD, 204
+					// or 304, more than Content-Length), unless the file
+					// wraps both sides in one region, which puts them
+					// behind ">>>" or "[[["; the rest of the chunk is
+					// ambiguous.
+					s.ambChunk, s.inAmb = true, true
 				}
 				d = k
 			}
