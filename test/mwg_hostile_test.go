@@ -85,6 +85,11 @@ var urlSpellings = []string{
 	"http://u:Pw9%40Secret@host.example/x",
 	"http://u:Pw9Secret%40host.example/x",
 	"http://u:Pw9 Secret@host.example/x",
+	"h\tttp://u:Pw9Secret@host.example/x",
+	"http://u%3\tAPw9Secret@host.example/x",
+	"http://u:Pw9Secret%25%34%30host.example/x",
+	"http://u\uff1aPw9Secret\uff20host.example/x",
+	"http://u\ufe55Pw9Secret\ufe6bhost.example/x",
 }
 
 // TestMWGURLPasswords: each spelling as request target, Referer,
