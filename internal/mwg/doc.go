@@ -149,7 +149,10 @@
 // bytes from an ambiguous region gets the notice "ambiguous: may be body
 // data of an earlier message" and is not Complete, whatever it holds; so
 // does a request whose body ended so, since what answers it depends on
-// the reading.
+// the reading. Chunk data that ends so (or a chunked body that ends after
+// a chunk a chunk-size line cut short) leaves the rest of its chunk
+// ambiguous too: read with bare LF, the body goes on for as many chunks
+// as its data says.
 //
 // A marker line of a body's own direction taken before its first byte
 // (">>>" or "[[[" before a request body, "<<<" or "]]]" before a response

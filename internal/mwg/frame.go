@@ -33,6 +33,7 @@ type framing struct {
 	earlyN int64 // how many of them (each may have lost a CR)
 	blank  int64 // bytes of the blank lines that end what the frame has seen
 	gave   int64 // bytes credited by ending early (endsEarly, cut): an ambiguous region
+	short  bool  // chunked: a chunk was ended early by a chunk-size line
 }
 
 // claim tells the tokenizer whether the next line belongs to the frame
@@ -155,7 +156,7 @@ func (f *framing) take(line []byte) (n int64, rest []byte, done, bad bool) {
 			// The bytes still expected were CRs removed by tail; this is
 			// already the next chunk-size line.
 			n := f.rem
-			f.rem, f.mode = 0, frameChunkSize
+			f.rem, f.mode, f.short = 0, frameChunkSize, true
 			return n, line, false, false
 		}
 		if f.endsEarly() && isChunkSize(body) {
@@ -163,7 +164,7 @@ func (f *framing) take(line []byte) (n int64, rest []byte, done, bad bool) {
 			// over and this is what follows it: the bytes it still
 			// expected are credited (gave), for the caller to flag.
 			n := f.rem
-			*f = framing{mode: frameChunkEnd, gave: n}
+			*f = framing{mode: frameChunkEnd, gave: n, short: true}
 			return n, line, false, false
 		}
 		return f.data(line, w)
@@ -176,7 +177,7 @@ func (f *framing) take(line []byte) (n int64, rest []byte, done, bad bool) {
 			f.mode, f.ieof = frameTrailer, ieof
 			return w, nil, false, false
 		}
-		*f = framing{mode: frameChunkData, rem: size, size: size}
+		*f = framing{mode: frameChunkData, rem: size, size: size, short: f.short}
 		return w, nil, false, false
 	case frameChunkEnd:
 		f.mode = frameChunkSize

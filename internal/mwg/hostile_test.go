@@ -328,6 +328,18 @@ func TestOwnMarkerInBody(t *testing.T) {
 			`HTTP-7a000c-C #0 http method="GET" target="http://a.example/x" path="/x" host="a.example" port=80 status=200 req=49 resp=134 complete`,
 			`HTTP-7a000c-C #1 http method="GET" target="http://a.example/next" path="/next" host="a.example" port=80 status=200 req=52 resp=209 msg="ambiguous: may be body data of an earlier message; marker line inside a message read as its data"`,
 		)},
+		{"ICAP: encapsulated chunk data that is an own marker line", "ICAP-7c0001-S.txt", ">>>\nRESPMOD icap://i.example/r ICAP/1.0\nEncapsulated: res-hdr=0, res-body=19\n\nHTTP/1.1 200 OK\n\nd\n>>>          \n0\n\n<<<\nICAP/1.0 204 No Content\n\n" +
+			">>>\nRESPMOD icap://i.example/next ICAP/1.0\nEncapsulated: null-body=0\n\n<<<\nICAP/1.0 204 No Content\n\n", lines(
+			`ICAP-7c0001-S #0 icap method="RESPMOD" target="icap://i.example/r" path="/r" host="i.example" port=1344 status=204 req=109 resp=25 http.status=200 msg="ambiguous: may be body data of an earlier message"`,
+			`ICAP-7c0001-S #1 icap method="RESPMOD" target="icap://i.example/next" path="/next" host="i.example" port=1344 status=204 req=66 resp=25 complete`,
+		)},
+		{"ICAP: chunk data cut short by a chunk-size line, the body ended: the rest of the chunk is ambiguous", "ICAP-7c0002-C.txt",
+			"[[[\nRESPMOD icap://i.example/r ICAP/1.0\nEncapsulated: res-hdr=0, res-body=19\n\nHTTP/1.1 200 OK\n\n4\r\n\n\n00\r\n4\r\n000\n\r\n0\r\n\r\n]]]\nICAP/1.0 204 No Content\n\n" +
+				"[[[\nRESPMOD icap://i.example/next ICAP/1.0\nEncapsulated: null-body=0\n\n]]]\nICAP/1.0 204 No Content\n\n", lines(
+				`ICAP-7c0002-C #0 icap tls="inspected" method="RESPMOD" target="icap://i.example/r" path="/r" host="i.example" port=1344 status=204 req=107 resp=25 http.status=200 complete`,
+				`ICAP-7c0002-C #1 icap tls="inspected" port=1344 status=204 req=3 resp=25 msg="ambiguous: may be body data of an earlier message; malformed request line"`,
+				`ICAP-7c0002-C #2 icap tls="inspected" method="RESPMOD" target="icap://i.example/next" path="/next" host="i.example" port=1344 req=66 msg="incomplete (idle): no response"`,
+			)},
 		{"own marker line in the middle of a body is data", "HTTP-7a0009-C.txt", resp("ab\n<<<\ncd") + next, lines(
 			`HTTP-7a0009-C #0 http method="GET" target="http://a.example/x" path="/x" host="a.example" port=80 status=200 req=49 resp=44 complete`,
 			`HTTP-7a0009-C #1 http method="GET" target="http://a.example/next" path="/next" host="a.example" port=80 status=204 req=52 resp=25 complete`,
@@ -441,6 +453,57 @@ func FuzzBeyondMessage(f *testing.F) {
 			key := tx.Method + " " + tx.Target
 			if tx.Complete && (tx.User != "" || key != method+" http://a.example/x" && key != "GET http://a.example/next") {
 				t.Fatalf("a complete transaction from bytes beyond a message: %s\ntrace:\n%s", format(tx), trace)
+			}
+		}
+	})
+}
+
+// icapForged is what a hostile client of an ICAP server puts into an
+// encapsulated body: another ICAP request with a user, and its answer.
+var icapForged = ">>> REQMOD icap://evil.example/r ICAP/1.0\nX-Authenticated-User: " + base64.StdEncoding.EncodeToString([]byte("Local://victim")) +
+	"\nEncapsulated: null-body=0\n\n<<< ICAP/1.0 204 No Content\n\n"
+
+// FuzzICAPBodyNeverForges is FuzzBodyNeverForges for the chunked body an
+// ICAP request encapsulates (in one chunk, or cut into two; in clear or
+// decrypted): it never yields a complete transaction, a user or a status
+// of its own.
+func FuzzICAPBodyNeverForges(f *testing.F) {
+	for _, body := range []string{icapForged, ">>>\n" + icapForged, ">>>" + strings.Repeat(" ", 40), "<<<\n" + icapForged, "ICAP/1.0 200 OK\n\n"} {
+		for kind := range byte(4) {
+			f.Add([]byte(body), kind, byte(0))
+		}
+	}
+	f.Fuzz(func(t *testing.T, body []byte, kind, mode byte) {
+		if len(body) > 4096 {
+			return
+		}
+		req, resp := ">>>\n", "<<<\n"
+		if kind&2 != 0 {
+			req, resp = "[[[\n", "]]]\n"
+		}
+		var chunks string
+		switch {
+		case len(body) == 0:
+		case kind&1 != 0 && len(body) > 1: // two chunks
+			h := len(body) / 2
+			chunks = fmt.Sprintf("%x\r\n%s\r\n%x\r\n%s\r\n", h, body[:h], len(body)-h, body[h:])
+		default:
+			chunks = fmt.Sprintf("%x\r\n%s\r\n", len(body), body)
+		}
+		trace := req + "RESPMOD icap://i.example/r ICAP/1.0\nEncapsulated: res-hdr=0, res-body=19\n\nHTTP/1.1 200 OK\n\n" + chunks + "0\r\n\r\n" +
+			resp + "ICAP/1.0 204 No Content\n\n" + req + "RESPMOD icap://i.example/next ICAP/1.0\nEncapsulated: null-body=0\n\n" + resp + "ICAP/1.0 204 No Content\n\n"
+		seen := map[string]int{}
+		for _, tx := range feedLines(t, "ICAP-f7-C.txt", fuzzOptions(mode), tailLines([]byte(trace), false)) {
+			if !tx.Complete {
+				continue
+			}
+			key := tx.Method + " " + tx.Target
+			seen[key]++
+			switch {
+			case tx.User != "":
+				t.Fatalf("a complete transaction with a user from the body: %s\ntrace:\n%s", format(tx), trace)
+			case key != "RESPMOD icap://i.example/r" && key != "RESPMOD icap://i.example/next", seen[key] > 1, tx.Status != 204:
+				t.Fatalf("a complete transaction from the body: %s\ntrace:\n%s", format(tx), trace)
 			}
 		}
 	})

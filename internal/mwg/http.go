@@ -135,7 +135,7 @@ func (h *httpDecoder) endFrame(l layer, d dir) int64 {
 	n, done := m.f.finish()
 	h.s.add(m.id, d, n)
 	if n > 0 {
-		h.s.endedEarly(m.id, d)
+		h.s.endedEarly(m.id, d, !done)
 	}
 	if done {
 		h.done(l, d, m)

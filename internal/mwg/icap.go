@@ -132,7 +132,7 @@ func (c *icapDecoder) endFrame(l layer, d dir) int64 {
 	n, _ := m.f.finish() // chunk data: the body goes on with the next chunk size
 	c.s.add(m.id, d, n)
 	if n > 0 {
-		c.s.endedEarly(m.id, d)
+		c.s.endedEarly(m.id, d, true)
 	}
 	return n
 }

@@ -325,6 +325,13 @@ func (s *Stream) consume(tok, rest []byte) {
 // id's direction d credited by ending early (framing.gave), from where the
 // rest of the line starts.
 func (s *Stream) gaveUp(f *framing, id uint64, d dir, line, rest []byte) {
+	if f.short && f.mode == frameOff {
+		// A chunked body ended after a chunk that a chunk-size line cut
+		// short (its lines may have lost CRs): read with bare LF lines,
+		// that line was chunk data and the body goes on.
+		f.short = false
+		s.ambChunk, s.inAmb = true, true
+	}
 	if f.gave == 0 {
 		return
 	}
@@ -333,18 +340,23 @@ func (s *Stream) gaveUp(f *framing, id uint64, d dir, line, rest []byte) {
 		n += int64(len(line) - len(rest))
 	}
 	f.gave = 0
-	s.endedEarly(id, d)
+	s.endedEarly(id, d, f.mode != frameOff)
 	s.ambiguous(n)
 }
 
-// endedEarly notes that a body of transaction id's direction d ended
-// before its declared length, by one reading of an ambiguous trace. A
-// request's answer is the next response in both readings only if the
-// other reading's bytes hold no answer of their own: its transaction is
-// ambiguous too.
-func (s *Stream) endedEarly(id uint64, d dir) {
+// endedEarly notes that a body (chunked: chunk data) of transaction id's
+// direction d ended before its declared length, by one reading of an
+// ambiguous trace. A request's answer is the next response in both
+// readings only if the other reading's bytes hold no answer of their own:
+// its transaction is ambiguous too. Read the other way, a chunked body
+// goes on for as many chunks as its data says: the rest of the chunk is
+// ambiguous.
+func (s *Stream) endedEarly(id uint64, d dir, chunked bool) {
 	if p := s.get(id); p != nil && d == dirRequest {
 		s.suspect(p)
+	}
+	if chunked {
+		s.ambChunk, s.inAmb = true, true
 	}
 }
 
@@ -404,11 +416,11 @@ func (s *Stream) preamble(body []byte) {
 // glued says the marker stands right behind a body on the same line and
 // switches side: its chunk is ambiguous.
 func (s *Stream) marker(ml *markerLine, c claim, glued bool) []byte {
+	s.ambChunk = glued
 	if c == claimBytesEnd {
 		s.ambiguous(s.dec.endFrame(s.layer, s.cur))
 	}
-	s.ambChunk = glued
-	s.inAmb = s.inAmb || glued
+	s.inAmb = s.inAmb || s.ambChunk
 	s.marked, s.mark = true, ml.mark
 	d := ml.mark.dir()
 	switch s.opts.MarkerMode {
