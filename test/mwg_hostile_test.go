@@ -196,6 +196,8 @@ func TestMWGHostileBodies(t *testing.T) {
 	both("7a000f", append(append([]string{"<<<", "HTTP/1.1 204 No Content", ""}, unmarked...), next...)...)
 	writeLines(t, traces, "HTTP-7a0010-S.txt", append([]string{"[[[", "HEAD /x HTTP/1.1", "Host: www.example.com", "", "]]]", "HTTP/1.1 200 OK", "Content-Length: 300", ""}, unmarked...)...)
 	writeLines(t, traces, "HTTP-7a0011-C.txt", append(append(append(get("http://www.example.com/x"), "<<<", "HTTP/1.1 200 OK", "Content-Length: 2", "", "ok"+unmarked[0]), unmarked[1:]...), next...)...)
+	writeLines(t, traces, "HTTP-7a0013-C.txt", append(append(append(get("http://www.example.com/first"), "<<<", "HTTP/1.1 204 No Content", ""),
+		get("http://www.example.com/x")...), "HTTP/1.1 200 OK", "Content-Length: 0", "", "<<<", "HTTP/1.1 403 Forbidden", "Content-Length: 0", "")...)
 	writeLines(t, traces, "FTP-7a0012-CC.txt", "<<<", "220 ready", ">>>", "USER anonymous@ftp.example.net", "<<<", "331 pw", ">>>", "PASS x", "<<<", "230 ok",
 		"USER victim", "331 pw", "CWD /secret", "250 ok", "RETR /secret/f", "226 ok", ">>>", "RETR f", "<<<", "226 ok")
 

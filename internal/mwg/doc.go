@@ -75,8 +75,12 @@
 //     ICAP status line, FTP reply) a response. In auto mode, a request
 //     line in a chunk of the response side can only be bytes the server
 //     wrote beyond its message (a "body" after HEAD, 204 or 304, more than
-//     its Content-Length): the rest of that chunk is an ambiguous region
-//     (see Framing), and an FTP command there sets no session state.
+//     its Content-Length), and so can a response line in a chunk of the
+//     request side once a response came in a chunk of the response side
+//     of that layer (it is then no region-style layer): the rest of that
+//     chunk is an ambiguous region (see Framing), an FTP command there
+//     sets no session state, and the requests waiting behind the one a
+//     response from such a region answers are ambiguous too.
 //  3. Otherwise the line goes to the side of its chunk's marker (auto and
 //     direction modes) or of the last message (region mode; requests at
 //     first).

@@ -402,6 +402,20 @@ func TestBeyondMessage(t *testing.T) {
 			`HTTP-7b0004-S #0 https tls="inspected" method="HEAD" target="/x" path="/x" host="a.example" port=443 status=200 req=34 resp=37 complete`,
 			`HTTP-7b0004-S #1 https tls="inspected" method="GET" target="http://bank.example.com/transfer?to=mallory" path="/transfer?to=mallory" host="bank.example.com" port=80 status=200 req=129 resp=35 user="victim" msg="ambiguous: may be body data of an earlier message"`,
 		)},
+		{"a client's status line behind its request, once the file shows its layout", "HTTP-7b0007-C.txt", ">>>\nGET http://a.example/first HTTP/1.1\nHost: a.example\n\n<<<\nHTTP/1.1 204 No Content\n\n" +
+			">>>\nGET http://a.example/x HTTP/1.1\nHost: a.example\n\nHTTP/1.1 200 OK\nContent-Length: 0\n\n<<<\nHTTP/1.1 403 Forbidden\nContent-Length: 0\n\n", lines(
+			`HTTP-7b0007-C #0 http method="GET" target="http://a.example/first" path="/first" host="a.example" port=80 status=204 req=53 resp=25 complete`,
+			`HTTP-7b0007-C #1 http method="GET" target="http://a.example/x" path="/x" host="a.example" port=80 status=200 req=49 resp=35 msg="ambiguous: may be body data of an earlier message"`,
+			`HTTP-7b0007-C #2 http status=403 resp=42 msg="response without request"`,
+		)},
+		{"the same behind two pipelined requests: the second's answer is in doubt too", "HTTP-7b0008-C.txt", ">>>\nGET http://a.example/first HTTP/1.1\nHost: a.example\n\n<<<\nHTTP/1.1 204 No Content\n\n" +
+			">>>\nGET http://a.example/x HTTP/1.1\nHost: a.example\n\nGET http://a.example/y HTTP/1.1\nHost: a.example\n\nHTTP/1.1 200 OK\nContent-Length: 0\n\n" +
+			"<<<\nHTTP/1.1 403 Forbidden\nContent-Length: 0\n\nHTTP/1.1 404 Not Found\nContent-Length: 0\n\n", lines(
+			`HTTP-7b0008-C #0 http method="GET" target="http://a.example/first" path="/first" host="a.example" port=80 status=204 req=53 resp=25 complete`,
+			`HTTP-7b0008-C #1 http method="GET" target="http://a.example/x" path="/x" host="a.example" port=80 status=200 req=49 resp=35 msg="ambiguous: may be body data of an earlier message"`,
+			`HTTP-7b0008-C #2 http method="GET" target="http://a.example/y" path="/y" host="a.example" port=80 status=403 req=49 resp=42 msg="ambiguous: may be body data of an earlier message"`,
+			`HTTP-7b0008-C #3 http status=404 resp=42 msg="response without request"`,
+		)},
 		{"FTP: commands behind the greeting", "FTP-7b0005-CC.txt", "<<<\n220 ready\nUSER victim\nRETR /secret\n226 ok\n>>>\nUSER u@ftp.example\n<<<\n331 pw\n>>>\nPASS x\n<<<\n230 ok\n>>>\nRETR /pub/f\n<<<\n226 ok\n", lines(
 			`FTP-7b0005-CC #0 ftp method="USER" status=226 req=12 resp=7 msg="ambiguous: may be body data of an earlier message"`,
 			`FTP-7b0005-CC #1 ftp method="RETR" target="/secret" path="/secret" status=331 req=13 resp=7 msg="ambiguous: may be body data of an earlier message"`,
@@ -422,17 +436,20 @@ func TestBeyondMessage(t *testing.T) {
 }
 
 // FuzzBeyondMessage: bytes a server writes beyond the end of its response
-// (a "body" after HEAD, 204 or 304, more than its Content-Length), in the
-// same read, never yield a complete transaction or a user of their own, in
-// auto and direction mode. (Region mode reads requests wherever they are;
-// a marker line there is a documented limit.)
+// (a "body" after HEAD, 204 or 304, more than its Content-Length), or a
+// client behind its request, in the same read, never yield a complete
+// transaction, a user or a status of their own, in auto and direction
+// mode. (Region mode reads messages wherever they are; a marker line there,
+// and a client's status line in the first exchange of a file, which may be
+// region-style, are documented limits.)
 func FuzzBeyondMessage(f *testing.F) {
 	unmarked := strings.ReplaceAll(strings.TrimPrefix(forged, ">>> "), "<<< ", "")
 	for kind := range byte(8) {
 		f.Add([]byte(unmarked), kind, byte(0))
 		f.Add([]byte("ok"+unmarked), kind, byte(1))
 	}
-	f.Add([]byte("RETR /secret\n226 ok\n"), byte(0), byte(0))
+	f.Add([]byte("HTTP/1.1 200 OK\nContent-Length: 0\n"), byte(8), byte(0))
+	f.Add([]byte("HTTP/1.1 200 OK\nContent-Length: 0\n"), byte(12), byte(1))
 	f.Fuzz(func(t *testing.T, extra []byte, kind, mode byte) {
 		opts := fuzzOptions(mode)
 		if len(extra) > 4096 || opts.MarkerMode == MarkerRegion || bytes.Contains(extra, []byte("<<<")) || bytes.Contains(extra, []byte(">>>")) ||
@@ -449,9 +466,16 @@ func FuzzBeyondMessage(f *testing.F) {
 		}
 		trace := req + method + " http://a.example/x HTTP/1.1\nHost: a.example\n\n" + resp + head + string(extra) + "\n" +
 			req + "GET http://a.example/next HTTP/1.1\nHost: a.example\n\n" + resp + "HTTP/1.1 204 No Content\n\n"
+		status := map[string]int{method + " http://a.example/x": []int{204, 304, 200, 200}[kind%4], "GET http://a.example/next": 204}
+		if kind&8 != 0 { // a client that writes bytes behind its request, once the file shows its layout
+			method = "GET"
+			trace = req + "GET http://a.example/first HTTP/1.1\nHost: a.example\n\n" + resp + "HTTP/1.1 204 No Content\n\n" +
+				req + "GET http://a.example/x HTTP/1.1\nHost: a.example\n\n" + string(extra) + "\n" + resp + "HTTP/1.1 403 Forbidden\nContent-Length: 0\n\n"
+			status = map[string]int{"GET http://a.example/first": 204, "GET http://a.example/x": 403}
+		}
 		for _, tx := range feedLines(t, "HTTP-f6-S.txt", opts, tailLines([]byte(trace), false)) {
 			key := tx.Method + " " + tx.Target
-			if tx.Complete && (tx.User != "" || key != method+" http://a.example/x" && key != "GET http://a.example/next") {
+			if want, ok := status[key]; tx.Complete && (tx.User != "" || !ok || tx.Status != want) {
 				t.Fatalf("a complete transaction from bytes beyond a message: %s\ntrace:\n%s", format(tx), trace)
 			}
 		}

@@ -95,8 +95,9 @@ type Stream struct {
 	cur        dir
 	mark       mark
 	orient     orientation
-	chunkNew   bool  // the current chunk has had no non-blank payload line yet
-	chunkRem   int64 // bytes announced by marker metadata still expected
+	chunkNew   bool    // the current chunk has had no non-blank payload line yet
+	answered   [2]bool // per layer: a response started in a chunk of the response side, so the layer is not region-style
+	chunkRem   int64   // bytes announced by marker metadata still expected
 	chunkSlack int64
 
 	// Ambiguous region (see "Framing" in the package documentation):
@@ -160,7 +161,7 @@ func (s *Stream) resetTokenizer() {
 	if s.opts.MarkerMode == MarkerDirection {
 		s.orient = orientNormal
 	}
-	s.chunkNew, s.chunkRem, s.chunkSlack = false, 0, 0
+	s.chunkNew, s.chunkRem, s.chunkSlack, s.answered = false, 0, 0, [2]bool{}
 	s.amb, s.ambChunk, s.inAmb = 0, false, false
 }
 
@@ -493,15 +494,17 @@ func (s *Stream) payload(line []byte, cont bool) []byte {
 						s.orient = orientMirrored
 					}
 				}
-				if s.opts.MarkerMode == MarkerAuto && k == dirRequest && s.chunkDir() == dirResponse {
-					// A request line in what the server sent: bytes it
-					// wrote beyond its message (a "body" after HEAD, 204
-					// or 304, more than Content-Length), unless the file
-					// wraps both sides in one region, which puts them
-					// behind ">>>" or "[[["; the rest of the chunk is
-					// ambiguous.
+				if s.opts.MarkerMode == MarkerAuto && k != s.chunkDir() && (k == dirRequest || s.answered[s.layer]) {
+					// A start line of the other side: bytes the server
+					// (or client) wrote beyond its message (a "body" after
+					// HEAD, 204 or 304, more than Content-Length, a status
+					// line behind a request), unless the file wraps both
+					// sides in one region, which puts them behind ">>>" or
+					// "[[[" and nothing behind "<<<" or "]]]". The rest of
+					// the chunk is ambiguous.
 					s.ambChunk, s.inAmb = true, true
 				}
+				s.answered[s.layer] = s.answered[s.layer] || k == dirResponse && s.chunkDir() == dirResponse
 				d = k
 			}
 		}
@@ -658,6 +661,7 @@ func (s *Stream) startRequest(l layer, w int64, ok bool, proto string, port int)
 	if p != nil {
 		p.tx.Proto, p.tx.Port, p.tx.ReqBytes = proto, port, w
 		if !ok {
+			p.broken = true // garbage, not a message: never a clean record
 			s.note(p, "malformed request line")
 		}
 	}
@@ -674,6 +678,15 @@ func (s *Stream) startResponse(l layer, w int64, ok bool, proto string) (uint64,
 		s.add(id, dirResponse, w)
 		if !ok {
 			s.note(p, "malformed status line")
+		}
+		if s.inAmb {
+			// If this answer is not one, the requests waiting behind
+			// its request get the wrong ones.
+			for i := range s.q {
+				if q := &s.q[i]; q.id > id && q.layer == l && !q.respDone && !q.noResp {
+					s.suspect(q)
+				}
+			}
 		}
 	}
 	return id, p
