@@ -27,7 +27,7 @@ type framing struct {
 	ieof  bool  // ICAP: the last chunk carried the ieof extension
 
 	// Marker lines of the frame's own direction taken before its first
-	// byte (see early): MWG writes them there, but so may the body itself.
+	// byte (see ownMarker): MWG writes them there, but so may the body.
 	early  int64 // their bytes: how much sooner the frame ends if they are data
 	lastW  int64 // bytes of the last of them (the smallest such shift)
 	earlyN int64 // how many of them (each may have lost a CR)
@@ -40,7 +40,8 @@ type framing struct {
 // whatever it looks like. A frame that has not started yet claims nothing:
 // its data may come in a later chunk, after the peer's reply (100-continue).
 // Once each line may have lost a CR to tail, the bytes still expected may
-// be those CRs: then a marker or start line ends the frame.
+// be those CRs: then a marker or start line ends the frame; so it does
+// where the frame may end sooner (endsEarly).
 func (f *framing) claim() claim {
 	if f.mode != frameLength && f.mode != frameChunkData {
 		return claimNone
@@ -73,14 +74,14 @@ func (f *framing) bodyClaim(d dir, started bool) claim {
 }
 
 // ownMarker records a marker line of the frame's own direction, of w
-// bytes, taken before the frame's first byte. MWG
-// writes one there between reads, but the body may as well start with
-// that very line: read so, the frame ends w bytes sooner (more, for
-// several such lines; fewer, for the later ones). Bytes framing gives a
-// body must never start a message, so where that sooner end meets a line
-// that starts one, the frame may end there (endsEarly), and the bytes it
-// gives up are an ambiguous region. It reports whether the frame had not
-// started, i.e. whether the line may be data.
+// bytes, taken before the frame's first byte. MWG writes one there between
+// reads, but the body may as well start with that very line: read so, the
+// frame ends w bytes sooner (more, for several such lines; fewer, for the
+// later ones). Bytes framing gives a body must never start a message, so
+// where that sooner end meets a line that starts one, the frame may end
+// there (endsEarly, endInside), and the bytes it gives up are an ambiguous
+// region. It reports whether the frame had not started, i.e. whether the
+// line may be data.
 func (f *framing) ownMarker(w int64) bool {
 	if (f.mode != frameLength && f.mode != frameChunkData) || f.seen > 0 {
 		return false
@@ -105,10 +106,10 @@ func (f *framing) endsEarly() bool {
 // end other than where its declared length says, because opens says that
 // a marker or start line begins there: what follows a body need not start
 // on a line of its own. The offsets are those that the CRs tail may have
-// removed (one per line so far) or the own-direction marker
-// lines before the frame (see ownMarker) allow. opens also reports whether
-// it looked closer than at the first bytes; at most maxInsideTries such
-// offsets of a line are tried, which bounds the work on a hostile line.
+// removed (one per line so far) or the own-direction marker lines before
+// the frame (see ownMarker) allow. opens also reports whether it looked
+// closer than at the first bytes; at most maxInsideTries such offsets of a
+// line are tried, which bounds the work on a hostile line.
 func (f *framing) endInside(line []byte, opens func([]byte) (ok, tried bool)) int64 {
 	if f.mode != frameLength || f.slack == 0 && f.early == 0 {
 		return 0

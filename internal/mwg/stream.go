@@ -44,8 +44,8 @@ type decoder interface {
 	deferred(l layer, d dir) int64
 	// ownMarker tells a length-framed body of which nothing has been seen
 	// that a marker line of its own direction, of w bytes, was taken
-	// before it (see framing.ownMarker); it reports whether
-	// there was such a body.
+	// before it (see framing.ownMarker); it reports whether there was
+	// such a body.
 	ownMarker(l layer, d dir, w int64) bool
 	// noteBody adds a notice to the message in progress.
 	noteBody(l layer, d dir, msg string)
@@ -322,9 +322,11 @@ func (s *Stream) consume(tok, rest []byte) {
 	s.amb = max(s.amb-n, 0)
 }
 
-// gaveUp opens the ambiguous region of the bytes the frame of transaction
-// id's direction d credited by ending early (framing.gave), from where the
-// rest of the line starts.
+// gaveUp flags, after a line of the frame of transaction id's direction d,
+// what its early end leaves in doubt: the bytes it credited by ending
+// early (framing.gave), an ambiguous region from where the rest of the line
+// starts, and for a chunked body that ended after a chunk cut short, the
+// rest of the chunk.
 func (s *Stream) gaveUp(f *framing, id uint64, d dir, line, rest []byte) {
 	if f.short && f.mode == frameOff {
 		// A chunked body ended after a chunk that a chunk-size line cut
