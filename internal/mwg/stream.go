@@ -679,6 +679,7 @@ func (s *Stream) startResponse(l layer, w int64, ok bool, proto string) (uint64,
 	if p != nil {
 		s.add(id, dirResponse, w)
 		if !ok {
+			p.broken = true // garbage, not an answer: never a clean record
 			s.note(p, "malformed status line")
 		}
 		if s.inAmb {
