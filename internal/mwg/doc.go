@@ -156,7 +156,11 @@
 // the reading. Chunk data that ends so (or a chunked body that ends after
 // a chunk a chunk-size line cut short) leaves the rest of its chunk
 // ambiguous too: read with bare LF, the body goes on for as many chunks
-// as its data says.
+// as its data says. That other reading of a chunk cut short is followed
+// alongside: what is read after the body while it holds (it passed a
+// chunk boundary, or the file ended first) is ambiguous, and what is read
+// before it resolves is held until it does; once its framing fails, it
+// is dropped.
 //
 // A marker line of a body's own direction taken before its first byte
 // (">>>" or "[[[" before a request body, "<<<" or "]]]" before a response

@@ -34,6 +34,8 @@ type framing struct {
 	blank  int64 // bytes of the blank lines that end what the frame has seen
 	gave   int64 // bytes credited by ending early (endsEarly, cut): an ambiguous region
 	short  bool  // chunked: a chunk was ended early by a chunk-size line
+	fork   int64 // chunk data bytes still expected when a chunk-size line cut it short
+	exact  bool  // lines lost no CRs: the other reading of a cut (see Stream.shadow)
 }
 
 // claim tells the tokenizer whether the next line belongs to the frame
@@ -157,7 +159,7 @@ func (f *framing) take(line []byte) (n int64, rest []byte, done, bad bool) {
 			// The bytes still expected were CRs removed by tail; this is
 			// already the next chunk-size line.
 			n := f.rem
-			f.rem, f.mode, f.short = 0, frameChunkSize, true
+			f.rem, f.mode, f.short, f.fork = 0, frameChunkSize, true, n
 			return n, line, false, false
 		}
 		if f.endsEarly() && isChunkSize(body) {
@@ -178,7 +180,7 @@ func (f *framing) take(line []byte) (n int64, rest []byte, done, bad bool) {
 			f.mode, f.ieof = frameTrailer, ieof
 			return w, nil, false, false
 		}
-		*f = framing{mode: frameChunkData, rem: size, size: size, short: f.short}
+		*f = framing{mode: frameChunkData, rem: size, size: size, short: f.short, exact: f.exact}
 		return w, nil, false, false
 	case frameChunkEnd:
 		f.mode = frameChunkSize
@@ -208,7 +210,9 @@ func (f *framing) data(line []byte, w int64) (int64, []byte, bool, bool) {
 		}
 		// Tail removes one CR at the end of a line, if any: a line that
 		// still ends in one came with two, so every line may have lost one.
-		f.slack++
+		if !f.exact {
+			f.slack++
+		}
 		if f.rem > 0 {
 			return w, nil, false, false
 		}

@@ -340,6 +340,26 @@ func TestOwnMarkerInBody(t *testing.T) {
 				`ICAP-7c0002-C #1 icap tls="inspected" port=1344 status=204 req=3 resp=25 msg="ambiguous: may be body data of an earlier message; malformed request line"`,
 				`ICAP-7c0002-C #2 icap tls="inspected" method="RESPMOD" target="icap://i.example/next" path="/next" host="i.example" port=1344 req=66 msg="incomplete (idle): no response"`,
 			)},
+		{"ICAP: a chunk cut short by a chunk-size line; read with bare LF, the next chunk holds a marker and an answer", "ICAP-7c0003-C.txt",
+			icapRespmod("7\r\n00000\n0\r\n18\r\n\n\n<<< \nICAP/1.0 200 OK\n\n\r\n0\r\n\r\n"), lines(
+				`ICAP-7c0003-C #0 icap method="RESPMOD" target="icap://i.example/r" path="/r" host="i.example" port=1344 status=200 req=106 resp=17 http.status=200 msg="ambiguous: may be body data of an earlier message"`,
+				`ICAP-7c0003-C #1 icap resp=3 msg="ambiguous: may be body data of an earlier message; response without request; malformed status line"`,
+				`ICAP-7c0003-C #2 icap status=204 resp=25 msg="response without request"`,
+				`ICAP-7c0003-C #3 icap method="RESPMOD" target="icap://i.example/next" path="/next" host="i.example" port=1344 status=204 req=66 resp=25 complete`,
+			)},
+		{"ICAP: the same inside the one chunk: what follows the body is held until the other reading resolves", "ICAP-7c0005-C.txt",
+			icapRespmod(oneChunk(strings.Repeat("x\n", 40) + "0\n\n<<< \nICAP/1.0 200 OK\n\n" + strings.Repeat("y", 10))), lines(
+				`ICAP-7c0005-C #0 icap method="RESPMOD" target="icap://i.example/r" path="/r" host="i.example" port=1344 status=200 req=212 resp=17 http.status=200 msg="ambiguous: may be body data of an earlier message"`,
+				`ICAP-7c0005-C #1 icap resp=14 msg="response without request; malformed status line; ambiguous: may be body data of an earlier message"`,
+				`ICAP-7c0005-C #2 icap status=204 resp=25 msg="response without request"`,
+				`ICAP-7c0005-C #3 icap method="RESPMOD" target="icap://i.example/next" path="/next" host="i.example" port=1344 status=204 req=66 resp=25 complete`,
+			)},
+		{"a CRLF chunked body of many lines, its CRs removed, then a short exchange at the end of the file: the price of tail", "HTTP-7c0004-C.txt",
+			">>>\nGET http://a.example/x HTTP/1.1\r\nHost: a.example\r\n\r\n<<<\nHTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n578\r\n" + strings.Repeat("line of text\r\n", 100) + "\r\n0\r\n\r\n" +
+				">>>\nGET http://a.example/next HTTP/1.1\r\nHost: a.example\r\n\r\n<<<\nHTTP/1.1 204 No Content\r\n\r\n", lines(
+				`HTTP-7c0004-C #0 http method="GET" target="http://a.example/x" path="/x" host="a.example" port=80 status=200 req=49 resp=1451 complete`,
+				`HTTP-7c0004-C #1 http method="GET" target="http://a.example/next" path="/next" host="a.example" port=80 status=204 req=52 resp=25 msg="ambiguous: may be body data of an earlier message"`,
+			)},
 		{"own marker line in the middle of a body is data", "HTTP-7a0009-C.txt", resp("ab\n<<<\ncd") + next, lines(
 			`HTTP-7a0009-C #0 http method="GET" target="http://a.example/x" path="/x" host="a.example" port=80 status=200 req=49 resp=44 complete`,
 			`HTTP-7a0009-C #1 http method="GET" target="http://a.example/next" path="/next" host="a.example" port=80 status=204 req=52 resp=25 complete`,
@@ -532,3 +552,13 @@ func FuzzICAPBodyNeverForges(f *testing.F) {
 		}
 	})
 }
+
+// icapRespmod is a RESPMOD whose encapsulated response body is chunks,
+// answered with 204, and a next RESPMOD.
+func icapRespmod(chunks string) string {
+	return ">>>\nRESPMOD icap://i.example/r ICAP/1.0\nEncapsulated: res-hdr=0, res-body=19\n\nHTTP/1.1 200 OK\n\n" + chunks +
+		"<<<\nICAP/1.0 204 No Content\n\n>>>\nRESPMOD icap://i.example/next ICAP/1.0\nEncapsulated: null-body=0\n\n<<<\nICAP/1.0 204 No Content\n\n"
+}
+
+// oneChunk is a chunked body of one chunk holding data.
+func oneChunk(data string) string { return fmt.Sprintf("%x\r\n%s\r\n0\r\n\r\n", len(data), data) }

@@ -74,6 +74,7 @@ type pending struct {
 	silent   bool   // dropped instead of emitted (FTP commands that are no transaction)
 	broken   bool   // a message ended abnormally: not Complete
 	suspect  bool   // took bytes of an ambiguous region
+	doubt    bool   // took bytes while the shadow reading was unresolved: held until it is
 	missing  string // for Flush: what the decoder was still waiting for
 	retained int    // string bytes held by tx
 }
@@ -106,6 +107,15 @@ type Stream struct {
 	amb      int64 // bytes of the region still ahead; > 0 while it is open
 	ambChunk bool  // the current chunk is ambiguous as a whole (see marker)
 	inAmb    bool  // the token being read lies in the region
+	// The other reading of a chunk that a chunk-size line cut short (its
+	// lines may have lost CRs): with bare LF lines, that line was chunk
+	// data and the body goes on, for as many chunks as its data says.
+	// Once the body has ended the first way, what is read while this
+	// reading still holds is ambiguous.
+	shadow     framing
+	shadowOf   uint64 // the transaction whose body the shadow reads
+	shadowLive bool   // that body has ended the first way
+	shadowSure bool   // the shadow reading passed a chunk boundary: it holds
 
 	// Clock and addresses from metadata.
 	now        time.Time
@@ -163,6 +173,7 @@ func (s *Stream) resetTokenizer() {
 	}
 	s.chunkNew, s.chunkRem, s.chunkSlack, s.answered = false, 0, 0, [2]bool{}
 	s.amb, s.ambChunk, s.inAmb = 0, false, false
+	s.shadow, s.shadowOf, s.shadowLive, s.shadowSure = framing{}, 0, false, false
 }
 
 // Size reports the bytes the Stream retains: its own structures, the
@@ -192,6 +203,7 @@ func (s *Stream) Feed(record []byte) {
 // state: the next line starts afresh.
 func (s *Stream) Flush(reason FlushReason) {
 	s.dec.flush(reason)
+	s.endShadow(s.shadowLive) // a file that ends inside its body: unresolved, so ambiguous
 	s.undecoding = 0
 	for len(s.q) > 0 {
 		s.finish(&s.q[0], reason)
@@ -207,9 +219,12 @@ func (s *Stream) Flush(reason FlushReason) {
 }
 
 func (s *Stream) line(line []byte) {
+	if s.shadow.mode != frameOff {
+		s.shadowLine(line)
+	}
 	tok, cont := line, false
 	for tok != nil {
-		s.inAmb = s.amb > 0 || s.ambChunk
+		s.inAmb = s.amb > 0 || s.ambChunk || s.shadowLive && s.shadowSure
 		rest := s.token(tok, cont)
 		if s.amb > 0 {
 			s.consume(tok, rest)
@@ -328,12 +343,23 @@ func (s *Stream) consume(tok, rest []byte) {
 // starts, and for a chunked body that ended after a chunk cut short, the
 // rest of the chunk.
 func (s *Stream) gaveUp(f *framing, id uint64, d dir, line, rest []byte) {
+	if f.fork > 0 {
+		// Read the other way from this line on (see shadow).
+		s.endShadow(false)
+		s.shadow = framing{mode: frameChunkData, rem: f.fork, seen: 1, exact: true}
+		s.shadowOf, f.fork = id, 0
+		s.shadowLine(line)
+	}
 	if f.short && f.mode == frameOff {
 		// A chunked body ended after a chunk that a chunk-size line cut
 		// short (its lines may have lost CRs): read with bare LF lines,
 		// that line was chunk data and the body goes on.
 		f.short = false
 		s.ambChunk, s.inAmb = true, true
+		if s.shadowOf == id && s.shadow.mode != frameOff {
+			s.shadowLive = true
+			s.inAmb = s.inAmb || s.shadowSure
+		}
 	}
 	if f.gave == 0 {
 		return
@@ -345,6 +371,63 @@ func (s *Stream) gaveUp(f *framing, id uint64, d dir, line, rest []byte) {
 	f.gave = 0
 	s.endedEarly(id, d, f.mode != frameOff)
 	s.ambiguous(n)
+}
+
+// shadowLine reads a line the other way (see shadow). That reading holds
+// once it passes a chunk boundary (a chunk-size line where its chunk
+// ends) and fails when its framing does; until then, what the first
+// reading makes of the bytes after the body is held (doubt).
+func (s *Stream) shadowLine(line []byte) {
+	for line != nil && s.shadow.mode != frameOff {
+		before := s.shadow.mode
+		_, rest, done, bad := s.shadow.take(line)
+		s.shadow.fork, s.shadow.gave = 0, 0
+		switch {
+		case bad:
+			s.endShadow(false)
+			return
+		case done || before == frameChunkSize && s.shadow.mode != frameChunkSize:
+			s.shadowSure = true
+			s.resolveDoubt(true)
+			if done {
+				s.endShadow(true)
+				return
+			}
+		}
+		line = rest
+	}
+}
+
+// endShadow ends the shadow reading; holds says whether it held, which
+// makes what it left in doubt ambiguous.
+func (s *Stream) endShadow(holds bool) {
+	s.resolveDoubt(holds && s.shadowLive)
+	s.shadow, s.shadowOf, s.shadowLive, s.shadowSure = framing{}, 0, false, false
+}
+
+// resolveDoubt releases the transactions held in doubt (see shadowLine),
+// ambiguous if ambiguous is set.
+func (s *Stream) resolveDoubt(ambiguous bool) {
+	held := false
+	for i := range s.q {
+		if p := &s.q[i]; p.doubt {
+			p.doubt, held = false, true
+			if ambiguous {
+				s.suspect(p)
+			}
+		}
+	}
+	if held {
+		s.drain()
+	}
+}
+
+// inDoubt marks p when the bytes it takes are read after a body that the
+// shadow reading, not yet resolved, would continue.
+func (s *Stream) inDoubt(p *pending) {
+	if s.shadowLive && !s.shadowSure && s.shadow.mode != frameOff {
+		p.doubt = true
+	}
 }
 
 // endedEarly notes that a body (chunked: chunk data) of transaction id's
@@ -605,6 +688,7 @@ func (s *Stream) open(l layer) uint64 {
 	if s.inAmb {
 		s.suspect(p)
 	}
+	s.inDoubt(p)
 	p.tx.Start, p.tx.End = s.now, s.now
 	p.tx.SrcAddr, p.tx.DstAddr = s.share(p, s.src), s.share(p, s.dst)
 	if l == layerTLS {
@@ -710,6 +794,7 @@ func (s *Stream) add(id uint64, d dir, n int64) {
 	if s.inAmb {
 		s.suspect(p)
 	}
+	s.inDoubt(p)
 }
 
 // done marks one direction of transaction id complete and emits what can be.
@@ -783,7 +868,7 @@ func (s *Stream) closeUndecoded() {
 func (s *Stream) drain() {
 	for len(s.q) > 0 {
 		p := &s.q[0]
-		if !p.reqDone || !p.respDone || p.held {
+		if !p.reqDone || !p.respDone || p.held || p.doubt {
 			return
 		}
 		p.tx.Complete = !p.broken
