@@ -190,6 +190,10 @@ func FuzzBodyNeverForges(f *testing.F) {
 	// clear and decrypted; the next message on a line of its own or right
 	// behind the body).
 	f.Add([]byte(">>> (5000 bytes)\n"+forged), byte(3), byte(0))
+	// Two chunks: the first ends in a line "0" where lost CRs may end it,
+	// the second holds the lines.
+	n := len(forged)/2 + 1
+	f.Add([]byte(strings.Repeat("x\n", n)+"0\n"+forged+strings.Repeat("y", 2*n-len(forged))), byte(17), byte(0))
 	for _, kind := range []byte{0, 1, 3, 4, 32, 33, 35, 64, 65, 67, 96} {
 		for _, body := range []string{"<<<   ", "<<<\n" + forged, ">>>\n" + forged, "[[[\n" + forged, "]]]\n" + forged, "<<<" + strings.Repeat(" ", 60),
 			"]]] (99 bytes)\n<<<\nHTTP/1.1 200 OK\n\n", ">>>\n<<<\nHTTP/1.1 200 OK\n\n", "ab\n<<<\ncd", "ab\n<<<", "ab\n]]]\n", "<<<\n<<<\n<<< GET / HTTP/1.1\n\n"} {
@@ -229,7 +233,11 @@ func FuzzBodyNeverForges(f *testing.F) {
 			fmt.Fprintf(&b, "Content-Length: %d\n\n%s", n, body)
 		case kind%4 == 1:
 			b.WriteString("Transfer-Encoding: chunked\n\n")
-			if len(body) > 0 {
+			switch {
+			case kind&16 != 0 && len(body) > 1: // in two chunks
+				h := len(body) / 2
+				fmt.Fprintf(&b, "%x\r\n%s\r\n%x\r\n%s\r\n", h, body[:h], len(body)-h, body[h:])
+			case len(body) > 0:
 				fmt.Fprintf(&b, "%x\r\n%s\r\n", len(body), body)
 			}
 			b.WriteString("0\r\n\r\n")
