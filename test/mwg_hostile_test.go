@@ -85,6 +85,11 @@ var urlSpellings = []string{
 	"http://u:Pw9%40Secret@host.example/x",
 	"http://u:Pw9Secret%40host.example/x",
 	"http://u:Pw9 Secret@host.example/x",
+	"h\tttp://u:Pw9Secret@host.example/x",
+	"http://u%3\tAPw9Secret@host.example/x",
+	"http://u:Pw9Secret%25%34%30host.example/x",
+	"http://u\uff1aPw9Secret\uff20host.example/x",
+	"http://u\ufe55Pw9Secret\ufe6bhost.example/x",
 }
 
 // TestMWGURLPasswords: each spelling as request target, Referer,
@@ -168,6 +173,34 @@ func TestMWGHostileBodies(t *testing.T) {
 	writeLines(t, traces, "FTP-7a0008-CC.txt", "<<<", "220 ready", ">>>", "USER anonymous@ftp.example.net", "<<<", "331 pw", ">>>", "PASS x", "<<<", "230-Welcome",
 		">>>", "RETR /secret", "<<<", "226 ok", "230 in", ">>>", "RETR /pub/f", "<<<", "226 ok")
 
+	// A body that is one marker line of its own direction, which MWG also
+	// writes itself before a body: padded so that, read as MWG's, the body
+	// would end where the next response's body holds the lines; the next
+	// exchange on a line of its own or right behind the body; in clear and
+	// decrypted.
+	writeLines(t, traces, "HTTP-7a000a-C.txt", aimedBody("http://www.example.com", ">>>", "<<<", false)...)
+	writeLines(t, traces, "HTTP-7a000a-S.txt", aimedBody("", ">>>", "<<<", false)...)
+	writeLines(t, traces, "HTTP-7a000b-C.txt", aimedBody("http://www.example.com", ">>>", "<<<", true)...)
+	writeLines(t, traces, "HTTP-7a000c-S.txt", aimedBody("", "[[[", "]]]", false)...)
+	// Chunk data and a request body starting with a marker line of their
+	// own direction.
+	writeLines(t, traces, "HTTP-7a000d-C.txt", append(append(append(get("http://www.example.com/x"), "<<<", "HTTP/1.1 200 OK", "Transfer-Encoding: chunked", "",
+		fmt.Sprintf("%x", 4+bodyLen(hostileBody)), "<<<"), hostileBody...), append([]string{"", "0", ""}, next...)...)...)
+	writeLines(t, traces, "HTTP-7a000e-C.txt", append([]string{">>>", "POST http://www.example.com/form HTTP/1.1", "Host: www.example.com", "Content-Length: 4", "",
+		">>>", "<<<", "HTTP/1.1 200 OK", "Content-Length: 0", ""}, next...)...)
+
+	// Bytes a server writes beyond its message in the same read: a "body"
+	// after 204 and after HEAD, more than its Content-Length; FTP commands
+	// behind a reply.
+	unmarked := strings.Split(strings.TrimPrefix(strings.ReplaceAll(strings.Join(hostileBody, "\n"), "<<< ", ""), ">>> "), "\n")
+	both("7a000f", append(append([]string{"<<<", "HTTP/1.1 204 No Content", ""}, unmarked...), next...)...)
+	writeLines(t, traces, "HTTP-7a0010-S.txt", append([]string{"[[[", "HEAD /x HTTP/1.1", "Host: www.example.com", "", "]]]", "HTTP/1.1 200 OK", "Content-Length: 300", ""}, unmarked...)...)
+	writeLines(t, traces, "HTTP-7a0011-C.txt", append(append(append(get("http://www.example.com/x"), "<<<", "HTTP/1.1 200 OK", "Content-Length: 2", "", "ok"+unmarked[0]), unmarked[1:]...), next...)...)
+	writeLines(t, traces, "HTTP-7a0013-C.txt", append(append(append(get("http://www.example.com/first"), "<<<", "HTTP/1.1 204 No Content", ""),
+		get("http://www.example.com/x")...), "HTTP/1.1 200 OK", "Content-Length: 0", "", "<<<", "HTTP/1.1 403 Forbidden", "Content-Length: 0", "")...)
+	writeLines(t, traces, "FTP-7a0012-CC.txt", "<<<", "220 ready", ">>>", "USER anonymous@ftp.example.net", "<<<", "331 pw", ">>>", "PASS x", "<<<", "230 ok",
+		"USER victim", "331 pw", "CWD /secret", "250 ok", "RETR /secret/f", "226 ok", ">>>", "RETR f", "<<<", "226 ok")
+
 	out := filepath.Join(t.TempDir(), "mwg.welf")
 	mustRun(t, tailInput("mwg", filepath.Join(traces, "*.txt"), "Path_Key file")+mwgOutput(out))
 	got := readOutput(t, out)
@@ -182,4 +215,27 @@ func TestMWGHostileBodies(t *testing.T) {
 			t.Errorf("a record with a notice at pri=6:\n%s", rec)
 		}
 	}
+}
+
+// aimedBody is a trace (with targets on origin, markers req and resp) whose
+// first response body is one resp marker line, padded so that read as the
+// marker MWG writes before a body, the body would end where the next
+// response's body holds hostileBody. glued puts the next exchange right
+// behind the body, on its last line.
+func aimedBody(origin, req, resp string, glued bool) []string {
+	next := []string{req, "GET " + origin + "/next HTTP/1.1", "Host: www.example.com", "", resp, "HTTP/1.1 200 OK", fmt.Sprintf("Content-Length: %d", bodyLen(hostileBody)), ""}
+	n := bodyLen(next)
+	body := []string{resp + strings.Repeat(" ", n-3)}
+	if glued {
+		body = []string{resp + strings.Repeat(" ", n-4), "x" + next[0]}
+		next = next[1:]
+		n++
+	}
+	lines := []string{req, "GET " + origin + "/x HTTP/1.1", "Host: www.example.com", "", resp, "HTTP/1.1 200 OK", fmt.Sprintf("Content-Length: %d", n), ""}
+	lines = append(append(lines, body...), next...)
+	for _, l := range hostileBody {
+		l = strings.NewReplacer(">>>", req, "<<<", resp).Replace(l)
+		lines = append(lines, l)
+	}
+	return lines
 }

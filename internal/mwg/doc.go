@@ -55,8 +55,8 @@
 // (or "A B") is the flow of the chunk's data, "A <- B" the reverse; a lone
 // address is the peer, i.e. the client on client-facing sides (C, CC, CL)
 // and the server on the others. A count announces the chunk's payload size:
-// until that many bytes have been read (less one per line that came without
-// CR, see Framing), marker lines are payload.
+// until that many bytes have been read (less one per line, which may have
+// lost a CR, see Framing), marker lines are payload.
 //
 // Preamble lines are scanned for the same metadata tokens; everything else
 // in them is ignored, which also makes the Stream resynchronise at the
@@ -72,7 +72,15 @@
 //     line (see Framing), the line is its.
 //  2. Content (auto and region modes): a request line (HTTP or ICAP request
 //     line, known FTP command) starts a request, a response line (HTTP or
-//     ICAP status line, FTP reply) a response.
+//     ICAP status line, FTP reply) a response. In auto mode, a request
+//     line in a chunk of the response side can only be bytes the server
+//     wrote beyond its message (a "body" after HEAD, 204 or 304, more than
+//     its Content-Length), and so can a response line in a chunk of the
+//     request side once a response came in a chunk of the response side
+//     of that layer (it is then no region-style layer): the rest of that
+//     chunk is an ambiguous region (see Framing), an FTP command there
+//     sets no session state, and the requests waiting behind the one a
+//     response from such a region answers are ambiguous too.
 //  3. Otherwise the line goes to the side of its chunk's marker (auto and
 //     direction modes) or of the last message (region mode; requests at
 //     first).
@@ -135,14 +143,37 @@
 //     final response came before any of its body never gets it: a new
 //     request line ends it (Msg "request body not sent").
 //
-// Each line may have lost a CR to tail. Once the bytes a frame still
-// expects are no more than the number of its lines that came without a CR,
-// a marker or start line ends it (and so does Flush), and the body counts
-// as its declared length. Its lines may as well have been bare LF, though,
-// with the marker inside the body: the bytes it still expected are an
-// ambiguous region. Every transaction that takes bytes from an ambiguous
-// region gets the notice "ambiguous: may be body data of an earlier
-// message" and is not Complete, whatever it holds.
+// Each line may have lost a CR to tail (one that still ends in CR came
+// with two). Once the bytes a frame still expects are no more than the
+// number of its lines, a marker or start line ends it (and so does Flush),
+// and the body counts as its declared length; so does one that begins
+// inside a line, at an offset the lost CRs allow. Its lines may as well
+// have been bare LF, though, with the marker inside the body: the bytes it
+// still expected are an ambiguous region. Every transaction that takes
+// bytes from an ambiguous region gets the notice "ambiguous: may be body
+// data of an earlier message" and is not Complete, whatever it holds; so
+// does a request whose body ended so, since what answers it depends on
+// the reading. Chunk data that ends so (or a chunked body that ends after
+// a chunk a chunk-size line cut short) leaves the rest of its chunk
+// ambiguous too: read with bare LF, the body goes on for as many chunks
+// as its data says. That other reading of a chunk cut short is followed
+// alongside: what is read after the body while it holds (it passed a
+// chunk boundary, or the file ended first) is ambiguous, and what is read
+// before it resolves is held until it does; once its framing fails, it
+// is dropped.
+//
+// A marker line of a body's own direction taken before its first byte
+// (">>>" or "[[[" before a request body, "<<<" or "]]]" before a response
+// body or before chunk data) is what MWG writes between two reads of the
+// same message, but a hostile sender may as well have started the body
+// with that very line. Read so, the body ends sooner by the marker line's
+// length (its prefix, when data follows on the line; the sum, for several
+// such lines). Where that sooner end meets a marker line or a start line
+// (at the start of a line, behind blank lines or within the line break
+// ending the body, or inside a line), the body ends there and counts its
+// declared length; for chunk data, a chunk-size line there ends the chunk.
+// The bytes it still expected are an ambiguous region, as above. A body
+// without such a line exactly there is read with the marker as MWG's.
 //
 // A body that ends inside a line ends there: the rest of the line is read
 // as a new line, so a next message (or a marker) written right after a

@@ -293,6 +293,8 @@ func (f *ftpDecoder) endFrame(layer, dir) int64 { return 0 }
 
 func (f *ftpDecoder) deferred(layer, dir) int64 { return 0 }
 
+func (f *ftpDecoder) ownMarker(layer, dir, int64) bool { return false }
+
 // noteBody notes a marker line read as reply text on the command the reply
 // answers, which is reported even if it would not be otherwise; an
 // unsolicited reply (the greeting) gets a transaction of its own, so that a
@@ -347,7 +349,9 @@ func (f *ftpDecoder) command(l layer, body []byte, w int64) {
 	p.tx.Proto, p.tx.Method, p.tx.ReqBytes = "ftp", cmd, w
 	switch cmd {
 	case "USER":
-		f.setUser(arg)
+		if !p.suspect { // one that may be reply text sets no session
+			f.setUser(arg)
+		}
 	case "PASS", "ACCT":
 		// The argument is a secret: not even looked at.
 	case "PORT":
@@ -485,7 +489,7 @@ func (f *ftpDecoder) final(id uint64, code int, text []byte) {
 		return
 	}
 	p.tx.Status = code
-	ok := code < 400
+	ok := code < 400 && !p.suspect // a command that may be reply text changes no session
 	switch p.tx.Method {
 	case "USER", "PASS":
 		p.silent = ok && !p.broken // a failed login is reported, and so is a broken reply
@@ -545,6 +549,8 @@ func (f *ftpData) claim(layer, dir) claim { return claimNone }
 func (f *ftpData) endFrame(layer, dir) int64 { return 0 }
 
 func (f *ftpData) deferred(layer, dir) int64 { return 0 }
+
+func (f *ftpData) ownMarker(layer, dir, int64) bool { return false }
 
 func (f *ftpData) noteBody(layer, dir, string) {}
 

@@ -70,6 +70,7 @@ type httpHalf struct {
 	started bool // a line of the body has been read
 	lax     bool // request: the request line was malformed, garbage rather than a message
 	expect  bool // request: Expect: 100-continue
+	doubt   bool // request: a marker came before the body, which may have started with it
 	connect bool // tunnel: opened by CONNECT, the decrypted layer follows
 	status  int
 }
@@ -133,6 +134,9 @@ func (h *httpDecoder) endFrame(l layer, d dir) int64 {
 	}
 	n, done := m.f.finish()
 	h.s.add(m.id, d, n)
+	if n > 0 {
+		h.s.endedEarly(m.id, d, !done)
+	}
 	if done {
 		h.done(l, d, m)
 	}
@@ -144,9 +148,15 @@ func (h *httpDecoder) endFrame(l layer, d dir) int64 {
 // one; any other request body may start with a marker line.
 func (h *httpDecoder) deferred(l layer, d dir) int64 {
 	if m := &h.half[l][d]; d == dirRequest && m.state == msgBody && !m.started && !m.expect && m.f.mode == frameLength {
+		m.doubt = true
 		return m.f.rem
 	}
 	return 0
+}
+
+func (h *httpDecoder) ownMarker(l layer, d dir, w int64) bool {
+	m := &h.half[l][d]
+	return m.state == msgBody && m.f.ownMarker(w)
 }
 
 func (h *httpDecoder) noteBody(l layer, d dir, msg string) { h.s.fail(h.half[l][d].id, msg) }
@@ -219,9 +229,18 @@ func (h *httpDecoder) feed(l layer, d dir, line []byte) (rest []byte) {
 			h.done(l, d, m)
 			return h.feed(l, d, line)
 		}
+		if p := s.get(m.id); p != nil && !m.started && m.doubt {
+			// Its body may as well have been the marker line's bytes:
+			// then these are not its.
+			s.suspect(p)
+		}
 		m.started = true
+		if k := m.f.endInside(line, s.opens); k > 0 {
+			m.f.cut(k)
+		}
 		n, rest, done, bad := m.f.take(line)
 		s.add(m.id, d, n)
+		s.gaveUp(&m.f, m.id, d, line, rest)
 		switch {
 		case bad:
 			h.lostFraming(m, "malformed chunk size")

@@ -131,11 +131,19 @@ func (c *icapDecoder) endFrame(l layer, d dir) int64 {
 	}
 	n, _ := m.f.finish() // chunk data: the body goes on with the next chunk size
 	c.s.add(m.id, d, n)
+	if n > 0 {
+		c.s.endedEarly(m.id, d, true)
+	}
 	return n
 }
 
 // deferred: ICAP bodies are chunked, and no marker line is a chunk size.
 func (c *icapDecoder) deferred(layer, dir) int64 { return 0 }
+
+func (c *icapDecoder) ownMarker(l layer, d dir, w int64) bool {
+	m := &c.half[l][d]
+	return m.state == icapBody && m.f.ownMarker(w)
+}
 
 func (c *icapDecoder) noteBody(l layer, d dir, msg string) { c.s.fail(c.half[l][d].id, msg) }
 
@@ -190,8 +198,12 @@ func (c *icapDecoder) feed(l layer, d dir, line []byte) (rest []byte) {
 		}
 	case icapBody:
 		m.started = true
+		if k := m.f.endInside(line, s.opens); k > 0 {
+			m.f.cut(k)
+		}
 		n, rest, done, bad := m.f.take(line)
 		s.add(m.id, d, n)
+		s.gaveUp(&m.f, m.id, d, line, rest)
 		switch {
 		case bad:
 			s.fail(m.id, "malformed chunk size: rest of the connection not decoded")

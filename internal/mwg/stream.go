@@ -42,6 +42,11 @@ type decoder interface {
 	// deferred returns the size of a Content-Length request body of which
 	// nothing has been seen yet (the answer may come first), else 0.
 	deferred(l layer, d dir) int64
+	// ownMarker tells a length-framed body of which nothing has been seen
+	// that a marker line of its own direction, of w bytes, was taken
+	// before it (see framing.ownMarker); it reports whether there was
+	// such a body.
+	ownMarker(l layer, d dir, w int64) bool
 	// noteBody adds a notice to the message in progress.
 	noteBody(l layer, d dir, msg string)
 	// feed consumes one payload line as delivered (CR kept if present).
@@ -69,6 +74,7 @@ type pending struct {
 	silent   bool   // dropped instead of emitted (FTP commands that are no transaction)
 	broken   bool   // a message ended abnormally: not Complete
 	suspect  bool   // took bytes of an ambiguous region
+	doubt    bool   // took bytes while the shadow reading was unresolved: held until it is
 	missing  string // for Flush: what the decoder was still waiting for
 	retained int    // string bytes held by tx
 }
@@ -90,8 +96,9 @@ type Stream struct {
 	cur        dir
 	mark       mark
 	orient     orientation
-	chunkNew   bool  // the current chunk has had no non-blank payload line yet
-	chunkRem   int64 // bytes announced by marker metadata still expected
+	chunkNew   bool    // the current chunk has had no non-blank payload line yet
+	answered   [2]bool // per layer: a response started in a chunk of the response side, so the layer is not region-style
+	chunkRem   int64   // bytes announced by marker metadata still expected
 	chunkSlack int64
 
 	// Ambiguous region (see "Framing" in the package documentation):
@@ -100,6 +107,15 @@ type Stream struct {
 	amb      int64 // bytes of the region still ahead; > 0 while it is open
 	ambChunk bool  // the current chunk is ambiguous as a whole (see marker)
 	inAmb    bool  // the token being read lies in the region
+	// The other reading of a chunk that a chunk-size line cut short (its
+	// lines may have lost CRs): with bare LF lines, that line was chunk
+	// data and the body goes on, for as many chunks as its data says.
+	// Once the body has ended the first way, what is read while this
+	// reading still holds is ambiguous.
+	shadow     framing
+	shadowOf   uint64 // the transaction whose body the shadow reads
+	shadowLive bool   // that body has ended the first way
+	shadowSure bool   // the shadow reading passed a chunk boundary: it holds
 
 	// Clock and addresses from metadata.
 	now        time.Time
@@ -155,8 +171,9 @@ func (s *Stream) resetTokenizer() {
 	if s.opts.MarkerMode == MarkerDirection {
 		s.orient = orientNormal
 	}
-	s.chunkNew, s.chunkRem, s.chunkSlack = false, 0, 0
+	s.chunkNew, s.chunkRem, s.chunkSlack, s.answered = false, 0, 0, [2]bool{}
 	s.amb, s.ambChunk, s.inAmb = 0, false, false
+	s.shadow, s.shadowOf, s.shadowLive, s.shadowSure = framing{}, 0, false, false
 }
 
 // Size reports the bytes the Stream retains: its own structures, the
@@ -186,6 +203,7 @@ func (s *Stream) Feed(record []byte) {
 // state: the next line starts afresh.
 func (s *Stream) Flush(reason FlushReason) {
 	s.dec.flush(reason)
+	s.endShadow(s.shadowLive) // a file that ends inside its body: unresolved, so ambiguous
 	s.undecoding = 0
 	for len(s.q) > 0 {
 		s.finish(&s.q[0], reason)
@@ -201,9 +219,12 @@ func (s *Stream) Flush(reason FlushReason) {
 }
 
 func (s *Stream) line(line []byte) {
+	if s.shadow.mode != frameOff {
+		s.shadowLine(line)
+	}
 	tok, cont := line, false
 	for tok != nil {
-		s.inAmb = s.amb > 0 || s.ambChunk
+		s.inAmb = s.amb > 0 || s.ambChunk || s.shadowLive && s.shadowSure
 		rest := s.token(tok, cont)
 		if s.amb > 0 {
 			s.consume(tok, rest)
@@ -226,7 +247,23 @@ func (s *Stream) token(line []byte, cont bool) []byte {
 			if c == claimNone && !s.continues(&ml) {
 				// A request body may wait for the answer, but it may also
 				// start with this very line.
-				s.ambiguous(s.dec.deferred(s.layer, s.cur))
+				if n := s.dec.deferred(s.layer, s.cur); n > 0 {
+					s.ambiguous(n)
+					c = claimBody // it may be data: its metadata is not taken
+				}
+			}
+			if c != claimBytesEnd && s.continues(&ml) {
+				// A later read of the same message, or the first line of
+				// its body: the body may end this many bytes sooner.
+				w := int64(len(line))
+				if ml.hasPayload {
+					w -= int64(len(ml.payload))
+				} else {
+					w++
+				}
+				if s.dec.ownMarker(s.layer, s.cur, w) {
+					c = claimBody // it may be data: its metadata is not taken
+				}
 			}
 			// Right behind a body on the same line, a marker of the
 			// other side may be real (the writer added no line break) or
@@ -239,6 +276,15 @@ func (s *Stream) token(line []byte, cont bool) []byte {
 		return nil
 	}
 	return s.payload(line, cont)
+}
+
+// chunkDir is the direction of the current chunk's marker.
+func (s *Stream) chunkDir() dir {
+	d := s.mark.dir()
+	if s.orient == orientMirrored {
+		d ^= 1
+	}
+	return d
 }
 
 // continues reports whether a marker line goes on with the layer and
@@ -291,6 +337,138 @@ func (s *Stream) consume(tok, rest []byte) {
 	s.amb = max(s.amb-n, 0)
 }
 
+// gaveUp flags, after a line of the frame of transaction id's direction d,
+// what its early end leaves in doubt: the bytes it credited by ending
+// early (framing.gave), an ambiguous region from where the rest of the line
+// starts, and for a chunked body that ended after a chunk cut short, the
+// rest of the chunk.
+func (s *Stream) gaveUp(f *framing, id uint64, d dir, line, rest []byte) {
+	if f.fork > 0 {
+		// Read the other way from this line on (see shadow).
+		s.endShadow(false)
+		s.shadow = framing{mode: frameChunkData, rem: f.fork, seen: 1, exact: true}
+		s.shadowOf, f.fork = id, 0
+		s.shadowLine(line)
+	}
+	if f.short && f.mode == frameOff {
+		// A chunked body ended after a chunk that a chunk-size line cut
+		// short (its lines may have lost CRs): read with bare LF lines,
+		// that line was chunk data and the body goes on.
+		f.short = false
+		s.ambChunk, s.inAmb = true, true
+		if s.shadowOf == id && s.shadow.mode != frameOff {
+			s.shadowLive = true
+			s.inAmb = s.inAmb || s.shadowSure
+		}
+	}
+	if f.gave == 0 {
+		return
+	}
+	n := f.gave
+	if rest != nil {
+		n += int64(len(line) - len(rest))
+	}
+	f.gave = 0
+	s.endedEarly(id, d, f.mode != frameOff)
+	s.ambiguous(n)
+}
+
+// shadowLine reads a line the other way (see shadow). That reading holds
+// once it passes a chunk boundary (a chunk-size line where its chunk
+// ends) and fails when its framing does; until then, what the first
+// reading makes of the bytes after the body is held (doubt).
+func (s *Stream) shadowLine(line []byte) {
+	for line != nil && s.shadow.mode != frameOff {
+		before := s.shadow.mode
+		_, rest, done, bad := s.shadow.take(line)
+		s.shadow.fork, s.shadow.gave = 0, 0
+		switch {
+		case bad:
+			s.endShadow(false)
+			return
+		case done || before == frameChunkSize && s.shadow.mode != frameChunkSize:
+			s.shadowSure = true
+			s.resolveDoubt(true)
+			if done {
+				s.endShadow(true)
+				return
+			}
+		}
+		line = rest
+	}
+}
+
+// endShadow ends the shadow reading; holds says whether it held, which
+// makes what it left in doubt ambiguous.
+func (s *Stream) endShadow(holds bool) {
+	s.resolveDoubt(holds && s.shadowLive)
+	s.shadow, s.shadowOf, s.shadowLive, s.shadowSure = framing{}, 0, false, false
+}
+
+// resolveDoubt releases the transactions held in doubt (see shadowLine),
+// ambiguous if ambiguous is set.
+func (s *Stream) resolveDoubt(ambiguous bool) {
+	held := false
+	for i := range s.q {
+		if p := &s.q[i]; p.doubt {
+			p.doubt, held = false, true
+			if ambiguous {
+				s.suspect(p)
+			}
+		}
+	}
+	if held {
+		s.drain()
+	}
+}
+
+// inDoubt marks p when the bytes it takes are read after a body that the
+// shadow reading, not yet resolved, would continue.
+func (s *Stream) inDoubt(p *pending) {
+	if s.shadowLive && !s.shadowSure && s.shadow.mode != frameOff {
+		p.doubt = true
+	}
+}
+
+// endedEarly notes that a body (chunked: chunk data) of transaction id's
+// direction d ended before its declared length, by one reading of an
+// ambiguous trace. A request's answer is the next response in both
+// readings only if the other reading's bytes hold no answer of their own:
+// its transaction is ambiguous too. Read the other way, a chunked body
+// goes on for as many chunks as its data says: the rest of the chunk is
+// ambiguous.
+func (s *Stream) endedEarly(id uint64, d dir, chunked bool) {
+	if p := s.get(id); p != nil && d == dirRequest {
+		s.suspect(p)
+	}
+	if chunked {
+		s.ambChunk, s.inAmb = true, true
+	}
+}
+
+// opens reports whether b begins a marker line or a start line, and
+// whether it took more than a look at b's first and last bytes to tell.
+func (s *Stream) opens(b []byte) (ok, tried bool) {
+	body := trimCR(b)
+	if len(body) < 3 {
+		return false, false
+	}
+	if c := body[0]; c == '<' || c == '>' || c == '[' || c == ']' || isDigit(c) {
+		if _, ok := parseMarkerLine(b, s.opts.TimestampPrefix); ok {
+			return true, true
+		}
+		tried = true
+	}
+	// A status line starts with the protocol, a request line ends with it.
+	n := len(body)
+	if !bytes.HasPrefix(body, []byte("HTTP/")) && !bytes.HasPrefix(body, []byte("ICAP/")) &&
+		!(n > 9 && body[n-9] == ' ' && body[n-4] == '/' && body[n-2] == '.') {
+		return false, tried
+	}
+	_, ok = s.dec.startLine(body)
+	return ok, true
+}
+
 // suspect marks a transaction that took bytes of an ambiguous region.
 func (s *Stream) suspect(p *pending) {
 	if !p.suspect {
@@ -324,11 +502,11 @@ func (s *Stream) preamble(body []byte) {
 // glued says the marker stands right behind a body on the same line and
 // switches side: its chunk is ambiguous.
 func (s *Stream) marker(ml *markerLine, c claim, glued bool) []byte {
+	s.ambChunk = glued
 	if c == claimBytesEnd {
 		s.ambiguous(s.dec.endFrame(s.layer, s.cur))
 	}
-	s.ambChunk = glued
-	s.inAmb = s.inAmb || glued
+	s.inAmb = s.inAmb || s.ambChunk
 	s.marked, s.mark = true, ml.mark
 	d := ml.mark.dir()
 	switch s.opts.MarkerMode {
@@ -353,6 +531,14 @@ func (s *Stream) marker(ml *markerLine, c claim, glued bool) []byte {
 		s.applyMeta(&ml.meta, d)
 	}
 	if ml.hasPayload {
+		if s.dec.claim(s.layer, s.cur) == claimBytesEnd {
+			// The frame may end right before the payload (see
+			// framing.endsEarly): if that is a marker line, it is read
+			// as one, right behind the body.
+			if _, ok := parseMarkerLine(ml.payload, s.opts.TimestampPrefix); ok {
+				return ml.payload
+			}
+		}
 		return s.payload(ml.payload, false)
 	}
 	return nil
@@ -364,9 +550,7 @@ func (s *Stream) payload(line []byte, cont bool) []byte {
 	body := trimCR(line)
 	if s.chunkRem > 0 && !cont {
 		s.chunkRem -= wireLen(line)
-		if len(line) == len(body) {
-			s.chunkSlack++
-		}
+		s.chunkSlack++ // see framing.data
 	}
 	blank := isBlank(body)
 	first := s.chunkNew && !blank
@@ -384,12 +568,28 @@ func (s *Stream) payload(line []byte, cont bool) []byte {
 				s.ambiguous(s.dec.endFrame(s.layer, d))
 			}
 			if s.opts.MarkerMode != MarkerDirection {
+				if k != d && c == claimNone {
+					// Like a marker of the other side: a request body not
+					// seen yet may as well start with this line.
+					s.ambiguous(s.dec.deferred(s.layer, d))
+				}
 				if first && s.opts.MarkerMode == MarkerAuto && s.orient == orientUnknown {
 					s.orient = orientNormal
 					if s.mark.dir() != k {
 						s.orient = orientMirrored
 					}
 				}
+				if s.opts.MarkerMode == MarkerAuto && k != s.chunkDir() && (k == dirRequest || s.answered[s.layer]) {
+					// A start line of the other side: bytes the server
+					// (or client) wrote beyond its message (a "body" after
+					// HEAD, 204 or 304, more than Content-Length, a status
+					// line behind a request), unless the file wraps both
+					// sides in one region, which puts them behind ">>>" or
+					// "[[[" and nothing behind "<<<" or "]]]". The rest of
+					// the chunk is ambiguous.
+					s.ambChunk, s.inAmb = true, true
+				}
+				s.answered[s.layer] = s.answered[s.layer] || k == dirResponse && s.chunkDir() == dirResponse
 				d = k
 			}
 		}
@@ -488,6 +688,7 @@ func (s *Stream) open(l layer) uint64 {
 	if s.inAmb {
 		s.suspect(p)
 	}
+	s.inDoubt(p)
 	p.tx.Start, p.tx.End = s.now, s.now
 	p.tx.SrcAddr, p.tx.DstAddr = s.share(p, s.src), s.share(p, s.dst)
 	if l == layerTLS {
@@ -546,6 +747,7 @@ func (s *Stream) startRequest(l layer, w int64, ok bool, proto string, port int)
 	if p != nil {
 		p.tx.Proto, p.tx.Port, p.tx.ReqBytes = proto, port, w
 		if !ok {
+			p.broken = true // garbage, not a message: never a clean record
 			s.note(p, "malformed request line")
 		}
 	}
@@ -561,7 +763,17 @@ func (s *Stream) startResponse(l layer, w int64, ok bool, proto string) (uint64,
 	if p != nil {
 		s.add(id, dirResponse, w)
 		if !ok {
+			p.broken = true // garbage, not an answer: never a clean record
 			s.note(p, "malformed status line")
+		}
+		if s.inAmb {
+			// If this answer is not one, the requests waiting behind
+			// its request get the wrong ones.
+			for i := range s.q {
+				if q := &s.q[i]; q.id > id && q.layer == l && !q.respDone && !q.noResp {
+					s.suspect(q)
+				}
+			}
 		}
 	}
 	return id, p
@@ -582,6 +794,7 @@ func (s *Stream) add(id uint64, d dir, n int64) {
 	if s.inAmb {
 		s.suspect(p)
 	}
+	s.inDoubt(p)
 }
 
 // done marks one direction of transaction id complete and emits what can be.
@@ -655,7 +868,7 @@ func (s *Stream) closeUndecoded() {
 func (s *Stream) drain() {
 	for len(s.q) > 0 {
 		p := &s.q[0]
-		if !p.reqDone || !p.respDone || p.held {
+		if !p.reqDone || !p.respDone || p.held || p.doubt {
 			return
 		}
 		p.tx.Complete = !p.broken

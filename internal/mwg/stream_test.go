@@ -277,12 +277,14 @@ func TestStreamCases(t *testing.T) {
 		},
 		{
 			// The chunk data "ab\r\ncd\r\n" lost its CRs to tail: the
-			// marker ends it; the body then lacks its last chunk.
+			// marker ends it; the body then lacks its last chunk. Read
+			// with bare LF, the marker is chunk data, and the answer
+			// need not be this request's: ambiguous.
 			name: "ICAP: chunk data ended by a marker, body cut",
 			file: "ICAP-3d0011-C.txt", opts: auto,
 			text: ">>>\nRESPMOD icap://i/r ICAP/1.0\nEncapsulated: res-hdr=0, res-body=19\n\nHTTP/1.1 200 OK\n\n8\nab\ncd\n\n<<<\nICAP/1.0 500 Error\n\n",
 			want: lines(
-				`ICAP-3d0011-C #0 icap method="RESPMOD" target="icap://i/r" path="/r" host="i" port=1344 status=500 req=93 resp=20 http.status=200 msg="incomplete (idle): request body truncated"`,
+				`ICAP-3d0011-C #0 icap method="RESPMOD" target="icap://i/r" path="/r" host="i" port=1344 status=500 req=93 resp=20 http.status=200 msg="ambiguous: may be body data of an earlier message; incomplete (idle): request body truncated"`,
 			),
 		},
 		{

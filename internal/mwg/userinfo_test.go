@@ -13,7 +13,7 @@ import (
 // The password and the URL spellings of every test here.
 const secret = userinfotest.Secret
 
-var passwordSpellings = userinfotest.Spellings
+var passwordSpellings = append(userinfotest.Spellings[:len(userinfotest.Spellings):len(userinfotest.Spellings)], userinfotest.Normalized...)
 
 // passwordTraces places url in every field a trace can carry it to: the
 // request target (absolute, origin form, CONNECT), Host, Referer,

@@ -20,14 +20,18 @@ func FuzzNoURLPasswordInWELF(f *testing.F) {
 	f.Add([]byte("http://h.example//u:"), []byte("Pw9Secret"), []byte("@h.example/x"))
 	f.Add([]byte("r:"), []byte("Pw9Secret"), []byte("@host.example"))
 	f.Add([]byte("HTTP://u%3A"), []byte("Pw9Secret"), []byte("%40host.example/x"))
+	f.Add([]byte("http://u%3\tA"), []byte("Pw9Secret"), []byte("%25%34%30host.example/x"))
+	f.Add([]byte("http://u\uff1a"), []byte("Pw9Secret"), []byte("\uff20host.example/x"))
 	f.Fuzz(func(t *testing.T, before, password, after []byte) {
 		url := string(before) + string(password) + string(after)
 		// Passwords the WELF encoder writes as they are, distinctive enough
-		// not to appear by coincidence, between a ':' and an '@'.
+		// not to appear by coincidence (not even in the \xNN escape of a
+		// byte around them: a letter no hex digit is), between a ':' and an
+		// '@'.
 		ok := len(password) >= 3 && len(url) <= 512 && !strings.ContainsAny(url, "\r\n") && strings.Count(url, string(password)) == 1 &&
-			bytes.ContainsAny(password, "ABCDEFGHIJKLMNOPQRSTUVWXYZ") &&
-			(bytes.HasSuffix(before, []byte(":")) || bytes.HasSuffix(before, []byte("%3A"))) &&
-			(bytes.HasPrefix(after, []byte("@")) || bytes.HasPrefix(after, []byte("%40")))
+			bytes.ContainsAny(password, "GHIJKLMNOPQRSTUVWXYZ") &&
+			hasAny(before, bytes.HasSuffix, ":", "%3A", "%253A", "%25%33%41", "%3\tA", "\uff1a", "\ufe55") &&
+			hasAny(after, bytes.HasPrefix, "@", "%40", "%2540", "%25%34%30", "%%34%30", "%4\t0", "\uff20", "\ufe6b")
 		for _, c := range password {
 			ok = ok && (c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || strings.IndexByte("._~!$&'()*+,;%-:@", c) >= 0)
 		}
@@ -49,4 +53,14 @@ func FuzzNoURLPasswordInWELF(f *testing.F) {
 			t.Fatalf("password %q of %q in:\n%s", password, url, out)
 		}
 	})
+}
+
+// hasAny reports whether has(b, x) holds for one of xs.
+func hasAny(b []byte, has func(b, x []byte) bool, xs ...string) bool {
+	for _, x := range xs {
+		if has(b, []byte(x)) {
+			return true
+		}
+	}
+	return false
 }

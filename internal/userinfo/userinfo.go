@@ -35,7 +35,23 @@ func MayHold(b []byte) bool {
 	if bytes.IndexByte(b, '@') >= 0 {
 		return true
 	}
-	return encodedAtIndex(b) >= 0
+	return encodedAtIndex(b) >= 0 || compatAtIndex(b) >= 0
+}
+
+// compatAtIndex returns the index of the first compatibility form of '@'
+// in b (see compatLen), or -1.
+func compatAtIndex(b []byte) int {
+	for i := bytes.IndexByte(b, 0xef); i >= 0; {
+		if compatLen(b, i, compatAts[:]) > 0 {
+			return i
+		}
+		j := bytes.IndexByte(b[i+1:], 0xef)
+		if j < 0 {
+			break
+		}
+		i += 1 + j
+	}
+	return -1
 }
 
 // MayHoldURL reports whether free text b may hold a URL with userinfo: an
@@ -44,10 +60,10 @@ func MayHold(b []byte) bool {
 // percent-encoded '@'. Text without '@' and '%' costs two byte scans.
 func MayHoldURL(b []byte) bool {
 	at := bytes.IndexByte(b, '@') >= 0
-	if !at && bytes.IndexByte(b, '%') < 0 {
+	if !at && bytes.IndexByte(b, '%') < 0 && bytes.IndexByte(b, 0xef) < 0 {
 		return false
 	}
-	if encodedAtIndex(b) >= 0 {
+	if encodedAtIndex(b) >= 0 || compatAtIndex(b) >= 0 {
 		return true
 	}
 	if !at {
@@ -152,31 +168,114 @@ func LastAt[T string | []byte](b T) int {
 }
 
 // AtLen returns the length of the '@' at b[i:] in any spelling: 1 for
-// '@', 3 for "%40", 5 for "%2540" (a server may decode twice), 0 for none.
+// '@', 3 for "%40", 5 for "%2540" or 9 for "%25%34%30" (a server may
+// decode twice), 3 for a compatibility form ("＠"), 0 for none.
 func AtLen[T string | []byte](b T, i int) int {
 	if b[i] == '@' {
 		return 1
 	}
+	if n := compatLen(b, i, compatAts[:]); n > 0 {
+		return n
+	}
 	return encodedLen(b, i, "40")
 }
 
-// encodedLen returns the length of a percent-encoding of the byte with the
-// lower-case hex digits hex at b[i:], once or twice encoded, or 0.
-func encodedLen[T string | []byte](b T, i int, hex string) int {
-	switch {
-	case i+5 <= len(b) && b[i] == '%' && b[i+1] == '2' && b[i+2] == '5' && ascii.Lower(b[i+3]) == hex[0] && ascii.Lower(b[i+4]) == hex[1]:
-		return 5
-	case i+3 <= len(b) && b[i] == '%' && ascii.Lower(b[i+1]) == hex[0] && ascii.Lower(b[i+2]) == hex[1]:
-		return 3
+// Compatibility forms that Unicode normalization (NFKC, IDNA mapping)
+// turns into '@' or ':': fullwidth and small forms, as UTF-8. Browsers
+// reject them in a host, but software that normalizes a URL first reads
+// them as delimiters.
+var (
+	compatAts    = [...]string{"\uff20", "\ufe6b"}
+	compatColons = [...]string{"\uff1a", "\ufe55", "\ufe13"}
+)
+
+// compatLen returns the length of the form in forms at b[i:], or 0.
+func compatLen[T string | []byte](b T, i int, forms []string) int {
+	if b[i] != 0xef || i+3 > len(b) {
+		return 0
+	}
+	for _, f := range forms {
+		if string(b[i:i+3]) == f {
+			return 3
+		}
 	}
 	return 0
 }
 
+// encodedLen returns the length of a percent-encoding of the byte with the
+// lower-case hex digits hex at b[i:], once or twice encoded: the '%' may
+// itself be "%25" and each digit "%3X", "%4X" or "%6X" ("%2540",
+// "%25%34%30", "%%34%30" all decode to "@" in two passes), with tabs and
+// line breaks, which URL parsers remove, anywhere inside; or 0.
+func encodedLen[T string | []byte](b T, i int, hex string) int {
+	if b[i] != '%' {
+		return 0
+	}
+	// Read as "%" + digits, then as "%25" + digits.
+	if j := encodedDigits(b, i+1, hex); j > 0 {
+		return j - i
+	}
+	if j := encodedDigits(b, i+1, "25"); j > 0 {
+		if j := encodedDigits(b, j, hex); j > 0 {
+			return j - i
+		}
+	}
+	return 0
+}
+
+// encodedDigits returns the index after the hex digits hex at b[i:], each
+// as itself or percent-encoded, tabs and line breaks skipped, or 0.
+func encodedDigits[T string | []byte](b T, i int, hex string) int {
+	for k := range len(hex) {
+		i = skipInvisible(b, i)
+		if i >= len(b) {
+			return 0
+		}
+		if ascii.Lower(b[i]) == hex[k] {
+			i++
+			continue
+		}
+		// The digit percent-encoded: '0'-'9' are 0x30-0x39, 'a'-'f'
+		// 0x61-0x66 and 'A'-'F' 0x41-0x46.
+		if b[i] != '%' {
+			return 0
+		}
+		hi := skipInvisible(b, i+1)
+		lo := skipInvisible(b, hi+1)
+		if lo >= len(b) || !encodesDigit(b[hi], ascii.Lower(b[lo]), hex[k]) {
+			return 0
+		}
+		i = lo + 1
+	}
+	return i
+}
+
+// encodesDigit reports whether the hex digits hi lo are the code of the
+// hex digit d, in either case.
+func encodesDigit(hi, lo, d byte) bool {
+	switch {
+	case d >= '0' && d <= '9':
+		return hi == '3' && lo == d
+	case hi == '4' || hi == '6':
+		return lo == '1'+(d-'a')
+	}
+	return false
+}
+
+// skipInvisible returns the index of the first byte at or after i that is
+// no tab, CR or LF (which WHATWG URL parsing removes anywhere).
+func skipInvisible[T string | []byte](b T, i int) int {
+	for i < len(b) && (b[i] == '\t' || b[i] == '\r' || b[i] == '\n') {
+		i++
+	}
+	return i
+}
+
 // firstColon returns the index of the first ':' in b, in any spelling
-// ("%3A", "%253A"), or -1.
+// ("%3A", "%253A", "：" …), or -1.
 func firstColon(b []byte) int {
 	for i, c := range b {
-		if c == ':' || encodedLen(b, i, "3a") > 0 {
+		if c == ':' || encodedLen(b, i, "3a") > 0 || compatLen(b, i, compatColons[:]) > 0 {
 			return i
 		}
 	}

@@ -46,3 +46,23 @@ var Spellings = []struct{ In, Out string }{
 	{"x/http:Pw9Secret@host.example/x", "x/http@host.example/x"},
 	{"u:Pw9Secret@host.example:8080", "u@host.example:8080"},
 }
+
+// Normalized are spellings that need a normalization before a parser sees
+// the password (tabs and line breaks WHATWG URL parsing removes anywhere,
+// digits percent-encoded in a second encoding, compatibility forms of ':'
+// and '@' that NFKC or IDNA mapping turns into them), each with what
+// userinfo.Redact leaves of it.
+var Normalized = []struct{ In, Out string }{
+	{"h\tttp://u:Pw9Secret@host.example/x", "h\tttp://u@host.example/x"},
+	{"http:\tu:Pw9Secret@host.example/x", "http:\tu@host.example/x"},
+	{"http://u%3\tAPw9Secret@host.example/x", "http://u@host.example/x"},
+	{"http://u:Pw9Secret%4\t0host.example/x", "http://u%4\t0host.example/x"},
+	{"http://u%25%33%41Pw9Secret@host.example/x", "http://u@host.example/x"},
+	{"http://u:Pw9Secret%25%34%30host.example/x", "http://u%25%34%30host.example/x"},
+	{"http://u:Pw9Secret%%34%30host.example/x", "http://u%%34%30host.example/x"},
+	{"http://u:Pw9Secret%%340host.example/x", "http://u%%340host.example/x"},
+	{"http://u\uff1aPw9Secret\uff20host.example/x", "http://u\uff20host.example/x"},
+	{"http://u\ufe55Pw9Secret\ufe6bhost.example/x", "http://u\ufe6bhost.example/x"},
+	{"http://u\ufe13Pw9Secret@host.example/x", "http://u@host.example/x"},
+	{"http://u:Pw9Secret\uff20host.example/x", "http://u\uff20host.example/x"},
+}
