@@ -241,17 +241,24 @@ func TestRedactedSecretsInJSON(t *testing.T) {
 	}
 }
 
-// TestFullWidthNotUserinfo: full-width look-alikes of '@', '%' and ':' are
-// no URL syntax to any parser (WHATWG's host parser rejects the host they
-// make; a full-width colon is part of the user name), so the text is
-// written as it is, in URL fields and in free text.
-func TestFullWidthNotUserinfo(t *testing.T) {
-	for _, v := range []string{"http://u:p＠h/", "http://u:p％40h/", "http://u：p@h/x", "//u:p＠h"} {
+// TestFullWidthUserinfo: the compatibility forms of '@' and ':' that
+// Unicode normalization (NFKC, IDNA mapping) turns into them ("＠", "：")
+// delimit userinfo as in every source (package userinfo): software that
+// normalizes a URL first reads them so, although WHATWG's host parser
+// rejects the host they make. A full-width '%' is not percent-encoding
+// (it takes two passes, normalization then decoding, to become one).
+func TestFullWidthUserinfo(t *testing.T) {
+	for _, tc := range []struct{ in, want string }{
+		{"http://u:p＠h/", "http://u＠h/"},
+		{"http://u：p@h/x", "http://u@h/x"},
+		{"//u:p＠h", "//u＠h"},
+		{"http://u:p％40h/", "http://u:p％40h/"},
+	} {
 		var r Record
-		set(&r, "log_id", "X", "http_referrer", v, "message", "see "+v)
-		want := strings.Join([]string{"msg=see " + v, "ref=" + v, "log_id=X"}, "\n")
+		set(&r, "log_id", "X", "http_referrer", tc.in, "message", "see "+tc.in)
+		want := strings.Join([]string{"msg=see " + tc.want, "ref=" + tc.want, "log_id=X"}, "\n")
 		if got := encodeFields(t, &r); got != want {
-			t.Errorf("%s:\ngot:\n%s\nwant:\n%s", v, got, want)
+			t.Errorf("%s:\ngot:\n%s\nwant:\n%s", tc.in, got, want)
 		}
 	}
 }

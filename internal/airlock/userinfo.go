@@ -13,9 +13,9 @@ import (
 // field that holds a URL or an authority (holdsURL) loses the password of
 // anything that looks like userinfo (userinfo.Redact); any other field
 // does when its value looks like it holds a URL (userinfo.MayHoldURL), so
-// that free text such as "value 'x': a@b" stays as it is. A value without
-// '@' and '%' costs two byte scans; redacted values are composed in buf,
-// reused from record to record.
+// that free text such as "value 'x': a@b" stays as it is. A value that
+// cannot hold an '@' (mayHoldAt) costs one scan; redacted values are
+// composed in buf, reused from record to record.
 type redactor struct {
 	w   welf.FieldWriter
 	buf []byte
@@ -36,7 +36,7 @@ func holdsURL(key string) bool {
 
 // redact returns val, or its redacted copy in d.buf.
 func (d *redactor) redact(key string, val []byte) []byte {
-	if !atOrPercent(val) {
+	if !mayHoldAt(val) {
 		return val // most values: no userinfo in any spelling
 	}
 	if holdsURL(key) && !userinfo.MayHold(val) || !holdsURL(key) && !userinfo.MayHoldURL(val) {
@@ -46,14 +46,15 @@ func (d *redactor) redact(key string, val []byte) []byte {
 	return d.buf
 }
 
-// atOrPercent reports whether v holds an '@' or a '%', without which no
-// spelling of userinfo is possible. Every value written passes here.
-func atOrPercent[T swar.Bytes](v T) bool { return swar.Contains2(v, '@', '%') }
+// mayHoldAt reports whether v holds an '@', a '%' or the first byte (0xef)
+// of a compatibility form of '@' ("＠"): without one, no spelling of
+// userinfo is possible (userinfo.AtLen). Every value written passes here.
+func mayHoldAt[T swar.Bytes](v T) bool { return swar.Contains3(v, '@', '%', 0xef) }
 
-// Str and Text get constants and composed text; only a value with '@' or
-// '%' is looked at closer (and copied: rare).
+// Str and Text get constants and composed text; only a value that
+// mayHoldAt is looked at closer (and copied: rare).
 func (d *redactor) Str(key, val string) {
-	if atOrPercent(val) {
+	if mayHoldAt(val) {
 		d.Bytes(key, []byte(val))
 		return
 	}
@@ -61,7 +62,7 @@ func (d *redactor) Str(key, val string) {
 }
 
 func (d *redactor) Text(key, val string) {
-	if atOrPercent(val) {
+	if mayHoldAt(val) {
 		d.TextBytes(key, []byte(val))
 		return
 	}

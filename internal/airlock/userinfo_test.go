@@ -38,11 +38,12 @@ func welfOfJSON(t testing.TB, fields map[string]string) string {
 	return welfOf(&r)
 }
 
-// TestURLFieldPasswords: every spelling in every field that holds a URL or
-// a host loses its password and keeps its user; so does entry_query in
-// arg, and entry_url where arg is made of it.
+// TestURLFieldPasswords: every spelling (those that take a normalization
+// too) in every field that holds a URL or a host loses its password and
+// keeps its user; so does entry_query in arg, and entry_url where arg is
+// made of it.
 func TestURLFieldPasswords(t *testing.T) {
-	for _, tt := range userinfotest.Spellings {
+	for _, tt := range append(userinfotest.Spellings[:len(userinfotest.Spellings):len(userinfotest.Spellings)], userinfotest.Normalized...) {
 		for _, f := range urlFields {
 			got := welfOfJSON(t, map[string]string{"log_id": "WR-SG-X", f.field: tt.In})
 			want := "str " + f.key + "=" + show([]byte(tt.Out)) + "\nstr log_id=WR-SG-X\n"

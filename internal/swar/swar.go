@@ -78,24 +78,24 @@ func Index2[T Bytes](v T, i int, a, b byte) int {
 	return len(v)
 }
 
-// Contains2 reports whether v holds a or b. From eight bytes on, the last
-// word overlaps the one before rather than ending in a byte loop.
-func Contains2[T Bytes](v T, a, b byte) bool {
+// Contains3 reports whether v holds a, b or c. From eight bytes on, the
+// last word overlaps the one before rather than ending in a byte loop.
+func Contains3[T Bytes](v T, a, b, c byte) bool {
 	n := len(v)
 	if n < 8 {
 		for i := range n {
-			if v[i] == a || v[i] == b {
+			if e := v[i]; e == a || e == b || e == c {
 				return true
 			}
 		}
 		return false
 	}
-	wa, wb := ones*uint64(a), ones*uint64(b)
+	wa, wb, wc := ones*uint64(a), ones*uint64(b), ones*uint64(c)
 	for i := 0; i < n-8; i += 8 {
-		if x := Load(v, i); Zero(x^wa)|Zero(x^wb) != 0 {
+		if x := Load(v, i); Zero(x^wa)|Zero(x^wb)|Zero(x^wc) != 0 {
 			return true
 		}
 	}
 	x := Load(v, n-8)
-	return Zero(x^wa)|Zero(x^wb) != 0
+	return Zero(x^wa)|Zero(x^wb)|Zero(x^wc) != 0
 }
