@@ -306,7 +306,7 @@ func scanNumber(src []byte, i int) (end int, integer, ok bool) {
 func (p *parser) readString() ([]byte, error) {
 	open := p.pos
 	start := open + 1
-	end := swar.Index2(p.src, start, '"', '\\')
+	end := quoteOrBackslash(p.src, start)
 	if end == len(p.src) {
 		return nil, fmt.Errorf("invalid JSON at offset %d: unterminated string", open)
 	}
@@ -315,6 +315,25 @@ func (p *parser) readString() ([]byte, error) {
 	}
 	p.pos = end + 1
 	return p.src[start:end:end], nil
+}
+
+// quoteOrBackslash returns the index of the first '"' or '\\' in b at or
+// after i, or len(b): eight bytes at a time, with masks the compiler folds
+// to constants (strings are most of an Airlock line, and most are too short
+// for bytes.IndexByte to pay off).
+func quoteOrBackslash(b []byte, i int) int {
+	for i = max(i, 0); i <= len(b)-8; i += 8 {
+		x := swar.Load(b, i)
+		if m := swar.Eq(x, '"') | swar.Eq(x, '\\'); m != 0 {
+			return i + swar.First(m)
+		}
+	}
+	for ; i < len(b); i++ {
+		if b[i] == '"' || b[i] == '\\' {
+			return i
+		}
+	}
+	return len(b)
 }
 
 // readEscapedString decodes the string starting at open ('"') into the
@@ -327,7 +346,7 @@ func (p *parser) readEscapedString(open int) ([]byte, error) {
 	i := open + 1
 	for {
 		plain := i
-		i = swar.Index2(src, i, '"', '\\')
+		i = quoteOrBackslash(src, i)
 		arena = append(arena, src[plain:i]...)
 		if i >= len(src) || i+1 >= len(src) && src[i] == '\\' {
 			return nil, fmt.Errorf("invalid JSON at offset %d: unterminated string", open)

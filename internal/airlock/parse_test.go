@@ -1,6 +1,7 @@
 package airlock
 
 import (
+	"bytes"
 	"strconv"
 	"strings"
 	"testing"
@@ -574,5 +575,32 @@ func TestTimeZoneReuse(t *testing.T) {
 	}
 	if allocs := testing.AllocsPerRun(10, func() { r.Time() }); allocs != 0 {
 		t.Errorf("%v allocations per Time with a repeated offset, want 0", allocs)
+	}
+}
+
+func TestQuoteOrBackslash(t *testing.T) {
+	// Fillers include the bytes next to '"' (0x22) and '\\' (0x5c) and
+	// their high-bit twins, which a faulty word-at-a-time test would take
+	// for a match.
+	fillers := []byte{'a', 0x21, 0x23, 0x5b, 0x5d, 0xa2, 0xdc, 0x00, 0x01, 0xff}
+	for _, filler := range fillers {
+		for n := 0; n <= 20; n++ {
+			for at := 0; at <= n; at++ { // at == n: no match
+				for _, c := range []byte{'"', '\\'} {
+					b := bytes.Repeat([]byte{filler}, n)
+					if at < n {
+						b[at] = c
+						if at+1 < n {
+							b[at+1] = '"' // a later match must not win
+						}
+					}
+					for from := 0; from <= min(at, 3); from++ {
+						if got := quoteOrBackslash(b, from); got != at {
+							t.Fatalf("quoteOrBackslash(%q, %d) = %d, want %d", b, from, got, at)
+						}
+					}
+				}
+			}
+		}
 	}
 }

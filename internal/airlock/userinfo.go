@@ -48,8 +48,29 @@ func (d *redactor) redact(key string, val []byte) []byte {
 
 // mayHoldAt reports whether v holds an '@', a '%' or the first byte (0xef)
 // of a compatibility form of '@' ("＠"): without one, no spelling of
-// userinfo is possible (userinfo.AtLen). Every value written passes here.
-func mayHoldAt[T swar.Bytes](v T) bool { return swar.Contains3(v, '@', '%', 0xef) }
+// userinfo is possible (userinfo.AtLen). Every value written passes here,
+// so it reads eight bytes at a time, the last word overlapping the one
+// before rather than ending in a byte loop.
+func mayHoldAt[T swar.Bytes](v T) bool {
+	n := len(v)
+	if n < 8 {
+		for i := range n {
+			if c := v[i]; c == '@' || c == '%' || c == 0xef {
+				return true
+			}
+		}
+		return false
+	}
+	for i := 0; i < n-8; i += 8 {
+		if atSigns(swar.Load(v, i)) != 0 {
+			return true
+		}
+	}
+	return atSigns(swar.Load(v, n-8)) != 0
+}
+
+// atSigns masks the bytes of x that mayHoldAt looks for.
+func atSigns(x uint64) uint64 { return swar.Eq(x, '@') | swar.Eq(x, '%') | swar.Eq(x, 0xef) }
 
 // Str and Text get constants and composed text; only a value that
 // mayHoldAt is looked at closer (and copied: rare).

@@ -220,3 +220,28 @@ func TestRedactorStrings(t *testing.T) {
 		t.Errorf("got:\n%s\nwant:\n%s", got, want)
 	}
 }
+
+// TestMayHoldAt: the word-at-a-time scan finds '@', '%' and 0xef at every
+// position and length, in strings and byte slices, and nothing else: not
+// the bytes next to them nor their high-bit twins.
+func TestMayHoldAt(t *testing.T) {
+	for _, filler := range []byte{'a', '?', 'A', '$', '&', 0xc0, 0xa5, 0xee, 0xf0, 0x6f, 0x00, 0xff} {
+		for n := 0; n <= 20; n++ {
+			for i := -1; i < n; i++ {
+				for _, c := range []byte{'@', '%', 0xef, '?', 'A', 0x40 ^ 0x80, 0x25 ^ 0x80, 0x6f} {
+					b := bytes.Repeat([]byte{filler}, n)
+					if i >= 0 {
+						b[i] = c
+					}
+					want := bytes.ContainsAny(b, "@%") || bytes.IndexByte(b, 0xef) >= 0
+					if got := mayHoldAt(b); got != want {
+						t.Fatalf("mayHoldAt(%q) = %v, want %v", b, got, want)
+					}
+					if got := mayHoldAt(string(b)); got != want {
+						t.Fatalf("mayHoldAt(string %q) = %v, want %v", b, got, want)
+					}
+				}
+			}
+		}
+	}
+}

@@ -6,7 +6,9 @@
 // A mask has the high bit of a byte set where that byte matches. Only the
 // lowest set byte of a mask is exact: a borrow can flag a byte above a match
 // that does not match itself. So masks may be ORed, and only their lowest
-// byte (First) is read.
+// byte (First) is read, or whether any is set. Callers write their scanning
+// loops with these inlined primitives and constant bytes: the masks then
+// fold to constants, which a function taking the bytes as arguments loses.
 package swar
 
 import "math/bits"
@@ -42,60 +44,3 @@ func High(x uint64) uint64 { return x & highs }
 
 // First returns the index of the lowest byte set in the non-zero mask m.
 func First(m uint64) int { return bits.TrailingZeros64(m) / 8 }
-
-// Index returns the index of the first c in v at or after i, or len(v).
-func Index[T Bytes](v T, i int, c byte) int {
-	i = max(i, 0)
-	wc := ones * uint64(c)
-	for ; i <= len(v)-8; i += 8 {
-		if m := Zero(Load(v, i) ^ wc); m != 0 {
-			return i + First(m)
-		}
-	}
-	for ; i < len(v); i++ {
-		if v[i] == c {
-			return i
-		}
-	}
-	return len(v)
-}
-
-// Index2 returns the index of the first a or b in v at or after i, or len(v).
-func Index2[T Bytes](v T, i int, a, b byte) int {
-	i = max(i, 0)
-	wa, wb := ones*uint64(a), ones*uint64(b)
-	for ; i <= len(v)-8; i += 8 {
-		x := Load(v, i)
-		if m := Zero(x^wa) | Zero(x^wb); m != 0 {
-			return i + First(m)
-		}
-	}
-	for ; i < len(v); i++ {
-		if v[i] == a || v[i] == b {
-			return i
-		}
-	}
-	return len(v)
-}
-
-// Contains3 reports whether v holds a, b or c. From eight bytes on, the
-// last word overlaps the one before rather than ending in a byte loop.
-func Contains3[T Bytes](v T, a, b, c byte) bool {
-	n := len(v)
-	if n < 8 {
-		for i := range n {
-			if e := v[i]; e == a || e == b || e == c {
-				return true
-			}
-		}
-		return false
-	}
-	wa, wb, wc := ones*uint64(a), ones*uint64(b), ones*uint64(c)
-	for i := 0; i < n-8; i += 8 {
-		if x := Load(v, i); Zero(x^wa)|Zero(x^wb)|Zero(x^wc) != 0 {
-			return true
-		}
-	}
-	x := Load(v, n-8)
-	return Zero(x^wa)|Zero(x^wb)|Zero(x^wc) != 0
-}
