@@ -19,12 +19,10 @@ const (
 // its length plus one; a line that runs past the frame ends it, and what
 // follows the frame on that line belongs to the next message.
 type framing struct {
-	mode  frameMode
 	rem   int64 // bytes of the current frame still expected
 	seen  int64 // bytes of the current frame seen so far
 	slack int64 // lines of the current frame, each of which may have lost a CR
 	size  int64 // declared size of the current frame
-	ieof  bool  // ICAP: the last chunk carried the ieof extension
 
 	// Marker lines of the frame's own direction taken before its first
 	// byte (see ownMarker): MWG writes them there, but so may the body.
@@ -33,9 +31,13 @@ type framing struct {
 	earlyN int64 // how many of them (each may have lost a CR)
 	blank  int64 // bytes of the blank lines that end what the frame has seen
 	gave   int64 // bytes credited by ending early (endsEarly, cut): an ambiguous region
-	short  bool  // chunked: a chunk was ended early by a chunk-size line
 	fork   int64 // chunk data bytes still expected when a chunk-size line cut it short
-	exact  bool  // lines lost no CRs: the other reading of a cut (see Stream.shadow)
+
+	// The small fields together: a Stream holds several framings.
+	mode  frameMode
+	ieof  bool // ICAP: the last chunk carried the ieof extension
+	short bool // chunked: a chunk was ended early by a chunk-size line
+	exact bool // lines lost no CRs: the other reading of a cut (see Stream.shadow)
 }
 
 // claim tells the tokenizer whether the next line belongs to the frame
