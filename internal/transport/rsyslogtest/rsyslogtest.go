@@ -152,10 +152,6 @@ func (s *Server) Kill() {
 // Lines returns the MSG part of every message received so far.
 func (s *Server) Lines() []string { return s.readLines("msg.log") }
 
-// RawLines returns every message received so far as it arrived, without
-// framing.
-func (s *Server) RawLines() []string { return s.readLines("raw.log") }
-
 // WaitLines polls until at least n messages have arrived and returns the MSG
 // part of all of them. It fails the test, showing what did arrive, when
 // timeout passes first. Call it from the test's goroutine.
@@ -164,7 +160,8 @@ func (s *Server) WaitLines(n int, timeout time.Duration) []string {
 	return s.waitLines("msg.log", n, timeout)
 }
 
-// WaitRawLines is WaitLines for whole messages (see RawLines).
+// WaitRawLines is WaitLines for whole messages as they arrived, without
+// framing.
 func (s *Server) WaitRawLines(n int, timeout time.Duration) []string {
 	s.t.Helper()
 	return s.waitLines("raw.log", n, timeout)

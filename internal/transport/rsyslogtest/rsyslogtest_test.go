@@ -67,7 +67,7 @@ func TestServer(t *testing.T) {
 		"<134>1 - - - - - - id=firewall msg=ptcp",
 		"<134>1 - - - - - - id=firewall msg=tls",
 	}
-	if got := s.RawLines(); !slices.Equal(got, wantRaw) {
+	if got := s.WaitRawLines(len(wantRaw), 10*time.Second); !slices.Equal(got, wantRaw) { // raw.log may lag msg.log
 		t.Errorf("RawLines:\n got %q\nwant %q", got, wantRaw)
 	}
 	if s.RELPAddr == "" {
