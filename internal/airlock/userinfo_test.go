@@ -133,8 +133,10 @@ func FuzzNoURLPasswordInWELF(f *testing.F) {
 	f.Add([]byte(""), []byte("HTTP://u%3A"), []byte("Pw9Secret"), []byte("%40host.example/x"), byte(200))
 	f.Fuzz(func(t *testing.T, prefix, before, password, after []byte, where byte) {
 		url := string(before) + string(password) + string(after)
+		// The password must hold a letter no hex digit is, or it could be
+		// found by coincidence in the \xNN escape of a byte around it.
 		ok := len(password) >= 3 && len(prefix)+len(url) <= 512 && strings.Count(string(prefix)+url, string(password)) == 1 &&
-			bytes.ContainsAny(password, "ABCDEFGHIJKLMNOPQRSTUVWXYZ") &&
+			bytes.ContainsAny(password, "GHIJKLMNOPQRSTUVWXYZ") &&
 			(bytes.HasSuffix(before, []byte(":")) || bytes.HasSuffix(before, []byte("%3A"))) &&
 			(bytes.HasPrefix(after, []byte("@")) || bytes.HasPrefix(after, []byte("%40")))
 		for _, c := range password {

@@ -225,7 +225,9 @@ func FuzzHostNoPassword(f *testing.F) {
 		}
 	}
 	f.Fuzz(func(t *testing.T, before, password, after string) {
-		ok := len(password) >= 3 && strings.ContainsAny(password, "ABCDEFGHIJKLMNOPQRSTUVWXYZ") &&
+		// The password must hold a letter no hex digit is, or it could be
+		// found by coincidence in the \xNN escape of a byte around it.
+		ok := len(password) >= 3 && strings.ContainsAny(password, "GHIJKLMNOPQRSTUVWXYZ") &&
 			(strings.HasSuffix(before, ":") || strings.HasSuffix(before, "%3A")) &&
 			(strings.HasPrefix(after, "@") || strings.HasPrefix(after, "%40")) &&
 			strings.Count(before+password+after, password) == 1
