@@ -35,10 +35,14 @@ func show(v []byte) string {
 
 // recorder is a welf.FieldWriter that records "str key=value", "text key=value"
 // or "int key=value" per field, so that tests see the Str/Text choice.
-type recorder struct{ lines []string }
+type recorder struct {
+	lines []string
+	raw   []string // key=value as written, not quoted for display
+}
 
 func (w *recorder) add(kind, key, val string) {
 	w.lines = append(w.lines, kind+" "+key+"="+show([]byte(val)))
+	w.raw = append(w.raw, key+"="+val)
 }
 func (w *recorder) Str(key, val string)              { w.add("str", key, val) }
 func (w *recorder) Bytes(key string, val []byte)     { w.add("str", key, string(val)) }

@@ -3,6 +3,7 @@ package pipeline
 import (
 	"bytes"
 	"encoding/binary"
+	"regexp"
 	"strconv"
 	"strings"
 	"testing"
@@ -225,9 +226,7 @@ func FuzzHostNoPassword(f *testing.F) {
 		}
 	}
 	f.Fuzz(func(t *testing.T, before, password, after string) {
-		// The password must hold a letter no hex digit is, or it could be
-		// found by coincidence in the \xNN escape of a byte around it.
-		ok := len(password) >= 3 && strings.ContainsAny(password, "GHIJKLMNOPQRSTUVWXYZ") &&
+		ok := len(password) >= 3 && strings.ContainsAny(password, "ABCDEFGHIJKLMNOPQRSTUVWXYZ") &&
 			(strings.HasSuffix(before, ":") || strings.HasSuffix(before, "%3A")) &&
 			(strings.HasPrefix(after, "@") || strings.HasPrefix(after, "%40")) &&
 			strings.Count(before+password+after, password) == 1
@@ -248,8 +247,13 @@ func FuzzHostNoPassword(f *testing.F) {
 		if err := p.Close(); err != nil {
 			t.Fatal(err)
 		}
-		if strings.Contains(out.String()+logs.String(), password) {
+		// A password holds no '\\', so no escape of a byte around it (WELF's
+		// and the log's \xNN) can be part of it: escapes are blanked first,
+		// lest "\x00" followed by "X" pass for a password "00X".
+		if written := hexEscape.ReplaceAllString(out.String()+logs.String(), "\\"); strings.Contains(written, password) {
 			t.Fatalf("password %q of host %q:\n%s%s", password, host, out.String(), logs.String())
 		}
 	})
 }
+
+var hexEscape = regexp.MustCompile(`\\x[0-9a-f]{2}`)

@@ -628,7 +628,7 @@ func (w *worker) fw(recordHost []byte) string {
 	case !bytes.Equal(recordHost, w.hostBytes):
 		w.hostBytes = append(w.hostBytes[:0], recordHost...)
 		if userinfo.MayHold(recordHost) { // a host is where "u:p@h" is userinfo
-			recordHost = userinfo.Redact(nil, recordHost)
+			recordHost = userinfo.RedactAuthority(nil, recordHost)
 		}
 		w.hostStr = string(recordHost)
 	}

@@ -133,6 +133,30 @@ func Redact(dst, b []byte) []byte {
 	return dst
 }
 
+// RedactAuthority is Redact for text that can only be an authority, never
+// a URL (a host name in a log header): there "http:pw@host" is the user
+// "http" with a password, not a scheme, so in the first segment everything
+// from the first ':' (any spelling) to the last '@' goes too.
+func RedactAuthority(dst, b []byte) []byte {
+	start := len(dst)
+	dst = Redact(dst, b)
+	out := dst[start:]
+	end := bytes.IndexAny(out, "/?#")
+	if end < 0 {
+		end = len(out)
+	}
+	at := LastAt(out[:end])
+	if at < 0 {
+		return dst
+	}
+	colon := firstColon(out[:at])
+	if colon < 0 {
+		return dst
+	}
+	n := copy(out[colon:], out[at:])
+	return dst[:start+colon+n]
+}
+
 // redactSegment appends one segment (no '/', '?' or '#'), its password
 // removed. Only the first segment of a string can start with a scheme:
 // after a slash, "http:" is a user name ("http://http:pw@host/").

@@ -124,3 +124,24 @@ func hasAny(b []byte, has func(b, x []byte) bool, xs ...string) bool {
 	}
 	return false
 }
+
+// TestRedactAuthority: in text that can only be an authority, the user
+// ends at the first colon, even after a scheme's name; what Redact already
+// removes stays removed.
+func TestRedactAuthority(t *testing.T) {
+	for _, tt := range []struct{ in, want string }{
+		{"gw01", "gw01"},
+		{"u:pw@gw01", "u@gw01"},
+		{"http:A00@", "http@"},
+		{"http:u:pw@gw01", "http@gw01"},
+		{"HTTPS%3Apw%40gw01", "HTTPS%40gw01"},
+		{"http\uff1apw@gw01", "http@gw01"},
+		{"u@gw01", "u@gw01"},
+		{"gw01/a:b@c", "gw01/a@c"},
+		{"http:\\\\u:pw@gw01", "http@gw01"},
+	} {
+		if got := string(RedactAuthority([]byte("x"), []byte(tt.in))); got != "x"+tt.want {
+			t.Errorf("RedactAuthority(%q) = %q, want %q", tt.in, got, "x"+tt.want)
+		}
+	}
+}
