@@ -24,7 +24,7 @@ type Bytes interface{ ~string | ~[]byte }
 
 // Load returns the eight bytes of v from i on, little-endian: v[i] is the
 // lowest byte. The compiler merges the byte loads into one, and drops their
-// bounds checks in a loop written as Index's: i from 0 up, i <= len(v)-8.
+// bounds checks in a loop that runs i from 0 up while i <= len(v)-8.
 func Load[T Bytes](v T, i int) uint64 {
 	return uint64(v[i]) | uint64(v[i+1])<<8 | uint64(v[i+2])<<16 | uint64(v[i+3])<<24 |
 		uint64(v[i+4])<<32 | uint64(v[i+5])<<40 | uint64(v[i+6])<<48 | uint64(v[i+7])<<56
