@@ -1,6 +1,7 @@
 package mwg
 
 import (
+	"net/netip"
 	"strconv"
 	"strings"
 	"time"
@@ -83,7 +84,9 @@ func (e *Exchange) Incomplete() bool {
 //	WELF      source                                                   writer
 //	proto     primary Proto: http, https (decrypted), ftp, icap        Str
 //	src       C.ClientAddr (X-Forwarded-For, Forwarded, X-Client-IP),  Str
-//	          else S.ClientAddr, else the address of C.SrcAddr
+//	          else S.ClientAddr, else the address of C.SrcAddr; a
+//	          client address that is no IP address (a port after it is
+//	          dropped) goes to unvalidated_src instead
 //	srcport   the port of C.SrcAddr, when src is its address           Str
 //	dst       the address of S.DstAddr (the server MWG connected to)   Str
 //	dstport   the port of S.DstAddr when dst is written, else primary  Str/Int
@@ -118,6 +121,8 @@ func (e *Exchange) Incomplete() bool {
 //	upstream_src     S.SrcAddr: the address MWG connected from         Str
 //	http_op http_arg http_host http_result                             Str/Int
 //	                 ICAP: the encapsulated HTTP message
+//	unvalidated_src  a client address from a header that is no IP      Str
+//	                 address: src is then C.SrcAddr's
 func (e *Exchange) WriteWELF(w welf.FieldWriter) {
 	p, data := e.primary()
 	if p == nil {
@@ -127,7 +132,7 @@ func (e *Exchange) WriteWELF(w welf.FieldWriter) {
 	joined := c != nil && s != nil
 
 	w.Str("proto", p.Proto)
-	src, srcPort := e.source()
+	src, srcPort, claimed := e.source()
 	w.Str("src", src)
 	w.Str("srcport", srcPort)
 	dstname := firstOf(c, s, func(tx *Transaction) string { return tx.Host })
@@ -190,23 +195,45 @@ func (e *Exchange) WriteWELF(w welf.FieldWriter) {
 	if p.HTTP.Status > 0 {
 		w.Int("http_result", int64(p.HTTP.Status))
 	}
+	w.Str("unvalidated_src", claimed)
 }
 
-// source picks src and, when it belongs to it, srcport.
-func (e *Exchange) source() (addr, port string) {
+// source picks src and, when it belongs to it, srcport. A client address
+// from a header is whatever the client wrote there: unless it is an IP
+// address (with a port, as Forwarded allows) it comes back as claimed, and
+// src is the peer's.
+func (e *Exchange) source() (addr, port, claimed string) {
 	c, s := e.Client, e.Server
 	var peer, peerPort string
 	if c != nil {
 		peer, peerPort = SplitAddr(c.SrcAddr)
 	}
 	addr = firstOf(c, s, func(tx *Transaction) string { return tx.ClientAddr })
+	if addr != "" {
+		host, _ := SplitAddr(addr)
+		if len(host) > 2 && host[0] == '[' && host[len(host)-1] == ']' {
+			host = host[1 : len(host)-1]
+		}
+		if validIP(host) {
+			addr = host
+		} else {
+			addr, claimed = "", addr
+		}
+	}
 	if addr == "" {
 		addr = peer
 	}
 	if addr != "" && addr == peer {
 		port = peerPort
 	}
-	return addr, port
+	return addr, port, claimed
+}
+
+// validIP reports whether a is an IPv4 or IPv6 address without zone: what
+// a SIEM's address type takes.
+func validIP(a string) bool {
+	ip, err := netip.ParseAddr(a)
+	return err == nil && ip.Zone() == ""
 }
 
 // firstOf returns field of a, else of b; nil transactions have none.
