@@ -332,10 +332,17 @@ func (f *ftpDecoder) command(l layer, body []byte, w int64) {
 	if isBlank(body) {
 		return
 	}
+	// No argument holds a CR (RFC 959 <string>); a server may end the
+	// command there and read what follows as the next one ("USER u\rPASS
+	// secret"), so that is not decoded, and the command is reported.
+	rest := false
+	if i := bytes.IndexByte(body, '\r'); i >= 0 {
+		body, rest = body[:i], true
+	}
 	cmdb, arg := splitCommand(body)
 	cmd := ftpCommand(cmdb)
 	if cmd == "" {
-		if isBinary(body) {
+		if isBinary(body) || rest {
 			s.undecoded(l, dirRequest, w)
 		}
 		return // not a command we know: ignored
@@ -345,12 +352,16 @@ func (f *ftpDecoder) command(l layer, body []byte, w int64) {
 	if p == nil {
 		return
 	}
-	p.silent, p.reqDone = true, true
+	p.silent, p.reqDone = !rest, true
 	p.tx.Proto, p.tx.Method, p.tx.ReqBytes = "ftp", cmd, w
+	if rest {
+		s.fail(id, "CR inside a command line: the rest not decoded")
+	}
 	switch cmd {
 	case "USER":
-		if !p.suspect { // one that may be reply text sets no session
-			f.setUser(arg)
+		if !p.suspect && !f.setUser(arg) { // one that may be reply text sets no session
+			s.fail(id, "malformed host in USER")
+			p.silent = false
 		}
 	case "PASS", "ACCT":
 		// The argument is a secret: not even looked at.
@@ -373,8 +384,10 @@ func (f *ftpDecoder) command(l layer, body []byte, w int64) {
 }
 
 // setUser takes the USER argument. On client-facing sides MWG's FTP proxy
-// takes "user@host[:port]", so the host comes from there.
-func (f *ftpDecoder) setUser(arg []byte) {
+// takes "user@host[:port]", so the host comes from there; a host that is
+// none (a URL parser would refuse it) is not used, and setUser reports
+// false.
+func (f *ftpDecoder) setUser(arg []byte) bool {
 	if userinfo.MayHold(arg) { // "user:password@host"
 		var buf [256]byte
 		arg = userinfo.Redact(buf[:0], arg)
@@ -389,11 +402,16 @@ func (f *ftpDecoder) setUser(arg []byte) {
 		user = user[:i]
 	}
 	f.user = f.session(f.user, user)
+	valid := host == nil || validHostPort(host)
+	if !valid {
+		host = nil
+	}
 	hp := f.session(f.host, host)
 	f.host, f.port = splitHostPort(hp)
 	if f.host != "" && f.port == 0 {
 		f.port = defaultPort("ftp")
 	}
+	return valid
 }
 
 // session replaces a session string with a copy of b, without passwords.

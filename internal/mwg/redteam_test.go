@@ -32,3 +32,38 @@ func TestICAPAuthenticatedUserNoPassword(t *testing.T) {
 		}
 	}
 }
+
+// TestFTPCommandLineHostile: a command line holding a CR may be two
+// commands to the server, so nothing behind the CR is decoded (no password
+// reaches a field) and the command says so; the host of "USER user@host" is
+// used only if it is a host.
+func TestFTPCommandLineHostile(t *testing.T) {
+	login := "<<<\n220 ready\n>>>\n"
+	tests := []struct{ name, file, text, want string }{
+		{"USER, CR, PASS on the client side", "FTP-7c0002-CC.txt", login + "USER u@ftp.example\rPASS s3cret\n<<<\n331 pw\n>>>\nRETR f\n<<<\n530 no\n", lines(
+			`FTP-7c0002-CC #0 ftp method="USER" host="ftp.example" port=21 status=331 req=31 resp=7 user="u" msg="CR inside a command line: the rest not decoded"`,
+			`FTP-7c0002-CC #1 ftp method="RETR" target="f" path="f" host="ftp.example" port=21 status=530 req=7 resp=7 user="u" complete`)},
+		{"USER, CR, PASS on the server side", "FTP-7c0003-SC.txt", login + "USER bob\rPASS s3cret\n<<<\n530 no\n", lines(
+			`FTP-7c0003-SC #0 ftp method="USER" status=530 req=21 resp=7 user="bob" msg="CR inside a command line: the rest not decoded"`)},
+		{"RETR, CR, DELE", "FTP-7c0004-SC.txt", login + "RETR /pub/f\rDELE /important\n<<<\n226 ok\n", lines(
+			`FTP-7c0004-SC #0 ftp method="RETR" target="/pub/f" path="/pub/f" status=226 req=28 resp=7 msg="CR inside a command line: the rest not decoded"`)},
+		{"CR before a command name", "FTP-7c0005-SC.txt", login + "NOOP\rPASS s3cret\n<<<\n200 ok\n", lines(
+			`FTP-7c0005-SC #0 ftp method="NOOP" status=200 req=17 resp=7 msg="CR inside a command line: the rest not decoded"`)},
+		{"USER host with a space and a field", "FTP-7c0006-CC.txt", login + "USER u@evil host x=y\n<<<\n530 no\n", lines(
+			`FTP-7c0006-CC #0 ftp method="USER" status=530 req=21 resp=7 user="u" msg="malformed host in USER"`)},
+		{"USER host a broken IPv6 literal", "FTP-7c0007-CC.txt", login + "USER u@[::1\" x=y]:21\n<<<\n530 no\n", lines(
+			`FTP-7c0007-CC #0 ftp method="USER" status=530 req=21 resp=7 user="u" msg="malformed host in USER"`)},
+		{"USER host with a path", "FTP-7c0008-CC.txt", login + "USER u@h/x\n<<<\n530 no\n", lines(
+			`FTP-7c0008-CC #0 ftp method="USER" status=530 req=11 resp=7 user="u" msg="malformed host in USER"`)},
+		{"USER host an IPv6 literal with port", "FTP-7c0009-CC.txt", login + "USER u@[2001:db8::1]:2121\n<<<\n530 no\n", lines(
+			`FTP-7c0009-CC #0 ftp method="USER" host="2001:db8::1" port=2121 status=530 req=26 resp=7 user="u" complete`)},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := formatAll(feedLines(t, tt.file, DefaultOptions(), tailLines([]byte(tt.text), false)))
+			if got != tt.want || strings.Contains(got, "s3cret") || strings.Contains(got, "important") {
+				t.Errorf("got:\n%swant:\n%s", got, tt.want)
+			}
+		})
+	}
+}
