@@ -562,7 +562,15 @@ type ftpData struct {
 
 func (f *ftpData) startLine([]byte) (dir, bool) { return 0, false }
 
-func (f *ftpData) claim(layer, dir) claim { return claimNone }
+// claim: a data connection carries one transfer, in one direction; a
+// marker line of the other direction or layer inside it is file content (a
+// hostile file could otherwise move its bytes between sent and rcvd).
+func (f *ftpData) claim(layer, dir) claim {
+	if f.s.get(f.run) != nil {
+		return claimBody
+	}
+	return claimNone
+}
 
 func (f *ftpData) endFrame(layer, dir) int64 { return 0 }
 
@@ -570,7 +578,7 @@ func (f *ftpData) deferred(layer, dir) int64 { return 0 }
 
 func (f *ftpData) ownMarker(layer, dir, int64) bool { return false }
 
-func (f *ftpData) noteBody(layer, dir, string) {}
+func (f *ftpData) noteBody(_ layer, _ dir, msg string) { f.s.fail(f.run, msg) }
 
 func (f *ftpData) tlsData() {}
 

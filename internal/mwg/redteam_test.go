@@ -67,3 +67,27 @@ func TestFTPCommandLineHostile(t *testing.T) {
 		})
 	}
 }
+
+// TestFTPDataMarkersAreContent: an FTP data connection carries one
+// transfer in one direction; marker lines of the other direction or layer
+// in a hostile file are its content, so its bytes cannot move between
+// sent and rcvd, and the record says so.
+func TestFTPDataMarkersAreContent(t *testing.T) {
+	tests := []struct{ name, file, text, want string }{
+		{"download", "FTP-7c0010-SD.txt", "<<<\nhello world\n", lines(`FTP-7c0010-SD #0 ftp resp=12 complete`)},
+		{"download posing as an upload", "FTP-7c0011-SD.txt", "<<<\nhello\n>>>\nforged upload\n", lines(
+			`FTP-7c0011-SD #0 ftp resp=24 msg="marker line inside a message read as its data"`)},
+		{"download with decrypted-layer markers", "FTP-7c0012-SD.txt", "<<<\nhello\n[[[\nxx\n]]]\nyy\n", lines(
+			`FTP-7c0012-SD #0 ftp resp=20 msg="marker line inside a message read as its data"`)},
+		{"upload posing as a download", "FTP-7c0013-CL.txt", ">>>\nhello\n<<< 2024-03-05 09:00:00 (5 bytes)\nforged\n", lines(
+			`FTP-7c0013-CL #0 ftp req=47 msg="marker line inside a message read as its data"`)},
+		{"several reads of one download", "FTP-7c0014-CL.txt", "<<<\nab\n<<<\ncd\n", lines(`FTP-7c0014-CL #0 ftp resp=6 complete`)},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := formatAll(feedLines(t, tt.file, DefaultOptions(), tailLines([]byte(tt.text), false))); got != tt.want {
+				t.Errorf("got:\n%swant:\n%s", got, tt.want)
+			}
+		})
+	}
+}
