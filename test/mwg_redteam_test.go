@@ -1,0 +1,47 @@
+package test
+
+import (
+	"encoding/base64"
+	"path/filepath"
+	"sort"
+	"strings"
+	"testing"
+)
+
+// TestMWGRedTeam2: the second red-team pass on the MWG path, through the
+// .so: an ICAP X-Authenticated-User with a password part, client addresses
+// that are no addresses, FTP command lines with a CR and hosts that are no
+// hosts in USER, and an FTP data file whose content holds marker lines.
+// No password reaches the output, src is an address or empty, and no
+// bytes move between sent and rcvd.
+func TestMWGRedTeam2(t *testing.T) {
+	traces := t.TempDir()
+	b64 := func(s string) string { return base64.StdEncoding.EncodeToString([]byte(s)) }
+	writeLines(t, traces, "ICAP-7d0001-S.txt", ">>>", "REQMOD icap://icap.example/reqmod ICAP/1.0", "Host: icap.example",
+		"X-Client-IP: 1.2.3.4\" src=6.6.6.6", "X-Authenticated-User: "+b64("LDAP://alice:Pw9Secret"),
+		"Encapsulated: req-hdr=0, null-body=40", "", "GET http://a.example/ HTTP/1.1", "Host: a.example", "",
+		"<<<", "ICAP/1.0 204 No Content", "")
+	writeLines(t, traces, "HTTP-7d0002-C.txt", ">>> 192.0.2.44:51234 -> 192.0.2.10:8080", "GET http://a.example/ HTTP/1.1", "Host: a.example",
+		"X-Forwarded-For: 9.9.9.9 src=6.6.6.6", "", "<<< 192.0.2.44:51234 <- 192.0.2.10:8080", "HTTP/1.1 204 No Content", "")
+	writeLines(t, traces, "FTP-7d0003-CC.txt", "<<<", "220 ready", ">>>", "USER u@ftp.example\rPASS Pw9Secret", "<<<", "331 pw",
+		">>>", "RETR /pub/f\rDELE /important", "<<<", "226 ok", ">>>", "USER v@evil host x=y", "<<<", "530 no")
+	writeLines(t, traces, "FTP-7d0004-SD.txt", "<<<", "file content", ">>>", "forged upload", "[[[", "more")
+	out := filepath.Join(t.TempDir(), "mwg.welf")
+	mustRun(t, tailInput("mwg", filepath.Join(traces, "*.txt"), "Path_Key file")+mwgOutput(out))
+	got := strings.Split(strings.TrimSuffix(readOutput(t, out), "\n"), "\n")
+	sort.Strings(got)
+	want := []string{
+		`id=firewall time="2024-03-05 08:00:00" fw=mwg01 pri=4 proto=ftp dstport=21 dstname=ftp.example user=u op=RETR arg=/pub/f result=226 sent=28 rcvd=7 msg="CR inside a command line: the rest not decoded" conn=7d0003 view=client partial=shutdown`,
+		`id=firewall time="2024-03-05 08:00:00" fw=mwg01 pri=4 proto=ftp dstport=21 dstname=ftp.example user=u op=USER result=331 sent=34 rcvd=7 msg="CR inside a command line: the rest not decoded" conn=7d0003 view=client partial=shutdown`,
+		`id=firewall time="2024-03-05 08:00:00" fw=mwg01 pri=4 proto=ftp sent=0 rcvd=40 msg="marker line inside a message read as its data" conn=7d0004 view=server partial=shutdown`,
+		`id=firewall time="2024-03-05 08:00:00" fw=mwg01 pri=4 proto=ftp user=v op=USER result=530 sent=21 rcvd=7 msg="malformed host in USER" conn=7d0003 view=client partial=shutdown`,
+		`id=firewall time="2024-03-05 08:00:00" fw=mwg01 pri=6 proto=http src=192.0.2.44 srcport=51234 dstport=80 dstname=a.example op=GET arg=http://a.example/ result=204 sent=85 rcvd=25 conn=7d0002 view=client proxy_addr=192.0.2.10:8080 unvalidated_src="9.9.9.9 src=6.6.6.6" partial=shutdown`,
+		`id=firewall time="2024-03-05 08:00:00" fw=mwg01 pri=6 proto=icap dstport=1344 dstname=icap.example user=alice op=REQMOD arg=icap://icap.example/reqmod result=204 sent=238 rcvd=25 conn=7d0001 view=server http_op=GET http_arg=http://a.example/ http_host=a.example unvalidated_src="1.2.3.4\x22 src=6.6.6.6"`,
+	}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("got:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+	if all := strings.Join(got, "\n"); strings.Contains(all, "Pw9") || strings.Contains(all, "Secret") || strings.Contains(all, "important") {
+		t.Errorf("a password or a hidden command in the output:\n%s", all)
+	}
+}
