@@ -123,6 +123,8 @@ func (e *Exchange) Incomplete() bool {
 //	                 ICAP: the encapsulated HTTP message
 //	unvalidated_src  a client address from a header that is no IP      Str
 //	                 address: src is then C.SrcAddr's
+//	unvalidated_peer C.SrcAddr when its address is no IP address       Str
+//	unvalidated_dst  S.DstAddr when its address is no IP address       Str
 func (e *Exchange) WriteWELF(w welf.FieldWriter) {
 	p, data := e.primary()
 	if p == nil {
@@ -132,15 +134,20 @@ func (e *Exchange) WriteWELF(w welf.FieldWriter) {
 	joined := c != nil && s != nil
 
 	w.Str("proto", p.Proto)
-	src, srcPort, claimed := e.source()
+	src, srcPort, claimed, badPeer := e.source()
 	w.Str("src", src)
 	w.Str("srcport", srcPort)
 	dstname := firstOf(c, s, func(tx *Transaction) string { return tx.Host })
+	badDst := ""
 	if s != nil && s.DstAddr != "" {
-		dst, port := SplitAddr(s.DstAddr)
-		w.Str("dst", dst)
-		w.Str("dstport", port)
-	} else if dstname != "" && p.Port > 0 {
+		if dst, port := SplitAddr(s.DstAddr); validIP(dst) {
+			w.Str("dst", dst)
+			w.Str("dstport", port)
+		} else {
+			badDst = s.DstAddr // a marker line's address that is none
+		}
+	}
+	if (s == nil || s.DstAddr == "" || badDst != "") && dstname != "" && p.Port > 0 {
 		w.Int("dstport", int64(p.Port))
 	}
 	w.Str("dstname", dstname)
@@ -196,17 +203,21 @@ func (e *Exchange) WriteWELF(w welf.FieldWriter) {
 		w.Int("http_result", int64(p.HTTP.Status))
 	}
 	w.Str("unvalidated_src", claimed)
+	w.Str("unvalidated_peer", badPeer)
+	w.Str("unvalidated_dst", badDst)
 }
 
 // source picks src and, when it belongs to it, srcport. A client address
 // from a header is whatever the client wrote there: unless it is an IP
 // address (with a port, as Forwarded allows) it comes back as claimed, and
-// src is the peer's.
-func (e *Exchange) source() (addr, port, claimed string) {
+// src is the peer's; a peer address that is none comes back as badPeer.
+func (e *Exchange) source() (addr, port, claimed, badPeer string) {
 	c, s := e.Client, e.Server
 	var peer, peerPort string
 	if c != nil {
-		peer, peerPort = SplitAddr(c.SrcAddr)
+		if peer, peerPort = SplitAddr(c.SrcAddr); peer != "" && !validIP(peer) {
+			peer, peerPort, badPeer = "", "", c.SrcAddr // a marker line's address that is none
+		}
 	}
 	addr = firstOf(c, s, func(tx *Transaction) string { return tx.ClientAddr })
 	if addr != "" {
@@ -226,7 +237,7 @@ func (e *Exchange) source() (addr, port, claimed string) {
 	if addr != "" && addr == peer {
 		port = peerPort
 	}
-	return addr, port, claimed
+	return addr, port, claimed, badPeer
 }
 
 // validIP reports whether a is an IPv4 or IPv6 address without zone: what

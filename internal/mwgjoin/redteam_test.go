@@ -40,3 +40,33 @@ func TestClientAddrTyped(t *testing.T) {
 		}
 	}
 }
+
+// TestMarkerAddrTyped: addresses of marker lines (which bytes behind a
+// message can also spell) become src and dst only if they are IP
+// addresses; others go to unvalidated_peer and unvalidated_dst, and
+// dstport then comes from the request.
+func TestMarkerAddrTyped(t *testing.T) {
+	tests := []struct{ srcAddr, dstAddr, want, bad string }{
+		{"192.0.2.44:53311", "198.51.100.7:80", `src=192.0.2.44 srcport=53311 dst=198.51.100.7 dstport=80 dstname=a.example`, ""},
+		{"[2001:db8::44]:53311", "[2001:db8::7]:80", `src=2001:db8::44 srcport=53311 dst=2001:db8::7 dstport=80 dstname=a.example`, ""},
+		{"[::::::]:1", "[fffff::1.2.3.4.5.6]:8080", `dstport=80 dstname=a.example`, ` unvalidated_peer=[::::::]:1 unvalidated_dst=[fffff::1.2.3.4.5.6]:8080`},
+		{"[a]:1", "[1.1.1.1]:81", `dst=1.1.1.1 dstport=81 dstname=a.example`, ` unvalidated_peer=[a]:1`},
+		{"[1.2.3]:1", "[::ffff:1.2.3.4%eth0]:80", `dstport=80 dstname=a.example`, ` unvalidated_peer=[1.2.3]:1 unvalidated_dst=[::ffff:1.2.3.4%eth0]:80`},
+	}
+	for _, tt := range tests {
+		c := newCollector(t)
+		tx := func(side, src, dst string) *mwg.Transaction {
+			return &mwg.Transaction{
+				Conn: mwg.Name{Proto: "HTTP", ID: "f", Side: side}, Proto: "http", Method: "GET", Target: "http://a.example/",
+				Path: "/", Host: "a.example", Port: 80, Status: 200, ReqBytes: 1, RespBytes: 2, SrcAddr: src, DstAddr: dst, Complete: true,
+			}
+		}
+		c.emit(&Output{Exchange: mwg.Exchange{Client: tx("C", tt.srcAddr, "192.0.2.10:9090"), Server: tx("S", "192.0.2.10:40000", tt.dstAddr)}})
+		want := `id=firewall time="0001-01-01 00:00:00" fw=mwg01 pri=6 proto=http ` + tt.want +
+			` op=GET arg=http://a.example/ result=200 sent=1 rcvd=2 conn=f upstream_sent=1 upstream_rcvd=2 proxy_addr=192.0.2.10:9090 upstream_src=192.0.2.10:40000`
+		want += tt.bad
+		if got := c.take(); got != want+"\n" {
+			t.Errorf("%q %q:\ngot  %swant %s", tt.srcAddr, tt.dstAddr, got, want+"\n")
+		}
+	}
+}
