@@ -1,6 +1,8 @@
 package mwgjoin
 
 import (
+	"net/netip"
+	"strconv"
 	"testing"
 
 	"github.com/welfbridge/welfbridge/internal/mwg"
@@ -70,3 +72,33 @@ func TestMarkerAddrTyped(t *testing.T) {
 		}
 	}
 }
+
+// typedChecker is a welf.FieldWriter that fails the test when a field a
+// SIEM types carries a value not of its type: src and dst an IP address,
+// ports 0-65535.
+type typedChecker struct{ t *testing.T }
+
+func (c typedChecker) Str(key, val string) {
+	if val == "" {
+		return // not written
+	}
+	switch key {
+	case "src", "dst":
+		if ip, err := netip.ParseAddr(val); err != nil || ip.Zone() != "" {
+			c.t.Fatalf("%s=%q is no IP address", key, val)
+		}
+	case "srcport", "dstport":
+		if n, err := strconv.ParseUint(val, 10, 16); err != nil || strconv.FormatUint(n, 10) != val {
+			c.t.Fatalf("%s=%q is no port", key, val)
+		}
+	}
+}
+func (c typedChecker) Bytes(key string, val []byte)     { c.Str(key, string(val)) }
+func (c typedChecker) Text(key, val string)             { c.Str(key, val) }
+func (c typedChecker) TextBytes(key string, val []byte) { c.Str(key, string(val)) }
+func (c typedChecker) Int(key string, v int64) {
+	if v < 0 || (key == "srcport" || key == "dstport") && v > 65535 || key == "result" && v > 999 {
+		c.t.Fatalf("%s=%d out of range", key, v)
+	}
+}
+func (c typedChecker) Has(string) bool { return false }
