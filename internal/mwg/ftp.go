@@ -151,6 +151,20 @@ func ftpTransfer(cmd string) bool {
 	return false
 }
 
+// isVerb reports whether b can be an FTP command name (RFC 959: three or
+// four letters), known or not.
+func isVerb(b []byte) bool {
+	if len(b) < 3 || len(b) > 4 {
+		return false
+	}
+	for _, c := range b {
+		if !isAlpha(c) {
+			return false
+		}
+	}
+	return true
+}
+
 // splitCommand splits "CMD[ SP arg]".
 func splitCommand(b []byte) (cmd, arg []byte) {
 	if i := bytes.IndexByte(b, ' '); i >= 0 {
@@ -268,6 +282,10 @@ type ftpDecoder struct {
 	strs     int // len of the session strings
 	dataPort int
 	reply    [2]ftpReply // per layer
+	// unanswered counts, per layer, request lines that are no command
+	// and of which no reply has been seen: while there are any, the
+	// pairing of commands and replies is in doubt.
+	unanswered [2]int
 }
 
 func (f *ftpDecoder) startLine(b []byte) (dir, bool) {
@@ -345,7 +363,18 @@ func (f *ftpDecoder) command(l layer, body []byte, w int64) {
 		if isBinary(body) || rest {
 			s.undecoded(l, dirRequest, w)
 		}
-		return // not a command we know: ignored
+		if !isVerb(cmdb) {
+			f.unanswered[l]++ // a server answers it too (500), or it is part of a line cut by a read
+			return
+		}
+		// A command we do not know: the server answers it, so it takes
+		// its place in the reply order (a reply shifted onto the next
+		// command would change that command's result), silently.
+		if p := s.get(s.open(l)); p != nil {
+			p.silent, p.reqDone = true, true
+			p.tx.Proto, p.tx.ReqBytes = "ftp", w
+		}
+		return
 	}
 	id := s.open(l)
 	p := s.get(id)
@@ -354,6 +383,10 @@ func (f *ftpDecoder) command(l layer, body []byte, w int64) {
 	}
 	p.silent, p.reqDone = !rest, true
 	p.tx.Proto, p.tx.Method, p.tx.ReqBytes = "ftp", cmd, w
+	if f.unanswered[l] > 0 {
+		s.fail(id, "ambiguous: a line before it that is no command may have taken its reply")
+		p.silent = false
+	}
 	if rest {
 		s.fail(id, "CR inside a command line: the rest not decoded")
 	}
@@ -476,6 +509,9 @@ func (f *ftpDecoder) replyLine(l layer, body []byte, w int64) {
 		return
 	}
 	id := f.awaiting(l)
+	if id == 0 && f.unanswered[l] > 0 && sep == ' ' {
+		f.unanswered[l]-- // the answer to a line that is no command
+	}
 	s.add(id, dirResponse, w)
 	if sep == '-' {
 		*r = ftpReply{multi: true, code: code, id: id}

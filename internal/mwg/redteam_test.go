@@ -91,3 +91,33 @@ func TestFTPDataMarkersAreContent(t *testing.T) {
 		})
 	}
 }
+
+// TestFTPReplyOrder: every line a client sends is answered (500 for what
+// the server does not know), so a command welf does not know keeps its
+// place in the reply order, and a line that is no command at all puts the
+// pairing of the commands behind it in doubt, which their records say: a
+// client cannot shift a reply onto a later command and change its result.
+func TestFTPReplyOrder(t *testing.T) {
+	login := "<<<\n220 ready\n>>>\nUSER bob\n<<<\n331 pw\n>>>\nPASS x\n<<<\n230 ok\n"
+	tests := []struct{ name, file, text, want string }{
+		{"unknown command pipelined before a DELE", "FTP-7c0020-SC.txt", login + ">>>\nXCRC f\nDELE /important\n<<<\n250 crc ok\n550 denied\n", lines(
+			`FTP-7c0020-SC #0 ftp method="DELE" target="/important" path="/important" status=550 req=16 resp=11 user="bob" complete`)},
+		{"unknown command without argument before a RETR", "FTP-7c0021-SC.txt", login + ">>>\nFOO\nRETR /secret\n<<<\n200 foo\n550 no\n", lines(
+			`FTP-7c0021-SC #0 ftp method="RETR" target="/secret" path="/secret" status=550 req=13 resp=7 user="bob" complete`)},
+		{"unknown command before USER on the client side", "FTP-7c0022-CC.txt", "<<<\n220 ready\n>>>\nXYZZ\nUSER bob@ftp.example\n<<<\n230 welcome\n331 pw\n>>>\nPASS x\n<<<\n530 no\n", lines(
+			`FTP-7c0022-CC #0 ftp method="PASS" host="ftp.example" port=21 status=530 req=7 resp=7 user="bob" complete`)},
+		{"a line that is no command, pipelined", "FTP-7c0023-SC.txt", login + ">>>\nX1 y\nDELE /important\n<<<\n500 what\n550 denied\n", lines(
+			`FTP-7c0023-SC #0 ftp method="DELE" target="/important" path="/important" status=500 req=16 resp=9 user="bob" msg="ambiguous: a line before it that is no command may have taken its reply"`)},
+		{"a line that is no command, answered before the next", "FTP-7c0024-SC.txt", login + ">>>\nX1 y\n<<<\n500 what\n>>>\nDELE /important\n<<<\n550 denied\n", lines(
+			`FTP-7c0024-SC #0 ftp method="DELE" target="/important" path="/important" status=550 req=16 resp=11 user="bob" complete`)},
+		{"a command typed one key per read", "FTP-7c0025-SC.txt", login + ">>>\nD\n>>>\nE\n>>>\nLE x\n<<<\n550 no\n>>>\nRETR f\n<<<\n226 ok\n", lines(
+			`FTP-7c0025-SC #0 ftp method="RETR" target="f" path="f" status=226 req=7 resp=7 user="bob" msg="ambiguous: a line before it that is no command may have taken its reply"`)},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := formatAll(feedLines(t, tt.file, DefaultOptions(), tailLines([]byte(tt.text), false))); got != tt.want {
+				t.Errorf("got:\n%swant:\n%s", got, tt.want)
+			}
+		})
+	}
+}
