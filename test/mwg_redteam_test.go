@@ -25,7 +25,7 @@ func TestMWGRedTeam2(t *testing.T) {
 	writeLines(t, traces, "HTTP-7d0002-C.txt", ">>> 192.0.2.44:51234 -> 192.0.2.10:8080", "GET http://a.example/ HTTP/1.1", "Host: a.example",
 		"X-Forwarded-For: 9.9.9.9 src=6.6.6.6", "", "<<< 192.0.2.44:51234 <- 192.0.2.10:8080", "HTTP/1.1 204 No Content", "")
 	writeLines(t, traces, "FTP-7d0003-CC.txt", "<<<", "220 ready", ">>>", "USER u@ftp.example\rPASS Pw9Secret", "<<<", "331 pw",
-		">>>", "RETR /pub/f\rDELE /important", "<<<", "226 ok", ">>>", "USER v@evil host x=y", "<<<", "530 no")
+		">>>", "RETR /pub/f\rDELE /hidden9", "<<<", "226 ok", ">>>", "USER v@evil host x=y", "<<<", "530 no")
 	writeLines(t, traces, "FTP-7d0005-SC.txt", "<<<", "220 ready", ">>>", "USER bob", "<<<", "331 pw", ">>>", "PASS x", "<<<", "230 ok",
 		">>>", "XCRC f", "DELE /important", "<<<", "250 crc ok", "550 denied")
 	writeLines(t, traces, "FTP-7d0004-SD.txt", "<<<", "file content", ">>>", "forged upload", "[[[", "more")
@@ -34,7 +34,7 @@ func TestMWGRedTeam2(t *testing.T) {
 	got := strings.Split(strings.TrimSuffix(readOutput(t, out), "\n"), "\n")
 	sort.Strings(got)
 	want := []string{
-		`id=firewall time="2024-03-05 08:00:00" fw=mwg01 pri=4 proto=ftp dstport=21 dstname=ftp.example user=u op=RETR arg=/pub/f result=226 sent=28 rcvd=7 msg="CR inside a command line: the rest not decoded" conn=7d0003 view=client partial=shutdown`,
+		`id=firewall time="2024-03-05 08:00:00" fw=mwg01 pri=4 proto=ftp dstport=21 dstname=ftp.example user=u op=RETR arg=/pub/f result=226 sent=26 rcvd=7 msg="CR inside a command line: the rest not decoded" conn=7d0003 view=client partial=shutdown`,
 		`id=firewall time="2024-03-05 08:00:00" fw=mwg01 pri=4 proto=ftp dstport=21 dstname=ftp.example user=u op=USER result=331 sent=34 rcvd=7 msg="CR inside a command line: the rest not decoded" conn=7d0003 view=client partial=shutdown`,
 		`id=firewall time="2024-03-05 08:00:00" fw=mwg01 pri=4 proto=ftp sent=0 rcvd=40 msg="marker line inside a message read as its data" conn=7d0004 view=server partial=shutdown`,
 		`id=firewall time="2024-03-05 08:00:00" fw=mwg01 pri=4 proto=ftp user=v op=USER result=530 sent=21 rcvd=7 msg="malformed host in USER" conn=7d0003 view=client partial=shutdown`,
@@ -45,7 +45,7 @@ func TestMWGRedTeam2(t *testing.T) {
 	if strings.Join(got, "\n") != strings.Join(want, "\n") {
 		t.Errorf("got:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
-	if all := strings.Join(got, "\n"); strings.Contains(all, "Pw9") || strings.Contains(all, "Secret") || strings.Contains(all, "important") {
+	if all := strings.Join(got, "\n"); strings.Contains(all, "Pw9") || strings.Contains(all, "Secret") || strings.Contains(all, "hidden9") {
 		t.Errorf("a password or a hidden command in the output:\n%s", all)
 	}
 }
