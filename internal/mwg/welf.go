@@ -136,13 +136,13 @@ func (e *Exchange) WriteWELF(w welf.FieldWriter) {
 	w.Str("proto", p.Proto)
 	src, srcPort, claimed, badPeer := e.source()
 	w.Str("src", src)
-	w.Str("srcport", srcPort)
+	writePort(w, "srcport", srcPort)
 	dstname := firstOf(c, s, func(tx *Transaction) string { return tx.Host })
 	badDst := ""
 	if s != nil && s.DstAddr != "" {
 		if dst, port := SplitAddr(s.DstAddr); validIP(dst) {
 			w.Str("dst", dst)
-			w.Str("dstport", port)
+			writePort(w, "dstport", port)
 		} else {
 			badDst = s.DstAddr // a marker line's address that is none
 		}
@@ -238,6 +238,17 @@ func (e *Exchange) source() (addr, port, claimed, badPeer string) {
 		port = peerPort
 	}
 	return addr, port, claimed, badPeer
+}
+
+// writePort writes the port of a marker line's address in canonical form
+// ("0080" is 80: a SIEM's port type takes no leading zeros).
+func writePort(w welf.FieldWriter, key, port string) {
+	if port == "" {
+		return
+	}
+	if n := atoiPort(port); n > 0 || strings.Trim(port, "0") == "" {
+		w.Int(key, int64(n))
+	}
 }
 
 // validIP reports whether a is an IPv4 or IPv6 address without zone: what

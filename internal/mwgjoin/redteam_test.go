@@ -46,13 +46,16 @@ func TestClientAddrTyped(t *testing.T) {
 // TestMarkerAddrTyped: addresses of marker lines (which bytes behind a
 // message can also spell) become src and dst only if they are IP
 // addresses; others go to unvalidated_peer and unvalidated_dst, and
-// dstport then comes from the request.
+// dstport then comes from the request. Ports are written without leading
+// zeros.
 func TestMarkerAddrTyped(t *testing.T) {
 	tests := []struct{ srcAddr, dstAddr, want, bad string }{
 		{"192.0.2.44:53311", "198.51.100.7:80", `src=192.0.2.44 srcport=53311 dst=198.51.100.7 dstport=80 dstname=a.example`, ""},
 		{"[2001:db8::44]:53311", "[2001:db8::7]:80", `src=2001:db8::44 srcport=53311 dst=2001:db8::7 dstport=80 dstname=a.example`, ""},
 		{"[::::::]:1", "[fffff::1.2.3.4.5.6]:8080", `dstport=80 dstname=a.example`, ` unvalidated_peer=[::::::]:1 unvalidated_dst=[fffff::1.2.3.4.5.6]:8080`},
 		{"[a]:1", "[1.1.1.1]:81", `dst=1.1.1.1 dstport=81 dstname=a.example`, ` unvalidated_peer=[a]:1`},
+		{"192.0.2.44:0080", "198.51.100.7:00443", `src=192.0.2.44 srcport=80 dst=198.51.100.7 dstport=443 dstname=a.example`, ""},
+		{"192.000.002.044:1", "198.51.100.7:0", `dst=198.51.100.7 dstport=0 dstname=a.example`, ` unvalidated_peer=192.000.002.044:1`},
 		{"[1.2.3]:1", "[::ffff:1.2.3.4%eth0]:80", `dstport=80 dstname=a.example`, ` unvalidated_peer=[1.2.3]:1 unvalidated_dst=[::ffff:1.2.3.4%eth0]:80`},
 	}
 	for _, tt := range tests {
