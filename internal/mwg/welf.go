@@ -87,9 +87,9 @@ func (e *Exchange) Incomplete() bool {
 //	          else S.ClientAddr, else the address of C.SrcAddr; a
 //	          client address that is no IP address (a port after it is
 //	          dropped) goes to unvalidated_src instead
-//	srcport   the port of C.SrcAddr, when src is its address           Str
+//	srcport   the port of C.SrcAddr, when src is its address           Int
 //	dst       the address of S.DstAddr (the server MWG connected to)   Str
-//	dstport   the port of S.DstAddr when dst is written, else primary  Str/Int
+//	dstport   the port of S.DstAddr when dst is written, else primary  Int
 //	          Port when dstname is
 //	dstname   C.Host, else S.Host (URL, CONNECT authority, Host         Str
 //	          header, FTP user@host)
