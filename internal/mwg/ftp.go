@@ -286,6 +286,29 @@ type ftpDecoder struct {
 	// and of which no reply has been seen: while there are any, the
 	// pairing of commands and replies is in doubt.
 	unanswered [2]int
+	last       [2]uint64 // per layer, the latest command
+}
+
+// mayBeCut: a line that is no command we know, right behind a command
+// not yet answered, may be the rest of that command's line, cut by a read
+// ("RETR ftp://bob:s3" + "cret@h/f"). The command says so, and its argument
+// loses what follows a ':' that no '/' follows: what may be the start of a
+// password whose '@' is in the next line.
+func (f *ftpDecoder) mayBeCut(l layer) {
+	s := f.s
+	p := s.get(f.last[l])
+	if p == nil || p.respDone || p.layer != l {
+		return
+	}
+	f.last[l] = 0
+	s.fail(p.id, "a line behind it that is no command may be the rest of its line")
+	p.silent = false
+	if i := strings.LastIndexByte(p.tx.Target, ':'); i >= 0 && strings.IndexByte(p.tx.Target[i:], '/') < 0 && strings.IndexByte(p.tx.Target[i:], '@') < 0 {
+		p.tx.Target = p.tx.Target[:i]
+		if p.tx.Path != "" {
+			p.tx.Path = f.resolve(p, p.tx.Target)
+		}
+	}
 }
 
 func (f *ftpDecoder) startLine(b []byte) (dir, bool) {
@@ -363,6 +386,7 @@ func (f *ftpDecoder) command(l layer, body []byte, w int64) {
 		if isBinary(body) || rest {
 			s.undecoded(l, dirRequest, w)
 		}
+		f.mayBeCut(l)
 		if !isVerb(cmdb) {
 			f.unanswered[l]++ // a server answers it too (500), or it is part of a line cut by a read
 			return
@@ -381,6 +405,7 @@ func (f *ftpDecoder) command(l layer, body []byte, w int64) {
 	if p == nil {
 		return
 	}
+	f.last[l] = id
 	p.silent, p.reqDone = !rest, true
 	p.tx.Proto, p.tx.Method, p.tx.ReqBytes = "ftp", cmd, w
 	if f.unanswered[l] > 0 {

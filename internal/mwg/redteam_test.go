@@ -121,3 +121,32 @@ func TestFTPReplyOrder(t *testing.T) {
 		})
 	}
 }
+
+// TestFTPLineCutByRead: a command line cut by a read is two lines in the
+// trace; the command says it may be cut, and no first part of a password
+// (before the '@' in the next line) reaches its argument.
+func TestFTPLineCutByRead(t *testing.T) {
+	login := "<<<\n220 ready\n>>>\nUSER bob\n<<<\n331 pw\n>>>\nPASS x\n<<<\n230 ok\n"
+	const cut = `msg="a line behind it that is no command may be the rest of its line"`
+	tests := []struct{ name, file, text, want string }{
+		{"RETR URL cut in the password", "FTP-7c0030-SC.txt", login + ">>>\nRETR ftp://bob:s3\n>>>\ncret@h/f\n<<<\n226 ok\n", lines(
+			`FTP-7c0030-SC #0 ftp method="RETR" target="ftp://bob" path="ftp://bob" status=226 req=18 resp=7 user="bob" ` + cut)},
+		{"RETR URL cut in the password, the rest like a command name", "FTP-7c0031-SC.txt", login + ">>>\nRETR ftp://bob:s3\n>>>\ncret\n<<<\n226 ok\n", lines(
+			`FTP-7c0031-SC #0 ftp method="RETR" target="ftp://bob" path="ftp://bob" status=226 req=18 resp=7 user="bob" ` + cut)},
+		{"CWD cut in the password", "FTP-7c0032-SC.txt", login + ">>>\nCWD bob:s3\n>>>\ncret@h\n<<<\n250 ok\n>>>\nRETR f\n<<<\n226 ok\n", lines(
+			`FTP-7c0032-SC #0 ftp method="CWD" target="bob" status=250 req=11 resp=7 user="bob" `+cut,
+			`FTP-7c0032-SC #1 ftp method="RETR" target="f" path="bob/f" status=226 req=7 resp=7 user="bob" msg="ambiguous: a line before it that is no command may have taken its reply"`)},
+		{"a port stays", "FTP-7c0033-SC.txt", login + ">>>\nRETR ftp://h:2121/f\n>>>\nile\n<<<\n226 ok\n", lines(
+			`FTP-7c0033-SC #0 ftp method="RETR" target="ftp://h:2121/f" path="ftp://h:2121/f" status=226 req=20 resp=7 user="bob" ` + cut)},
+		{"a command answered before the next line is whole", "FTP-7c0034-SC.txt", login + ">>>\nRETR a:b\n<<<\n226 ok\n>>>\nXCRC a:b\n<<<\n500 no\n", lines(
+			`FTP-7c0034-SC #0 ftp method="RETR" target="a:b" path="a:b" status=226 req=9 resp=7 user="bob" complete`)},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := formatAll(feedLines(t, tt.file, DefaultOptions(), tailLines([]byte(tt.text), false)))
+			if got != tt.want || strings.Contains(got, "s3") {
+				t.Errorf("got:\n%swant:\n%s", got, tt.want)
+			}
+		})
+	}
+}
