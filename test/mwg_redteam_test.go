@@ -11,8 +11,9 @@ import (
 // TestMWGRedTeam2: the second red-team pass on the MWG path, through the
 // .so: an ICAP X-Authenticated-User with a password part, client addresses
 // that are no addresses, FTP command lines with a CR and hosts that are no
-// hosts in USER, an unknown FTP command pipelined before a DELE, and an FTP
-// data file whose content holds marker lines.
+// hosts in USER, an unknown FTP command pipelined before a DELE, an FTP
+// command line cut by a read inside a password, and an FTP data file whose
+// content holds marker lines.
 // No password reaches the output, src is an address or empty, and no
 // bytes move between sent and rcvd.
 func TestMWGRedTeam2(t *testing.T) {
@@ -28,6 +29,8 @@ func TestMWGRedTeam2(t *testing.T) {
 		">>>", "RETR /pub/f\rDELE /hidden9", "<<<", "226 ok", ">>>", "USER v@evil host x=y", "<<<", "530 no")
 	writeLines(t, traces, "FTP-7d0005-SC.txt", "<<<", "220 ready", ">>>", "USER bob", "<<<", "331 pw", ">>>", "PASS x", "<<<", "230 ok",
 		">>>", "XCRC f", "DELE /important", "<<<", "250 crc ok", "550 denied")
+	writeLines(t, traces, "FTP-7d0006-SC.txt", "<<<", "220 ready", ">>>", "USER bob", "<<<", "331 pw", ">>>", "PASS x", "<<<", "230 ok",
+		">>>", "RETR ftp://bob:Pw9", ">>>", "Secret@h/f", "<<<", "226 ok")
 	writeLines(t, traces, "FTP-7d0004-SD.txt", "<<<", "file content", ">>>", "forged upload", "[[[", "more")
 	out := filepath.Join(t.TempDir(), "mwg.welf")
 	mustRun(t, tailInput("mwg", filepath.Join(traces, "*.txt"), "Path_Key file")+mwgOutput(out))
@@ -37,6 +40,7 @@ func TestMWGRedTeam2(t *testing.T) {
 		`id=firewall time="2024-03-05 08:00:00" fw=mwg01 pri=4 proto=ftp dstport=21 dstname=ftp.example user=u op=RETR arg=/pub/f result=226 sent=26 rcvd=7 msg="CR inside a command line: the rest not decoded" conn=7d0003 view=client partial=shutdown`,
 		`id=firewall time="2024-03-05 08:00:00" fw=mwg01 pri=4 proto=ftp dstport=21 dstname=ftp.example user=u op=USER result=331 sent=34 rcvd=7 msg="CR inside a command line: the rest not decoded" conn=7d0003 view=client partial=shutdown`,
 		`id=firewall time="2024-03-05 08:00:00" fw=mwg01 pri=4 proto=ftp sent=0 rcvd=40 msg="marker line inside a message read as its data" conn=7d0004 view=server partial=shutdown`,
+		`id=firewall time="2024-03-05 08:00:00" fw=mwg01 pri=4 proto=ftp user=bob op=RETR arg=ftp://bob result=226 sent=19 rcvd=7 msg="a line behind it that is no command may be the rest of its line" conn=7d0006 view=server partial=shutdown`,
 		`id=firewall time="2024-03-05 08:00:00" fw=mwg01 pri=4 proto=ftp user=v op=USER result=530 sent=21 rcvd=7 msg="malformed host in USER" conn=7d0003 view=client partial=shutdown`,
 		`id=firewall time="2024-03-05 08:00:00" fw=mwg01 pri=6 proto=ftp user=bob op=DELE arg=/important result=550 sent=16 rcvd=11 conn=7d0005 view=server partial=shutdown`,
 		`id=firewall time="2024-03-05 08:00:00" fw=mwg01 pri=6 proto=http src=192.0.2.44 srcport=51234 dstport=80 dstname=a.example op=GET arg=http://a.example/ result=204 sent=85 rcvd=25 conn=7d0002 view=client proxy_addr=192.0.2.10:8080 unvalidated_src="9.9.9.9 src=6.6.6.6" partial=shutdown`,
