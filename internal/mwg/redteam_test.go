@@ -150,3 +150,34 @@ func TestFTPLineCutByRead(t *testing.T) {
 		})
 	}
 }
+
+// TestHTTPHeaderCutByRead: a header line cut by a read is two lines in the
+// trace; the second is no header line, so the field the first gave may be
+// cut: no first part of a password (before the '@' in the next line)
+// stays in it, and the record says so.
+func TestHTTPHeaderCutByRead(t *testing.T) {
+	const cut = `msg="a line in the header block that is no header may be the rest of the one before"`
+	req := func(hdr string) string {
+		return ">>>\nGET http://h.example/ HTTP/1.1\nHost: h.example\n" + hdr + "\n\n<<<\nHTTP/1.1 204 No Content\n\n"
+	}
+	tests := []struct{ name, file, text, want string }{
+		{"Referer", "HTTP-7c0040-C.txt", req("Referer: http://bob:s3\n>>>\ncret@h.example/"), lines(
+			`HTTP-7c0040-C #0 http method="GET" target="http://h.example/" path="/" host="h.example" port=80 status=204 req=87 resp=25 ref="http://bob" ` + cut + ` complete`)},
+		{"User-Agent", "HTTP-7c0041-C.txt", req("User-Agent: x http://bob:s3\n>>>\ncret@h.example:8080/"), lines(
+			`HTTP-7c0041-C #0 http method="GET" target="http://h.example/" path="/" host="h.example" port=80 status=204 req=97 resp=25 ua="x http://bob" ` + cut + ` complete`)},
+		{"X-Forwarded-For", "HTTP-7c0042-C.txt", req("X-Forwarded-For: http://bob:s3\n>>>\ncret@h.example"), lines(
+			`HTTP-7c0042-C #0 http method="GET" target="http://h.example/" path="/" host="h.example" port=80 status=204 req=94 resp=25 client="http://bob" ` + cut + ` complete`)},
+		{"a Referer with a port stays", "HTTP-7c0043-C.txt", req("Referer: http://h.example:8080/a\n>>>\nb"), lines(
+			`HTTP-7c0043-C #0 http method="GET" target="http://h.example/" path="/" host="h.example" port=80 status=204 req=83 resp=25 ref="http://h.example:8080/a" ` + cut + ` complete`)},
+		{"a header line behind it is not looked at", "HTTP-7c0044-C.txt", req("Referer: http://h.example/a:b\nAccept: */*"), lines(
+			`HTTP-7c0044-C #0 http method="GET" target="http://h.example/" path="/" host="h.example" port=80 status=204 req=90 resp=25 ref="http://h.example/a:b" complete`)},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := formatAll(feedLines(t, tt.file, DefaultOptions(), tailLines([]byte(tt.text), false)))
+			if got != tt.want || strings.Contains(got, "s3") {
+				t.Errorf("got:\n%swant:\n%s", got, tt.want)
+			}
+		})
+	}
+}
