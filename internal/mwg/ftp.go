@@ -292,8 +292,7 @@ type ftpDecoder struct {
 // mayBeCut: a line that is no command we know, right behind a command
 // not yet answered, may be the rest of that command's line, cut by a read
 // ("RETR ftp://bob:s3" + "cret@h/f"). The command says so, and its argument
-// loses what follows a ':' that no '/' follows: what may be the start of a
-// password whose '@' is in the next line.
+// loses its last segment (cutTail).
 func (f *ftpDecoder) mayBeCut(l layer) {
 	s := f.s
 	p := s.get(f.last[l])
@@ -303,10 +302,13 @@ func (f *ftpDecoder) mayBeCut(l layer) {
 	f.last[l] = 0
 	s.fail(p.id, "a line behind it that is no command may be the rest of its line")
 	p.silent = false
-	if i := strings.LastIndexByte(p.tx.Target, ':'); i >= 0 && strings.IndexByte(p.tx.Target[i:], '/') < 0 && strings.IndexByte(p.tx.Target[i:], '@') < 0 {
-		p.tx.Target = p.tx.Target[:i]
+	if t := cutTail(p.tx.Target); t != p.tx.Target {
+		p.tx.Target = t
 		if p.tx.Path != "" {
-			p.tx.Path = f.resolve(p, p.tx.Target)
+			p.tx.Path = ""
+			if t != "" {
+				p.tx.Path = f.resolve(p, t)
+			}
 		}
 	}
 }

@@ -2,7 +2,6 @@ package mwg
 
 import (
 	"fmt"
-	"strings"
 
 	"github.com/welfbridge/welfbridge/internal/ascii"
 	"github.com/welfbridge/welfbridge/internal/userinfo"
@@ -366,9 +365,8 @@ func (h *httpDecoder) header(d dir, m *httpHalf, name, value []byte) {
 
 // cutHeader: a line in a header block that is no header line may be the
 // rest of the line before, cut by a read ("Referer: http://bob:s3" +
-// "cret@h/"). The free-text field that line gave loses what follows a last
-// ':' that no '/' or '@' follows: what may be the start of a password whose
-// '@' is in this line; the record says so.
+// "cret@h/"). The free-text field that line gave loses its last segment
+// (cutTail); the record says so.
 func (h *httpDecoder) cutHeader(m *httpHalf) {
 	f := m.lastHdr
 	m.lastHdr = fieldOther
@@ -388,9 +386,7 @@ func (h *httpDecoder) cutHeader(m *httpHalf) {
 		return
 	}
 	h.s.note(p, "a line in the header block that is no header may be the rest of the one before")
-	if i := strings.LastIndexByte(*v, ':'); i >= 0 && strings.IndexAny((*v)[i:], "/@") < 0 {
-		*v = (*v)[:i]
-	}
+	*v = cutTail(*v)
 }
 
 func (h *httpDecoder) endHeaders(l layer, d dir, m *httpHalf) {
