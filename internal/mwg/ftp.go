@@ -151,6 +151,20 @@ func ftpTransfer(cmd string) bool {
 	return false
 }
 
+// isVerb reports whether b can be an FTP command name (RFC 959: three or
+// four letters), known or not.
+func isVerb(b []byte) bool {
+	if len(b) < 3 || len(b) > 4 {
+		return false
+	}
+	for _, c := range b {
+		if !isAlpha(c) {
+			return false
+		}
+	}
+	return true
+}
+
 // splitCommand splits "CMD[ SP arg]".
 func splitCommand(b []byte) (cmd, arg []byte) {
 	if i := bytes.IndexByte(b, ' '); i >= 0 {
@@ -268,6 +282,35 @@ type ftpDecoder struct {
 	strs     int // len of the session strings
 	dataPort int
 	reply    [2]ftpReply // per layer
+	// unanswered counts, per layer, request lines that are no command
+	// and of which no reply has been seen: while there are any, the
+	// pairing of commands and replies is in doubt.
+	unanswered [2]int
+	last       [2]uint64 // per layer, the latest command
+}
+
+// mayBeCut: a line that is no command we know, right behind a command
+// not yet answered, may be the rest of that command's line, cut by a read
+// ("RETR ftp://bob:s3" + "cret@h/f"). The command says so, and its argument
+// loses its last segment (cutTail).
+func (f *ftpDecoder) mayBeCut(l layer) {
+	s := f.s
+	p := s.get(f.last[l])
+	if p == nil || p.respDone || p.layer != l {
+		return
+	}
+	f.last[l] = 0
+	s.fail(p.id, "a line behind it that is no command may be the rest of its line")
+	p.silent = false
+	if t := cutTail(p.tx.Target); t != p.tx.Target {
+		p.tx.Target = t
+		if p.tx.Path != "" {
+			p.tx.Path = ""
+			if t != "" {
+				p.tx.Path = f.resolve(p, t)
+			}
+		}
+	}
 }
 
 func (f *ftpDecoder) startLine(b []byte) (dir, bool) {
@@ -332,25 +375,53 @@ func (f *ftpDecoder) command(l layer, body []byte, w int64) {
 	if isBlank(body) {
 		return
 	}
+	// No argument holds a CR (RFC 959 <string>); a server may end the
+	// command there and read what follows as the next one ("USER u\rPASS
+	// secret"), so that is not decoded, and the command is reported.
+	rest := false
+	if i := bytes.IndexByte(body, '\r'); i >= 0 {
+		body, rest = body[:i], true
+	}
 	cmdb, arg := splitCommand(body)
 	cmd := ftpCommand(cmdb)
 	if cmd == "" {
-		if isBinary(body) {
+		if isBinary(body) || rest {
 			s.undecoded(l, dirRequest, w)
 		}
-		return // not a command we know: ignored
+		f.mayBeCut(l)
+		if !isVerb(cmdb) {
+			f.unanswered[l]++ // a server answers it too (500), or it is part of a line cut by a read
+			return
+		}
+		// A command we do not know: the server answers it, so it takes
+		// its place in the reply order (a reply shifted onto the next
+		// command would change that command's result), silently.
+		if p := s.get(s.open(l)); p != nil {
+			p.silent, p.reqDone = true, true
+			p.tx.Proto, p.tx.ReqBytes = "ftp", w
+		}
+		return
 	}
 	id := s.open(l)
 	p := s.get(id)
 	if p == nil {
 		return
 	}
-	p.silent, p.reqDone = true, true
+	f.last[l] = id
+	p.silent, p.reqDone = !rest, true
 	p.tx.Proto, p.tx.Method, p.tx.ReqBytes = "ftp", cmd, w
+	if f.unanswered[l] > 0 {
+		s.fail(id, "ambiguous: a line before it that is no command may have taken its reply")
+		p.silent = false
+	}
+	if rest {
+		s.fail(id, "CR inside a command line: the rest not decoded")
+	}
 	switch cmd {
 	case "USER":
-		if !p.suspect { // one that may be reply text sets no session
-			f.setUser(arg)
+		if !p.suspect && !f.setUser(arg) { // one that may be reply text sets no session
+			s.fail(id, "malformed host in USER")
+			p.silent = false
 		}
 	case "PASS", "ACCT":
 		// The argument is a secret: not even looked at.
@@ -373,8 +444,10 @@ func (f *ftpDecoder) command(l layer, body []byte, w int64) {
 }
 
 // setUser takes the USER argument. On client-facing sides MWG's FTP proxy
-// takes "user@host[:port]", so the host comes from there.
-func (f *ftpDecoder) setUser(arg []byte) {
+// takes "user@host[:port]", so the host comes from there; a host that is
+// none (a URL parser would refuse it) is not used, and setUser reports
+// false.
+func (f *ftpDecoder) setUser(arg []byte) bool {
 	if userinfo.MayHold(arg) { // "user:password@host"
 		var buf [256]byte
 		arg = userinfo.Redact(buf[:0], arg)
@@ -389,11 +462,16 @@ func (f *ftpDecoder) setUser(arg []byte) {
 		user = user[:i]
 	}
 	f.user = f.session(f.user, user)
+	valid := host == nil || validHostPort(host)
+	if !valid {
+		host = nil
+	}
 	hp := f.session(f.host, host)
 	f.host, f.port = splitHostPort(hp)
 	if f.host != "" && f.port == 0 {
 		f.port = defaultPort("ftp")
 	}
+	return valid
 }
 
 // session replaces a session string with a copy of b, without passwords.
@@ -458,6 +536,9 @@ func (f *ftpDecoder) replyLine(l layer, body []byte, w int64) {
 		return
 	}
 	id := f.awaiting(l)
+	if id == 0 && f.unanswered[l] > 0 && sep == ' ' {
+		f.unanswered[l]-- // the answer to a line that is no command
+	}
 	s.add(id, dirResponse, w)
 	if sep == '-' {
 		*r = ftpReply{multi: true, code: code, id: id}
@@ -544,7 +625,15 @@ type ftpData struct {
 
 func (f *ftpData) startLine([]byte) (dir, bool) { return 0, false }
 
-func (f *ftpData) claim(layer, dir) claim { return claimNone }
+// claim: a data connection carries one transfer, in one direction; a
+// marker line of the other direction or layer inside it is file content (a
+// hostile file could otherwise move its bytes between sent and rcvd).
+func (f *ftpData) claim(layer, dir) claim {
+	if f.s.get(f.run) != nil {
+		return claimBody
+	}
+	return claimNone
+}
 
 func (f *ftpData) endFrame(layer, dir) int64 { return 0 }
 
@@ -552,7 +641,7 @@ func (f *ftpData) deferred(layer, dir) int64 { return 0 }
 
 func (f *ftpData) ownMarker(layer, dir, int64) bool { return false }
 
-func (f *ftpData) noteBody(layer, dir, string) {}
+func (f *ftpData) noteBody(_ layer, _ dir, msg string) { f.s.fail(f.run, msg) }
 
 func (f *ftpData) tlsData() {}
 

@@ -126,6 +126,7 @@ func FuzzFTP(f *testing.F) {
 	f.Add([]byte("USER a@h:2121\nPASS x\nCWD d\nPASV\nRETR f"), []byte("331 ok\n230 ok\n250 ok\n227 (1,2,3,4,5,6)\n150 go\n226 done"), byte(0))
 	f.Add([]byte("EPSV\nLIST\nCDUP\nPWD"), []byte("229 (|||6446|)\n150-a\nb\n150 c\n226 ok\n200 ok\n257 \"/x\""), byte(0))
 	f.Add([]byte("PORT 1,2,3,4,5,6\nSTOR ../up\nDELE x"), []byte("200 ok\n550 no\n421 bye"), byte(1))
+	f.Add([]byte("USER u@h x=y\nUSER u@h\rPASS s\nRETR f\rDELE g"), []byte("331 ok\n331 ok\n226 ok"), byte(0))
 	f.Fuzz(func(t *testing.T, cmds, replies []byte, mode byte) {
 		var data []byte
 		c, r := bytes.Split(cmds, []byte("\n")), bytes.Split(replies, []byte("\n"))

@@ -67,11 +67,12 @@ type httpHalf struct {
 	f       framing
 	length  int64 // Content-Length, -1 when absent
 	chunked bool
-	started bool // a line of the body has been read
-	lax     bool // request: the request line was malformed, garbage rather than a message
-	expect  bool // request: Expect: 100-continue
-	doubt   bool // request: a marker came before the body, which may have started with it
-	connect bool // tunnel: opened by CONNECT, the decrypted layer follows
+	started bool  // a line of the body has been read
+	lax     bool  // request: the request line was malformed, garbage rather than a message
+	expect  bool  // request: Expect: 100-continue
+	doubt   bool  // request: a marker came before the body, which may have started with it
+	connect bool  // tunnel: opened by CONNECT, the decrypted layer follows
+	lastHdr field // the field of the header line before, which a read may have cut
 	status  int
 }
 
@@ -219,6 +220,8 @@ func (h *httpDecoder) feed(l layer, d dir, line []byte) (rest []byte) {
 		default:
 			if name, value, ok := splitHeader(body); ok {
 				h.header(d, m, name, value)
+			} else {
+				h.cutHeader(m)
 			}
 		}
 	case msgBody:
@@ -291,6 +294,7 @@ func (h *httpDecoder) response(l layer, m *httpHalf, body []byte, w int64) {
 func (h *httpDecoder) header(d dir, m *httpHalf, name, value []byte) {
 	s := h.s
 	f := fieldOf(name)
+	m.lastHdr = f
 	switch f {
 	case fieldContentLength:
 		n, ok := parseDec(value)
@@ -357,6 +361,32 @@ func (h *httpDecoder) header(d dir, m *httpHalf, name, value []byte) {
 			p.tx.ClientAddr = s.keep(p, forwardedFor(value))
 		}
 	}
+}
+
+// cutHeader: a line in a header block that is no header line may be the
+// rest of the line before, cut by a read ("Referer: http://bob:s3" +
+// "cret@h/"). The free-text field that line gave loses its last segment
+// (cutTail); the record says so.
+func (h *httpDecoder) cutHeader(m *httpHalf) {
+	f := m.lastHdr
+	m.lastHdr = fieldOther
+	p := h.s.get(m.id)
+	if p == nil {
+		return
+	}
+	var v *string
+	switch f {
+	case fieldReferer:
+		v = &p.tx.Referer
+	case fieldUserAgent:
+		v = &p.tx.UserAgent
+	case fieldXForwardedFor, fieldForwarded:
+		v = &p.tx.ClientAddr
+	default:
+		return
+	}
+	h.s.note(p, "a line in the header block that is no header may be the rest of the one before")
+	*v = cutTail(*v)
 }
 
 func (h *httpDecoder) endHeaders(l layer, d dir, m *httpHalf) {

@@ -291,12 +291,14 @@ func (c *icapDecoder) header(d dir, m *icapHalf, name, value []byte) {
 	case f == fieldXAuthenticatedUser && p.tx.User == "":
 		var buf [256]byte
 		p.tx.User = s.keep(p, authenticatedUser(value, buf[:]))
+		clear(buf[:]) // it may have held a password
 	}
 }
 
 // authenticatedUser decodes X-Authenticated-User: base64 of
 // "scheme://user" (e.g. "WinNT://CORP/alice") or, if not base64, the value
-// itself; the scheme is dropped.
+// itself; the scheme is dropped, and so is a ":password" part a client or
+// a hostile header put behind the user, as in Basic credentials.
 func authenticatedUser(v, buf []byte) []byte {
 	if base64.StdEncoding.DecodedLen(len(v)) <= len(buf) {
 		if n, err := base64.StdEncoding.Decode(buf, v); err == nil && !isBinary(buf[:n]) {
@@ -305,6 +307,9 @@ func authenticatedUser(v, buf []byte) []byte {
 	}
 	if i := bytes.Index(v, []byte("://")); i >= 0 {
 		v = v[i+3:]
+	}
+	if i := bytes.IndexByte(v, ':'); i >= 0 {
+		v = v[:i]
 	}
 	return v
 }

@@ -89,3 +89,19 @@ func validPort[T string | []byte](p T) bool {
 	}
 	return true
 }
+
+// cutTail drops what follows the last '/' or '\' of v, unless that is
+// userinfo followed by a host (an '@' in any spelling, then host[:port]): a
+// value that a read may have cut can end in the first part of a password
+// whose '@' is in the next line, in any spelling of the ':' before it
+// ("http://u%3APw9S", "http://u@v:Pw9S").
+func cutTail(v string) string {
+	i := strings.LastIndexAny(v, `/\`)
+	seg := v[i+1:]
+	if at := userinfo.LastAt(seg); at >= 0 {
+		if host := seg[at+userinfo.AtLen(seg, at):]; validHostPort(host) && strings.IndexByte(host, '%') < 0 {
+			return v
+		}
+	}
+	return v[:i+1]
+}

@@ -2,6 +2,7 @@ package mwg
 
 import (
 	"bytes"
+	"encoding/base64"
 	"regexp"
 	"strings"
 	"testing"
@@ -29,6 +30,9 @@ func passwordTraces(url string) map[string]string {
 		"HTTP-1-S.txt": ">>>\nGET " + url + " HTTP/1.1\nHost: host.example\nReferer: " + url + "\n\n<<<\nHTTP/1.1 200 OK\nContent-Length: 0\n\n",
 		"ICAP-1-S.txt": ">>>\nREQMOD " + url + " ICAP/1.0\nHost: " + url + "\nX-Client-IP: " + url + "\nEncapsulated: req-hdr=0, null-body=60\n\nGET " + url +
 			" HTTP/1.1\nHost: " + url + "\n\n<<<\nICAP/1.0 204 No Content\nEncapsulated: null-body=0\n\n",
+		"ICAP-2-S.txt": ">>>\nREQMOD icap://i/r ICAP/1.0\nX-Authenticated-User: " + base64.StdEncoding.EncodeToString([]byte(url)) +
+			"\nEncapsulated: null-body=0\n\n<<<\nICAP/1.0 204 No Content\n\n>>>\nREQMOD icap://i/r ICAP/1.0\nX-Authenticated-User: " + url +
+			"\nEncapsulated: null-body=0\n\n<<<\nICAP/1.0 204 No Content\n\n",
 		"FTP-1-CC.txt": "<<<\n220 ready\n>>>\nUSER " + url + "\n<<<\n331 pw\n>>>\nPASS x\n<<<\n230 ok\n>>>\nCWD " + url + "\n<<<\n250 ok\n>>>\nPWD\n<<<\n257 \"" + url +
 			"\"\n>>>\nRETR " + url + "\n<<<\n550 no\n>>>\nDELE f\n<<<\n250 ok\n",
 		"FTP-1-SC.txt": ">>>\nUSER " + url + "\n<<<\n530 no\n>>>\nUSER u:" + url + "\n<<<\n530 no\n",
@@ -62,6 +66,29 @@ func TestNoPasswordInAnyField(t *testing.T) {
 			opts := DefaultOptions()
 			opts.MarkerMode = mode
 			checkNoPassword(t, tt.In, secret, opts)
+		}
+		checkCutPassword(t, tt.In)
+	}
+}
+
+// checkCutPassword: url with its password cut by a read in the middle, as
+// an FTP command argument and as a Referer: the first part ("Pw9S") reaches
+// no field.
+func checkCutPassword(t *testing.T, url string) {
+	t.Helper()
+	i := strings.Index(url, secret)
+	if i < 0 { // spelled apart
+		return
+	}
+	k := i + 4
+	for file, trace := range map[string]string{
+		"FTP-2-SC.txt": ">>>\nUSER bob\n<<<\n331 pw\n>>>\nPASS x\n<<<\n230 ok\n>>>\nRETR " + url[:k] + "\n>>>\n" + url[k:] + "\n<<<\n226 ok\n",
+		"HTTP-2-C.txt": ">>>\nGET /x HTTP/1.1\nHost: h.example\nReferer: " + url[:k] + "\n>>>\n" + url[k:] + "\n\n<<<\nHTTP/1.1 204 No Content\n\n",
+	} {
+		for _, tx := range feedLines(t, file, DefaultOptions(), tailLines([]byte(trace), false)) {
+			if got := format(tx); strings.Contains(got, secret[:4]) {
+				t.Errorf("%s of %q cut after %q: %s", file, url, url[:k], got)
+			}
 		}
 	}
 }

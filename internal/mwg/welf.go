@@ -1,6 +1,7 @@
 package mwg
 
 import (
+	"net/netip"
 	"strconv"
 	"strings"
 	"time"
@@ -83,10 +84,12 @@ func (e *Exchange) Incomplete() bool {
 //	WELF      source                                                   writer
 //	proto     primary Proto: http, https (decrypted), ftp, icap        Str
 //	src       C.ClientAddr (X-Forwarded-For, Forwarded, X-Client-IP),  Str
-//	          else S.ClientAddr, else the address of C.SrcAddr
-//	srcport   the port of C.SrcAddr, when src is its address           Str
+//	          else S.ClientAddr, else the address of C.SrcAddr; a
+//	          client address that is no IP address (a port after it is
+//	          dropped) goes to unvalidated_src instead
+//	srcport   the port of C.SrcAddr, when src is its address           Int
 //	dst       the address of S.DstAddr (the server MWG connected to)   Str
-//	dstport   the port of S.DstAddr when dst is written, else primary  Str/Int
+//	dstport   the port of S.DstAddr when dst is written, else primary  Int
 //	          Port when dstname is
 //	dstname   C.Host, else S.Host (URL, CONNECT authority, Host         Str
 //	          header, FTP user@host)
@@ -118,6 +121,10 @@ func (e *Exchange) Incomplete() bool {
 //	upstream_src     S.SrcAddr: the address MWG connected from         Str
 //	http_op http_arg http_host http_result                             Str/Int
 //	                 ICAP: the encapsulated HTTP message
+//	unvalidated_src  a client address from a header that is no IP      Str
+//	                 address: src is then C.SrcAddr's
+//	unvalidated_peer C.SrcAddr when its address is no IP address       Str
+//	unvalidated_dst  S.DstAddr when its address is no IP address       Str
 func (e *Exchange) WriteWELF(w welf.FieldWriter) {
 	p, data := e.primary()
 	if p == nil {
@@ -127,15 +134,20 @@ func (e *Exchange) WriteWELF(w welf.FieldWriter) {
 	joined := c != nil && s != nil
 
 	w.Str("proto", p.Proto)
-	src, srcPort := e.source()
+	src, srcPort, claimed, badPeer := e.source()
 	w.Str("src", src)
-	w.Str("srcport", srcPort)
+	writePort(w, "srcport", srcPort)
 	dstname := firstOf(c, s, func(tx *Transaction) string { return tx.Host })
+	badDst := ""
 	if s != nil && s.DstAddr != "" {
-		dst, port := SplitAddr(s.DstAddr)
-		w.Str("dst", dst)
-		w.Str("dstport", port)
-	} else if dstname != "" && p.Port > 0 {
+		if dst, port := SplitAddr(s.DstAddr); validIP(dst) {
+			w.Str("dst", dst)
+			writePort(w, "dstport", port)
+		} else {
+			badDst = s.DstAddr // a marker line's address that is none
+		}
+	}
+	if (s == nil || s.DstAddr == "" || badDst != "") && dstname != "" && p.Port > 0 {
 		w.Int("dstport", int64(p.Port))
 	}
 	w.Str("dstname", dstname)
@@ -190,23 +202,60 @@ func (e *Exchange) WriteWELF(w welf.FieldWriter) {
 	if p.HTTP.Status > 0 {
 		w.Int("http_result", int64(p.HTTP.Status))
 	}
+	w.Str("unvalidated_src", claimed)
+	w.Str("unvalidated_peer", badPeer)
+	w.Str("unvalidated_dst", badDst)
 }
 
-// source picks src and, when it belongs to it, srcport.
-func (e *Exchange) source() (addr, port string) {
+// source picks src and, when it belongs to it, srcport. A client address
+// from a header is whatever the client wrote there: unless it is an IP
+// address (with a port, as Forwarded allows) it comes back as claimed, and
+// src is the peer's; a peer address that is none comes back as badPeer.
+func (e *Exchange) source() (addr, port, claimed, badPeer string) {
 	c, s := e.Client, e.Server
 	var peer, peerPort string
 	if c != nil {
-		peer, peerPort = SplitAddr(c.SrcAddr)
+		if peer, peerPort = SplitAddr(c.SrcAddr); peer != "" && !validIP(peer) {
+			peer, peerPort, badPeer = "", "", c.SrcAddr // a marker line's address that is none
+		}
 	}
 	addr = firstOf(c, s, func(tx *Transaction) string { return tx.ClientAddr })
+	if addr != "" {
+		host, _ := SplitAddr(addr)
+		if len(host) > 2 && host[0] == '[' && host[len(host)-1] == ']' {
+			host = host[1 : len(host)-1]
+		}
+		if validIP(host) {
+			addr = host
+		} else {
+			addr, claimed = "", addr
+		}
+	}
 	if addr == "" {
 		addr = peer
 	}
 	if addr != "" && addr == peer {
 		port = peerPort
 	}
-	return addr, port
+	return addr, port, claimed, badPeer
+}
+
+// writePort writes the port of a marker line's address in canonical form
+// ("0080" is 80: a SIEM's port type takes no leading zeros).
+func writePort(w welf.FieldWriter, key, port string) {
+	if port == "" {
+		return
+	}
+	if n := atoiPort(port); n > 0 || strings.Trim(port, "0") == "" {
+		w.Int(key, int64(n))
+	}
+}
+
+// validIP reports whether a is an IPv4 or IPv6 address without zone: what
+// a SIEM's address type takes.
+func validIP(a string) bool {
+	ip, err := netip.ParseAddr(a)
+	return err == nil && ip.Zone() == ""
 }
 
 // firstOf returns field of a, else of b; nil transactions have none.

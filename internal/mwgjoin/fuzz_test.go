@@ -59,6 +59,14 @@ func FuzzJoiner(f *testing.F) {
 	f.Add(fuzzRecords(roundRobin(fixture("HTTP-3e0001-C.txt", fuzzPaths[0], false), fixture("HTTP-3e0001-S.txt", fuzzPaths[10], false),
 		fixture("HTTP-2c000b-S.txt", fuzzPaths[1], false), fixture("HTTP-2c0011-S.txt", fuzzPaths[11], false))...))
 	f.Add([]byte("\x00>>>\n\x01\x1e\x2dGET / HTTP/1.1\x1e\xff\x1e\x70<<<"))
+	var typed []tailRecord // typed fields from hostile headers and marker lines
+	for _, l := range []string{">>> [a]:1 -> 192.0.2.1:2", "GET http://a/ HTTP/1.1", "X-Forwarded-For: a b", "", "<<<", "HTTP/1.1 204 No", ""} {
+		typed = append(typed, tailRecord{path: fuzzPaths[0], line: []byte(l)})
+	}
+	for _, l := range []string{">>> 192.0.2.1:3 -> [::::]:80", "GET http://a/ HTTP/1.1", "", "<<<", "HTTP/1.1 204 No", ""} {
+		typed = append(typed, tailRecord{path: fuzzPaths[1], line: []byte(l)})
+	}
+	f.Add(fuzzRecords(typed...))
 
 	f.Fuzz(func(t *testing.T, input []byte) {
 		cfg := Config{
@@ -83,6 +91,7 @@ func FuzzJoiner(f *testing.F) {
 			if _, err := b.Finish(); err != nil {
 				t.Fatalf("encoding: %v", err)
 			}
+			o.WriteWELF(typedChecker{t})
 		}
 		now := t0
 		var offsets [len(fuzzPaths)]int64
