@@ -94,7 +94,7 @@ func (j *Joiner) emitRequest(key string, p pending, why correlate.Reason, emit E
 	j.count(&j.output, why)
 	emit(&j.output)
 	j.output = Output{}
-	j.doneRequests.insertNew(key, kinds)
+	j.doneRequests.insertNewOutput(key, kinds, p)
 }
 
 // count adds an output to the counters and sets its Partial.
