@@ -1,0 +1,55 @@
+package test
+
+import (
+	"fmt"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/welfbridge/welfbridge/internal/transport/rsyslogtest"
+)
+
+// hostileHosts are gateway hosts (the Airlock "host" field, which becomes
+// the syslog HOSTNAME) that a syslog parser could take for something else
+// than a host name: a TAG with a PID, a TAG, a path, an address.
+var hostileHosts = []string{"sshd[1]", "evil:", "cron", "gw/01", "a@b", "[::1]", "2001:db8::1", "gw:1", "gw]", "gw 01", "gw\nx", "gw.", "_", "gw-", "-"}
+
+// TestHostileSyslogHost: whatever a record's gateway host holds, a real
+// rsyslog reads the syslog message's MSG as the WELF record, byte for byte,
+// over RFC 3164 and RFC 5424: the host cannot shift the header (pose as the
+// TAG, forge the program name a receiver routes on, or push the TAG into
+// the MSG).
+func TestHostileSyslogHost(t *testing.T) {
+	var lines []string
+	for i, h := range hostileHosts {
+		lines = append(lines, fmt.Sprintf(`{"log_id":"WR-SG-X","host":%s,"req_id":"H%d"}`, jsonString(h), i))
+	}
+	dir := t.TempDir()
+	in := writeLines(t, dir, "in.log", lines...)
+	// The WELF records, as a file destination writes them.
+	file := filepath.Join(dir, "out.welf")
+	mustRun(t, tailInput("a", in)+welfOutput("*", "Destination file://"+file, "Time_Zone UTC", "Line_Ending lf", single))
+	want := strings.Split(strings.TrimSuffix(readOutput(t, file), "\n"), "\n")
+	if len(want) != len(lines) {
+		t.Fatalf("%d records for %d lines", len(want), len(lines))
+	}
+	for _, format := range []string{"rfc3164", "rfc5424"} {
+		t.Run(format, func(t *testing.T) {
+			s := rsyslogtest.Start(t, rsyslogtest.Config{UDP: true})
+			mustRun(t, tailInput("a", in)+welfOutput("*", "Destination udp://"+s.UDPAddr, "Syslog_Format "+format, "Time_Zone UTC", single))
+			got := s.WaitLines(len(want), 10*time.Second)
+			for i := range got {
+				got[i] = strings.TrimPrefix(got[i], " ") // rsyslog keeps RFC 3164's space before MSG
+			}
+			for i := range min(len(got), len(want)) {
+				if got[i] != want[i] {
+					t.Errorf("host %q: rsyslog MSG\n got %s\nwant %s", hostileHosts[i], got[i], want[i])
+				}
+			}
+			if len(got) != len(want) {
+				t.Errorf("%d messages, want %d", len(got), len(want))
+			}
+		})
+	}
+}
