@@ -1,6 +1,7 @@
 package test
 
 import (
+	"fmt"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -42,5 +43,45 @@ func TestHostileReusedReqID(t *testing.T) {
 				t.Errorf("counters %s, want %s", got, want)
 			}
 		})
+	}
+}
+
+// TestHostileIDsStateFile: requests whose req_id and sess_id hold
+// separators, control bytes, JSON escapes, non-UTF-8 bytes or are as long
+// as an id may be survive a restart through State_File and join their
+// own records only, each once.
+func TestHostileIDsStateFile(t *testing.T) {
+	ids := []string{" ", "R\nS", "R\x00S", `R"S`, "R\\u0000S", "R\xffS", "R S\t", "R=S", strings.Repeat("I", 256), "R\u2028S"}
+	dir := t.TempDir()
+	state := filepath.Join(dir, "welf.state")
+	out := filepath.Join(dir, "out.welf")
+	props := []string{"Destination file://" + out, "Time_Zone UTC", "Line_Ending lf", "Conntrace on", "State_File " + state}
+	var first, second []string
+	for i, id := range ids {
+		first = append(first, fmt.Sprintf(`{"@timestamp":"2024-03-05T09:12:44.000+01:00","log_id":"WR-SG-CONNTRACE","host":"gw","req_id":%s,"sess_id":%s,"client_ip":"10.0.0.%d"}`, jsonString(id), jsonString(id), i))
+		second = append(second, fmt.Sprintf(`{"@timestamp":"2024-03-05T09:12:44.500+01:00","log_id":"WR-SG-SUMMARY","host":"gw","req_id":%s,"sess_id":%s,"http_status":"%d"}`, jsonString(id), jsonString(id), 200+i))
+	}
+	r := mustRun(t, tailInput("a", writeLines(t, dir, "1.log", first...))+welfOutput("*", props...))
+	if !strings.Contains(r.stderr, fmt.Sprintf("saved %d pending requests", len(ids))) {
+		t.Fatalf("first run did not save its state:\n%s", r.stderr)
+	}
+	r = mustRun(t, tailInput("a", writeLines(t, dir, "2.log", second...))+welfOutput("*", props...))
+	got := strings.Split(strings.TrimSuffix(readOutput(t, out), "\n"), "\n")
+	if len(got) != len(ids) {
+		t.Fatalf("%d records for %d requests:\n%s", len(got), len(ids), strings.Join(got, "\n"))
+	}
+	seen := map[int]bool{}
+	for _, rec := range got {
+		var i int
+		if _, err := fmt.Sscanf(rec[strings.Index(rec, "src=10.0.0.")+len("src=10.0.0."):], "%d", &i); err != nil {
+			t.Fatalf("no src in %s", rec)
+		}
+		if !strings.Contains(rec, fmt.Sprintf("result=%d ", 200+i)) || seen[i] || strings.Contains(rec, "partial=") {
+			t.Errorf("request %d (req_id %q) not joined with its own summary once:\n%s", i, ids[i], rec)
+		}
+		seen[i] = true
+	}
+	if got, want := correlationCounters(t, r.stderr), fmt.Sprintf("in=%d joined=%d partial=0 duplicate=0 orphan=0", 2*len(ids), 2*len(ids)); got != want {
+		t.Errorf("counters %s, want %s", got, want)
 	}
 }
