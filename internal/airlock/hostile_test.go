@@ -192,10 +192,12 @@ func TestSecretFields(t *testing.T) {
 			[]string{"authorization=<redacted>", "Proxy_Authorization=<redacted>", "cookie=<redacted>", "Set_Cookie=<redacted>", "X_Api_Key=<redacted>", "api_key=<redacted>"}},
 		{"tokens and keys", []string{"access_token", "t1", "refreshToken", "t2", "client_secret", "s1", "credentials", "c1", "private-key", "k", "auth", "a", "PIN", "1234"},
 			[]string{"access_token=<redacted>", "refreshToken=<redacted>", "client_secret=<redacted>", "credentials=<redacted>", "private_key=<redacted>", "auth=<redacted>", "PIN=<redacted>"}},
+		{"bearer tokens, JWTs and session ids", []string{"jwt", "j1", "Bearer", "b1", "JSESSIONID", "s1", "session", "s2", "sid", "s3", "otp", "123456", "privkey", "k"},
+			[]string{"jwt=<redacted>", "Bearer=<redacted>", "JSESSIONID=<redacted>", "session=<redacted>", "sid=<redacted>", "otp=<redacted>", "privkey=<redacted>"}},
 		{"repeated and colliding", []string{"password", "a", "password", "b", "pass.word", "c"},
 			[]string{"password=<redacted>", "password_2=<redacted>", "pass_word=<redacted>"}},
-		{"not secrets", []string{"author", "a", "passenger", "p", "keyword", "k", "pinned", "x", "audit_token", "jdoe", "audit_token", "alice", "sess_auth", "true"},
-			[]string{"user=alice", "sess_auth=true", "author=a", "passenger=p", "keyword=k", "pinned=x", "audit_token=jdoe"}},
+		{"not secrets", []string{"author", "a", "passenger", "p", "keyword", "k", "pinned", "x", "sidebar", "y", "session_count", "2", "audit_token", "jdoe", "audit_token", "alice", "sess_auth", "true"},
+			[]string{"user=alice", "sess_auth=true", "author=a", "passenger=p", "keyword=k", "pinned=x", "sidebar=y", "session_count=2", "audit_token=jdoe"}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -44,8 +44,8 @@ func namesSecret[T ~string | ~[]byte](key T) bool {
 // only when they are the whole key.
 var (
 	secretWords = [...]string{"password", "passwd", "passphrase", "secret", "token", "apikey",
-		"authorization", "cookie", "credential", "privatekey"}
-	secretKeys = [...]string{"auth", "pass", "pwd", "pw", "pin"}
+		"authorization", "cookie", "credential", "privatekey", "privkey", "bearer", "jwt", "sessionid"}
+	secretKeys = [...]string{"auth", "pass", "pwd", "pw", "pin", "otp", "sid", "session"}
 )
 
 // AppendRedactedSecrets appends text to dst with the value of every JSON
