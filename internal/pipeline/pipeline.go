@@ -593,6 +593,11 @@ func (w *worker) unparsedRecord(ev *event.Event, line []byte, reason string) {
 		w.scratch = airlock.AppendRedactedSecrets(w.scratch, line)
 		line = w.scratch[start:]
 	}
+	if bytes.IndexByte(line, '=') >= 0 || bytes.IndexByte(line, ':') >= 0 { // and "password=…", "Authorization: …"
+		start := len(w.scratch)
+		w.scratch = airlock.AppendRedactedSecretPairs(w.scratch, line)
+		line = w.scratch[start:]
+	}
 	w.report("record not decoded (%s): %s", reason, preview(line))
 	if w.p.cfg.Unparsed == config.UnparsedDrop {
 		w.acct.unparsedDropped++
