@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/welfbridge/welfbridge/internal/transport/rsyslogtest"
+	"github.com/welfbridge/welfbridge/internal/transport/syslogngtest"
 )
 
 // hostileHosts are gateway hosts (the Airlock "host" field, which becomes
@@ -45,6 +46,23 @@ func TestHostileSyslogHost(t *testing.T) {
 			for i := range min(len(got), len(want)) {
 				if got[i] != want[i] {
 					t.Errorf("host %q: rsyslog MSG\n got %s\nwant %s", hostileHosts[i], got[i], want[i])
+				}
+			}
+			if len(got) != len(want) {
+				t.Errorf("%d messages, want %d", len(got), len(want))
+			}
+		})
+	}
+	// syslog-ng too (RFC 3164 and RFC 5424 over TCP).
+	for _, format := range []string{"rfc3164", "rfc5424"} {
+		t.Run("syslog-ng "+format, func(t *testing.T) {
+			s := syslogngtest.Start(t, syslogngtest.Config{})
+			mustRun(t, tailInput("a", in)+welfOutput("*", "Destination tcp://"+s.TCPAddr, "Syslog_Format "+format, "Time_Zone UTC", single))
+			s.WaitRecords(len(want), 20*time.Second)
+			got := s.Records()
+			for i := range min(len(got), len(want)) {
+				if got[i].MSG != want[i] {
+					t.Errorf("host %q: syslog-ng MSG\n got %s\nwant %s", hostileHosts[i], got[i].MSG, want[i])
 				}
 			}
 			if len(got) != len(want) {

@@ -2,6 +2,7 @@ package syslog
 
 import (
 	"fmt"
+	"net/netip"
 	"strconv"
 	"strings"
 	"time"
@@ -206,7 +207,7 @@ func AppendMessage(dst []byte, rec *sink.Record, opt *Options) []byte {
 		dst = append(dst, '1', ' ')
 		dst = appendStamp5424(dst, rec.Time)
 		dst = append(dst, ' ')
-		dst = appendField(dst, hostname(rec, opt), maxHostname, false)
+		dst = appendHostname5424(dst, hostname(rec, opt))
 		dst = append(dst, ' ')
 		dst = appendField(dst, appName(opt), maxAppName, false)
 		dst = append(dst, " - - - "...) // PROCID, MSGID, STRUCTURED-DATA
@@ -329,6 +330,29 @@ func appendHostname3164(dst []byte, h string) []byte {
 	for i := 0; i < len(h); i++ {
 		c := h[i]
 		if !isAlnum(c) && c != '.' && c != '-' && c != '_' {
+			c = '_'
+		}
+		dst = append(dst, c)
+	}
+	return dst
+}
+
+// appendHostname5424 appends at most maxHostname bytes of an RFC 5424
+// HOSTNAME, each byte but letters, digits, '.', '-' and '_' replaced by
+// '_', except the colons of an IPv6 address. RFC 5424 allows any printable
+// ASCII, but syslog-ng rejects a message whose HOSTNAME holds '[' or a
+// colon outside an address ("Error processing log message"), and the
+// record would reach its parsers as an error text.
+func appendHostname5424(dst []byte, s string) []byte {
+	s = s[:min(len(s), maxHostname)]
+	ipv6 := false
+	if strings.IndexByte(s, ':') >= 0 {
+		addr, err := netip.ParseAddr(s)
+		ipv6 = err == nil && addr.Zone() == ""
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !isAlnum(c) && c != '.' && c != '-' && c != '_' && !(ipv6 && c == ':') {
 			c = '_'
 		}
 		dst = append(dst, c)

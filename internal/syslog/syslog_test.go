@@ -2,6 +2,7 @@ package syslog
 
 import (
 	"bytes"
+	"net/netip"
 	"strings"
 	"testing"
 	"time"
@@ -84,6 +85,22 @@ func TestAppendMessage(t *testing.T) {
 		rec:  sink.Record{Time: when, Severity: 6, Line: []byte("id=x")},
 		opt:  Options{Format: FormatRFC3164, Facility: 16},
 		want: `<134>Mar  5 06:08:09 - welfbridge: id=x`,
+	}, {
+		// syslog-ng rejects these (TestHostileSyslogHost).
+		name: "rfc5424 hostname with brackets and colons",
+		rec:  sink.Record{Time: when, Severity: 6, Host: "sshd[1]:gw:1", Line: []byte("id=x")},
+		opt:  Options{Facility: 16},
+		want: `<134>1 2024-03-05T06:08:09.123456Z sshd_1__gw_1 welfbridge - - - id=x`,
+	}, {
+		name: "rfc5424 IPv6 hostname kept",
+		rec:  sink.Record{Time: when, Severity: 6, Host: "2001:db8::1", Line: []byte("id=x")},
+		opt:  Options{Facility: 16},
+		want: `<134>1 2024-03-05T06:08:09.123456Z 2001:db8::1 welfbridge - - - id=x`,
+	}, {
+		name: "rfc5424 IPv6 literal in brackets and with a zone",
+		rec:  sink.Record{Time: when, Severity: 6, Host: "[::1]", Line: []byte("id=x")},
+		opt:  Options{Facility: 16, Hostname: "fe80::1%eth0"},
+		want: `<134>1 2024-03-05T06:08:09.123456Z fe80__1_eth0 welfbridge - - - id=x`,
 	}, {
 		// rsyslog would take each of these for the TAG (TestHostileSyslogHost).
 		name: "rfc3164 hostname that could pass for a TAG",
@@ -320,6 +337,7 @@ func FuzzHeaderLen(f *testing.F) {
 	f.Add(uint8(1), 23, 7, "", "app:[x]", "", int64(0), int64(0))
 	f.Add(uint8(2), 0, -1, "h h", "a\x00b", "relay", int64(-62135596800), int64(0))
 	f.Add(uint8(1), 16, 6, "sshd[1]", "", "", int64(1709618889), int64(0))
+	f.Add(uint8(0), 16, 6, "gw:1[x]", "", "", int64(1709618889), int64(0))
 	f.Fuzz(func(t *testing.T, format uint8, facility, severity int, host, app, hostname string, sec, nsec int64) {
 		rec := sink.Record{Time: time.Unix(sec, nsec), Severity: severity, Host: host, Line: []byte("id=x")}
 		opt := Options{Format: Format(format), Facility: facility, AppName: app, Hostname: hostname}
@@ -331,6 +349,15 @@ func FuzzHeaderLen(f *testing.F) {
 		for _, c := range msg[:n] {
 			if c < ' ' || c > '~' {
 				t.Fatalf("header %q holds byte %#x", msg[:n], c)
+			}
+		}
+		if opt.Format != FormatRFC3164 && opt.Format != FormatRaw {
+			// syslog-ng takes the HOSTNAME for one: host-name bytes, and
+			// colons only in an IPv6 address.
+			fields := strings.SplitN(string(msg[:n]), " ", 4)
+			host := fields[2]
+			if _, err := netip.ParseAddr(host); err != nil && strings.Trim(host, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-_") != "" {
+				t.Fatalf("RFC 5424 header %q: HOSTNAME %q", msg[:n], host)
 			}
 		}
 		if opt.Format == FormatRFC3164 {
