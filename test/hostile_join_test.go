@@ -85,3 +85,25 @@ func TestHostileIDsStateFile(t *testing.T) {
 		t.Errorf("counters %s, want %s", got, want)
 	}
 }
+
+// TestHostileConflictingComponents: records joined under one req_id that
+// disagree on a field (another gateway, client, mapping, vhost, attack
+// type) keep every value: the first component's (summary, conntrace,
+// block, block detail, in that order) in the field, the others beside it
+// under the field's own key, none lost.
+func TestHostileConflictingComponents(t *testing.T) {
+	lines := []string{
+		`{"@timestamp":"2024-03-05T09:12:44.000+01:00","log_id":"WR-SG-CONNTRACE","host":"gw","req_id":"P1","client_ip":"1.1.1.1","mapping":"m1","vhost":"v1"}`,
+		`{"@timestamp":"2024-03-05T09:12:44.100+01:00","log_id":"WR-SG-BLOCK-1","host":"gw","req_id":"P1","message":"block","attack_type":"A1","mapping":"m3"}`,
+		`{"@timestamp":"2024-03-05T09:12:44.200+01:00","log_id":"WR-SG-BLOCKDET-1","host":"gw","req_id":"P1","message":"detail","attack_type":"A2"}`,
+		`{"@timestamp":"2024-03-05T09:12:44.500+01:00","log_id":"WR-SG-SUMMARY","host":"gw2","req_id":"P1","http_status":"200","client_ip":"2.2.2.2","mapping":"m2"}`,
+	}
+	for _, parsed := range []bool{false, true} {
+		t.Run(fmt.Sprint("parsed=", parsed), func(t *testing.T) {
+			got, _ := runLines(t, lines, parsed, "Conntrace on")
+			assertRecords(t, got, []string{
+				`id=firewall time="2024-03-05 08:12:44" fw=gw2 pri=4 src=2.2.2.2 dstname=v1 result=200 cat=A1 cat_action=block msg=detail log_id=WR-SG-BLOCK-1 req_id=P1 mapping=m2 host=gw mapping_2=m1 client_ip=1.1.1.1 mapping_3=m3 attack_type=A2`,
+			})
+		})
+	}
+}
