@@ -4,6 +4,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/welfbridge/welfbridge/internal/airlock"
 )
 
 // TestReplayedChunk: Fluent Bit flushes the same chunk twice. The second
@@ -131,4 +133,22 @@ func TestRecentCapacity(t *testing.T) {
 		add("request_conntrace"), add("request_summary"), tick, addAt("reject", 2*time.Minute), tick, add("blocked_block"), drain)
 	diffLines(t, "outputs", got, []string{lineBlockedUnblocked, lineRequest, lineReject, withPartial(lineBlockedBlock, "shutdown")})
 	checkCounters(t, j, "in=6 joined=5 partial=1 duplicate=0 orphan=0 partial_timeout=0 partial_pressure=0 partial_shutdown=1")
+}
+
+// TestEmittedForgets: the fields remembered of emitted records are
+// forgotten with their IDs, so the memory stays within RecentCapacity.
+func TestEmittedForgets(t *testing.T) {
+	e := newEmitted(2)
+	for i := range 10 {
+		id := string(rune('a' + i))
+		var rec airlock.Record
+		rec.Set([]byte("req_id"), []byte(id))
+		p := newPending(appendComponent(nil, &rec, airlock.KindSummary, base), airlock.KindSummary, 0)
+		e.insertNewOutput(id, bit(airlock.KindSummary), p)
+		e.add([]byte(id), bit(airlock.KindBlock))
+		e.noteRecord([]byte(id), airlock.KindBlock, []byte("x"))
+	}
+	if len(e.kinds) != 2 || len(e.records) != 4 {
+		t.Errorf("%d IDs and %d records remembered, want 2 and 4", len(e.kinds), len(e.records))
+	}
 }

@@ -111,7 +111,7 @@ func (e *emitted) insertNewOutput(id string, kinds kindSet, p pending) {
 		if !ok {
 			return
 		}
-		if c.kind != kindUser {
+		if c.kind != kindUser && kinds.has(c.kind) { // forgotten with the kinds of id
 			e.noteRecordHash(h, c.kind, c.fields)
 		}
 	}
