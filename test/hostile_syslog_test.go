@@ -71,3 +71,32 @@ func TestHostileSyslogHost(t *testing.T) {
 		})
 	}
 }
+
+// TestHostileOversizeUDP: records whose structured fields alone exceed a
+// UDP datagram (a huge host, req_id, client_ip) are counted and reported,
+// not sent, and do not hold up the records behind them (they were retried
+// until the shutdown dropped every record of the batch).
+func TestHostileOversizeUDP(t *testing.T) {
+	dir := t.TempDir()
+	huge := strings.Repeat("h", 70000)
+	lines := []string{
+		`{"log_id":"WR-SG-X","host":"` + huge + `","req_id":"A"}`,
+		`{"log_id":"WR-SG-X","host":"gw","req_id":"B1"}`,
+		`{"log_id":"WR-SG-X","host":"gw","req_id":"` + huge + `"}`,
+		`{"log_id":"WR-SG-X","host":"gw","client_ip":"` + huge + `"}`,
+		`{"log_id":"WR-SG-X","host":"gw","req_id":"B2"}`,
+	}
+	s := rsyslogtest.Start(t, rsyslogtest.Config{UDP: true})
+	r := mustRun(t, tailInput("a", writeLines(t, dir, "in.log", lines...), "Buffer_Max_Size 1M")+
+		welfOutput("*", "Destination udp://"+s.UDPAddr, "Time_Zone UTC", "Shutdown_Timeout 2s", single))
+	equalLines(t, "rsyslog MSG", s.WaitLines(2, 10*time.Second), []string{
+		`id=firewall time="2024-03-05 08:00:00" fw=gw pri=6 log_id=WR-SG-X req_id=B1`,
+		`id=firewall time="2024-03-05 08:00:00" fw=gw pri=6 log_id=WR-SG-X req_id=B2`,
+	})
+	if n := strings.Count(r.stderr, "more than a UDP datagram holds"); n != 3 {
+		t.Errorf("%d records reported too large, want 3:\n%s", n, r.stderr)
+	}
+	if !strings.Contains(r.stderr, "exit: events=5 written=2 unparsed=3 ") || !strings.Contains(r.stderr, " dropped=0 ") {
+		t.Errorf("counters:\n%s", r.stderr)
+	}
+}

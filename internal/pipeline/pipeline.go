@@ -640,6 +640,9 @@ func (w *worker) fw(recordHost []byte) string {
 	return w.hostStr
 }
 
+// maxDatagram is the largest UDP payload over IPv4.
+const maxDatagram = 65507
+
 // finish completes the record in the builder and queues it for the batch.
 func (w *worker) finish(t time.Time, pri int, host string) {
 	rec, err := w.welf.Finish()
@@ -648,6 +651,16 @@ func (w *worker) finish(t time.Time, pri int, host string) {
 		w.acct.failed++
 		w.report("record not encoded: %v", err)
 		return
+	}
+	if w.p.cfg.Destination.Scheme == "udp" {
+		if n := len(rec) + w.p.overhead(&sink.Record{Time: t, Severity: pri, Host: host}); n > maxDatagram {
+			// Its structured fields alone exceed Max_Size: it could never
+			// be sent and would hold up every record behind it.
+			w.res.Unparsed++
+			w.acct.failed++
+			w.report("record not written: %d bytes with its syslog header, more than a UDP datagram holds (its structured fields alone exceed Max_Size)", n)
+			return
+		}
 	}
 	if w.welf.Truncated() {
 		w.truncated++
