@@ -93,10 +93,43 @@ func TestHostileOversizeUDP(t *testing.T) {
 		`id=firewall time="2024-03-05 08:00:00" fw=gw pri=6 log_id=WR-SG-X req_id=B1`,
 		`id=firewall time="2024-03-05 08:00:00" fw=gw pri=6 log_id=WR-SG-X req_id=B2`,
 	})
-	if n := strings.Count(r.stderr, "more than a UDP datagram holds"); n != 3 {
+	if n := strings.Count(r.stderr, "more than Max_Size 2048 (its structured fields alone exceed it)"); n != 3 {
 		t.Errorf("%d records reported too large, want 3:\n%s", n, r.stderr)
 	}
 	if !strings.Contains(r.stderr, "exit: events=5 written=2 unparsed=3 ") || !strings.Contains(r.stderr, " dropped=0 ") {
 		t.Errorf("counters:\n%s", r.stderr)
+	}
+}
+
+// TestHostileOversizeSplit: a record whose structured fields alone exceed
+// Max_Size (a URL, a req_id) would be cut by a receiver with that limit
+// (rsyslog's default maxMessageSize is 8k) and the rest read as a message
+// of its own, in both framings: a forged record starting where the
+// attacker chose. It is counted and reported instead, never sent.
+func TestHostileOversizeSplit(t *testing.T) {
+	dir := t.TempDir()
+	forged := strings.Repeat("R", 12000) + ` id=firewall fw=bank pri=1 src=6.6.6.6 result=200`
+	lines := []string{
+		`{"log_id":"WR-SG-X","host":"gw","req_id":"` + forged + `"}`,
+		`{"log_id":"WR-SG-X","host":"gw","req_id":"B1","entry_path":"/` + strings.Repeat("a", 12000) + `/x?fw=bank"}`,
+		`{"log_id":"WR-SG-X","host":"gw","req_id":"B2"}`,
+	}
+	in := writeLines(t, dir, "in.log", lines...)
+	for _, framing := range []string{"lf", "octet-counting"} {
+		t.Run(framing, func(t *testing.T) {
+			s := rsyslogtest.Start(t, rsyslogtest.Config{TCP: true, MaxMessageSize: "8k"})
+			r := mustRun(t, tailInput("a", in, "Buffer_Max_Size 1M")+
+				welfOutput("*", "Destination tcp://"+s.TCPAddr, "Framing "+framing, "Max_Size 8192", "Time_Zone UTC", single))
+			equalLines(t, "rsyslog MSG", s.WaitLines(1, 10*time.Second), []string{
+				`id=firewall time="2024-03-05 08:00:00" fw=gw pri=6 log_id=WR-SG-X req_id=B2`,
+			})
+			time.Sleep(200 * time.Millisecond) // a forged message would have arrived by now
+			if got := s.Lines(); len(got) != 1 {
+				t.Errorf("%d messages at rsyslog, want 1", len(got))
+			}
+			if n := strings.Count(r.stderr, "more than Max_Size 8192"); n != 2 {
+				t.Errorf("%d records reported too large, want 2:\n%s", n, r.stderr)
+			}
+		})
 	}
 }

@@ -640,9 +640,6 @@ func (w *worker) fw(recordHost []byte) string {
 	return w.hostStr
 }
 
-// maxDatagram is the largest UDP payload over IPv4.
-const maxDatagram = 65507
-
 // finish completes the record in the builder and queues it for the batch.
 func (w *worker) finish(t time.Time, pri int, host string) {
 	rec, err := w.welf.Finish()
@@ -652,13 +649,16 @@ func (w *worker) finish(t time.Time, pri int, host string) {
 		w.report("record not encoded: %v", err)
 		return
 	}
-	if w.p.cfg.Destination.Scheme == "udp" {
-		if n := len(rec) + w.p.overhead(&sink.Record{Time: t, Severity: pri, Host: host}); n > maxDatagram {
-			// Its structured fields alone exceed Max_Size: it could never
-			// be sent and would hold up every record behind it.
+	if w.p.overhead != nil && w.p.cfg.MaxSize > 0 {
+		if n := len(rec) + w.p.overhead(&sink.Record{Time: t, Severity: pri, Host: host}); n > w.p.cfg.MaxSize {
+			// Its structured fields alone exceed Max_Size, the receiver's
+			// limit: rsyslog would cut it and read the rest as a message
+			// of its own (a forged record), a UDP datagram or a RELP
+			// frame could not carry it and it would hold up every record
+			// behind it.
 			w.res.Unparsed++
 			w.acct.failed++
-			w.report("record not written: %d bytes with its syslog header, more than a UDP datagram holds (its structured fields alone exceed Max_Size)", n)
+			w.report("record not written: %d bytes with its syslog header, more than Max_Size %d (its structured fields alone exceed it)", n, w.p.cfg.MaxSize)
 			return
 		}
 	}
