@@ -1,6 +1,7 @@
 package airlock
 
 import (
+	"bytes"
 	"fmt"
 	"strings"
 	"testing"
@@ -192,10 +193,12 @@ func TestSecretFields(t *testing.T) {
 			[]string{"authorization=<redacted>", "Proxy_Authorization=<redacted>", "cookie=<redacted>", "Set_Cookie=<redacted>", "X_Api_Key=<redacted>", "api_key=<redacted>"}},
 		{"tokens and keys", []string{"access_token", "t1", "refreshToken", "t2", "client_secret", "s1", "credentials", "c1", "private-key", "k", "auth", "a", "PIN", "1234"},
 			[]string{"access_token=<redacted>", "refreshToken=<redacted>", "client_secret=<redacted>", "credentials=<redacted>", "private_key=<redacted>", "auth=<redacted>", "PIN=<redacted>"}},
+		{"bearer tokens, JWTs and session ids", []string{"jwt", "j1", "Bearer", "b1", "JSESSIONID", "s1", "session", "s2", "sid", "s3", "otp", "123456", "privkey", "k"},
+			[]string{"jwt=<redacted>", "Bearer=<redacted>", "JSESSIONID=<redacted>", "session=<redacted>", "sid=<redacted>", "otp=<redacted>", "privkey=<redacted>"}},
 		{"repeated and colliding", []string{"password", "a", "password", "b", "pass.word", "c"},
 			[]string{"password=<redacted>", "password_2=<redacted>", "pass_word=<redacted>"}},
-		{"not secrets", []string{"author", "a", "passenger", "p", "keyword", "k", "pinned", "x", "audit_token", "jdoe", "audit_token", "alice", "sess_auth", "true"},
-			[]string{"user=alice", "sess_auth=true", "author=a", "passenger=p", "keyword=k", "pinned=x", "audit_token=jdoe"}},
+		{"not secrets", []string{"author", "a", "passenger", "p", "keyword", "k", "pinned", "x", "sidebar", "y", "session_count", "2", "audit_token", "jdoe", "audit_token", "alice", "sess_auth", "true"},
+			[]string{"user=alice", "sess_auth=true", "author=a", "passenger=p", "keyword=k", "pinned=x", "sidebar=y", "session_count=2", "audit_token=jdoe"}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -338,4 +341,50 @@ func TestUnvalidatedUserinfo(t *testing.T) {
 	if got := encodeFields(t, &r); got != want {
 		t.Errorf("got:\n%s\nwant:\n%s", got, want)
 	}
+}
+
+// TestRedactedSecretPairs: in text that is not decoded, the value of a
+// key=value or header pair whose key names a secret is <redacted>, in
+// every spelling a line may hold it (header, query, kv, quoted, JSON
+// string); other pairs are unchanged.
+func TestRedactedSecretPairs(t *testing.T) {
+	tests := []struct{ in, want string }{
+		{"Authorization: Basic dTpw", "Authorization: <redacted>"},
+		{"Proxy-Authorization:Bearer x.y.z\r\nHost: h", "Proxy-Authorization:<redacted>\r\nHost: h"},
+		{"Cookie: a=1; b=2\nnext", "Cookie: <redacted>\nnext"},
+		{"GET /login?user=bob&password=hunter2&x=1 HTTP/1.1", "GET /login?user=bob&password=<redacted>&x=1 HTTP/1.1"},
+		{"user=bob pwd=hunter2 sid=abc;x=1", "user=bob pwd=<redacted> sid=<redacted>;x=1"},
+		{`password="two words" api_key='k k' n=1`, `password=<redacted> api_key=<redacted> n=1`},
+		{`{"m":"password=hunter2","h":"Authorization: Basic dTpw\r\nX: y","q":"token=\"a b\" n"}`,
+			`{"m":"password=<redacted>","h":"Authorization: <redacted>\r\nX: y","q":"token=<redacted> n"}`},
+		{`{password:"hunter2", user:"u"}`, `{password:<redacted>, user:"u"}`},
+		{"http://h:80/x?a=b time 12:30 passenger=p keyword: k", "http://h:80/x?a=b time 12:30 passenger=p keyword: k"},
+		{`"password":"<redacted>"`, `"password":"<redacted>"`},
+		{"password= x password:", "password= x password:"},
+	}
+	for _, tc := range tests {
+		if got := string(AppendRedactedSecretPairs([]byte("kept|"), []byte(tc.in))); got != "kept|"+tc.want {
+			t.Errorf("%q:\n got %q\nwant %q", tc.in, got, "kept|"+tc.want)
+		}
+	}
+}
+
+// FuzzRedactedSecretPairs: a secret in a pair of a secret-named key, in
+// any spelling, between any texts, never survives.
+func FuzzRedactedSecretPairs(f *testing.F) {
+	f.Add("GET /?a=1&", 0, "&b=2 HTTP/1.1")
+	f.Add(`{"h":"`, 1, `\r\n"}`)
+	f.Add(`token="x `, 2, `"`)
+	f.Add(`pw=\"`, 3, `\"`)
+	f.Fuzz(func(t *testing.T, prefix string, form int, suffix string) {
+		const secret = "Pw9Zq"
+		if strings.Contains(prefix+suffix, secret[:2]) {
+			return
+		}
+		pairs := [...]string{"password=" + secret, "Authorization: Basic " + secret, `api-key="a ` + secret + `"`, `Cookie:\t'` + secret + `'`}
+		text := prefix + " " + pairs[uint(form)%uint(len(pairs))] + suffix
+		if got := AppendRedactedSecretPairs(nil, []byte(text)); bytes.Contains(got, []byte(secret)) {
+			t.Fatalf("%q became %q", text, got)
+		}
+	})
 }

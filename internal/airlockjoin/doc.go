@@ -105,9 +105,11 @@
 // fields) and is dropped, counted; a different one (a second block detail)
 // is emitted on its own as an orphan. The IDs of the last
 // Config.RecentCapacity emitted requests, and sessions, are remembered (as
-// 64-bit hashes) with the kinds they were emitted with: a record of such a
-// request is a duplicate if its kind was part of the output, an orphan
-// otherwise.
+// 64-bit hashes) with the kinds and a hash of the kept fields of the
+// records they were emitted with: a record of such a request is a
+// duplicate if the same record was part of the output, an orphan
+// otherwise (a different record under a reused or colliding ID is never
+// hidden).
 // Limits: an ID forgotten since (after RecentCapacity more outputs) starts
 // a new request; records that are not joined are not deduplicated.
 //

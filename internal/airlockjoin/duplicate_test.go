@@ -4,6 +4,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/welfbridge/welfbridge/internal/airlock"
 )
 
 // TestReplayedChunk: Fluent Bit flushes the same chunk twice. The second
@@ -62,6 +64,14 @@ func TestDuplicatesAndOrphans(t *testing.T) {
 			[]step{add("blocked_conntrace"), add("blocked_summary"), tick, add("blocked_blockdet"), tick}, nil,
 			[]string{lineBlockedUnblocked, withPartial(lineBlockedDetail, "orphan")},
 			"in=3 joined=2 partial=0 duplicate=0 orphan=1 partial_timeout=0 partial_pressure=0 partial_shutdown=0"},
+		{"a different record of a kind emitted (reused req_id)",
+			[]step{add("request_conntrace"), add("request_summary"), tick}, conntraceFields(id),
+			[]string{lineRequest, withPartial(lineConntrace(id), "orphan")},
+			"in=3 joined=2 partial=0 duplicate=0 orphan=1 partial_timeout=0 partial_pressure=0 partial_shutdown=0"},
+		{"the records of a request emitted again, and a different one",
+			[]step{add("request_conntrace"), add("request_summary"), tick, add("request_summary"), add("request_conntrace")}, conntraceFields(id),
+			[]string{lineRequest, withPartial(lineConntrace(id), "orphan")},
+			"in=5 joined=2 partial=0 duplicate=2 orphan=1 partial_timeout=0 partial_pressure=0 partial_shutdown=0"},
 		{"an orphan replayed",
 			[]step{add("blocked_conntrace"), add("blocked_summary"), tick, add("blocked_blockdet"), tick,
 				add("blocked_blockdet"), add("blocked_summary"), tick}, nil,
@@ -123,4 +133,22 @@ func TestRecentCapacity(t *testing.T) {
 		add("request_conntrace"), add("request_summary"), tick, addAt("reject", 2*time.Minute), tick, add("blocked_block"), drain)
 	diffLines(t, "outputs", got, []string{lineBlockedUnblocked, lineRequest, lineReject, withPartial(lineBlockedBlock, "shutdown")})
 	checkCounters(t, j, "in=6 joined=5 partial=1 duplicate=0 orphan=0 partial_timeout=0 partial_pressure=0 partial_shutdown=1")
+}
+
+// TestEmittedForgets: the fields remembered of emitted records are
+// forgotten with their IDs, so the memory stays within RecentCapacity.
+func TestEmittedForgets(t *testing.T) {
+	e := newEmitted(2)
+	for i := range 10 {
+		id := string(rune('a' + i))
+		var rec airlock.Record
+		rec.Set([]byte("req_id"), []byte(id))
+		p := newPending(appendComponent(nil, &rec, airlock.KindSummary, base), airlock.KindSummary, 0)
+		e.insertNewOutput(id, bit(airlock.KindSummary), p)
+		e.add([]byte(id), bit(airlock.KindBlock))
+		e.noteRecord([]byte(id), airlock.KindBlock, []byte("x"))
+	}
+	if len(e.kinds) != 2 || len(e.records) != 4 {
+		t.Errorf("%d IDs and %d records remembered, want 2 and 4", len(e.kinds), len(e.records))
+	}
 }

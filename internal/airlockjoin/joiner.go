@@ -488,14 +488,18 @@ func (j *Joiner) repeated(p pending, rec *airlock.Record, kind airlock.Kind, evT
 }
 
 // late handles rec, a record of kind whose request or session (id) was
-// emitted with the kinds done: a duplicate if its kind was part of it, an
-// orphan otherwise.
+// emitted with the kinds done: a duplicate if the same record (same kept
+// fields, which j.scratch holds) was part of it, an orphan otherwise (a
+// different record under a reused or colliding id is not hidden).
 func (j *Joiner) late(set *emitted, id []byte, done kindSet, rec *airlock.Record, kind airlock.Kind, evTime time.Time, emit Emit) {
-	if done.has(kind) {
+	fresh := componentReader{b: j.scratch}
+	c, _ := fresh.next()
+	if done.has(kind) && set.sameRecord(id, kind, c.fields) {
 		j.counters.Duplicate++
 		return
 	}
 	set.add(id, bit(kind))
+	set.noteRecord(id, kind, c.fields)
 	j.emitOrphan(rec, kind, evTime, emit)
 }
 

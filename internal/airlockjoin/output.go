@@ -1,6 +1,7 @@
 package airlockjoin
 
 import (
+	"bytes"
 	"time"
 
 	"github.com/welfbridge/welfbridge/internal/airlock"
@@ -94,7 +95,7 @@ func (j *Joiner) emitRequest(key string, p pending, why correlate.Reason, emit E
 	j.count(&j.output, why)
 	emit(&j.output)
 	j.output = Output{}
-	j.doneRequests.insertNew(key, kinds)
+	j.doneRequests.insertNewOutput(key, kinds, p)
 }
 
 // count adds an output to the counters and sets its Partial.
@@ -122,6 +123,13 @@ func (j *Joiner) merge(c *component, request bool) {
 		case request && airlock.Field(id) == airlock.FieldMessage:
 		case !out.Has(airlock.Field(id)):
 			out.Set(j.keys[id], val)
+		case airlock.Field(id) != airlock.FieldTimestamp && airlock.Field(id) != airlock.FieldPriority &&
+			airlock.Field(id) != airlock.FieldLogID && !bytes.Equal(out.Get(airlock.Field(id)), val):
+			// Another component's value (another gateway or client under
+			// the same id) is kept beside the first, not lost. Each record
+			// has its own time, priority and log_id: the output's are
+			// derived.
+			j.setExtra(j.keys[id], val)
 		}
 	}
 }

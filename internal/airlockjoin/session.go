@@ -146,5 +146,5 @@ func (j *Joiner) emitSession(key string, p pending, why correlate.Reason, emit E
 	j.count(&j.output, why)
 	emit(&j.output)
 	j.output = Output{}
-	j.doneSessions.insertNew(key, kinds)
+	j.doneSessions.insertNewOutput(key, kinds, p)
 }

@@ -42,12 +42,13 @@ func TestSessions(t *testing.T) {
 			[]string{strings.Replace(lineAccount, "jdoe@", "alice@", 1)},
 			1, "in=2 joined=1 partial=0 duplicate=0 orphan=0 partial_timeout=0 partial_pressure=0 partial_shutdown=0"},
 		// The login's own user stays; the session keeps its first one,
-		// also in the session record, whatever the session end says.
+		// also in the session record, and what the session end says
+		// comes as audit_token beside it (not lost).
 		{"the first user wins", Config{},
 			sessionStartOf(fixtureSession, "alice@example.com"),
 			[]step{add("login_summary"), add("account_summary"), tick, add("session_end"), tick},
 			[]string{lineLogin, strings.Replace(lineAccount, "jdoe@", "alice@", 1),
-				"[2] id=firewall time=\"2024-03-05 08:48:10\" fw=gw01 pri=6 src=198.51.100.23 user=alice@example.com duration=2126 msg=\"idle timeout\" log_id=WR-SG-SESS-005 sess_id=3f9a6c0d2b7e48a1c5d0e9f8a7b6c5d4"},
+				"[2] id=firewall time=\"2024-03-05 08:48:10\" fw=gw01 pri=6 src=198.51.100.23 user=alice@example.com duration=2126 msg=\"idle timeout\" log_id=WR-SG-SESS-005 sess_id=3f9a6c0d2b7e48a1c5d0e9f8a7b6c5d4 audit_token=jdoe@example.com"},
 			0, "in=4 joined=4 partial=0 duplicate=0 orphan=0 partial_timeout=0 partial_pressure=0 partial_shutdown=0"},
 		// A session end waits for its start as a summary for its
 		// conntrace: Correlation_Timeout, then it is written alone.

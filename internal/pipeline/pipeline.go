@@ -593,6 +593,11 @@ func (w *worker) unparsedRecord(ev *event.Event, line []byte, reason string) {
 		w.scratch = airlock.AppendRedactedSecrets(w.scratch, line)
 		line = w.scratch[start:]
 	}
+	if bytes.IndexByte(line, '=') >= 0 || bytes.IndexByte(line, ':') >= 0 { // and "password=…", "Authorization: …"
+		start := len(w.scratch)
+		w.scratch = airlock.AppendRedactedSecretPairs(w.scratch, line)
+		line = w.scratch[start:]
+	}
 	w.report("record not decoded (%s): %s", reason, preview(line))
 	if w.p.cfg.Unparsed == config.UnparsedDrop {
 		w.acct.unparsedDropped++
@@ -643,6 +648,19 @@ func (w *worker) finish(t time.Time, pri int, host string) {
 		w.acct.failed++
 		w.report("record not encoded: %v", err)
 		return
+	}
+	if w.p.overhead != nil && w.p.cfg.MaxSize > 0 {
+		if n := len(rec) + w.p.overhead(&sink.Record{Time: t, Severity: pri, Host: host}); n > w.p.cfg.MaxSize {
+			// Its structured fields alone exceed Max_Size, the receiver's
+			// limit: rsyslog would cut it and read the rest as a message
+			// of its own (a forged record), a UDP datagram or a RELP
+			// frame could not carry it and it would hold up every record
+			// behind it.
+			w.res.Unparsed++
+			w.acct.failed++
+			w.report("record not written: %d bytes with its syslog header, more than Max_Size %d (its structured fields alone exceed it)", n, w.p.cfg.MaxSize)
+			return
+		}
 	}
 	if w.welf.Truncated() {
 		w.truncated++

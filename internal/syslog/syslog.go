@@ -2,6 +2,7 @@ package syslog
 
 import (
 	"fmt"
+	"net/netip"
 	"strconv"
 	"strings"
 	"time"
@@ -174,7 +175,7 @@ func HeaderLen(rec *sink.Record, opt *Options) int {
 		return 0
 	case FormatRFC3164:
 		return fixed3164Len + priLen(rec, opt) +
-			min(len(hostname(rec, opt)), maxHostname) + min(len(appName(opt)), maxTag)
+			len(hostname3164(rec, opt)) + min(len(appName(opt)), maxTag)
 	default:
 		stampLen := stamp5424Len
 		if !stampable(rec.Time) {
@@ -197,7 +198,7 @@ func AppendMessage(dst []byte, rec *sink.Record, opt *Options) []byte {
 		dst = appendPRI(dst, rec, opt)
 		dst = appendStamp3164(dst, rec.Time)
 		dst = append(dst, ' ')
-		dst = appendField(dst, hostname(rec, opt), maxHostname, false)
+		dst = appendHostname3164(dst, hostname3164(rec, opt))
 		dst = append(dst, ' ')
 		dst = appendField(dst, appName(opt), maxTag, true)
 		dst = append(dst, ": "...)
@@ -206,7 +207,7 @@ func AppendMessage(dst []byte, rec *sink.Record, opt *Options) []byte {
 		dst = append(dst, '1', ' ')
 		dst = appendStamp5424(dst, rec.Time)
 		dst = append(dst, ' ')
-		dst = appendField(dst, hostname(rec, opt), maxHostname, false)
+		dst = appendHostname5424(dst, hostname(rec, opt))
 		dst = append(dst, ' ')
 		dst = appendField(dst, appName(opt), maxAppName, false)
 		dst = append(dst, " - - - "...) // PROCID, MSGID, STRUCTURED-DATA
@@ -291,6 +292,76 @@ func appendField(dst []byte, s string, limit int, tag bool) []byte {
 		dst = append(dst, c)
 	}
 	return dst
+}
+
+// hostname3164 picks the RFC 3164 HOSTNAME as hostname does, skipping
+// names that trimHostname3164 leaves empty.
+func hostname3164(rec *sink.Record, opt *Options) string {
+	if h := trimHostname3164(opt.Hostname); h != "" {
+		return h
+	}
+	if h := trimHostname3164(rec.Host); h != "" {
+		return h
+	}
+	if h := trimHostname3164(opt.LocalHostname); h != "" {
+		return h
+	}
+	return "-"
+}
+
+// trimHostname3164 returns at most maxHostname bytes of s without the
+// bytes after its last letter or digit. RFC 3164 has no grammar for the
+// HOSTNAME: receivers guess it, and rsyslog takes a word that does not end
+// in a letter or digit ("evil:", "sshd[1]", "a.", "-") for the TAG, so
+// that a record's host would name the program a receiver routes on and
+// push the real TAG into the MSG.
+func trimHostname3164(s string) string {
+	s = s[:min(len(s), maxHostname)]
+	for len(s) > 0 && !isAlnum(s[len(s)-1]) {
+		s = s[:len(s)-1]
+	}
+	return s
+}
+
+// appendHostname3164 appends h (from hostname3164), each byte but letters,
+// digits, '.', '-' and '_' replaced by '_': rsyslog takes a word with any
+// other byte (':' as in an IPv6 address, '[', '/', '@') for the TAG too.
+func appendHostname3164(dst []byte, h string) []byte {
+	for i := 0; i < len(h); i++ {
+		c := h[i]
+		if !isAlnum(c) && c != '.' && c != '-' && c != '_' {
+			c = '_'
+		}
+		dst = append(dst, c)
+	}
+	return dst
+}
+
+// appendHostname5424 appends at most maxHostname bytes of an RFC 5424
+// HOSTNAME, each byte but letters, digits, '.', '-' and '_' replaced by
+// '_', except the colons of an IPv6 address. RFC 5424 allows any printable
+// ASCII, but syslog-ng rejects a message whose HOSTNAME holds '[' or a
+// colon outside an address ("Error processing log message"), and the
+// record would reach its parsers as an error text.
+func appendHostname5424(dst []byte, s string) []byte {
+	s = s[:min(len(s), maxHostname)]
+	ipv6 := false
+	if strings.IndexByte(s, ':') >= 0 {
+		addr, err := netip.ParseAddr(s)
+		ipv6 = err == nil && addr.Zone() == ""
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !isAlnum(c) && c != '.' && c != '-' && c != '_' && !(ipv6 && c == ':') {
+			c = '_'
+		}
+		dst = append(dst, c)
+	}
+	return dst
+}
+
+func isAlnum(c byte) bool {
+	return 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9'
 }
 
 // stampable reports whether t fits RFC 5424's four-digit year. The zero Time

@@ -1,6 +1,8 @@
 package syslog
 
 import (
+	"bytes"
+	"net/netip"
 	"strings"
 	"testing"
 	"time"
@@ -83,6 +85,48 @@ func TestAppendMessage(t *testing.T) {
 		rec:  sink.Record{Time: when, Severity: 6, Line: []byte("id=x")},
 		opt:  Options{Format: FormatRFC3164, Facility: 16},
 		want: `<134>Mar  5 06:08:09 - welfbridge: id=x`,
+	}, {
+		// syslog-ng rejects these (TestHostileSyslogHost).
+		name: "rfc5424 hostname with brackets and colons",
+		rec:  sink.Record{Time: when, Severity: 6, Host: "sshd[1]:gw:1", Line: []byte("id=x")},
+		opt:  Options{Facility: 16},
+		want: `<134>1 2024-03-05T06:08:09.123456Z sshd_1__gw_1 welfbridge - - - id=x`,
+	}, {
+		name: "rfc5424 IPv6 hostname kept",
+		rec:  sink.Record{Time: when, Severity: 6, Host: "2001:db8::1", Line: []byte("id=x")},
+		opt:  Options{Facility: 16},
+		want: `<134>1 2024-03-05T06:08:09.123456Z 2001:db8::1 welfbridge - - - id=x`,
+	}, {
+		name: "rfc5424 IPv6 literal in brackets and with a zone",
+		rec:  sink.Record{Time: when, Severity: 6, Host: "[::1]", Line: []byte("id=x")},
+		opt:  Options{Facility: 16, Hostname: "fe80::1%eth0"},
+		want: `<134>1 2024-03-05T06:08:09.123456Z fe80__1_eth0 welfbridge - - - id=x`,
+	}, {
+		// rsyslog would take each of these for the TAG (TestHostileSyslogHost).
+		name: "rfc3164 hostname that could pass for a TAG",
+		rec:  sink.Record{Time: when, Severity: 6, Host: "sshd[1]", Line: []byte("id=x")},
+		opt:  Options{Format: FormatRFC3164, Facility: 16},
+		want: `<134>Mar  5 06:08:09 sshd_1 welfbridge: id=x`,
+	}, {
+		name: "rfc3164 hostname ending in a colon",
+		rec:  sink.Record{Time: when, Severity: 6, Host: "evil:", Line: []byte("id=x")},
+		opt:  Options{Format: FormatRFC3164, Facility: 16},
+		want: `<134>Mar  5 06:08:09 evil welfbridge: id=x`,
+	}, {
+		name: "rfc3164 IPv6, path and mail-like hostnames",
+		rec:  sink.Record{Time: when, Severity: 6, Host: "2001:db8::1/a@b", Line: []byte("id=x")},
+		opt:  Options{Format: FormatRFC3164, Facility: 16},
+		want: `<134>Mar  5 06:08:09 2001_db8__1_a_b welfbridge: id=x`,
+	}, {
+		name: "rfc3164 configured hostname likewise",
+		rec:  sink.Record{Time: when, Severity: 6, Host: "h", Line: []byte("id=x")},
+		opt:  Options{Format: FormatRFC3164, Facility: 16, Hostname: "[::1]"},
+		want: `<134>Mar  5 06:08:09 ___1 welfbridge: id=x`,
+	}, {
+		name: "rfc3164 hostname with nothing rsyslog takes: the next one",
+		rec:  sink.Record{Time: when, Severity: 6, Host: "-", Line: []byte("id=x")},
+		opt:  Options{Format: FormatRFC3164, Facility: 16, LocalHostname: "relay.", Hostname: "_"},
+		want: `<134>Mar  5 06:08:09 relay welfbridge: id=x`,
 	}, {
 		name: "raw",
 		rec:  sink.Record{Time: when, Severity: 4, Host: "gw1.example.com", Line: []byte(welfLine)},
@@ -292,6 +336,8 @@ func FuzzHeaderLen(f *testing.F) {
 	f.Add(uint8(0), 16, 6, "gw1", "", "", int64(1709618889), int64(123456789))
 	f.Add(uint8(1), 23, 7, "", "app:[x]", "", int64(0), int64(0))
 	f.Add(uint8(2), 0, -1, "h h", "a\x00b", "relay", int64(-62135596800), int64(0))
+	f.Add(uint8(1), 16, 6, "sshd[1]", "", "", int64(1709618889), int64(0))
+	f.Add(uint8(0), 16, 6, "gw:1[x]", "", "", int64(1709618889), int64(0))
 	f.Fuzz(func(t *testing.T, format uint8, facility, severity int, host, app, hostname string, sec, nsec int64) {
 		rec := sink.Record{Time: time.Unix(sec, nsec), Severity: severity, Host: host, Line: []byte("id=x")}
 		opt := Options{Format: Format(format), Facility: facility, AppName: app, Hostname: hostname}
@@ -303,6 +349,24 @@ func FuzzHeaderLen(f *testing.F) {
 		for _, c := range msg[:n] {
 			if c < ' ' || c > '~' {
 				t.Fatalf("header %q holds byte %#x", msg[:n], c)
+			}
+		}
+		if opt.Format != FormatRFC3164 && opt.Format != FormatRaw {
+			// syslog-ng takes the HOSTNAME for one: host-name bytes, and
+			// colons only in an IPv6 address.
+			fields := strings.SplitN(string(msg[:n]), " ", 4)
+			host := fields[2]
+			if _, err := netip.ParseAddr(host); err != nil && strings.Trim(host, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-_") != "" {
+				t.Fatalf("RFC 5424 header %q: HOSTNAME %q", msg[:n], host)
+			}
+		}
+		if opt.Format == FormatRFC3164 {
+			// A HOSTNAME is one word of host-name bytes ending in a letter
+			// or digit, else rsyslog takes it for the TAG.
+			// "-" only when no name has a letter or digit.
+			host, _, _ := strings.Cut(string(msg[bytes.IndexByte(msg, '>')+1+stamp3164Len+1:n]), " ")
+			if host != "-" && (!isAlnum(host[len(host)-1]) || strings.Trim(host, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-_") != "") {
+				t.Fatalf("RFC 3164 header %q: HOSTNAME %q", msg[:n], host)
 			}
 		}
 	})

@@ -49,6 +49,9 @@ type Config struct {
 	// rsyslog acknowledges on enqueue and a SIGKILL loses what it
 	// acknowledged but had not written yet.
 	Direct bool
+	// MaxMessageSize is rsyslog's maxMessageSize; empty means "64k" (its
+	// default is 8k).
+	MaxMessageSize string
 }
 
 // TLS configures the TLS input.
@@ -288,7 +291,11 @@ func (s *Server) configure(cfg Config) error {
 	if cfg.Direct {
 		mainQueue = `main_queue(queue.type="Direct")` + "\n"
 	}
-	conf := fmt.Sprintf(`global(workDirectory=%q maxMessageSize="64k" net.enableDNS="off")
+	maxSize := cfg.MaxMessageSize
+	if maxSize == "" {
+		maxSize = "64k"
+	}
+	conf := fmt.Sprintf(`global(workDirectory=%q maxMessageSize=%q net.enableDNS="off")
 %s
 # RFC 3164 puts a space between "TAG:" and MSG; it is not part of MSG.
 parser(name="rsyslogtest.rfc3164" type="pmrfc3164" remove.msgFirstSpace="on")
@@ -298,7 +305,7 @@ ruleset(name="recv" parser=["rsyslog.rfc5424", "rsyslogtest.rfc3164"]) {
 	action(type="omfile" file=%q template="msg")
 	action(type="omfile" file=%q template="raw")
 }
-%s`, work, mainQueue, filepath.Join(s.dir, "msg.log"), filepath.Join(s.dir, "raw.log"), inputs.String())
+%s`, work, maxSize, mainQueue, filepath.Join(s.dir, "msg.log"), filepath.Join(s.dir, "raw.log"), inputs.String())
 	return os.WriteFile(filepath.Join(s.dir, "rsyslog.conf"), []byte(conf), 0o600)
 }
 
