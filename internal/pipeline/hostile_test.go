@@ -98,19 +98,8 @@ func TestFlushTwoLines(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			var out, logs bytes.Buffer
-			p := newTest(t, testConfig(), &out, &logs)
-			if _, err := p.Flush(appendRawEvent(nil, tc.entries...), "a"); err != nil {
-				t.Fatal(err)
-			}
-			if err := p.Close(); err != nil {
-				t.Fatal(err)
-			}
-			if got := strings.TrimSuffix(out.String(), "\n"); got != tc.want {
+			if got := flushRaw(t, testConfig(), tc.entries...); got != tc.want {
 				t.Errorf("got:\n%s\nwant:\n%s", got, tc.want)
-			}
-			if err := p.Balance().Check(); err != nil {
-				t.Error(err)
 			}
 		})
 	}
@@ -198,19 +187,9 @@ func TestFlushLineSiblings(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			var out, logs bytes.Buffer
-			p := newTest(t, testConfig(func(c *config.Config) { c.MWG.PathKey, c.MWG.OffsetKey = "file", "offset" }), &out, &logs)
-			if _, err := p.Flush(appendRawEvent(nil, tc.entries...), "a"); err != nil {
-				t.Fatal(err)
-			}
-			if err := p.Close(); err != nil {
-				t.Fatal(err)
-			}
-			if got := strings.TrimSuffix(out.String(), "\n"); got != tc.want {
+			cfg := testConfig(func(c *config.Config) { c.MWG.PathKey, c.MWG.OffsetKey = "file", "offset" })
+			if got := flushRaw(t, cfg, tc.entries...); got != tc.want {
 				t.Errorf("got:\n%s\nwant:\n%s", got, tc.want)
-			}
-			if err := p.Balance().Check(); err != nil {
-				t.Error(err)
 			}
 		})
 	}
@@ -257,3 +236,22 @@ func FuzzHostNoPassword(f *testing.F) {
 }
 
 var hexEscape = regexp.MustCompile(`\\x[0-9a-f]{2}`)
+
+// flushRaw flushes one record of the map entries through a pipeline with
+// cfg, closes it, checks that its books balance and returns its output
+// without the last line break.
+func flushRaw(t *testing.T, cfg *config.Config, entries ...[]byte) string {
+	t.Helper()
+	var out, logs bytes.Buffer
+	p := newTest(t, cfg, &out, &logs)
+	if _, err := p.Flush(appendRawEvent(nil, entries...), "a"); err != nil {
+		t.Fatal(err)
+	}
+	if err := p.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := p.Balance().Check(); err != nil {
+		t.Error(err)
+	}
+	return strings.TrimSuffix(out.String(), "\n")
+}
